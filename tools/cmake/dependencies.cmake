@@ -1,0 +1,41 @@
+# Every external dependency, found once (see ../shared/stack.md for why each is done this way).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+# CAF 0.17 ships neither a CMake config nor a .pc file.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+add_library(caf::core UNKNOWN IMPORTED)
+set_target_properties(caf::core PROPERTIES IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES Threads::Threads)
+
+find_package(CapnProto CONFIG REQUIRED)
+find_package(cppzmq REQUIRED)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+find_package(SQLite3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(Boost REQUIRED COMPONENTS unit_test_framework)
+
+# Two separate switches: "the CUDA toolkit is here" (GPU detection, NCCL) and, later,
+# "libtorch has CUDA" (GPU training).
+set(TROUPE_HAVE_CUDA OFF)
+if(NOT WITH_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 80 89 90)
+    endif()
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(TROUPE_HAVE_CUDA ON)
+  elseif(WITH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "WITH_CUDA=ON but no CUDA compiler was found")
+  endif()
+endif()
+message(STATUS "Troupe: CUDA toolkit ${TROUPE_HAVE_CUDA}")

@@ -1,0 +1,14 @@
+// Atoms of Troupe's actor messages (CAF 0.17: at most 10 characters each).
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace troupe::actors {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using store_atom = caf::atom_constant<caf::atom("store")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using heartbt_atom = caf::atom_constant<caf::atom("heartbeat")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+
+}  // namespace troupe::actors

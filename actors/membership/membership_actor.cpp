@@ -1,0 +1,178 @@
+#include "actors/membership/membership_actor.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/membership/node_records.hpp"
+#include "actors/membership/registry.hpp"
+#include "actors/store/store_actor.hpp"
+
+namespace troupe::membership {
+namespace {
+
+using actors::inbound;
+
+struct membership_state {
+  static inline const char* name = "membership";
+  membership_deps deps;
+  std::unique_ptr<registry> nodes;
+  clock::time_point started;
+  clock::time_point last_tick;
+};
+
+using self_ptr = caf::stateful_actor<membership_state>*;
+
+void log_change(const state_change& c) {
+  spdlog::info("node {} ({}) incarnation {}: {} -> {}", c.name, c.node_id, c.incarnation,
+               c.from ? msg::to_string(*c.from) : "new", msg::to_string(c.to));
+}
+
+void reply(self_ptr self, const inbound& in, msg::body body) {
+  self->state.deps.endpoint->send(
+      in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
+}
+
+// Writes the node's row, then runs `done` (or replies `unavailable` when the store failed).
+template <class Done>
+void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Done done) {
+  self->request(self->state.deps.store, caf::infinite, actors::store_atom::value, to_record(entry))
+      .then([done](bool) mutable { done(); },
+            [self, in](caf::error& err) {
+              spdlog::error("store write failed: {}", self->system().render(err));
+              reply(self, in, msg::error{msg::error_code::unavailable, "the store failed"});
+            });
+}
+
+void persist(self_ptr self, const std::string& node_id) {
+  // Failure-detector changes are not waited for: there is nobody to acknowledge.
+  self->send(self->state.deps.store, actors::store_atom::value,
+             to_record(*self->state.nodes->find(node_id)));
+}
+
+void on_register(self_ptr self, const inbound& in, const msg::register_node_request& request) {
+  auto result = self->state.nodes->on_register(in.peer, request, in.received);
+  if (auto* err = std::get_if<msg::error>(&result.reply)) {
+    spdlog::warn("refused registration of {} ({}): {}", request.name, request.node_id,
+                 err->message);
+    reply(self, in, *err);
+    return;
+  }
+  if (!result.change) {  // an idempotent repeat: nothing new to store
+    reply(self, in, std::get<msg::register_node_reply>(result.reply));
+    return;
+  }
+  log_change(*result.change);
+  persist_then(
+      self, *result.entry, in,
+      [self, in, ok = std::get<msg::register_node_reply>(result.reply)] { reply(self, in, ok); });
+}
+
+void on_heartbeat(self_ptr self, const inbound& in, const msg::heartbeat& beat) {
+  auto result = self->state.nodes->on_heartbeat(in.peer, beat, in.received);
+  if (result.rejected) reply(self, in, *result.rejected);
+  if (result.change) {
+    log_change(*result.change);
+    persist(self, beat.node_id);
+  }
+}
+
+void on_deregister(self_ptr self, const inbound& in, const msg::deregister_node& request) {
+  if (auto change = self->state.nodes->on_deregister(request, in.received)) {
+    log_change(*change);
+    persist(self, request.node_id);
+  }
+}
+
+void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& request) {
+  auto now = clock::now();
+  auto result = self->state.nodes->set_draining(request.node, request.drain, now);
+  if (auto* err = std::get_if<msg::error>(&result)) {
+    reply(self, in, *err);
+    return;
+  }
+  const auto* entry = std::get<const node_entry*>(result);
+  spdlog::info("node {} ({}) {}", entry->info.name, entry->info.node_id,
+               request.drain ? "draining" : "undrained");
+  persist_then(self, *entry, in, [self, in, id = entry->info.node_id] {
+    auto now = clock::now();
+    reply(self, in,
+          msg::drain_node_reply{self->state.nodes->status_of(*self->state.nodes->find(id), now)});
+  });
+}
+
+void on_tick(self_ptr self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  auto period = std::chrono::milliseconds(st.deps.detector.check_interval_ms);
+  // If this actor itself did not run for a while (the head was stopped or starved), the
+  // silence it sees is its own fault, not the nodes'.
+  auto stall = now - st.last_tick - period;
+  if (stall > std::chrono::milliseconds(st.deps.heartbeat_interval_ms)) {
+    spdlog::warn("head stalled for {} ms; not counting it against nodes",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
+    st.nodes->forgive_stall(stall);
+  }
+  st.last_tick = now;
+  for (const auto& change : st.nodes->evaluate(now)) {
+    log_change(change);
+    persist(self, change.node_id);
+  }
+  self->delayed_send(self, period, actors::tick_atom::value);
+}
+
+void on_inbound(self_ptr self, const inbound& in) {
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, msg::register_node_request>) {
+          on_register(self, in, body);
+        } else if constexpr (std::is_same_v<T, msg::heartbeat>) {
+          on_heartbeat(self, in, body);
+        } else if constexpr (std::is_same_v<T, msg::deregister_node>) {
+          on_deregister(self, in, body);
+        } else if constexpr (std::is_same_v<T, msg::cluster_status_request>) {
+          auto status = self->state.nodes->summary();
+          status.head_version = TROUPE_VERSION;
+          status.head_uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      clock::now() - self->state.started)
+                                      .count();
+          status.malformed_messages = self->state.deps.endpoint->malformed_count();
+          reply(self, in, status);
+        } else if constexpr (std::is_same_v<T, msg::node_list_request>) {
+          reply(self, in, self->state.nodes->list(clock::now()));
+        } else if constexpr (std::is_same_v<T, msg::drain_node_request>) {
+          on_drain(self, in, body);
+        }
+      },
+      in.env.body);
+}
+
+caf::behavior membership(self_ptr self, membership_deps deps) {
+  auto& st = self->state;
+  st.nodes =
+      std::make_unique<registry>(deps.detector, deps.heartbeat_interval_ms, deps.head_node_id);
+  st.started = st.last_tick = clock::now();
+  for (const auto& record : deps.known_nodes) {
+    try {
+      st.nodes->restore(from_record(record, st.nodes->fresh_history()), st.started);
+    } catch (const std::exception& e) {
+      spdlog::error("skipping a stored node: {}", e.what());
+    }
+  }
+  deps.known_nodes.clear();
+  st.deps = std::move(deps);
+  self->send(self, actors::tick_atom::value);
+  return {
+      [self](const inbound& in) { on_inbound(self, in); },
+      [self](actors::tick_atom) { on_tick(self); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_membership(caf::actor_system& system, membership_deps deps) {
+  return system.spawn(membership, std::move(deps));
+}
+
+}  // namespace troupe::membership

@@ -1,0 +1,113 @@
+// The head's table of nodes and the rules of membership. Plain C++ (no actors, no I/O):
+// the membership actor feeds it messages and clock readings and acts on what it returns.
+//
+// Per node incarnation the liveness state machine is
+//     alive <-> suspect -> dead          (failure detector; a heartbeat revives a suspect)
+//     alive | suspect -> left            (clean deregistration)
+// `dead` and `left` are final for an incarnation: the node must register again with a higher
+// incarnation, which starts a fresh `alive`. Draining is a flag kept across incarnations;
+// a draining alive node is reported as `draining`.
+// Invariants: node names are unique among nodes that are not dead or left; messages from an
+// incarnation lower than the registered one are refused.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/membership/failure_detector.hpp"
+#include "config/settings.hpp"
+#include "messages/cluster.hpp"
+#include "messages/error.hpp"
+
+namespace troupe::membership {
+
+using clock = std::chrono::steady_clock;
+
+struct state_change {
+  std::string node_id;
+  std::string name;
+  uint64_t incarnation = 0;
+  std::optional<msg::node_state> from;  // nullopt: a node the head had not seen
+  msg::node_state to;
+};
+
+struct node_entry {
+  msg::register_node_request info;
+  std::string peer;                                   // transport identity to reach the node
+  msg::node_state liveness = msg::node_state::alive;  // alive, suspect, dead or left
+  bool draining = false;
+  heartbeat_history history;
+  clock::time_point last_heartbeat;
+  clock::time_point state_since;
+  uint64_t last_sequence = 0;
+  msg::node_load load;
+  msg::free_resources free;
+  clock::time_point registered_at;  // start of this incarnation
+
+  msg::node_state reported_state() const;
+};
+
+class registry {
+ public:
+  registry(const config::failure_detector_settings& detector, uint32_t heartbeat_interval_ms,
+           std::string head_node_id);
+
+  struct register_result {
+    std::variant<msg::register_node_reply, msg::error> reply;
+    std::optional<state_change> change;  // set when the node (re)entered `alive`
+    const node_entry* entry = nullptr;   // the node's entry after a successful registration
+  };
+  register_result on_register(const std::string& peer, const msg::register_node_request& request,
+                              clock::time_point now);
+
+  struct heartbeat_result {
+    std::optional<msg::heartbeat_rejected> rejected;
+    std::optional<state_change> change;  // suspect -> alive
+  };
+  heartbeat_result on_heartbeat(const std::string& peer, const msg::heartbeat& beat,
+                                clock::time_point now);
+
+  std::optional<state_change> on_deregister(const msg::deregister_node& request,
+                                            clock::time_point now);
+
+  // Runs the failure detector over every live node.
+  std::vector<state_change> evaluate(clock::time_point now);
+
+  // Forgives a stall of the head itself (it could not read heartbeats while it was not
+  // running): every live node's silence is shortened by `stall`.
+  void forgive_stall(clock::duration stall);
+
+  // Drains or undrains the node named `name_or_id`.
+  std::variant<const node_entry*, msg::error> set_draining(const std::string& name_or_id,
+                                                           bool draining, clock::time_point now);
+
+  // Puts a node known from the store back in the table (head restart). A node that was live
+  // starts a fresh silence at `now`: it is alive if it keeps heartbeating, dead if not.
+  void restore(node_entry entry, clock::time_point now);
+
+  msg::node_status status_of(const node_entry& entry, clock::time_point now) const;
+  msg::node_list_reply list(clock::time_point now) const;
+  msg::cluster_status_reply summary() const;
+
+  const node_entry* find(const std::string& node_id) const;
+  size_t size() const { return nodes_.size(); }
+  heartbeat_history fresh_history() const;
+
+ private:
+  node_entry* find_live_by_name(const std::string& name);
+  void set_liveness(node_entry& entry, msg::node_state to, clock::time_point now,
+                    std::vector<state_change>* changes);
+
+  config::failure_detector_settings detector_;
+  uint32_t heartbeat_interval_ms_;
+  std::string head_node_id_;
+  std::map<std::string, node_entry> nodes_;  // by node id; ordered for stable listings
+};
+
+bool is_live(msg::node_state liveness);
+
+}  // namespace troupe::membership

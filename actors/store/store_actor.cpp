@@ -1,0 +1,31 @@
+#include "actors/store/store_actor.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+
+namespace troupe::actors {
+namespace {
+
+caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<store::membership_store> db) {
+  return {
+      [db](store_atom, const store::node_record& record) -> caf::result<bool> {
+        try {
+          db->put_node(record);
+          return true;
+        } catch (const store::store_error& e) {
+          return caf::make_error(caf::sec::runtime_error, e.what());
+        }
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_store_actor(caf::actor_system& system,
+                             std::shared_ptr<store::membership_store> store) {
+  return system.spawn<caf::detached>(store_actor, std::move(store));
+}
+
+}  // namespace troupe::actors

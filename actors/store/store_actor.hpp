@@ -1,0 +1,21 @@
+// Owns the store connection and performs every write on a detached thread, so that slow
+// storage (PostgreSQL over the network, an fsync) never blocks the cooperative scheduler.
+//   (store_atom, store::node_record) -> bool   upserts the node row; errors come back as
+//                                              caf::error (sec::runtime_error + message)
+#pragma once
+
+#include <memory>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+
+#include "cluster/store/store.hpp"
+
+namespace troupe::actors {
+
+caf::actor spawn_store_actor(caf::actor_system& system,
+                             std::shared_ptr<store::membership_store> store);
+
+}  // namespace troupe::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::store::node_record)

@@ -1,0 +1,74 @@
+// The bridge between one ZeroMQ socket loop and this process's actors. Inbound frames are
+// decoded (bounded) on the socket thread; a well-formed envelope goes to the actor routed
+// for its kind as an `inbound` message, anything else is answered there and counted.
+// Outbound envelopes are encoded by the sending actor and queued on the socket thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "cluster/transport/socket_loop.hpp"
+#include "messages/codec.hpp"
+
+namespace troupe::actors {
+
+// An envelope received from `peer` (a ROUTER identity; empty from a DEALER) at `received`.
+struct inbound {
+  std::string peer;
+  msg::envelope env;
+  transport::clock::time_point received;
+};
+
+class wire_endpoint {
+ public:
+  using role = transport::socket_loop::role;
+
+  // `self_name` is the sender written into replies the endpoint makes itself.
+  wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
+                const msg::decode_limits& limits, std::string self_name);
+  ~wire_endpoint();
+
+  // Routes every inbound envelope whose body holds alternative `T` to `handler`.
+  // Call before traffic arrives (routes are read by the socket thread without locking).
+  template <class T>
+  void route(caf::actor handler) {
+    routes_[variant_index<T>()] = std::move(handler);
+  }
+
+  // Thread-safe.
+  void send(const std::string& peer, const msg::envelope& env);
+
+  void stop() { loop_->stop(); }
+  const std::string& endpoint() const { return loop_->endpoint(); }
+  uint64_t malformed_count() const { return malformed_; }
+  const transport::socket_counters& counters() const { return loop_->counters(); }
+
+ private:
+  template <class T, size_t I = 0>
+  static constexpr size_t variant_index() {
+    if constexpr (std::is_same_v<std::variant_alternative_t<I, msg::body>, T>)
+      return I;
+    else
+      return variant_index<T, I + 1>();
+  }
+
+  void on_frame(const std::string& peer, const zmq::message_t& frame,
+                transport::clock::time_point received);
+
+  msg::decode_limits limits_;
+  std::string self_name_;
+  std::array<caf::actor, std::variant_size_v<msg::body>> routes_;
+  std::atomic<uint64_t> malformed_{0};
+  std::unique_ptr<transport::socket_loop> loop_;
+};
+
+using wire_endpoint_ptr = std::shared_ptr<wire_endpoint>;
+
+}  // namespace troupe::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::inbound)

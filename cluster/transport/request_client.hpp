@@ -1,0 +1,39 @@
+// A blocking request/reply client over one DEALER socket, used on the calling thread only
+// (the CLI, benchmarks, tests). Replies are matched by request id; strays are skipped.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "messages/codec.hpp"
+
+namespace troupe::transport {
+
+class request_client {
+ public:
+  request_client(std::string endpoint, std::string sender_name);
+
+  // Sends `body` and waits for the matching reply. Returns nullopt when no reply came
+  // within `timeout`; a reply that cannot be decoded comes back as an error body.
+  std::optional<msg::envelope> call(msg::body body, std::chrono::milliseconds timeout);
+
+  // Sends raw bytes as one frame (for tests that speak malformed protocol).
+  void send_raw(const std::string& bytes);
+  // Waits for any frame and decodes it; nullopt on timeout.
+  std::optional<msg::decode_result> receive(std::chrono::milliseconds timeout);
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  std::string endpoint_;
+  std::string sender_;
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+  uint64_t next_request_id_;
+};
+
+}  // namespace troupe::transport

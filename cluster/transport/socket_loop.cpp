@@ -1,0 +1,135 @@
+#include "cluster/transport/socket_loop.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace troupe::transport {
+
+socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& endpoint,
+                         const socket_options& options, frame_handler on_frame)
+    : role_(r),
+      socket_(context,
+              r == role::router_bind ? zmq::socket_type::router : zmq::socket_type::dealer),
+      linger_ms_(options.linger_ms),
+      on_frame_(std::move(on_frame)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options.max_message_bytes));
+  socket_.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
+  socket_.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
+  socket_.set(zmq::sockopt::linger, 0);
+  if (r == role::router_bind) {
+    socket_.set(zmq::sockopt::router_handover, 1);
+    socket_.bind(endpoint);
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  } else {
+    // Queue nothing for a head we are not connected to: a heartbeat sent while the head is
+    // away is worthless, and registration is retried by its owner.
+    socket_.set(zmq::sockopt::immediate, 1);
+    socket_.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
+    socket_.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_max_ms);
+    socket_.connect(endpoint);
+    endpoint_ = endpoint;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+socket_loop::~socket_loop() {
+  stop();
+  ::close(wake_fd_);
+}
+
+void socket_loop::send(std::string peer, std::string bytes) {
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    outbox_.push_back({std::move(peer), std::move(bytes)});
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void socket_loop::stop() {
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  thread_.join();
+}
+
+void socket_loop::run() {
+  zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                             {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+  while (!stopping_) {
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(-1));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      throw;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      uint64_t count;
+      [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
+      drain_outbox();
+    }
+    if (items[0].revents & ZMQ_POLLIN) receive_all();
+  }
+  drain_outbox();  // frames queued before stop() still go out, within linger_ms
+  socket_.set(zmq::sockopt::linger, linger_ms_);
+  socket_.close();
+}
+
+void socket_loop::drain_outbox() {
+  std::vector<outbound> batch;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    batch.swap(outbox_);
+  }
+  for (auto& out : batch) {
+    zmq::send_result_t sent;
+    if (role_ == role::router_bind) {
+      sent =
+          socket_.send(zmq::buffer(out.peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      if (sent) sent = socket_.send(zmq::buffer(out.bytes), zmq::send_flags::dontwait);
+    } else {
+      sent = socket_.send(zmq::buffer(out.bytes), zmq::send_flags::dontwait);
+    }
+    if (sent)
+      ++counters_.frames_out;
+    else
+      ++counters_.dropped_out;
+  }
+}
+
+void socket_loop::receive_all() {
+  // Read a bounded batch so that a flood of inbound frames cannot starve the outbox; each
+  // ZeroMQ message is [identity] payload.
+  constexpr int batch = 256;
+  std::vector<zmq::message_t> parts;
+  for (int i = 0; i < batch; ++i) {
+    parts.clear();
+    zmq::message_t part;
+    if (!socket_.recv(part, zmq::recv_flags::dontwait)) return;
+    parts.push_back(std::move(part));
+    while (parts.back().more()) {
+      zmq::message_t next;
+      (void)socket_.recv(next, zmq::recv_flags::none);
+      parts.push_back(std::move(next));
+    }
+    const size_t expected = role_ == role::router_bind ? 2 : 1;
+    if (parts.size() != expected) {
+      ++counters_.bad_shape;
+      continue;
+    }
+    ++counters_.frames_in;
+    auto now = clock::now();
+    if (role_ == role::router_bind)
+      on_frame_(parts[0].to_string(), parts[1], now);
+    else
+      on_frame_(std::string(), parts[0], now);
+  }
+}
+
+}  // namespace troupe::transport

@@ -1,0 +1,91 @@
+// One ZeroMQ socket driven by its own thread. ZeroMQ sockets are not thread-safe, so the
+// socket is touched only by that thread; other threads hand it outbound frames through a
+// mutex-guarded outbox and wake it with an eventfd that zmq_poll watches beside the socket.
+//
+// A ROUTER loop binds (the head); a DEALER loop connects and reconnects by itself (nodes).
+// Inbound frames are handed to `on_frame` on the loop's thread; it must not block.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+namespace troupe::transport {
+
+using clock = std::chrono::steady_clock;
+
+struct socket_options {
+  size_t max_message_bytes = 4 << 20;  // ZeroMQ drops a peer sending more (a memory guard)
+  int send_high_water_mark = 10000;    // outbound frames queued per peer before dropping
+  int receive_high_water_mark = 10000;
+  int reconnect_interval_ms = 100;
+  int reconnect_interval_max_ms = 1000;
+  int linger_ms = 1000;  // how long close() may flush queued frames
+};
+
+// Counters a loop keeps; read from any thread.
+struct socket_counters {
+  std::atomic<uint64_t> frames_in{0};
+  std::atomic<uint64_t> frames_out{0};
+  std::atomic<uint64_t> dropped_out{0};  // send queue full or peer gone
+  std::atomic<uint64_t> bad_shape{0};    // inbound messages with an unexpected part count
+};
+
+class socket_loop {
+ public:
+  enum class role { router_bind, dealer_connect };
+
+  // `peer` is the ROUTER identity of the sender (empty on a DEALER).
+  using frame_handler =
+      std::function<void(const std::string& peer, const zmq::message_t& frame, clock::time_point)>;
+
+  // Binds or connects immediately (throws zmq::error_t on a bad endpoint), then starts the
+  // thread. `context` must outlive the loop.
+  socket_loop(zmq::context_t& context, role r, const std::string& endpoint,
+              const socket_options& options, frame_handler on_frame);
+  ~socket_loop();
+  socket_loop(const socket_loop&) = delete;
+  socket_loop& operator=(const socket_loop&) = delete;
+
+  // Thread-safe. Queues `bytes` for `peer` (ignored on a DEALER). Never blocks: a frame that
+  // ZeroMQ cannot queue is dropped and counted.
+  void send(std::string peer, std::string bytes);
+
+  // Flushes queued frames (bounded by linger_ms), closes the socket and joins the thread.
+  void stop();
+
+  // The address actually bound, e.g. with the real port for tcp://127.0.0.1:0.
+  const std::string& endpoint() const { return endpoint_; }
+  const socket_counters& counters() const { return counters_; }
+
+ private:
+  struct outbound {
+    std::string peer;
+    std::string bytes;
+  };
+
+  void run();
+  void drain_outbox();
+  void receive_all();
+
+  role role_;
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  int linger_ms_;
+  frame_handler on_frame_;
+  int wake_fd_;
+  std::mutex mutex_;
+  std::vector<outbound> outbox_;
+  std::atomic<bool> stopping_{false};
+  socket_counters counters_;
+  std::thread thread_;
+};
+
+}  // namespace troupe::transport

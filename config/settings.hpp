@@ -1,0 +1,56 @@
+// Typed settings of `trouped`, with defaults and validation. Every field is documented in
+// docs/configuration.md; the YAML keys are the field names below (nested where grouped).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace troupe::config {
+
+// Thrown for a setting that cannot be used; the message names the setting.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Phi-accrual failure detector (see docs/failure-detection.md).
+struct failure_detector_settings {
+  double suspect_phi = 3.0;         // phi at which a node becomes `suspect`
+  double dead_phi = 8.0;            // phi at which a node is declared `dead`
+  uint32_t min_std_dev_ms = 100;    // floor on the heartbeat interval's deviation
+  uint32_t window = 100;            // heartbeat intervals remembered per node
+  uint32_t check_interval_ms = 20;  // how often the head evaluates every node
+};
+
+struct daemon_settings {
+  bool head = false;                          // run the coordinator (`--head`)
+  std::string listen = "tcp://0.0.0.0:7400";  // head: where to bind
+  std::string join;                           // node: the head's address
+  std::string data_dir;                       // node id, incarnation, head's store
+  std::string name;                           // unique node name; default: the host name
+  std::optional<double> cpus;                 // override detected CPUs
+  std::optional<uint64_t> memory_mb;          // override detected memory
+  std::optional<uint32_t> gpus;               // override detected GPU count
+  std::map<std::string, std::string> labels;
+  bool no_worker = false;                // head: do not run a node agent in the head
+  std::string store;                     // head: store URL; default sqlite in data_dir
+  uint32_t heartbeat_interval_ms = 200;  // head: the period it asks nodes to heartbeat at
+  uint32_t register_retry_ms = 250;      // node: first retry delay when registering
+  uint32_t max_frame_bytes = 1 << 20;    // larger inbound frames are refused
+  std::string log_level = "info";        // trace, debug, info, warn, error
+  std::string log_file;                  // default: standard error
+  failure_detector_settings failure_detector;
+};
+
+// Reads a YAML file into `settings` (keys absent from the file keep their value).
+void load_yaml_file(const std::string& path, daemon_settings& settings);
+
+// Checks the whole set; throws config_error naming the first bad setting.
+void validate(const daemon_settings& settings);
+
+// Parses "key=value" into labels; throws config_error on a malformed label.
+void add_label(const std::string& key_value, std::map<std::string, std::string>& labels);
+
+}  // namespace troupe::config

@@ -1,0 +1,150 @@
+#include "nodes/trouped/daemon.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <atomic>
+#include <caf/all.hpp>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "actors/atoms.hpp"
+#include "actors/membership/membership_actor.hpp"
+#include "actors/node_agent/node_agent.hpp"
+#include "actors/store/store_actor.hpp"
+#include "cluster/host/resources.hpp"
+
+namespace troupe::nodes {
+namespace {
+
+std::atomic<int> requested_exit_code{0};
+
+void request_exit(int code) {
+  requested_exit_code = code;
+  ::kill(::getpid(), SIGTERM);
+}
+
+// Where a node agent inside the head reaches its own head.
+std::string local_address_of(const std::string& endpoint) {
+  auto out = endpoint;
+  for (const char* any : {"0.0.0.0", "*"}) {
+    auto pos = out.find(any);
+    if (pos != std::string::npos) out.replace(pos, std::strlen(any), "127.0.0.1");
+  }
+  return out;
+}
+
+msg::resources offered_resources(const config::daemon_settings& s) {
+  auto r = host::detect_resources();
+  if (s.cpus) r.cpus = *s.cpus;
+  if (s.memory_mb) r.memory_mb = *s.memory_mb;
+  if (s.gpus) {
+    // Keep the detected GPUs that exist; a larger override adds unnamed ones.
+    r.gpus.resize(*s.gpus);
+    for (uint32_t i = 0; i < r.gpus.size(); ++i)
+      if (r.gpus[i].name.empty()) r.gpus[i] = {i, "unspecified", 0};
+  }
+  return r;
+}
+
+void write_endpoint_file(const std::string& dir, const std::string& endpoint) {
+  std::ofstream(dir + "/head_endpoint.tmp") << endpoint << "\n";
+  std::rename((dir + "/head_endpoint.tmp").c_str(), (dir + "/head_endpoint").c_str());
+}
+
+int wait_for_signal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  return requested_exit_code;
+}
+
+}  // namespace
+
+int run_daemon(const config::daemon_settings& s) {
+  auto data = std::make_shared<host::data_dir>(s.data_dir);
+  const auto name = s.name.empty() ? host::host_name() : s.name;
+  msg::decode_limits limits;
+  limits.max_frame_bytes = s.max_frame_bytes;
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", std::max(2u, std::min(4u, std::thread::hardware_concurrency())));
+  caf::actor_system system{cfg};
+  zmq::context_t context{1};
+
+  std::vector<caf::actor> actors;
+  actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
+  std::string head_address = s.join;
+
+  if (s.head) {
+    auto url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
+    std::shared_ptr<store::membership_store> db = store::open_store(url);
+    auto store = actors::spawn_store_actor(system, db);
+    head_endpoint = std::make_shared<actors::wire_endpoint>(
+        context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head");
+    membership::membership_deps deps;
+    deps.endpoint = head_endpoint;
+    deps.store = store;
+    deps.known_nodes = db->load_nodes();
+    deps.detector = s.failure_detector;
+    deps.heartbeat_interval_ms = s.heartbeat_interval_ms;
+    deps.head_node_id = s.no_worker ? "" : data->node_id();
+    deps.self_name = "head";
+    spdlog::info("head listening on {} (store {}, {} known nodes)", head_endpoint->endpoint(), url,
+                 deps.known_nodes.size());
+    auto membership = membership::spawn_membership(system, std::move(deps));
+    head_endpoint->route<msg::register_node_request>(membership);
+    head_endpoint->route<msg::heartbeat>(membership);
+    head_endpoint->route<msg::deregister_node>(membership);
+    head_endpoint->route<msg::cluster_status_request>(membership);
+    head_endpoint->route<msg::node_list_request>(membership);
+    head_endpoint->route<msg::drain_node_request>(membership);
+    actors.insert(actors.end(), {store, membership});
+    head_address = local_address_of(head_endpoint->endpoint());
+    write_endpoint_file(data->path(), head_endpoint->endpoint());
+  }
+
+  caf::actor agent;
+  if (!s.head || !s.no_worker) {
+    agent_endpoint = std::make_shared<actors::wire_endpoint>(
+        context, actors::wire_endpoint::role::dealer_connect, head_address, limits, name);
+    node_agent::node_agent_deps deps;
+    deps.endpoint = agent_endpoint;
+    deps.data = data;
+    deps.name = name;
+    deps.resources = offered_resources(s);
+    deps.labels = s.labels;
+    deps.addresses = {host::host_name()};
+    deps.register_retry_ms = s.register_retry_ms;
+    deps.request_exit = request_exit;
+    spdlog::info("node {} joining {} with {} cpus, {} MiB, {} gpus", name, head_address,
+                 deps.resources.cpus, deps.resources.memory_mb, deps.resources.gpus.size());
+    agent = node_agent::spawn_node_agent(system, std::move(deps));
+    agent_endpoint->route<msg::register_node_reply>(agent);
+    agent_endpoint->route<msg::heartbeat_rejected>(agent);
+    agent_endpoint->route<msg::error>(agent);
+    actors.push_back(agent);
+  }
+
+  int exit_code = wait_for_signal();
+
+  if (agent) {
+    caf::scoped_actor self{system};
+    self->request(agent, std::chrono::seconds(1), actors::shutdown_atom::value)
+        .receive([](bool) {},
+                 [](caf::error&) { spdlog::warn("node agent did not answer the shutdown"); });
+    agent_endpoint->stop();  // flushes the deregistration (bounded by the socket's linger)
+  }
+  if (head_endpoint) head_endpoint->stop();
+  for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  spdlog::info("stopped");
+  return exit_code;
+}
+
+}  // namespace troupe::nodes

@@ -1,0 +1,62 @@
+// trouped: the Troupe node daemon. `trouped --head` also runs the coordinator.
+#include <pthread.h>
+#include <sys/resource.h>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+#include <csignal>
+#include <cstdio>
+
+#include "config/daemon_args.hpp"
+#include "nodes/trouped/daemon.hpp"
+
+namespace {
+
+// A head holds one connection per node; the default soft limit (1024) is too low.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+void setup_logging(const troupe::config::daemon_settings& s) {
+  if (!s.log_file.empty())
+    spdlog::set_default_logger(spdlog::basic_logger_mt("trouped", s.log_file));
+  spdlog::set_level(spdlog::level::from_str(s.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::flush_on(spdlog::level::info);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  troupe::config::parsed_args args;
+  try {
+    args = troupe::config::parse_daemon_args(std::vector<std::string>(argv, argv + argc));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trouped: %s\n", e.what());
+    return 2;
+  }
+  if (args.exit_now) {
+    std::fputs(args.output.c_str(), stdout);
+    return args.exit_code;
+  }
+  // Signals are taken synchronously by run_daemon; block them before any thread starts so
+  // every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  raise_file_limit();
+  try {
+    setup_logging(args.settings);
+    return troupe::nodes::run_daemon(args.settings);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    std::fprintf(stderr, "trouped: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,149 @@
+// troupe: the admin CLI. Reads go to the head as Cap'n Proto requests over ZeroMQ; every
+// read command prints a table, or JSON with --json.
+//
+// Exit codes: 0 success, 1 the head answered with an error, 2 bad usage, 3 no answer.
+#include <yaml-cpp/yaml.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cluster/transport/request_client.hpp"
+#include "tools/cli/render.hpp"
+
+namespace {
+
+using namespace troupe;
+
+constexpr int exit_head_error = 1, exit_usage = 2, exit_unreachable = 3;
+constexpr const char* default_head = "tcp://127.0.0.1:7400";
+
+// --head wins, then TROUPE_HEAD, then `head:` in the config file, then the local default.
+std::string resolve_head(const std::string& flag, const std::string& config_file) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("TROUPE_HEAD"); env && *env) return env;
+  std::string path = config_file;
+  if (path.empty()) {
+    if (const char* env = std::getenv("TROUPE_CONFIG"); env && *env)
+      path = env;
+    else if (const char* home = std::getenv("HOME"))
+      path = std::string(home) + "/.config/troupe/config.yaml";
+  }
+  try {
+    if (auto head = YAML::LoadFile(path)["head"]) return head.as<std::string>();
+  } catch (const YAML::BadFile&) {
+    if (!config_file.empty()) throw;  // a file named explicitly must exist
+  }
+  return default_head;
+}
+
+struct session {
+  std::string head;
+  std::chrono::milliseconds timeout;
+  bool json = false;
+
+  // Sends `body`; returns the reply body, or exits with a one-line error.
+  msg::body call(msg::body body) const {
+    transport::request_client client(head, "troupe-cli");
+    auto reply = client.call(std::move(body), timeout);
+    if (!reply) {
+      std::cerr << "troupe: no reply from the head at " << head << " within " << timeout.count()
+                << " ms (is `trouped --head` running there?)\n";
+      std::exit(exit_unreachable);
+    }
+    if (auto* err = std::get_if<msg::error>(&reply->body)) {
+      std::cerr << "troupe: " << err->message << " (" << msg::to_string(err->code) << ")\n";
+      std::exit(exit_head_error);
+    }
+    if (std::holds_alternative<msg::unimplemented>(reply->body)) {
+      std::cerr << "troupe: the head at " << head << " does not implement this request\n";
+      std::exit(exit_head_error);
+    }
+    return std::move(reply->body);
+  }
+
+  template <class Reply>
+  Reply call_for(msg::body body) const {
+    auto reply = call(std::move(body));
+    if (auto* r = std::get_if<Reply>(&reply)) return std::move(*r);
+    std::cerr << "troupe: unexpected reply kind from the head\n";
+    std::exit(exit_head_error);
+  }
+};
+
+void show_status(const session& s) {
+  auto status = s.call_for<msg::cluster_status_reply>(msg::cluster_status_request{});
+  if (s.json)
+    std::cout << cli::to_json(status).dump(2) << "\n";
+  else
+    std::cout << cli::status_text(status, s.head);
+}
+
+void show_nodes(const session& s) {
+  auto list = s.call_for<msg::node_list_reply>(msg::node_list_request{});
+  if (s.json) {
+    auto out = nlohmann::json::array();
+    for (const auto& n : list.nodes) out.push_back(cli::to_json(n));
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << cli::nodes_table(list.nodes);
+  }
+}
+
+void set_drain(const session& s, const std::string& node, bool drain) {
+  auto reply = s.call_for<msg::drain_node_reply>(msg::drain_node_request{node, drain});
+  if (s.json)
+    std::cout << cli::to_json(reply.node).dump(2) << "\n";
+  else
+    std::cout << "node " << reply.node.name << " (" << reply.node.node_id << ") "
+              << (drain ? "is draining" : "is no longer draining") << ": "
+              << msg::to_string(reply.node.state) << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"troupe: the Troupe admin CLI", "troupe"};
+  app.set_version_flag("--version", std::string("troupe ") + TROUPE_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string head_flag, config_file, node;
+  int timeout_ms = 3000;
+  bool json = false;
+  app.add_option("--head", head_flag, "head address tcp://HOST:PORT (else $TROUPE_HEAD, config)");
+  app.add_option("--config", config_file, "CLI config file (default ~/.config/troupe/config.yaml)");
+  app.add_option("--timeout-ms", timeout_ms, "how long to wait for the head")
+      ->check(CLI::Range(1, 600000));
+  app.add_flag("--json", json, "print JSON instead of tables");
+  auto status = app.add_subcommand("status", "cluster summary");
+  auto nodes = app.add_subcommand("nodes", "every node and its state");
+  auto drain = app.add_subcommand("drain", "finish work on NODE and take no new work");
+  drain->add_option("node", node, "node name or id")->required();
+  auto undrain = app.add_subcommand("undrain", "let NODE take work again");
+  undrain->add_option("node", node, "node name or id")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : exit_usage;
+  }
+  session s;
+  try {
+    s.head = resolve_head(head_flag, config_file);
+  } catch (const std::exception& e) {
+    std::cerr << "troupe: config " << config_file << ": " << e.what() << "\n";
+    return exit_usage;
+  }
+  s.timeout = std::chrono::milliseconds(timeout_ms);
+  s.json = json;
+  try {
+    if (status->parsed()) show_status(s);
+    if (nodes->parsed()) show_nodes(s);
+    if (drain->parsed()) set_drain(s, node, true);
+    if (undrain->parsed()) set_drain(s, node, false);
+  } catch (const zmq::error_t& e) {
+    std::cerr << "troupe: cannot reach " << s.head << ": " << e.what() << "\n";
+    return exit_usage;
+  }
+  return 0;
+}

@@ -1,0 +1,17 @@
+// How the CLI shows replies: aligned tables for people, JSON for scripts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "messages/cluster.hpp"
+
+namespace troupe::cli {
+
+nlohmann::json to_json(const msg::node_status& node);
+nlohmann::json to_json(const msg::cluster_status_reply& status);
+
+std::string nodes_table(const std::vector<msg::node_status>& nodes);
+std::string status_text(const msg::cluster_status_reply& status, const std::string& head);
+
+}  // namespace troupe::cli

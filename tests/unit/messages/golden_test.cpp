@@ -1,0 +1,98 @@
+// Golden encoded messages: tests/data/golden/<kind>.bin were encoded once from the fixed
+// values in samples.cpp and committed. Decoding them catches an accidental change of the
+// wire format (a renumbered field, a reordered union, a changed type) that round trips
+// through one build cannot see.
+//
+// Regenerate only after a deliberate, append-only schema change:
+//   TROUPE_REGENERATE_GOLDEN=1 ctest --test-dir build -R messages_test.golden_messages
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+
+#include "samples.hpp"
+
+namespace troupe::msg::test {
+namespace {
+
+namespace fs = std::filesystem;
+namespace utf = boost::unit_test;
+
+fs::path golden_dir() {
+  const char* source = std::getenv("TROUPE_SOURCE_DIR");
+  BOOST_TEST_REQUIRE(source, "TROUPE_SOURCE_DIR must name the source tree (CTest sets it)");
+  return fs::path(source) / "tests" / "data" / "golden";
+}
+
+fs::path golden_file(const std::string& kind) { return golden_dir() / (kind + ".bin"); }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+boost::test_tools::assertion_result regeneration_requested(utf::test_unit_id) {
+  const char* flag = std::getenv("TROUPE_REGENERATE_GOLDEN");
+  const bool requested = flag && std::string(flag) == "1";
+  boost::test_tools::assertion_result result(requested);
+  result.message() << "set TROUPE_REGENERATE_GOLDEN=1 to rewrite the golden files";
+  return result;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(golden_messages)
+
+// Runs first (cases run in declaration order), so the checks below see the new files.
+BOOST_AUTO_TEST_CASE(golden_files_are_rewritten_from_the_fixed_values_on_request,
+                     *utf::precondition(regeneration_requested)) {
+  fs::create_directories(golden_dir());
+  for (const auto& s : samples()) {
+    const auto bytes = encode(s.env);
+    std::ofstream out(golden_file(s.kind), std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    BOOST_TEST_REQUIRE(out.good(), "cannot write " << golden_file(s.kind));
+    BOOST_TEST_MESSAGE("wrote " << golden_file(s.kind) << " (" << bytes.size() << " bytes)");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_committed_golden_file_decodes_to_its_fixed_value) {
+  for (const auto& s : samples()) {
+    const auto bytes = read_file(golden_file(s.kind));
+    const auto result = decode_string(bytes);
+    const auto* failure = std::get_if<decode_failure>(&result);
+    if (failure) {
+      BOOST_ERROR(s.kind << ".bin does not decode: " << failure->message);
+      continue;
+    }
+    BOOST_TEST((std::get<envelope>(result) == s.env), s.kind << ".bin decodes to other values");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(encoding_the_fixed_values_reproduces_every_golden_file_byte_for_byte) {
+  for (const auto& s : samples()) {
+    const auto golden = read_file(golden_file(s.kind));
+    const auto encoded = encode(s.env);
+    BOOST_TEST(encoded.size() == golden.size(), s.kind << ": encoded size differs");
+    BOOST_TEST((encoded == golden), s.kind << ": encoded bytes differ from " << s.kind << ".bin");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_golden_file_belongs_to_a_known_message_kind) {
+  std::set<std::string> kinds;
+  for (const auto& s : samples()) kinds.insert(s.kind + ".bin");
+  for (const auto& entry : fs::directory_iterator(golden_dir())) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() != ".bin") continue;
+    BOOST_TEST(kinds.count(name) == 1u, name << " has no fixed value in samples.cpp");
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace troupe::msg::test

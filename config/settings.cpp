@@ -79,6 +79,13 @@ void load_yaml_file(const std::string& path, daemon_settings& s) {
   read(root, "log_level", s.log_level);
   read(root, "log_file", s.log_file);
   if (auto fd = root["failure_detector"]) {
+    for (const auto& entry : fd) {
+      auto key = entry.first.as<std::string>();
+      if (key != "suspect_phi" && key != "dead_phi" && key != "min_std_dev_ms" && key != "window" &&
+          key != "check_interval_ms")
+        throw config_error("config file " + path + ": unknown setting `failure_detector." + key +
+                           "`");
+    }
     auto& f = s.failure_detector;
     read(fd, "suspect_phi", f.suspect_phi);
     read(fd, "dead_phi", f.dead_phi);
@@ -104,6 +111,7 @@ void validate(const daemon_settings& s) {
   const auto& f = s.failure_detector;
   if (f.suspect_phi <= 0 || f.dead_phi <= f.suspect_phi)
     throw config_error("failure_detector: need 0 < suspect_phi < dead_phi");
+  if (f.min_std_dev_ms < 1) throw config_error("failure_detector.min_std_dev_ms must be >= 1");
   if (f.window < 2) throw config_error("failure_detector.window must be at least 2");
   if (f.check_interval_ms < 1 || f.check_interval_ms > 1000)
     throw config_error("failure_detector.check_interval_ms must be within 1..1000");

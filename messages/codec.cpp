@@ -336,6 +336,9 @@ decode_result decode(const void* data, size_t size, const decode_limits& limits)
   std::optional<uint64_t> request_id;
   try {
     capnp::FlatArrayMessageReader reader(kj::arrayPtr(words, word_count), options);
+    if (reader.getEnd() != words + word_count)
+      return failure(kind::malformed, std::to_string(words + word_count - reader.getEnd()) +
+                                          " words follow the message in its frame");
     auto root = reader.getRoot<wire::Envelope>();
     request_id = root.getRequestId();
     if (root.getProtocolVersion() != protocol_version)

@@ -17,7 +17,7 @@ namespace troupe::msg {
 
 struct decode_limits {
   size_t max_frame_bytes = 1 << 20;  // larger frames are refused before parsing
-  int nesting_limit = 16;            // our schemas nest at most 5 deep
+  int nesting_limit = 16;            // NodeListReply needs 7
   // Words a reader may traverse, as a multiple of the frame's own size; stops
   // amplification through pointers that share data.
   uint64_t traversal_factor = 4;
@@ -29,7 +29,7 @@ struct decode_failure {
   failure_kind kind = failure_kind::malformed;
   std::string message;
   std::optional<uint64_t> request_id;  // when the header could still be read
-  uint16_t body_ordinal = 0;           // for unknown_body
+  uint16_t body_ordinal = 0;           // for unknown_body: the union tag as received
 };
 
 using decode_result = std::variant<envelope, decode_failure>;

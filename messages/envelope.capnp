@@ -3,7 +3,7 @@
 #
 # Evolution rules: only append fields and union members; never renumber; retire a field by
 # renaming it obsoleteX. A receiver that meets a union member it does not know answers
-# `unimplemented` carrying the member's ordinal.
+# `unimplemented` carrying the member's discriminant.
 @0xa33a9871cfc9b02d;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -54,5 +54,5 @@ struct Error {
 
 # Reply to an envelope whose body kind the receiver does not know.
 struct Unimplemented {
-  bodyOrdinal @0 :UInt16;  # the union member's ordinal as received
+  bodyOrdinal @0 :UInt16;  # the union discriminant as received (members count from 0: error = 0)
 }

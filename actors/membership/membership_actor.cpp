@@ -13,6 +13,10 @@ namespace {
 
 using actors::inbound;
 
+// After a head restart, how long known nodes have to reconnect (ZeroMQ retries at most every
+// second) before their silence counts.
+constexpr auto restore_grace = std::chrono::seconds(3);
+
 struct membership_state {
   static inline const char* name = "membership";
   membership_deps deps;
@@ -52,20 +56,16 @@ void persist(self_ptr self, const std::string& node_id) {
 
 void on_register(self_ptr self, const inbound& in, const msg::register_node_request& request) {
   auto result = self->state.nodes->on_register(in.peer, request, in.received);
-  if (auto* err = std::get_if<msg::error>(&result.reply)) {
-    spdlog::warn("refused registration of {} ({}): {}", request.name, request.node_id,
-                 err->message);
-    reply(self, in, *err);
+  auto* accepted = std::get_if<msg::register_node_reply>(&result.reply);
+  if (!accepted) {
+    spdlog::warn("refused registration of {} ({}) incarnation {}", request.name, request.node_id,
+                 request.incarnation);
+    std::visit([&](const auto& refusal) { reply(self, in, refusal); }, result.reply);
     return;
   }
-  if (!result.change) {  // an idempotent repeat: nothing new to store
-    reply(self, in, std::get<msg::register_node_reply>(result.reply));
-    return;
-  }
-  log_change(*result.change);
-  persist_then(
-      self, *result.entry, in,
-      [self, in, ok = std::get<msg::register_node_reply>(result.reply)] { reply(self, in, ok); });
+  if (result.change) log_change(*result.change);
+  // Stored before acknowledged, also for a repeat: its addresses or resources may differ.
+  persist_then(self, *result.entry, in, [self, in, ok = *accepted] { reply(self, in, ok); });
 }
 
 void on_heartbeat(self_ptr self, const inbound& in, const msg::heartbeat& beat) {
@@ -137,7 +137,8 @@ void on_inbound(self_ptr self, const inbound& in) {
           status.head_uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                       clock::now() - self->state.started)
                                       .count();
-          status.malformed_messages = self->state.deps.endpoint->malformed_count();
+          status.malformed_messages = self->state.deps.endpoint->malformed_count() +
+                                      self->state.deps.endpoint->counters().bad_shape;
           reply(self, in, status);
         } else if constexpr (std::is_same_v<T, msg::node_list_request>) {
           reply(self, in, self->state.nodes->list(clock::now()));
@@ -155,7 +156,7 @@ caf::behavior membership(self_ptr self, membership_deps deps) {
   st.started = st.last_tick = clock::now();
   for (const auto& record : deps.known_nodes) {
     try {
-      st.nodes->restore(from_record(record, st.nodes->fresh_history()), st.started);
+      st.nodes->restore(from_record(record, st.nodes->fresh_history()), st.started, restore_grace);
     } catch (const std::exception& e) {
       spdlog::error("skipping a stored node: {}", e.what());
     }

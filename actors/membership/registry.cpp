@@ -70,28 +70,16 @@ registry::register_result registry::on_register(const std::string& peer,
   }
   auto it = nodes_.find(request.node_id);
   if (it != nodes_.end()) {
-    auto& entry = it->second;
+    const auto& entry = it->second;
+    using reason = msg::heartbeat_reject_reason;
     if (request.incarnation < entry.info.incarnation) {
-      result.reply =
-          msg::error{error_code::conflict,
-                     "stale incarnation " + std::to_string(request.incarnation) + ": incarnation " +
-                         std::to_string(entry.info.incarnation) + " of this node is registered"};
+      result.reply = msg::heartbeat_rejected{reason::stale_incarnation, entry.info.incarnation};
       return result;
     }
     if (request.incarnation == entry.info.incarnation && !is_live(entry.liveness)) {
-      result.reply =
-          msg::error{error_code::conflict, "incarnation " + std::to_string(request.incarnation) +
-                                               " is " + msg::to_string(entry.liveness) +
-                                               "; register with a new incarnation"};
+      result.reply = msg::heartbeat_rejected{reason::declared_dead, entry.info.incarnation};
       return result;
     }
-  }
-  // Names are unique among live nodes; an old dead or left holder of the name goes away.
-  for (auto other = nodes_.begin(); other != nodes_.end();) {
-    if (other->second.info.name == request.name && other->first != request.node_id)
-      other = nodes_.erase(other);
-    else
-      ++other;
   }
   std::vector<state_change> changes;
   if (it == nodes_.end() || request.incarnation > it->second.info.incarnation) {
@@ -140,7 +128,7 @@ registry::heartbeat_result registry::on_heartbeat(const std::string& peer,
   }
   if (result.rejected) return result;
   if (beat.sequence != 0 && beat.sequence <= entry.last_sequence) return result;  // replayed
-  entry.history.add_interval(now - entry.last_heartbeat);
+  if (now > entry.last_heartbeat) entry.history.add_interval(now - entry.last_heartbeat);
   entry.last_heartbeat = now;
   entry.last_sequence = beat.sequence;
   entry.peer = peer;
@@ -198,9 +186,9 @@ std::variant<const node_entry*, msg::error> registry::set_draining(const std::st
   return found;
 }
 
-void registry::restore(node_entry entry, clock::time_point now) {
+void registry::restore(node_entry entry, clock::time_point now, clock::duration grace) {
   entry.history = fresh_history();
-  entry.last_heartbeat = now;
+  entry.last_heartbeat = now + grace;
   entry.state_since = now;
   entry.peer.clear();
   auto id = entry.info.node_id;

@@ -7,8 +7,9 @@
 // `dead` and `left` are final for an incarnation: the node must register again with a higher
 // incarnation, which starts a fresh `alive`. Draining is a flag kept across incarnations;
 // a draining alive node is reported as `draining`.
-// Invariants: node names are unique among nodes that are not dead or left; messages from an
-// incarnation lower than the registered one are refused.
+// Invariants: node names are unique among nodes that are not dead or left (a dead or left
+// node keeps its entry, and its name, until a node with its id registers again); messages
+// from an incarnation lower than the registered one are refused.
 #pragma once
 
 #include <chrono>
@@ -57,7 +58,9 @@ class registry {
            std::string head_node_id);
 
   struct register_result {
-    std::variant<msg::register_node_reply, msg::error> reply;
+    // An error for a bad request or a name held by another live node; a rejection when the
+    // incarnation cannot be accepted (the same as for a heartbeat of that incarnation).
+    std::variant<msg::register_node_reply, msg::error, msg::heartbeat_rejected> reply;
     std::optional<state_change> change;  // set when the node (re)entered `alive`
     const node_entry* entry = nullptr;   // the node's entry after a successful registration
   };
@@ -86,8 +89,9 @@ class registry {
                                                            bool draining, clock::time_point now);
 
   // Puts a node known from the store back in the table (head restart). A node that was live
-  // starts a fresh silence at `now`: it is alive if it keeps heartbeating, dead if not.
-  void restore(node_entry entry, clock::time_point now);
+  // gets `grace` to reconnect before its silence starts counting: it stays alive if it
+  // heartbeats again, and is declared dead if not.
+  void restore(node_entry entry, clock::time_point now, clock::duration grace);
 
   msg::node_status status_of(const node_entry& entry, clock::time_point now) const;
   msg::node_list_reply list(clock::time_point now) const;

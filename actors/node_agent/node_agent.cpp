@@ -87,20 +87,23 @@ void on_registered(self_ptr self, const msg::register_node_reply& reply) {
 void on_rejected(self_ptr self, const msg::heartbeat_rejected& rejected) {
   auto& st = self->state;
   using reason = msg::heartbeat_reject_reason;
-  if (!st.registered) return;  // already handling an earlier rejection
   switch (rejected.reason) {
     case reason::unknown_node:
+      if (!st.registered) return;  // already registering
       spdlog::warn("the head does not know this node; registering again");
       break;
     case reason::declared_dead:
+      if (rejected.known_incarnation != st.incarnation) return;  // about an earlier one
       st.incarnation = st.deps.data->next_incarnation();
       st.sequence = 0;
       spdlog::warn("the head declared this node dead; registering as incarnation {}",
                    st.incarnation);
       break;
     case reason::stale_incarnation:
-      spdlog::error("incarnation {} of this node is registered by another process; stopping",
-                    rejected.known_incarnation);
+      spdlog::error(
+          "incarnation {} of this node id is registered, newer than ours ({}): another trouped "
+          "runs with a copy of this data dir; stopping",
+          rejected.known_incarnation, st.incarnation);
       st.registered = false;
       st.deps.request_exit(1);
       return;
@@ -114,11 +117,8 @@ void on_inbound(self_ptr self, const inbound& in) {
   } else if (auto* rejected = std::get_if<msg::heartbeat_rejected>(&in.env.body)) {
     on_rejected(self, *rejected);
   } else if (auto* err = std::get_if<msg::error>(&in.env.body)) {
+    // E.g. the name is held by another live node: the pending retry timer tries again.
     spdlog::error("the head refused: {} ({})", err->message, msg::to_string(err->code));
-    // A conflict (a dead or stale incarnation, or a name held by a live node) is retried as
-    // a fresh incarnation by the pending retry timer.
-    if (err->code == msg::error_code::conflict && !self->state.registered)
-      self->state.incarnation = self->state.deps.data->next_incarnation();
   }
 }
 

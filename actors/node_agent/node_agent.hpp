@@ -4,7 +4,8 @@
 //        ^  (retried with backoff            |
 //        |   while unanswered)               +--HeartbeatRejected(declaredDead)--> new incarnation,
 //        +---------------------------------------------------------------------------- registering
-//   An error `conflict` to a registration: retried with a new incarnation.
+//   The same rejections answer a registration whose incarnation cannot be accepted; an error
+//   (e.g. the name is held by another live node) is logged and the registration retried.
 //   HeartbeatRejected(staleIncarnation): another process owns this node id; the daemon stops.
 //   (shutdown_atom): sends DeregisterNode and replies when it is queued.
 #pragma once

@@ -23,7 +23,10 @@ std::optional<msg::decode_result> request_client::receive(std::chrono::milliseco
   if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
   zmq::message_t frame;
   (void)socket_.recv(frame, zmq::recv_flags::none);
-  return msg::decode(frame.data(), frame.size());
+  // Replies come from the head we asked; allow large ones (a node list of a big cluster).
+  msg::decode_limits limits;
+  limits.max_frame_bytes = 64 << 20;
+  return msg::decode(frame.data(), frame.size(), limits);
 }
 
 std::optional<msg::envelope> request_client::call(msg::body body,
@@ -41,7 +44,10 @@ std::optional<msg::envelope> request_client::call(msg::body body,
     auto result = receive(left);
     if (!result) return std::nullopt;
     if (auto* env = std::get_if<msg::envelope>(&*result)) {
-      if (env->request_id == request.request_id) return std::move(*env);
+      // Request id 0: the peer could not read our header, so its error is about this request.
+      if (env->request_id == request.request_id ||
+          (env->request_id == 0 && std::holds_alternative<msg::error>(env->body)))
+        return std::move(*env);
       continue;  // a late reply to an earlier request
     }
     auto& failure = std::get<msg::decode_failure>(*result);

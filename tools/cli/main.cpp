@@ -18,21 +18,27 @@ using namespace troupe;
 constexpr int exit_head_error = 1, exit_usage = 2, exit_unreachable = 3;
 constexpr const char* default_head = "tcp://127.0.0.1:7400";
 
-// --head wins, then TROUPE_HEAD, then `head:` in the config file, then the local default.
-std::string resolve_head(const std::string& flag, const std::string& config_file) {
+// --head wins, then TROUPE_HEAD, then `head_address:` in the CLI config file (--config, else
+// $TROUPE_CONFIG, else ~/.config/troupe/config.yaml), then the local default. A config
+// file named by flag or environment must exist; the default one may be absent.
+std::string resolve_head(const std::string& flag, std::string config_file) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("TROUPE_HEAD"); env && *env) return env;
-  std::string path = config_file;
-  if (path.empty()) {
-    if (const char* env = std::getenv("TROUPE_CONFIG"); env && *env)
-      path = env;
-    else if (const char* home = std::getenv("HOME"))
-      path = std::string(home) + "/.config/troupe/config.yaml";
+  bool named = true;
+  if (config_file.empty()) {
+    if (const char* env = std::getenv("TROUPE_CONFIG"); env && *env) {
+      config_file = env;
+    } else if (const char* home = std::getenv("HOME")) {
+      config_file = std::string(home) + "/.config/troupe/config.yaml";
+      named = false;
+    }
   }
   try {
-    if (auto head = YAML::LoadFile(path)["head"]) return head.as<std::string>();
+    if (auto head = YAML::LoadFile(config_file)["head_address"]) return head.as<std::string>();
   } catch (const YAML::BadFile&) {
-    if (!config_file.empty()) throw;  // a file named explicitly must exist
+    if (named) throw std::runtime_error("config " + config_file + ": cannot read the file");
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error("config " + config_file + ": " + e.msg);
   }
   return default_head;
 }
@@ -131,7 +137,7 @@ int main(int argc, char** argv) {
   try {
     s.head = resolve_head(head_flag, config_file);
   } catch (const std::exception& e) {
-    std::cerr << "troupe: config " << config_file << ": " << e.what() << "\n";
+    std::cerr << "troupe: " << e.what() << "\n";
     return exit_usage;
   }
   s.timeout = std::chrono::milliseconds(timeout_ms);

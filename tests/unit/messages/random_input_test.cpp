@@ -142,6 +142,16 @@ BOOST_AUTO_TEST_CASE(every_truncation_of_a_valid_message_is_refused_as_malformed
   }
 }
 
+BOOST_AUTO_TEST_CASE(bytes_after_a_valid_message_make_the_frame_malformed) {
+  for (const auto& s : samples()) {
+    for (size_t extra : {size_t{8}, size_t{64}}) {
+      auto bytes = encode(s.env) + std::string(extra, '\0');
+      BOOST_TEST(decode_outcome(bytes.data(), bytes.size()) == "malformed",
+                 s.kind << " with " << extra << " trailing bytes");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_frame_over_the_size_limit_is_refused_as_too_large) {
   const auto bytes = encode(sample_of("node_list_reply"));
   decode_limits limits;

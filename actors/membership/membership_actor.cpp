@@ -50,8 +50,12 @@ void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Don
 
 void persist(self_ptr self, const std::string& node_id) {
   // Failure-detector changes are not waited for: there is nobody to acknowledge.
-  self->send(self->state.deps.store, actors::store_atom::value,
-             to_record(*self->state.nodes->find(node_id)));
+  self->request(self->state.deps.store, caf::infinite, actors::store_atom::value,
+                to_record(*self->state.nodes->find(node_id)))
+      .then([](bool) {},
+            [self](caf::error& err) {
+              spdlog::error("store write failed: {}", self->system().render(err));
+            });
 }
 
 void on_register(self_ptr self, const inbound& in, const msg::register_node_request& request) {
@@ -85,8 +89,7 @@ void on_deregister(self_ptr self, const inbound& in, const msg::deregister_node&
 }
 
 void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& request) {
-  auto now = clock::now();
-  auto result = self->state.nodes->set_draining(request.node, request.drain, now);
+  auto result = self->state.nodes->set_draining(request.node, request.drain, clock::now());
   if (auto* err = std::get_if<msg::error>(&result)) {
     reply(self, in, *err);
     return;
@@ -95,9 +98,8 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
   spdlog::info("node {} ({}) {}", entry->info.name, entry->info.node_id,
                request.drain ? "draining" : "undrained");
   persist_then(self, *entry, in, [self, in, id = entry->info.node_id] {
-    auto now = clock::now();
-    reply(self, in,
-          msg::drain_node_reply{self->state.nodes->status_of(*self->state.nodes->find(id), now)});
+    const auto& nodes = *self->state.nodes;
+    reply(self, in, msg::drain_node_reply{nodes.status_of(*nodes.find(id), clock::now())});
   });
 }
 

@@ -25,7 +25,12 @@ caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<store::member
 
 caf::actor spawn_store_actor(caf::actor_system& system,
                              std::shared_ptr<store::membership_store> store) {
-  return system.spawn<caf::detached>(store_actor, std::move(store));
+  auto actor = system.spawn<caf::detached>(store_actor, std::move(store));
+  actor->attach_functor([&system](const caf::error& reason) {
+    if (reason && reason != caf::exit_reason::user_shutdown)
+      spdlog::error("the store actor stopped: {}", system.render(reason));
+  });
+  return actor;
 }
 
 }  // namespace troupe::actors

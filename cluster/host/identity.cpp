@@ -31,8 +31,10 @@ std::string random_id() {
 
 }  // namespace
 
-data_dir::data_dir(std::string path) : path_(std::move(path)) {
+data_dir::data_dir(std::string path) {
   std::error_code ec;
+  path_ = fs::absolute(path, ec).lexically_normal().string();
+  if (!path_.empty() && path_.back() == '/') path_.pop_back();
   fs::create_directories(path_, ec);
   if (ec) throw identity_error("cannot create data dir " + path_ + ": " + ec.message());
   auto lock_path = path_ + "/lock";

@@ -27,7 +27,9 @@ std::string format_age(uint64_t ms) {
 
 std::string format_memory(uint64_t mb) {
   if (mb < 10240) return std::to_string(mb) + "Mi";
-  return format_number(static_cast<double>(mb) / 1024.0) + "Gi";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fGi", static_cast<double>(mb) / 1024.0);
+  return buf;
 }
 
 std::string join_labels(const msg::labels& labels) {

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # the clean-up functions are called from traps
+# A real local cluster on loopback: a head and two node daemons as separate processes, each
+# with its own data directory in a temporary folder. Shows the cluster's status and nodes,
+# draining, failure detection (a node frozen with SIGSTOP is declared dead, then rejoins
+# with a new incarnation after SIGCONT), a clean leave (SIGTERM), and a clean stop.
+# Everything it starts is stopped, and the folder removed, on exit.
+# Environment: those of tools/setup.sh (TROUPE_BUILD_DIR, TROUPE_JOBS, ...);
+# TROUPE_DEMO_KEEP=1 keeps the temporary folder (logs, data directories).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${TROUPE_BUILD_DIR:-build}"
+BIN="$PWD/$BUILD_DIR/bin"
+TMP=""
+HEAD=""
+NAMES=(head node-1 node-2)
+declare -A PID=() # daemon name -> pid, while it runs
+STEP=0
+
+say() { printf '    %s\n' "$*"; }
+section() {
+  STEP=$((STEP + 1))
+  printf '\n==> %d. %s\n' "$STEP" "$*"
+}
+die() {
+  printf '\n[demo] error: %s\n' "$*" >&2
+  exit 1
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# The CLI, talking to our head.
+troupe() { "$BIN/troupe" --head "$HEAD" --timeout-ms 2000 "$@"; }
+# Shows a CLI command and what it prints, indented to stand apart from our own lines.
+show() {
+  printf '    $ troupe %s\n' "$*"
+  troupe "$@" | sed 's/^/      /'
+}
+
+print_logs() {
+  local name f
+  for name in "${NAMES[@]}"; do
+    for f in "$TMP/$name.log" "$TMP/$name.out"; do
+      [[ -s "$f" ]] || continue
+      printf '\n--- last lines of %s ---\n' "$f" >&2
+      tail -n 25 "$f" >&2
+    done
+  done
+}
+
+# Stops the daemon NAME: SIGTERM (after SIGCONT, in case it is frozen), SIGKILL after
+# LIMIT seconds. Returns its exit status (137 when it had to be killed).
+stop_daemon() {
+  local name=$1 limit=${2:-10} pid=${PID[$1]:-} i status=0
+  [[ -n "$pid" ]] || return 0
+  kill -CONT "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < limit * 20; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    printf '[demo] %s (pid %s) did not stop within %s s of SIGTERM: SIGKILL\n' \
+      "$name" "$pid" "$limit" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || status=$?
+  unset "PID[$name]"
+  return "$status"
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  # On a failure (not on Ctrl-C or SIGTERM), the daemons' logs tell what happened.
+  if ((rc != 0 && rc != 130 && rc != 143)) && [[ -n "$TMP" ]]; then
+    print_logs
+  fi
+  local name
+  # Nodes first, so that they can still deregister from the head.
+  for name in node-2 node-1 head; do
+    stop_daemon "$name" 5 || true
+  done
+  if [[ -n "$TMP" && -d "$TMP" ]]; then
+    if [[ "${TROUPE_DEMO_KEEP:-0}" == 1 ]]; then
+      printf '[demo] kept %s\n' "$TMP"
+    else
+      rm -rf "$TMP"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Fails if a daemon that should be running has exited.
+check_daemons() {
+  local name
+  for name in "${!PID[@]}"; do
+    if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+      local status=0
+      wait "${PID[$name]}" 2>/dev/null || status=$?
+      unset "PID[$name]"
+      die "$name exited unexpectedly (status $status)"
+    fi
+  done
+}
+
+# wait_nodes SECONDS DESCRIPTION JQ-FILTER [jq args...]: polls `troupe nodes --json` every
+# 100 ms until the filter is true; fails after SECONDS.
+wait_nodes() {
+  local limit=$1 what=$2 filter=$3
+  shift 3
+  local deadline=$(($(now_ms) + limit * 1000))
+  while true; do
+    check_daemons
+    if troupe --json nodes 2>/dev/null | jq -e "$@" "$filter" >/dev/null 2>&1; then
+      return 0
+    fi
+    if (($(now_ms) > deadline)); then
+      printf '\n[demo] the nodes as the head sees them now:\n' >&2
+      troupe nodes >&2 || true
+      die "timed out after $limit s waiting until $what"
+    fi
+    sleep 0.1
+  done
+}
+
+# node_field NAME FIELD: one field of one node, from `troupe nodes --json`.
+node_field() {
+  troupe --json nodes | jq -r --arg n "$1" --arg f "$2" 'map(select(.name == $n))[0][$f]'
+}
+
+# start_daemon NAME ARGS...: starts trouped with its own data directory and log file.
+start_daemon() {
+  local name=$1
+  shift
+  mkdir -p "$TMP/$name"
+  "$BIN/trouped" "$@" --data-dir "$TMP/$name" --name "$name" --log-file "$TMP/$name.log" \
+    </dev/null >"$TMP/$name.out" 2>&1 &
+  PID[$name]=$!
+  say "started $name (pid ${PID[$name]}): trouped $*"
+}
+
+##############################################################################################
+
+section "Set-up: packages and build"
+bash tools/setup.sh
+for exe in trouped troupe; do
+  [[ -x "$BIN/$exe" ]] || die "$BIN/$exe was not built"
+done
+command -v jq >/dev/null || die "jq is missing (package jq)"
+
+TMP=$(mktemp -d /tmp/troupe-demo.XXXXXX)
+
+section "Starting a local cluster: a head and two nodes on 127.0.0.1"
+say "data directories and logs in $TMP"
+# Port 0: the system picks a free port; the head writes the address it bound to a file.
+start_daemon head --head --listen tcp://127.0.0.1:0
+deadline=$(($(now_ms) + 15000))
+until [[ -s "$TMP/head/head_endpoint" ]]; do
+  check_daemons
+  (($(now_ms) < deadline)) || die "the head wrote no $TMP/head/head_endpoint within 15 s"
+  sleep 0.05
+done
+HEAD=$(<"$TMP/head/head_endpoint")
+say "the head listens on $HEAD"
+start_daemon node-1 --join "$HEAD" --label zone=a --cpus 2 --memory-mb 2048
+start_daemon node-2 --join "$HEAD" --label zone=b --cpus 4 --memory-mb 4096
+t0=$(now_ms)
+wait_nodes 15 "3 nodes are alive" '[.[] | select(.state == "alive")] | length == 3'
+say "all 3 nodes alive after $(($(now_ms) - t0)) ms"
+show status
+echo
+show nodes
+
+section "Draining node-2 (it would finish its work and take no new work), then undraining it"
+show drain node-2
+show nodes
+echo
+show undrain node-2
+show nodes
+
+section "Failure detection: freezing node-1 with SIGSTOP"
+incarnation=$(node_field node-1 incarnation) || die "troupe nodes failed"
+say "node-1 has incarnation $incarnation; kill -STOP ${PID[node-1]}"
+kill -STOP "${PID[node-1]}"
+t0=$(now_ms)
+suspect_ms=""
+deadline=$((t0 + 30000))
+while true; do
+  check_daemons
+  state=$(node_field node-1 state 2>/dev/null || echo unknown)
+  if [[ "$state" == suspect && -z "$suspect_ms" ]]; then
+    suspect_ms=$(($(now_ms) - t0))
+    say "node-1 is suspect after $suspect_ms ms"
+  fi
+  [[ "$state" == dead ]] && break
+  (($(now_ms) < deadline)) || die "node-1 was not declared dead within 30 s (state: $state)"
+  sleep 0.1
+done
+say "node-1 declared dead $(($(now_ms) - t0)) ms after it froze (polled every 100 ms)"
+show nodes
+
+section "Recovery: thawing node-1 with SIGCONT"
+say "kill -CONT ${PID[node-1]}"
+kill -CONT "${PID[node-1]}"
+t0=$(now_ms)
+# shellcheck disable=SC2016  # $old is jq's variable
+wait_nodes 15 "node-1 is alive again with a new incarnation" \
+  'any(.[]; .name == "node-1" and .state == "alive" and .incarnation > $old)' \
+  --argjson old "$incarnation"
+elapsed=$(($(now_ms) - t0))
+new_incarnation=$(node_field node-1 incarnation) || die "troupe nodes failed"
+say "node-1 alive again after $elapsed ms, re-registered: incarnation $incarnation -> $new_incarnation"
+show nodes
+
+section "Leaving: SIGTERM to node-2"
+say "kill -TERM ${PID[node-2]}"
+status=0
+stop_daemon node-2 10 || status=$?
+((status == 0)) || die "node-2 exited with status $status after SIGTERM (expected 0)"
+say "node-2 exited with status 0"
+wait_nodes 5 "node-2 is shown as left" 'any(.[]; .name == "node-2" and .state == "left")'
+show nodes
+
+section "Stopping the cluster"
+for name in node-1 head; do
+  pid=${PID[$name]}
+  status=0
+  stop_daemon "$name" 10 || status=$?
+  ((status == 0)) || die "$name (pid $pid) exited with status $status after SIGTERM (expected 0)"
+  say "$name (pid $pid) stopped cleanly"
+done
+say "all daemons stopped; removing $TMP"
+printf '\n[demo] done\n'

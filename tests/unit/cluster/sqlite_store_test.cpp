@@ -1,0 +1,187 @@
+// The store contract against SQLite, plus what only the SQLite backend has: a file path
+// in the URL, files that cannot be opened, write-ahead logging.
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include "cluster/store/store.hpp"
+#include "store_contract.hpp"
+
+namespace troupe::store::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A directory of its own under $TMPDIR (or /tmp), removed with everything in it.
+class temp_dir {
+ public:
+  temp_dir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/troupe-store-XXXXXX";
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
+    path_ = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A direct connection to a database file, for looking behind the store's back.
+class raw_sqlite {
+ public:
+  explicit raw_sqlite(const fs::path& file) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    db_.reset(db);
+    BOOST_TEST_REQUIRE(rc == SQLITE_OK, "cannot open " << file << ": " << sqlite3_errstr(rc));
+    sqlite3_busy_timeout(db, 5000);
+  }
+  void execute(const std::string& sql) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &error);
+    const std::string message = error ? error : "";
+    sqlite3_free(error);
+    BOOST_TEST_REQUIRE(rc == SQLITE_OK, sql << ": " << message);
+  }
+  // The first column of every row, as text.
+  std::vector<std::string> column(const std::string& sql) {
+    sqlite3_stmt* raw = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) == SQLITE_OK,
+                       sql << ": " << sqlite3_errmsg(db_.get()));
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
+    std::vector<std::string> values;
+    while (sqlite3_step(raw) == SQLITE_ROW)
+      values.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)));
+    return values;
+  }
+
+ private:
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_{nullptr, sqlite3_close_v2};
+};
+
+class sqlite_backend : public backend {
+ public:
+  fs::path file() const { return dir_.path() / "troupe.db"; }
+  std::string url() const override { return "sqlite://" + file().string(); }
+  std::vector<int> applied_migrations() override {
+    std::vector<int> versions;
+    for (const auto& v :
+         raw_sqlite(file()).column("SELECT version FROM schema_migrations ORDER BY version"))
+      versions.push_back(std::stoi(v));
+    return versions;
+  }
+  void record_migration(int version) override {
+    raw_sqlite(file()).execute("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (" +
+                               std::to_string(version) + ", 0)");
+  }
+  void drop_nodes_table() override { raw_sqlite(file()).execute("DROP TABLE nodes"); }
+
+ protected:
+  temp_dir dir_;
+};
+
+// The message of the store_error that open_store(url) throws (the test fails if none).
+std::string open_error(const std::string& url) {
+  try {
+    open_store(url);
+  } catch (const store_error& e) {
+    BOOST_TEST_MESSAGE(url << " -> " << e.what());
+    return e.what();
+  }
+  BOOST_FAIL("open_store(" << url << ") should have thrown store_error");
+  return {};
+}
+
+// Runs in another working directory for as long as it lives.
+class working_directory {
+ public:
+  explicit working_directory(const fs::path& dir) : previous_(fs::current_path()) {
+    fs::current_path(dir);
+  }
+  ~working_directory() { fs::current_path(previous_); }
+  working_directory(const working_directory&) = delete;
+  working_directory& operator=(const working_directory&) = delete;
+
+ private:
+  fs::path previous_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite_store)
+
+TROUPE_STORE_CONTRACT(sqlite_backend)
+
+BOOST_FIXTURE_TEST_CASE(an_unwritable_sqlite_path_gives_a_store_error_naming_the_path,
+                        sqlite_backend) {
+  // A path below a regular file: no one can create it, root included.
+  std::ofstream(dir_.path() / "plain-file") << "not a directory";
+  const auto path = (dir_.path() / "plain-file" / "troupe.db").string();
+  const auto message = open_error("sqlite://" + path);
+  BOOST_TEST(message.find("cannot open store sqlite://" + path) != std::string::npos, message);
+  BOOST_TEST(message.find("Not a directory") != std::string::npos, message);
+
+  const auto missing = (dir_.path() / "no-such-dir" / "troupe.db").string();
+  const auto missing_message = open_error("sqlite://" + missing);
+  BOOST_TEST(missing_message.find(missing) != std::string::npos, missing_message);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_file_that_is_not_a_database_gives_a_store_error, sqlite_backend) {
+  std::ofstream(file()) << std::string(8192, 'x');
+  const auto message = open_error(url());
+  BOOST_TEST(message.find(url()) != std::string::npos, message);
+  BOOST_TEST(message.find("not a database") != std::string::npos, message);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_sqlite_file_is_in_write_ahead_logging_mode, sqlite_backend) {
+  auto store = open_store(url());
+  store->put_node(sample_node("n1"));
+  BOOST_TEST(raw_sqlite(file()).column("PRAGMA journal_mode") == std::vector<std::string>{"wal"},
+             boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(every_sqlite_url_form_names_the_same_file, sqlite_backend) {
+  const auto absolute = file().string();
+  open_store("sqlite://" + absolute)->put_node(sample_node("n1"));
+  BOOST_TEST(open_store("sqlite:" + absolute)->load_nodes().size() == 1u);
+  working_directory inside(dir_.path());
+  BOOST_TEST(open_store("sqlite:troupe.db")->load_nodes().size() == 1u);
+  BOOST_TEST(open_store("sqlite://troupe.db")->load_nodes().size() == 1u);  // daemon's form
+  fs::create_directory("sub");
+  open_store("sqlite:sub/other.db");
+  BOOST_TEST(fs::exists(dir_.path() / "sub" / "other.db"));
+}
+
+BOOST_AUTO_TEST_CASE(a_sqlite_url_without_a_file_gives_a_store_error) {
+  for (const char* url : {"sqlite:", "sqlite://"}) {
+    const auto message = open_error(url);
+    BOOST_TEST(message.find("names no file") != std::string::npos, message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_url_scheme_gives_a_store_error_without_the_password) {
+  for (const char* url : {"mysql://root:hunter2@127.0.0.1/troupe", "/var/lib/troupe/troupe.db", "",
+                          "SQLITE:///tmp/x.db"}) {
+    const auto message = open_error(url);
+    BOOST_TEST(message.find("unknown scheme") != std::string::npos, message);
+    BOOST_TEST(message.find("hunter2") == std::string::npos, message);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace troupe::store::test

@@ -1,0 +1,68 @@
+// The behaviour every store backend must have, written once and run against each backend.
+// A backend's suite defines a fixture deriving from `backend` (it gives each test a fresh,
+// private store) and stamps the cases out with TROUPE_STORE_CONTRACT(fixture), so that a
+// case added here runs against SQLite and PostgreSQL alike.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "cluster/store/store.hpp"
+
+namespace troupe::store::test {
+
+class backend {
+ public:
+  virtual ~backend() = default;
+  // The URL of a store private to this test (nothing there before the first open).
+  virtual std::string url() const = 0;
+  // The versions recorded in schema_migrations, ascending, read with the backend's client.
+  virtual std::vector<int> applied_migrations() = 0;
+  // Records `version` in schema_migrations, as a newer build of Troupe would.
+  virtual void record_migration(int version) = 0;
+  // Drops the nodes table behind the store's back, so that every call on it fails.
+  virtual void drop_nodes_table() = 0;
+};
+
+// A node with every field set to a distinct, non-default value.
+node_record sample_node(const std::string& node_id);
+// Checks each field, naming the one that differs.
+void check_same(const node_record& actual, const node_record& expected);
+
+namespace contract {
+void a_new_store_has_no_nodes(backend& b);
+void a_stored_node_loads_back_with_every_field(backend& b);
+void extreme_numbers_and_awkward_texts_load_back_unchanged(backend& b);
+void putting_a_known_node_id_replaces_every_field(backend& b);
+void removing_a_node_deletes_only_that_node(backend& b);
+void removing_an_unknown_node_changes_nothing(backend& b);
+void a_reopened_store_keeps_every_node_and_drain_flag(backend& b);
+void reopening_a_store_applies_no_migration_twice(backend& b);
+void two_stores_open_on_the_same_data_see_each_others_writes(backend& b);
+void stores_opened_at_the_same_time_migrate_once(backend& b);
+void a_store_written_by_a_newer_schema_is_refused(backend& b);
+void a_failed_call_gives_a_store_error_naming_the_store(backend& b);
+void a_store_may_be_shared_between_threads(backend& b);
+}  // namespace contract
+
+}  // namespace troupe::store::test
+
+#define TROUPE_STORE_CONTRACT_CASE(fixture, name) \
+  BOOST_FIXTURE_TEST_CASE(name, fixture) { ::troupe::store::test::contract::name(*this); }
+
+#define TROUPE_STORE_CONTRACT(fixture)                                                         \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_nodes)                                \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_stored_node_loads_back_with_every_field)               \
+  TROUPE_STORE_CONTRACT_CASE(fixture, extreme_numbers_and_awkward_texts_load_back_unchanged)   \
+  TROUPE_STORE_CONTRACT_CASE(fixture, putting_a_known_node_id_replaces_every_field)            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, removing_a_node_deletes_only_that_node)                  \
+  TROUPE_STORE_CONTRACT_CASE(fixture, removing_an_unknown_node_changes_nothing)                \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_reopened_store_keeps_every_node_and_drain_flag)        \
+  TROUPE_STORE_CONTRACT_CASE(fixture, reopening_a_store_applies_no_migration_twice)            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, two_stores_open_on_the_same_data_see_each_others_writes) \
+  TROUPE_STORE_CONTRACT_CASE(fixture, stores_opened_at_the_same_time_migrate_once)             \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_written_by_a_newer_schema_is_refused)            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_call_gives_a_store_error_naming_the_store)      \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_may_be_shared_between_threads)

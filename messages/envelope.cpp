@@ -1,5 +1,6 @@
 // Helpers on envelopes and the names of enum values.
 #include "messages/envelope.hpp"
+#include "messages/print.hpp"
 
 namespace troupe::msg {
 
@@ -34,5 +35,20 @@ const char* to_string(node_state state) {
   }
   return "unknown";
 }
+
+const char* to_string(heartbeat_reject_reason reason) {
+  switch (reason) {
+    case heartbeat_reject_reason::unknown_node: return "unknown_node";
+    case heartbeat_reject_reason::declared_dead: return "declared_dead";
+    case heartbeat_reject_reason::stale_incarnation: return "stale_incarnation";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& out, node_state state) { return out << to_string(state); }
+std::ostream& operator<<(std::ostream& out, heartbeat_reject_reason reason) {
+  return out << to_string(reason);
+}
+std::ostream& operator<<(std::ostream& out, error_code code) { return out << to_string(code); }
 
 }  // namespace troupe::msg

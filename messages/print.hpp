@@ -1,0 +1,17 @@
+// Stream output of the protocol's enums (for logs and test diagnostics).
+#pragma once
+
+#include <ostream>
+
+#include "messages/cluster.hpp"
+#include "messages/error.hpp"
+
+namespace troupe::msg {
+
+const char* to_string(heartbeat_reject_reason reason);
+
+std::ostream& operator<<(std::ostream& out, node_state state);
+std::ostream& operator<<(std::ostream& out, heartbeat_reject_reason reason);
+std::ostream& operator<<(std::ostream& out, error_code code);
+
+}  // namespace troupe::msg

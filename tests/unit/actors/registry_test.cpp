@@ -1,0 +1,196 @@
+#include <boost/test/unit_test.hpp>
+
+#include "actors/membership/registry.hpp"
+#include "messages/print.hpp"
+
+using namespace troupe;
+using time_point = troupe::membership::clock::time_point;
+using troupe::membership::node_entry;
+using ms = std::chrono::milliseconds;
+using msg::node_state;
+using reason = msg::heartbeat_reject_reason;
+
+namespace {
+
+msg::register_node_request node(const std::string& id, const std::string& name,
+                                uint64_t incarnation) {
+  msg::register_node_request r;
+  r.node_id = id;
+  r.name = name;
+  r.incarnation = incarnation;
+  r.resources = {4, 8192, {}};
+  return r;
+}
+
+msg::heartbeat beat(const std::string& id, uint64_t incarnation, uint64_t sequence) {
+  msg::heartbeat h;
+  h.node_id = id;
+  h.incarnation = incarnation;
+  h.sequence = sequence;
+  return h;
+}
+
+struct fixture {
+  config::failure_detector_settings detector;
+  membership::registry nodes{detector, 200, "head-id"};
+  time_point t0 = troupe::membership::clock::now();
+
+  node_state state_of(const std::string& id, time_point now) {
+    return nodes.status_of(*nodes.find(id), now).state;
+  }
+  bool registered(const msg::register_node_request& r, time_point now) {
+    return std::holds_alternative<msg::register_node_reply>(nodes.on_register("p", r, now).reply);
+  }
+  // Heartbeats every 200 ms from t0 up to `until`.
+  void keep_beating(const std::string& id, uint64_t inc, time_point until) {
+    uint64_t seq = 1;
+    for (auto t = t0 + ms(200); t <= until; t += ms(200))
+      nodes.on_heartbeat("p", beat(id, inc, seq++), t);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(membership_registry)
+
+BOOST_FIXTURE_TEST_CASE(a_registered_node_is_alive, fixture) {
+  BOOST_TEST(registered(node("a", "node-a", 1), t0));
+  BOOST_TEST(state_of("a", t0) == node_state::alive);
+  BOOST_TEST(nodes.summary().nodes_alive == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_silent_node_becomes_suspect_then_dead, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  BOOST_TEST(nodes.evaluate(t0 + ms(400)).empty());
+  auto suspect = nodes.evaluate(t0 + ms(600));
+  BOOST_TEST_REQUIRE(suspect.size() == 1u);
+  BOOST_TEST(suspect[0].to == node_state::suspect);
+  auto dead = nodes.evaluate(t0 + ms(900));
+  BOOST_TEST_REQUIRE(dead.size() == 1u);
+  BOOST_TEST(*dead[0].from == node_state::suspect);
+  BOOST_TEST(dead[0].to == node_state::dead);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeating_node_stays_alive, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  keep_beating("a", 1, t0 + ms(5000));
+  BOOST_TEST(nodes.evaluate(t0 + ms(5100)).empty());
+  BOOST_TEST(state_of("a", t0 + ms(5100)) == node_state::alive);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeat_revives_a_suspect, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  nodes.evaluate(t0 + ms(600));
+  auto result = nodes.on_heartbeat("p", beat("a", 1, 1), t0 + ms(650));
+  BOOST_TEST(!result.rejected);
+  BOOST_TEST_REQUIRE(result.change.has_value());
+  BOOST_TEST(result.change->to == node_state::alive);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_dead_incarnation_is_told_so_and_comes_back_as_a_new_one, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  nodes.evaluate(t0 + ms(2000));
+  auto late = nodes.on_heartbeat("p", beat("a", 1, 1), t0 + ms(2100));
+  BOOST_TEST_REQUIRE(late.rejected.has_value());
+  BOOST_TEST(late.rejected->reason == reason::declared_dead);
+  auto again = nodes.on_register("p", node("a", "node-a", 1), t0 + ms(2150));
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::heartbeat_rejected>(again.reply));
+  BOOST_TEST(std::get<msg::heartbeat_rejected>(again.reply).reason == reason::declared_dead);
+  BOOST_TEST(registered(node("a", "node-a", 2), t0 + ms(2200)));
+  BOOST_TEST(state_of("a", t0 + ms(2200)) == node_state::alive);
+  BOOST_TEST(nodes.find("a")->info.incarnation == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(messages_from_an_older_incarnation_are_refused, fixture) {
+  registered(node("a", "node-a", 5), t0);
+  auto old = nodes.on_heartbeat("p", beat("a", 4, 9), t0 + ms(100));
+  BOOST_TEST_REQUIRE(old.rejected.has_value());
+  BOOST_TEST(old.rejected->reason == reason::stale_incarnation);
+  BOOST_TEST(old.rejected->known_incarnation == 5u);
+  BOOST_TEST(!registered(node("a", "node-a", 4), t0 + ms(100)));
+  BOOST_TEST(!nodes.on_deregister({"a", 4, "old"}, t0 + ms(100)).has_value());
+  BOOST_TEST(state_of("a", t0 + ms(100)) == node_state::alive);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_unknown_node_is_asked_to_register, fixture) {
+  auto result = nodes.on_heartbeat("p", beat("x", 1, 1), t0);
+  BOOST_TEST_REQUIRE(result.rejected.has_value());
+  BOOST_TEST(result.rejected->reason == reason::unknown_node);
+}
+
+BOOST_FIXTURE_TEST_CASE(deregistration_means_left_not_dead, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  auto change = nodes.on_deregister({"a", 1, "shutdown"}, t0 + ms(100));
+  BOOST_TEST_REQUIRE(change.has_value());
+  BOOST_TEST(change->to == node_state::left);
+  BOOST_TEST(nodes.evaluate(t0 + ms(5000)).empty());
+  BOOST_TEST(state_of("a", t0 + ms(5000)) == node_state::left);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_live_name_cannot_be_taken_by_another_node, fixture) {
+  registered(node("a", "same", 1), t0);
+  auto clash = nodes.on_register("q", node("b", "same", 1), t0);
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::error>(clash.reply));
+  BOOST_TEST(std::get<msg::error>(clash.reply).code == msg::error_code::conflict);
+  nodes.on_deregister({"a", 1, "bye"}, t0 + ms(10));
+  BOOST_TEST(registered(node("b", "same", 1), t0 + ms(20)));
+  BOOST_TEST(nodes.size() == 2u);  // the old node stays listed as left
+}
+
+BOOST_FIXTURE_TEST_CASE(registering_twice_is_idempotent, fixture) {
+  BOOST_TEST(registered(node("a", "node-a", 1), t0));
+  auto again = nodes.on_register("p2", node("a", "node-a", 1), t0 + ms(50));
+  BOOST_TEST(std::holds_alternative<msg::register_node_reply>(again.reply));
+  BOOST_TEST(!again.change.has_value());
+  BOOST_TEST(nodes.find("a")->peer == "p2");
+}
+
+BOOST_FIXTURE_TEST_CASE(draining_is_reported_and_survives_a_new_incarnation, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  BOOST_TEST(std::holds_alternative<const node_entry*>(nodes.set_draining("node-a", true, t0)));
+  BOOST_TEST(state_of("a", t0) == node_state::draining);
+  BOOST_TEST(nodes.summary().nodes_draining == 1u);
+  BOOST_TEST(nodes.summary().available.cpus == 0.0);
+  registered(node("a", "node-a", 2), t0 + ms(10));
+  BOOST_TEST(state_of("a", t0 + ms(10)) == node_state::draining);
+  nodes.set_draining("a", false, t0 + ms(20));
+  BOOST_TEST(state_of("a", t0 + ms(20)) == node_state::alive);
+}
+
+BOOST_FIXTURE_TEST_CASE(draining_an_unknown_node_is_not_found, fixture) {
+  auto result = nodes.set_draining("nobody", true, t0);
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::error>(result));
+  BOOST_TEST(std::get<msg::error>(result).code == msg::error_code::not_found);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stall_of_the_head_is_not_blamed_on_nodes, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  nodes.forgive_stall(ms(5000));
+  BOOST_TEST(nodes.evaluate(t0 + ms(5100)).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_restored_node_must_heartbeat_or_be_declared_dead, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  registered(node("b", "node-b", 1), t0);
+  membership::registry restarted{detector, 200, "head-id"};
+  auto t1 = t0 + ms(10000);
+  restarted.restore(*nodes.find("a"), t1, ms(1000));
+  restarted.restore(*nodes.find("b"), t1, ms(1000));
+  BOOST_TEST(restarted.evaluate(t1 + ms(1500)).empty());  // within the grace, nobody is blamed
+  uint64_t seq = 1;
+  for (auto t = t1 + ms(900); t <= t1 + ms(3000); t += ms(200))
+    BOOST_TEST(!restarted.on_heartbeat("p", beat("a", 1, seq++), t).rejected);
+  restarted.evaluate(t1 + ms(3000));
+  BOOST_TEST(restarted.status_of(*restarted.find("a"), t1 + ms(3000)).state == node_state::alive);
+  BOOST_TEST(restarted.status_of(*restarted.find("b"), t1 + ms(3000)).state == node_state::dead);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_head_node_is_marked, fixture) {
+  registered(node("head-id", "head", 1), t0);
+  registered(node("a", "node-a", 1), t0);
+  auto list = nodes.list(t0);
+  BOOST_TEST_REQUIRE(list.nodes.size() == 2u);
+  BOOST_TEST(list.nodes[0].is_head != list.nodes[1].is_head);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,219 @@
+// troupe-bench-cluster: the cluster foundation's figures, each against its raw limit where
+// one exists, measured in the same run on real processes over loopback.
+//
+//   troupe-bench-cluster [rtt] [detect] [startup] [capacity]     (default: all)
+//
+//   rtt       `troupe status` request -> reply inside one client, 10,000 requests, versus a
+//             raw ZeroMQ DEALER/ROUTER echo of the same frame sizes in another process
+//   detect    kill -STOP a node -> the head reports it dead, 20 trials at default settings
+//   startup   trouped start -> listed alive at the head; idle RSS of a node and the head
+//   capacity  troupe-nodesim: 1,000 simulated nodes heartbeating every 200 ms at one head
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <thread>
+#include <zmq.hpp>
+
+#include "cluster/transport/request_client.hpp"
+#include "tools/local_cluster/local_cluster.hpp"
+
+namespace {
+
+using namespace troupe;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+double micros(clock_type::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
+
+struct summary {
+  double median, p99, mean, max;
+};
+
+summary summarize(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)],
+          std::accumulate(v.begin(), v.end(), 0.0) / v.size(), v.back()};
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+// A ROUTER in a child process that answers every request with `reply_size` bytes.
+// Returns the child's pid and its endpoint.
+std::pair<pid_t, std::string> start_raw_echo(size_t reply_size) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    zmq::context_t ctx{1};
+    zmq::socket_t router(ctx, zmq::socket_type::router);
+    router.bind("tcp://127.0.0.1:0");
+    auto endpoint = router.get(zmq::sockopt::last_endpoint);
+    (void)!::write(fds[1], endpoint.data(), endpoint.size());
+    ::close(fds[1]);
+    std::string reply(reply_size, 'r');
+    while (true) {
+      zmq::message_t id, body;
+      (void)router.recv(id);
+      (void)router.recv(body);
+      router.send(id, zmq::send_flags::sndmore);
+      router.send(zmq::buffer(reply));
+    }
+  }
+  ::close(fds[1]);
+  char buf[256] = {};
+  auto n = ::read(fds[0], buf, sizeof buf - 1);
+  ::close(fds[0]);
+  return {pid, std::string(buf, n > 0 ? n : 0)};
+}
+
+void bench_rtt() {
+  constexpr int requests = 10000, warmup = 500;
+  local::cluster c;
+  c.start_head({"--no-worker"});
+  transport::request_client client(c.endpoint(), "bench");
+  std::vector<double> troupe_us;
+  size_t request_size =
+      msg::encode(msg::envelope{1, 1, "bench", msg::cluster_status_request{}}).size();
+  size_t reply_size = 0;
+  for (int i = 0; i < warmup + requests; ++i) {
+    auto t = clock_type::now();
+    auto reply = client.call(msg::cluster_status_request{}, 5s);
+    auto d = clock_type::now() - t;
+    if (!reply) throw std::runtime_error("the head did not answer");
+    if (i == 0) reply_size = msg::encode(*reply).size();
+    if (i >= warmup) troupe_us.push_back(micros(d));
+  }
+
+  auto [echo_pid, echo_endpoint] = start_raw_echo(reply_size);
+  zmq::context_t ctx{1};
+  zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.connect(echo_endpoint);
+  std::string request(request_size, 'q');
+  std::vector<double> raw_us;
+  for (int i = 0; i < warmup + requests; ++i) {
+    auto t = clock_type::now();
+    dealer.send(zmq::buffer(request));
+    zmq::message_t reply;
+    (void)dealer.recv(reply);
+    if (i >= warmup) raw_us.push_back(micros(clock_type::now() - t));
+  }
+  ::kill(echo_pid, SIGKILL);
+  ::waitpid(echo_pid, nullptr, 0);
+
+  auto t = summarize(troupe_us), r = summarize(raw_us);
+  std::printf("control round trip (%d requests, %zu B request, %zu B reply)\n", requests,
+              request_size, reply_size);
+  std::printf("  troupe status   median %7.1f us  p99 %7.1f us  mean %7.1f us\n", t.median, t.p99,
+              t.mean);
+  std::printf("  raw zmq echo    median %7.1f us  p99 %7.1f us  mean %7.1f us\n", r.median, r.p99,
+              r.mean);
+  std::printf("  ratio troupe/raw: median %.2fx  mean %.2fx   (target <= 1.5x)\n",
+              t.median / r.median, t.mean / r.mean);
+}
+
+std::string state_of(transport::request_client& client, const std::string& name) {
+  auto reply = client.call(msg::node_list_request{}, 2s);
+  if (!reply) return "unreachable";
+  if (auto* list = std::get_if<msg::node_list_reply>(&reply->body))
+    for (const auto& n : list->nodes)
+      if (n.name == name) return msg::to_string(n.state);
+  return "missing";
+}
+
+void bench_detect() {
+  constexpr int trials = 20;
+  local::cluster c;
+  c.start_head({"--no-worker"});
+  c.start_node("victim");
+  transport::request_client client(c.endpoint(), "bench");
+  if (!local::wait_until([&] { return state_of(client, "victim") == "alive"; }, 15s))
+    throw std::runtime_error("the node did not register:\n" + c.dump_logs());
+  std::vector<double> ms;
+  for (int i = 0; i < trials; ++i) {
+    // Stop at a random phase of the heartbeat period, after the node has settled.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000 + std::rand() % 200));
+    auto t = clock_type::now();
+    c.node("victim").signal(SIGSTOP);
+    while (state_of(client, "victim") != "dead") {
+      if (clock_type::now() - t > 10s) throw std::runtime_error("not detected in 10 s");
+      std::this_thread::sleep_for(2ms);
+    }
+    ms.push_back(micros(clock_type::now() - t) / 1000);
+    c.node("victim").signal(SIGCONT);
+    if (!local::wait_until([&] { return state_of(client, "victim") == "alive"; }, 10s))
+      throw std::runtime_error("the node did not come back");
+  }
+  auto s = summarize(ms);
+  std::printf("failure detection, kill -STOP -> dead (%d trials, default settings)\n", trials);
+  std::printf(
+      "  median %.0f ms  max %.0f ms  mean %.0f ms   (target: median <= 1000, max <= 1500)\n",
+      s.median, s.max, s.mean);
+}
+
+void bench_startup() {
+  constexpr int starts = 5;
+  local::cluster c;
+  auto& head = c.start_head({"--no-worker"});
+  transport::request_client client(c.endpoint(), "bench");
+  std::vector<double> ms;
+  for (int i = 0; i < starts; ++i) {
+    auto name = "start-" + std::to_string(i);
+    auto t = clock_type::now();
+    c.start_node(name);
+    while (state_of(client, name) != "alive") {
+      if (clock_type::now() - t > 10s) throw std::runtime_error("node did not register");
+      std::this_thread::sleep_for(1ms);
+    }
+    ms.push_back(micros(clock_type::now() - t) / 1000);
+  }
+  std::this_thread::sleep_for(3s);
+  auto s = summarize(ms);
+  std::printf("trouped start -> registered alive (%d starts): median %.0f ms, max %.0f ms\n",
+              starts, s.median, s.max);
+  std::printf("idle RSS after 3 s: node %.1f MiB, head (no worker, %d nodes) %.1f MiB\n",
+              rss_kb(c.node("start-0").pid()) / 1024.0, starts, rss_kb(head.pid()) / 1024.0);
+}
+
+void bench_capacity() {
+  local::cluster c;
+  auto& head = c.start_head({"--no-worker"});
+  std::printf("head capacity: troupe-nodesim, 1000 nodes, heartbeat every 200 ms, 20 s\n");
+  std::fflush(stdout);
+  auto result =
+      local::run_command({local::binary("troupe-nodesim"), "--head", c.endpoint(), "--nodes",
+                          "1000", "--duration-s", "20", "--head-pid", std::to_string(head.pid())},
+                         90s);
+  std::printf("%s%s", result.out.c_str(), result.err.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::set<std::string> chosen(argv + 1, argv + argc);
+  auto want = [&](const char* name) { return chosen.empty() || chosen.count(name); };
+  try {
+    if (want("rtt")) bench_rtt();
+    if (want("detect")) bench_detect();
+    if (want("startup")) bench_startup();
+    if (want("capacity")) bench_capacity();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "troupe-bench-cluster: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,214 @@
+#include "tools/local_cluster/local_cluster.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace troupe::local {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& out_file,
+            const std::string& err_file) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  return pid;
+}
+
+}  // namespace
+
+std::string binary(const std::string& name) {
+  if (const char* dir = std::getenv("TROUPE_BIN_DIR")) return std::string(dir) + "/" + name;
+  return (fs::read_symlink("/proc/self/exe").parent_path() / name).string();
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
+  auto dir = fs::temp_directory_path() /
+             ("troupe-cmd-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  fs::create_directories(dir);
+  auto out = (dir / "out").string(), err = (dir / "err").string();
+  pid_t pid = spawn(argv, out, err);
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  command_result result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = read_file(out);
+  result.err = read_file(err);
+  fs::remove_all(dir);
+  return result;
+}
+
+daemon::daemon(std::string name, std::vector<std::string> args, std::string data_dir,
+               std::string log_file)
+    : name_(std::move(name)),
+      args_(std::move(args)),
+      data_dir_(std::move(data_dir)),
+      log_file_(std::move(log_file)) {}
+
+daemon::~daemon() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGCONT);
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void daemon::start() {
+  std::vector<std::string> argv{binary("trouped")};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  argv.insert(argv.end(), {"--data-dir", data_dir_, "--log-file", log_file_});
+  pid_ = spawn(argv, log_file_ + ".stdout", log_file_ + ".stderr");
+}
+
+void daemon::signal(int sig) const {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int daemon::wait_exit(std::chrono::milliseconds limit) {
+  int status = 0;
+  bool exited = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, limit);
+  if (!exited) return -1;
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string daemon::log() const { return read_file(log_file_) + read_file(log_file_ + ".stderr"); }
+
+cluster::cluster() {
+  char tmpl[] = "/tmp/troupe-test-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  root_ = tmpl;
+}
+
+cluster::~cluster() {
+  daemons_.clear();  // kills every process first
+  std::error_code ec;
+  fs::remove_all(root_, ec);
+}
+
+daemon& cluster::start_head(std::vector<std::string> extra) {
+  std::vector<std::string> args{"--head", "--listen", "tcp://127.0.0.1:0", "--name", "head"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto dir = root_ + "/head";
+  auto d = std::make_unique<daemon>("head", args, dir, root_ + "/head.log");
+  fs::remove(dir + "/head_endpoint");
+  d->start();
+  bool up = wait_until([&] { return fs::exists(dir + "/head_endpoint"); }, 15s);
+  if (!up) throw std::runtime_error("the head did not start:\n" + d->log());
+  std::ifstream(dir + "/head_endpoint") >> endpoint_;
+  daemons_["head"] = std::move(d);
+  return head();
+}
+
+daemon& cluster::restart_head() {
+  auto dir = root_ + "/head";
+  std::vector<std::string> args{"--head", "--listen", endpoint_, "--name", "head"};
+  auto d = std::make_unique<daemon>("head", args, dir, root_ + "/head.log");
+  fs::remove(dir + "/head_endpoint");
+  d->start();
+  if (!wait_until([&] { return fs::exists(dir + "/head_endpoint"); }, 15s))
+    throw std::runtime_error("the head did not restart:\n" + d->log());
+  daemons_["head"] = std::move(d);
+  return head();
+}
+
+daemon& cluster::start_node(const std::string& name, std::vector<std::string> extra) {
+  std::vector<std::string> args{"--join", endpoint_, "--name", name};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto d = std::make_unique<daemon>(name, args, root_ + "/" + name, root_ + "/" + name + ".log");
+  d->start();
+  daemons_[name] = std::move(d);
+  return node(name);
+}
+
+command_result cluster::troupe(std::vector<std::string> args) const {
+  std::vector<std::string> argv{binary("troupe"), "--head", endpoint_, "--timeout-ms", "2000"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv);
+}
+
+std::map<std::string, nlohmann::json> cluster::nodes() const {
+  std::map<std::string, nlohmann::json> by_name;
+  auto result = troupe({"nodes", "--json"});
+  if (result.exit_code != 0) return by_name;
+  for (auto& n : nlohmann::json::parse(result.out)) by_name[n["name"].get<std::string>()] = n;
+  return by_name;
+}
+
+bool cluster::wait_for_state(const std::string& name, const std::string& state,
+                             std::chrono::milliseconds limit) const {
+  return wait_until(
+      [&] {
+        auto all = nodes();
+        auto it = all.find(name);
+        return it != all.end() && it->second["state"] == state;
+      },
+      limit);
+}
+
+bool cluster::wait_for_alive_count(size_t count, std::chrono::milliseconds limit) const {
+  return wait_until(
+      [&] {
+        size_t alive = 0;
+        for (auto& [name, n] : nodes()) alive += n["state"] == "alive";
+        return alive == count;
+      },
+      limit);
+}
+
+std::string cluster::dump_logs() const {
+  std::string out;
+  for (const auto& [name, d] : daemons_) out += "---- " + name + " ----\n" + d->log();
+  return out;
+}
+
+}  // namespace troupe::local

@@ -30,6 +30,7 @@ struct sim_node {
   std::string id;
   std::string name;
   bool registered = false;
+  uint64_t incarnation = 1;
   uint64_t sequence = 0;
   clock_type::time_point next_due;
 };
@@ -69,7 +70,7 @@ msg::register_node_request registration(const sim_node& n) {
   msg::register_node_request r;
   r.node_id = n.id;
   r.name = n.name;
-  r.incarnation = 1;
+  r.incarnation = n.incarnation;
   r.resources = {8, 16384, {}};
   r.labels = {{"simulated", "true"}};
   r.version = "nodesim";
@@ -110,13 +111,18 @@ int main(int argc, char** argv) {
     n.name = "sim-" + run_id + "-" + std::to_string(i);
   }
 
-  // Register everybody (retrying the unanswered), then heartbeat on a schedule.
+  // One schedule for everything: an unregistered node (re)sends its registration every
+  // second, a registered one heartbeats every interval from the moment it is accepted.
+  auto interval = std::chrono::milliseconds(interval_ms);
   auto start = clock_type::now();
+  for (int i = 0; i < nodes; ++i) sim[i].next_due = start + interval * i / nodes;  // spread out
   size_t registered = 0;
+  uint64_t rejected = 0;
   std::vector<zmq::pollitem_t> items;
   for (auto& n : sim) items.push_back({n.socket.handle(), 0, ZMQ_POLLIN, 0});
-  auto drain_replies = [&](std::chrono::milliseconds wait) {
+  auto read_replies = [&](std::chrono::milliseconds wait) {
     zmq::poll(items.data(), items.size(), wait);
+    auto now = clock_type::now();
     for (size_t i = 0; i < sim.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN)) continue;
       zmq::message_t reply;
@@ -124,62 +130,69 @@ int main(int argc, char** argv) {
         auto decoded = msg::decode(reply.data(), reply.size());
         auto* env = std::get_if<msg::envelope>(&decoded);
         if (!env) continue;
-        if (std::holds_alternative<msg::register_node_reply>(env->body) && !sim[i].registered) {
-          sim[i].registered = true;
+        auto& n = sim[i];
+        if (std::holds_alternative<msg::register_node_reply>(env->body) && !n.registered) {
+          n.registered = true;
+          n.next_due = now + interval;
           ++registered;
-        } else if (std::holds_alternative<msg::heartbeat_rejected>(env->body)) {
-          sim[i].registered = false;
-          --registered;
+        } else if (auto* r = std::get_if<msg::heartbeat_rejected>(&env->body)) {
+          ++rejected;
+          if (n.registered) --registered;
+          n.registered = false;
+          n.incarnation = r->known_incarnation + 1;
+          n.next_due = now;
         }
       }
     }
   };
-  while (registered < sim.size() && clock_type::now() - start < std::chrono::seconds(60)) {
-    for (auto& n : sim)
-      if (!n.registered)
-        n.socket.send(zmq::buffer(frame(n.id, registration(n))), zmq::send_flags::dontwait);
-    drain_replies(std::chrono::milliseconds(500));
-  }
-  auto registered_in = std::chrono::duration<double>(clock_type::now() - start).count();
-  std::printf("registered %zu/%d simulated nodes in %.2f s\n", registered, nodes, registered_in);
 
-  auto interval = std::chrono::milliseconds(interval_ms);
-  auto now = clock_type::now();
-  for (int i = 0; i < nodes; ++i) sim[i].next_due = now + interval * i / nodes;  // spread out
-  // Warm up for one second before measuring the steady state.
-  auto measure_from = now + std::chrono::seconds(1);
-  auto end = measure_from + std::chrono::seconds(duration_s);
   process_sample head_before{}, head_after{};
-  bool measuring = false;
   uint64_t sent = 0, sent_at_start = 0;
+  clock_type::time_point measure_from{}, end = clock_type::time_point::max();
+  double registered_in = 0;
   while (clock_type::now() < end) {
-    now = clock_type::now();
-    if (!measuring && now >= measure_from) {
-      measuring = true;
+    auto now = clock_type::now();
+    if (measure_from == clock_type::time_point{} && registered == sim.size()) {
+      registered_in = std::chrono::duration<double>(now - start).count();
+      std::printf("registered %zu/%d simulated nodes in %.2f s\n", registered, nodes,
+                  registered_in);
+      measure_from = now + std::chrono::seconds(1);  // settle for a second before measuring
+      end = measure_from + std::chrono::seconds(duration_s);
+    }
+    if (measure_from != clock_type::time_point{} && now >= measure_from && sent_at_start == 0) {
       sent_at_start = sent;
       if (head_pid) head_before = sample(head_pid);
+    }
+    if (now - start > std::chrono::seconds(60) && registered < sim.size()) {
+      std::printf("only %zu/%d nodes registered within 60 s\n", registered, nodes);
+      return 1;
     }
     auto next_wake = now + interval;
     for (auto& n : sim) {
       if (n.next_due <= now) {
-        msg::heartbeat beat;
-        beat.node_id = n.id;
-        beat.incarnation = 1;
-        beat.sequence = ++n.sequence;
-        beat.free = {8, 16384, 0};
-        if (n.socket.send(zmq::buffer(frame(n.id, beat)), zmq::send_flags::dontwait)) ++sent;
-        n.next_due += interval;
+        if (n.registered) {
+          msg::heartbeat beat;
+          beat.node_id = n.id;
+          beat.incarnation = n.incarnation;
+          beat.sequence = ++n.sequence;
+          beat.free = {8, 16384, 0};
+          if (n.socket.send(zmq::buffer(frame(n.id, beat)), zmq::send_flags::dontwait)) ++sent;
+          n.next_due += interval;
+        } else {
+          (void)n.socket.send(zmq::buffer(frame(n.id, registration(n))), zmq::send_flags::dontwait);
+          n.next_due = now + std::chrono::seconds(1);
+        }
       }
       next_wake = std::min(next_wake, n.next_due);
     }
     auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_wake - clock_type::now());
-    drain_replies(std::max(wait, std::chrono::milliseconds(0)));
+    read_replies(std::max(wait, std::chrono::milliseconds(0)));
   }
   if (head_pid) head_after = sample(head_pid);
   double rate = static_cast<double>(sent - sent_at_start) / duration_s;
-  std::printf("heartbeats sent: %.0f /s over %d s (%d nodes every %d ms)\n", rate, duration_s,
-              nodes, interval_ms);
+  std::printf("heartbeats sent: %.0f /s over %d s (%d nodes every %d ms); %lu rejected\n", rate,
+              duration_s, nodes, interval_ms, static_cast<unsigned long>(rejected));
   if (head_pid) {
     double cpu = (head_after.cpu_seconds - head_before.cpu_seconds) / duration_s;
     std::printf("head cpu: %.1f%% of one core; head rss: %.1f MiB\n", cpu * 100,

@@ -46,6 +46,8 @@ void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& fram
                                      "this process does not serve that message kind"})));
     return;
   }
+  // Heartbeats need no answer; every other message routed here is a request.
+  if (!std::holds_alternative<msg::heartbeat>(env.body)) loop_->expect_prompt_reply();
   caf::anon_send(handler, inbound{peer, std::move(env), received});
 }
 

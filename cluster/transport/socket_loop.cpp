@@ -47,6 +47,7 @@ void socket_loop::send(std::string peer, std::string bytes) {
     std::lock_guard<std::mutex> guard(mutex_);
     outbox_.push_back({std::move(peer), std::move(bytes)});
   }
+  outbox_filled_.store(true, std::memory_order_release);
   uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
@@ -75,13 +76,25 @@ void socket_loop::run() {
       drain_outbox();
     }
     if (items[0].revents & ZMQ_POLLIN) receive_all();
+    if (expect_reply_) await_prompt_reply();
   }
   drain_outbox();  // frames queued before stop() still go out, within linger_ms
   socket_.set(zmq::sockopt::linger, linger_ms_);
   socket_.close();
 }
 
+void socket_loop::await_prompt_reply() {
+  expect_reply_ = false;
+  constexpr auto budget = std::chrono::microseconds(50);
+  const auto until = clock::now() + budget;
+  while (!outbox_filled_.load(std::memory_order_acquire)) {
+    if (clock::now() >= until) return;
+  }
+  drain_outbox();
+}
+
 void socket_loop::drain_outbox() {
+  outbox_filled_.store(false, std::memory_order_relaxed);
   std::vector<outbound> batch;
   {
     std::lock_guard<std::mutex> guard(mutex_);

@@ -81,22 +81,15 @@ std::pair<pid_t, std::string> start_raw_echo(size_t reply_size) {
 }
 
 void bench_rtt() {
-  constexpr int requests = 10000, warmup = 500;
+  constexpr int rounds = 20, per_round = 500, warmup = 500;
   local::cluster c;
   c.start_head({"--no-worker"});
   transport::request_client client(c.endpoint(), "bench");
-  std::vector<double> troupe_us;
-  size_t request_size =
+  auto request_size =
       msg::encode(msg::envelope{1, 1, "bench", msg::cluster_status_request{}}).size();
-  size_t reply_size = 0;
-  for (int i = 0; i < warmup + requests; ++i) {
-    auto t = clock_type::now();
-    auto reply = client.call(msg::cluster_status_request{}, 5s);
-    auto d = clock_type::now() - t;
-    if (!reply) throw std::runtime_error("the head did not answer");
-    if (i == 0) reply_size = msg::encode(*reply).size();
-    if (i >= warmup) troupe_us.push_back(micros(d));
-  }
+  auto first = client.call(msg::cluster_status_request{}, 5s);
+  if (!first) throw std::runtime_error("the head did not answer");
+  auto reply_size = msg::encode(*first).size();
 
   auto [echo_pid, echo_endpoint] = start_raw_echo(reply_size);
   zmq::context_t ctx{1};
@@ -104,20 +97,35 @@ void bench_rtt() {
   dealer.set(zmq::sockopt::linger, 0);
   dealer.connect(echo_endpoint);
   std::string request(request_size, 'q');
-  std::vector<double> raw_us;
-  for (int i = 0; i < warmup + requests; ++i) {
+
+  auto troupe_once = [&] {
+    auto t = clock_type::now();
+    if (!client.call(msg::cluster_status_request{}, 5s))
+      throw std::runtime_error("the head did not answer");
+    return micros(clock_type::now() - t);
+  };
+  auto raw_once = [&] {
     auto t = clock_type::now();
     dealer.send(zmq::buffer(request));
     zmq::message_t reply;
     (void)dealer.recv(reply);
-    if (i >= warmup) raw_us.push_back(micros(clock_type::now() - t));
+    return micros(clock_type::now() - t);
+  };
+  for (int i = 0; i < warmup; ++i) troupe_once(), raw_once();
+  // Alternate rounds so that whatever else the machine does weighs on both alike.
+  std::vector<double> troupe_us, raw_us;
+  for (int r = 0; r < rounds; ++r) {
+    for (int i = 0; i < per_round; ++i) troupe_us.push_back(troupe_once());
+    for (int i = 0; i < per_round; ++i) raw_us.push_back(raw_once());
   }
   ::kill(echo_pid, SIGKILL);
   ::waitpid(echo_pid, nullptr, 0);
 
   auto t = summarize(troupe_us), r = summarize(raw_us);
-  std::printf("control round trip (%d requests, %zu B request, %zu B reply)\n", requests,
-              request_size, reply_size);
+  std::printf(
+      "control round trip (%d requests each, alternating rounds of %d; %zu B request, "
+      "%zu B reply)\n",
+      rounds * per_round, per_round, request_size, reply_size);
   std::printf("  troupe status   median %7.1f us  p99 %7.1f us  mean %7.1f us\n", t.median, t.p99,
               t.mean);
   std::printf("  raw zmq echo    median %7.1f us  p99 %7.1f us  mean %7.1f us\n", r.median, r.p99,

@@ -75,7 +75,8 @@ troupe_setup_build() {
   fi
   troupe_setup_say "building $build with $jobs jobs"
   local start=$SECONDS
-  cmake --build "$build" -j"$jobs"
+  # Without the "Built target X" lines: one per target on every run, and nothing to see.
+  cmake --build "$build" -j"$jobs" | sed -u '/^\[ *[0-9]*%\] Built target /d'
   troupe_setup_say "build done in $((SECONDS - start)) s"
 }
 

@@ -37,7 +37,7 @@ struct daemon_settings {
   bool no_worker = false;                // head: do not run a node agent in the head
   std::string store;                     // head: store URL; default sqlite in data_dir
   uint32_t heartbeat_interval_ms = 200;  // head: the period it asks nodes to heartbeat at
-  uint32_t register_retry_ms = 250;      // node: first retry delay when registering
+  uint32_t register_retry_ms = 50;       // node: first retry delay when registering
   uint32_t max_frame_bytes = 1 << 20;    // larger inbound frames are refused
   std::string log_level = "info";        // trace, debug, info, warn, error
   std::string log_file;                  // default: standard error

@@ -103,6 +103,22 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
   });
 }
 
+// The head is stopping: its own node leaves, stored before the answer so that the head's
+// process does not exit with the write still queued.
+caf::result<bool> on_shutdown(self_ptr self) {
+  auto& st = self->state;
+  const auto* own = st.nodes->find(st.deps.head_node_id);
+  if (!own || !is_live(own->liveness)) return true;
+  auto change = st.nodes->on_deregister({own->info.node_id, own->info.incarnation, "head shutdown"},
+                                        clock::now());
+  log_change(*change);
+  auto done = self->make_response_promise<bool>();
+  self->request(st.deps.store, std::chrono::seconds(2), actors::store_atom::value, to_record(*own))
+      .then([done](bool) mutable { done.deliver(true); },
+            [done](caf::error& err) mutable { done.deliver(std::move(err)); });
+  return done;
+}
+
 void on_tick(self_ptr self) {
   auto& st = self->state;
   auto now = clock::now();
@@ -169,6 +185,7 @@ caf::behavior membership(self_ptr self, membership_deps deps) {
   return {
       [self](const inbound& in) { on_inbound(self, in); },
       [self](actors::tick_atom) { on_tick(self); },
+      [self](actors::shutdown_atom) { return on_shutdown(self); },
   };
 }
 

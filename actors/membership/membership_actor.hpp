@@ -3,6 +3,7 @@
 // to the store before it is acknowledged; state changes found by the failure detector are
 // written as they happen, and every one is logged as
 //     node NAME (ID) incarnation N: FROM -> TO
+//   (shutdown_atom) -> bool: the head's own node leaves; answered once that is stored.
 #pragma once
 
 #include <string>

@@ -29,7 +29,7 @@ struct node_agent_deps {
   msg::resources resources;
   msg::labels labels;
   std::vector<std::string> addresses;
-  uint32_t register_retry_ms = 250;
+  uint32_t register_retry_ms = 50;
   std::function<void(int exit_code)> request_exit;  // asks the daemon to stop
 };
 

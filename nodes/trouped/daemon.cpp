@@ -83,6 +83,7 @@ int run_daemon(const config::daemon_settings& s) {
   zmq::context_t context{1};
 
   std::vector<caf::actor> actors;
+  caf::actor membership;
   actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
   std::string head_address = s.join;
 
@@ -102,7 +103,7 @@ int run_daemon(const config::daemon_settings& s) {
     deps.self_name = "head";
     spdlog::info("head listening on {} (store {}, {} known nodes)", head_endpoint->endpoint(), url,
                  deps.known_nodes.size());
-    auto membership = membership::spawn_membership(system, std::move(deps));
+    membership = membership::spawn_membership(system, std::move(deps));
     head_endpoint->route<msg::register_node_request>(membership);
     head_endpoint->route<msg::heartbeat>(membership);
     head_endpoint->route<msg::deregister_node>(membership);
@@ -138,14 +139,20 @@ int run_daemon(const config::daemon_settings& s) {
 
   int exit_code = wait_for_signal();
 
-  if (agent) {
-    caf::scoped_actor self{system};
-    self->request(agent, std::chrono::seconds(1), actors::shutdown_atom::value)
+  caf::scoped_actor self{system};
+  auto shut_down = [&](const caf::actor& actor, const char* what) {
+    self->request(actor, std::chrono::seconds(3), actors::shutdown_atom::value)
         .receive([](bool) {},
-                 [](caf::error&) { spdlog::warn("node agent did not answer the shutdown"); });
+                 [&](caf::error& e) { spdlog::warn("{}: {}", what, system.render(e)); });
+  };
+  if (agent) {
+    shut_down(agent, "the node agent did not deregister");
     agent_endpoint->stop();  // flushes the deregistration (bounded by the socket's linger)
   }
-  if (head_endpoint) head_endpoint->stop();
+  if (head_endpoint) {
+    shut_down(membership, "the head's own node was not stored as left");
+    head_endpoint->stop();
+  }
   for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   spdlog::info("stopped");
   return exit_code;

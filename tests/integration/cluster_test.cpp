@@ -101,6 +101,16 @@ BOOST_FIXTURE_TEST_CASE(nodes_rejoin_a_restarted_head_by_themselves, three_nodes
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_terminated_head_stores_its_own_node_as_left) {
+  cluster c;
+  c.start_head();
+  BOOST_TEST_REQUIRE(c.wait_for_state("head", "alive"), c.dump_logs());
+  c.head().signal(SIGTERM);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) == 0);
+  c.restart_head({"--no-worker"});
+  BOOST_TEST(c.nodes()["head"]["state"] == "left", c.dump_logs());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(drain)

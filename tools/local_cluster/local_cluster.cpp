@@ -135,30 +135,26 @@ cluster::~cluster() {
   fs::remove_all(root_, ec);
 }
 
-daemon& cluster::start_head(std::vector<std::string> extra) {
-  std::vector<std::string> args{"--head", "--listen", "tcp://127.0.0.1:0", "--name", "head"};
+daemon& cluster::launch_head(const std::string& listen, std::vector<std::string> extra) {
+  std::vector<std::string> args{"--head", "--listen", listen, "--name", "head"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto dir = root_ + "/head";
   auto d = std::make_unique<daemon>("head", args, dir, root_ + "/head.log");
   fs::remove(dir + "/head_endpoint");
   d->start();
-  bool up = wait_until([&] { return fs::exists(dir + "/head_endpoint"); }, 15s);
-  if (!up) throw std::runtime_error("the head did not start:\n" + d->log());
+  if (!wait_until([&] { return fs::exists(dir + "/head_endpoint"); }, 15s))
+    throw std::runtime_error("the head did not start:\n" + d->log());
   std::ifstream(dir + "/head_endpoint") >> endpoint_;
   daemons_["head"] = std::move(d);
   return head();
 }
 
-daemon& cluster::restart_head() {
-  auto dir = root_ + "/head";
-  std::vector<std::string> args{"--head", "--listen", endpoint_, "--name", "head"};
-  auto d = std::make_unique<daemon>("head", args, dir, root_ + "/head.log");
-  fs::remove(dir + "/head_endpoint");
-  d->start();
-  if (!wait_until([&] { return fs::exists(dir + "/head_endpoint"); }, 15s))
-    throw std::runtime_error("the head did not restart:\n" + d->log());
-  daemons_["head"] = std::move(d);
-  return head();
+daemon& cluster::start_head(std::vector<std::string> extra) {
+  return launch_head("tcp://127.0.0.1:0", std::move(extra));
+}
+
+daemon& cluster::restart_head(std::vector<std::string> extra) {
+  return launch_head(endpoint_, std::move(extra));
 }
 
 daemon& cluster::start_node(const std::string& name, std::vector<std::string> extra) {

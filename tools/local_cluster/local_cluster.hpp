@@ -65,7 +65,7 @@ class cluster {
   // Starts a head on an ephemeral loopback port and waits for its endpoint.
   daemon& start_head(std::vector<std::string> extra = {});
   // Restarts the head (which must have exited) on the same data dir and port.
-  daemon& restart_head();
+  daemon& restart_head(std::vector<std::string> extra = {});
   daemon& start_node(const std::string& name, std::vector<std::string> extra = {});
 
   // `troupe --head ENDPOINT args...`
@@ -84,6 +84,8 @@ class cluster {
   std::string dump_logs() const;
 
  private:
+  daemon& launch_head(const std::string& listen, std::vector<std::string> extra);
+
   std::string root_;
   std::string endpoint_;
   std::map<std::string, std::unique_ptr<daemon>> daemons_;

@@ -1,8 +1,8 @@
 #define BOOST_TEST_MODULE config
+#include <unistd.h>
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
-#include <unistd.h>
 
 #include "config/daemon_args.hpp"
 
@@ -43,10 +43,10 @@ bool refused(std::vector<std::string> args, const std::string& needle) {
 BOOST_AUTO_TEST_SUITE(daemon_settings)
 
 BOOST_AUTO_TEST_CASE(flags_fill_the_settings) {
-  auto s = parse({"--join", "tcp://10.0.0.1:7400", "--data-dir", "/d", "--name", "n1", "--cpus",
-                  "3.5", "--memory-mb", "2048", "--gpus", "2", "--label", "zone=a", "--label",
-                  "disk=ssd"})
-               .settings;
+  auto s =
+      parse({"--join", "tcp://10.0.0.1:7400", "--data-dir", "/d", "--name", "n1", "--cpus", "3.5",
+             "--memory-mb", "2048", "--gpus", "2", "--label", "zone=a", "--label", "disk=ssd"})
+          .settings;
   BOOST_TEST(!s.head);
   BOOST_TEST(s.join == "tcp://10.0.0.1:7400");
   BOOST_TEST(*s.cpus == 3.5);

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -87,6 +88,10 @@ void show_status(const session& s) {
 
 void show_nodes(const session& s) {
   auto list = s.call_for<msg::node_list_reply>(msg::node_list_request{});
+  // The head first, then by name.
+  std::stable_sort(list.nodes.begin(), list.nodes.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(!a.is_head, a.name) < std::make_pair(!b.is_head, b.name);
+  });
   if (s.json) {
     auto out = nlohmann::json::array();
     for (const auto& n : list.nodes) out.push_back(cli::to_json(n));
@@ -102,7 +107,7 @@ void set_drain(const session& s, const std::string& node, bool drain) {
     std::cout << cli::to_json(reply.node).dump(2) << "\n";
   else
     std::cout << "node " << reply.node.name << " (" << reply.node.node_id << ") "
-              << (drain ? "is draining" : "is no longer draining") << ": "
+              << (drain ? "drains: it takes no new work" : "is no longer draining") << "; state "
               << msg::to_string(reply.node.state) << "\n";
 }
 

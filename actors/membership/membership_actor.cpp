@@ -17,6 +17,9 @@ using actors::inbound;
 // second) before their silence counts.
 constexpr auto restore_grace = std::chrono::seconds(3);
 
+// A store that does not answer in time fails the request (`unavailable`); the node retries.
+constexpr auto store_timeout = std::chrono::seconds(5);
+
 struct membership_state {
   static inline const char* name = "membership";
   membership_deps deps;
@@ -40,7 +43,7 @@ void reply(self_ptr self, const inbound& in, msg::body body) {
 // Writes the node's row, then runs `done` (or replies `unavailable` when the store failed).
 template <class Done>
 void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Done done) {
-  self->request(self->state.deps.store, caf::infinite, actors::store_atom::value, to_record(entry))
+  self->request(self->state.deps.store, store_timeout, actors::store_atom::value, to_record(entry))
       .then([done](bool) mutable { done(); },
             [self, in](caf::error& err) {
               spdlog::error("store write failed: {}", self->system().render(err));
@@ -50,7 +53,7 @@ void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Don
 
 void persist(self_ptr self, const std::string& node_id) {
   // Failure-detector changes are not waited for: there is nobody to acknowledge.
-  self->request(self->state.deps.store, caf::infinite, actors::store_atom::value,
+  self->request(self->state.deps.store, store_timeout, actors::store_atom::value,
                 to_record(*self->state.nodes->find(node_id)))
       .then([](bool) {},
             [self](caf::error& err) {
@@ -129,7 +132,7 @@ void on_tick(self_ptr self) {
   if (stall > std::chrono::milliseconds(st.deps.heartbeat_interval_ms)) {
     spdlog::warn("head stalled for {} ms; not counting it against nodes",
                  std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
-    st.nodes->forgive_stall(stall);
+    st.nodes->forgive_stall(stall, now);
   }
   st.last_tick = now;
   for (const auto& change : st.nodes->evaluate(now)) {

@@ -1,5 +1,6 @@
 #include "actors/membership/node_records.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace troupe::membership {
@@ -7,10 +8,18 @@ namespace {
 
 using nlohmann::json;
 
+// The store keeps wall-clock times; the registry measures on the steady clock.
 int64_t unix_ms_of(clock::time_point t) {
   auto since = std::chrono::system_clock::now() -
                std::chrono::duration_cast<std::chrono::system_clock::duration>(clock::now() - t);
   return std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count();
+}
+
+clock::time_point steady_of(int64_t unix_ms) {
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  return clock::now() - std::chrono::milliseconds(std::max<int64_t>(0, now_ms - unix_ms));
 }
 
 msg::node_state state_from(const std::string& s) {
@@ -62,12 +71,13 @@ node_entry from_record(const store::node_record& r, heartbeat_history history) {
   } catch (const json::exception& e) {
     throw std::runtime_error("stored node " + r.node_id + " is unreadable: " + e.what());
   }
-  msg::free_resources free{info.resources.cpus, info.resources.memory_mb,
-                           static_cast<uint32_t>(info.resources.gpus.size())};
+  auto free = full_capacity(info.resources);
   auto liveness = state_from(r.state);
   if (liveness == msg::node_state::draining) liveness = msg::node_state::alive;
-  return node_entry{std::move(info), {}, liveness, r.draining, std::move(history), clock::now(),
-                    clock::now(),    0,  {},       free,       clock::now()};
+  auto state_since = steady_of(r.state_changed_at_ms);
+  return node_entry{
+      std::move(info), {}, liveness, r.draining, std::move(history),           state_since,
+      state_since,     0,  {},       free,       steady_of(r.registered_at_ms)};
 }
 
 }  // namespace troupe::membership

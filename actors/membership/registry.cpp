@@ -8,11 +8,37 @@ uint64_t ms_between(clock::time_point earlier, clock::time_point later) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(later - earlier).count();
 }
 
-msg::free_resources full_capacity(const msg::resources& r) {
-  return {r.cpus, r.memory_mb, static_cast<uint32_t>(r.gpus.size())};
+// Names and labels end up in tables, JSON and logs: short, well-formed UTF-8 only.
+bool is_clean_text(const std::string& s, size_t max_bytes) {
+  if (s.size() > max_bytes) return false;
+  for (size_t i = 0; i < s.size();) {
+    auto byte = static_cast<unsigned char>(s[i]);
+    size_t length = byte < 0x80           ? 1
+                    : (byte >> 5) == 0x6  ? 2
+                    : (byte >> 4) == 0xe  ? 3
+                    : (byte >> 3) == 0x1e ? 4
+                                          : 0;
+    if (length == 0 || i + length > s.size() || (length == 1 && byte < 0x20)) return false;
+    for (size_t k = 1; k < length; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += length;
+  }
+  return true;
+}
+
+bool has_clean_texts(const msg::register_node_request& r) {
+  constexpr size_t max_bytes = 256;
+  if (!is_clean_text(r.name, max_bytes) || !is_clean_text(r.node_id, max_bytes)) return false;
+  for (const auto& [key, value] : r.labels)
+    if (!is_clean_text(key, max_bytes) || !is_clean_text(value, max_bytes)) return false;
+  return true;
 }
 
 }  // namespace
+
+msg::free_resources full_capacity(const msg::resources& r) {
+  return {r.cpus, r.memory_mb, static_cast<uint32_t>(r.gpus.size())};
+}
 
 bool is_live(msg::node_state liveness) {
   return liveness == msg::node_state::alive || liveness == msg::node_state::suspect;
@@ -61,11 +87,10 @@ registry::register_result registry::on_register(const std::string& peer,
                               "registration needs a node id, a name and an incarnation > 0"};
     return result;
   }
-  if (auto* holder = find_live_by_name(request.name);
-      holder && holder->info.node_id != request.node_id) {
-    result.reply =
-        msg::error{error_code::conflict, "node name `" + request.name + "` is taken by live node " +
-                                             holder->info.node_id};
+  if (!has_clean_texts(request)) {
+    result.reply = msg::error{error_code::invalid_request,
+                              "node id, name and labels must be UTF-8 without control "
+                              "characters, at most 256 bytes each"};
     return result;
   }
   auto it = nodes_.find(request.node_id);
@@ -80,6 +105,13 @@ registry::register_result registry::on_register(const std::string& peer,
       result.reply = msg::heartbeat_rejected{reason::declared_dead, entry.info.incarnation};
       return result;
     }
+  }
+  if (auto* holder = find_live_by_name(request.name);
+      holder && holder->info.node_id != request.node_id) {
+    result.reply =
+        msg::error{error_code::conflict, "node name `" + request.name + "` is taken by live node " +
+                                             holder->info.node_id};
+    return result;
   }
   std::vector<state_change> changes;
   if (it == nodes_.end() || request.incarnation > it->second.info.incarnation) {
@@ -156,17 +188,16 @@ std::vector<state_change> registry::evaluate(clock::time_point now) {
   for (auto& [id, entry] : nodes_) {
     if (!is_live(entry.liveness)) continue;
     double phi = entry.history.phi(now - entry.last_heartbeat);
-    if (phi >= detector_.dead_phi)
-      set_liveness(entry, msg::node_state::dead, now, &changes);
-    else if (phi >= detector_.suspect_phi)
-      set_liveness(entry, msg::node_state::suspect, now, &changes);
+    // A node always passes through suspect, even when one check finds both thresholds met.
+    if (phi >= detector_.suspect_phi) set_liveness(entry, msg::node_state::suspect, now, &changes);
+    if (phi >= detector_.dead_phi) set_liveness(entry, msg::node_state::dead, now, &changes);
   }
   return changes;
 }
 
-void registry::forgive_stall(clock::duration stall) {
+void registry::forgive_stall(clock::duration stall, clock::time_point now) {
   for (auto& [id, entry] : nodes_)
-    if (is_live(entry.liveness)) entry.last_heartbeat += stall;
+    if (is_live(entry.liveness)) entry.last_heartbeat = std::min(entry.last_heartbeat + stall, now);
 }
 
 std::variant<const node_entry*, msg::error> registry::set_draining(const std::string& name_or_id,
@@ -188,8 +219,7 @@ std::variant<const node_entry*, msg::error> registry::set_draining(const std::st
 
 void registry::restore(node_entry entry, clock::time_point now, clock::duration grace) {
   entry.history = fresh_history();
-  entry.last_heartbeat = now + grace;
-  entry.state_since = now;
+  if (is_live(entry.liveness)) entry.last_heartbeat = now + grace;
   entry.peer.clear();
   auto id = entry.info.node_id;
   nodes_.insert_or_assign(id, std::move(entry));

@@ -81,16 +81,16 @@ class registry {
   std::vector<state_change> evaluate(clock::time_point now);
 
   // Forgives a stall of the head itself (it could not read heartbeats while it was not
-  // running): every live node's silence is shortened by `stall`.
-  void forgive_stall(clock::duration stall);
+  // running): every live node's silence is shortened by `stall` (never into the future).
+  void forgive_stall(clock::duration stall, clock::time_point now);
 
   // Drains or undrains the node named `name_or_id`.
   std::variant<const node_entry*, msg::error> set_draining(const std::string& name_or_id,
                                                            bool draining, clock::time_point now);
 
-  // Puts a node known from the store back in the table (head restart). A node that was live
-  // gets `grace` to reconnect before its silence starts counting: it stays alive if it
-  // heartbeats again, and is declared dead if not.
+  // Puts a node known from the store back in the table (head restart), keeping its stored
+  // times. A node that was live gets `grace` to reconnect before its silence starts
+  // counting: it stays alive if it heartbeats again, and is declared dead if not.
   void restore(node_entry entry, clock::time_point now, clock::duration grace);
 
   msg::node_status status_of(const node_entry& entry, clock::time_point now) const;
@@ -113,5 +113,8 @@ class registry {
 };
 
 bool is_live(msg::node_state liveness);
+
+// What a node offers before anything is placed on it.
+msg::free_resources full_capacity(const msg::resources& r);
 
 }  // namespace troupe::membership

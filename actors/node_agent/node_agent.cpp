@@ -20,6 +20,7 @@ struct node_agent_state {
   std::string node_id;
   uint64_t incarnation = 0;
   bool registered = false;
+  bool stopping = false;
   uint64_t sequence = 0;
   uint64_t next_request_id = 1;
   uint32_t heartbeat_interval_ms = 200;
@@ -55,6 +56,7 @@ void send_register(self_ptr self) {
 
 void start_registering(self_ptr self) {
   auto& st = self->state;
+  if (st.stopping) return;
   st.registered = false;
   st.retry_ms = st.deps.register_retry_ms;
   ++st.register_generation;
@@ -68,6 +70,7 @@ void send_heartbeat(self_ptr self) {
   beat.incarnation = st.incarnation;
   beat.sequence = ++st.sequence;
   beat.load = host::read_load();
+  // Nothing is placed on nodes yet: everything offered is free.
   beat.free = {st.deps.resources.cpus, st.deps.resources.memory_mb,
                static_cast<uint32_t>(st.deps.resources.gpus.size())};
   send(self, beat);
@@ -75,7 +78,7 @@ void send_heartbeat(self_ptr self) {
 
 void on_registered(self_ptr self, const msg::register_node_reply& reply) {
   auto& st = self->state;
-  if (st.registered) return;  // a duplicate reply to a retried registration
+  if (st.registered || st.stopping) return;  // a duplicate reply, or too late
   st.registered = true;
   ++st.register_generation;
   st.heartbeat_interval_ms = std::max<uint32_t>(reply.heartbeat_interval_ms, 10);
@@ -94,7 +97,14 @@ void on_rejected(self_ptr self, const msg::heartbeat_rejected& rejected) {
       break;
     case reason::declared_dead:
       if (rejected.known_incarnation != st.incarnation) return;  // about an earlier one
-      st.incarnation = st.deps.data->next_incarnation();
+      try {
+        st.incarnation = st.deps.data->next_incarnation();
+      } catch (const host::identity_error& e) {
+        spdlog::error("cannot take a new incarnation: {}; stopping", e.what());
+        st.registered = false;
+        st.deps.request_exit(1);
+        return;
+      }
       st.sequence = 0;
       spdlog::warn("the head declared this node dead; registering as incarnation {}",
                    st.incarnation);
@@ -124,8 +134,8 @@ void on_inbound(self_ptr self, const inbound& in) {
 
 caf::behavior node_agent(self_ptr self, node_agent_deps deps) {
   auto& st = self->state;
-  st.node_id = deps.data->node_id();
-  st.incarnation = deps.data->next_incarnation();
+  st.node_id = deps.node_id;
+  st.incarnation = deps.incarnation;
   st.deps = std::move(deps);
   start_registering(self);
   return {
@@ -143,8 +153,12 @@ caf::behavior node_agent(self_ptr self, node_agent_deps deps) {
       },
       [self](actors::shutdown_atom) {
         auto& s = self->state;
-        if (s.registered) send(self, msg::deregister_node{s.node_id, s.incarnation, "shutdown"});
+        s.stopping = true;
         s.registered = false;
+        ++s.register_generation;  // cancels pending registration and heartbeat timers
+        // Also when unregistered: an accepted registration's reply may still be under way,
+        // and the head ignores a deregistration it cannot match.
+        send(self, msg::deregister_node{s.node_id, s.incarnation, "shutdown"});
         return true;
       },
   };

@@ -7,7 +7,9 @@
 //   The same rejections answer a registration whose incarnation cannot be accepted; an error
 //   (e.g. the name is held by another live node) is logged and the registration retried.
 //   HeartbeatRejected(staleIncarnation): another process owns this node id; the daemon stops.
-//   (shutdown_atom): sends DeregisterNode and replies when it is queued.
+//   (shutdown_atom): stops registering and heartbeating, sends DeregisterNode for the current
+//   incarnation (also when a registration is still unanswered), replies when it is queued.
+//   A data dir that cannot store a new incarnation stops the daemon (exit code 1).
 #pragma once
 
 #include <functional>
@@ -24,7 +26,9 @@ namespace troupe::node_agent {
 
 struct node_agent_deps {
   actors::wire_endpoint_ptr endpoint;    // DEALER connected to the head
-  std::shared_ptr<host::data_dir> data;  // node id and incarnation
+  std::shared_ptr<host::data_dir> data;  // where later incarnations are taken
+  std::string node_id;
+  uint64_t incarnation = 0;  // this start's incarnation, already stored
   std::string name;
   msg::resources resources;
   msg::labels labels;

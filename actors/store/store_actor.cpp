@@ -14,7 +14,7 @@ caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<store::member
         try {
           db->put_node(record);
           return true;
-        } catch (const store::store_error& e) {
+        } catch (const std::exception& e) {  // store_error, or anything unexpected
           return caf::make_error(caf::sec::runtime_error, e.what());
         }
       },

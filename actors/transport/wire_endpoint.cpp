@@ -7,7 +7,7 @@ namespace troupe::actors {
 
 wire_endpoint::wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
                              const msg::decode_limits& limits, std::string self_name)
-    : limits_(limits), self_name_(std::move(self_name)) {
+    : role_(r), limits_(limits), self_name_(std::move(self_name)) {
   transport::socket_options options;
   // ZeroMQ's own cap is a memory guard well above ours, so that frames between the two
   // limits still get an error reply instead of a silent disconnect.
@@ -30,14 +30,16 @@ void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& fram
   if (auto* failure = std::get_if<msg::decode_failure>(&result)) {
     ++malformed_;
     spdlog::debug("dropped a bad frame ({} bytes): {}", frame.size(), failure->message);
-    loop_->send(peer, msg::encode(msg::failure_reply(*failure, self_name_)));
+    if (role_ == role::router_bind)
+      loop_->send(peer, msg::encode(msg::failure_reply(*failure, self_name_)));
     return;
   }
   auto& env = std::get<msg::envelope>(result);
   const auto& handler = routes_[env.body.index()];
   if (!handler) {
-    // Replies nobody waits for (errors, rejections) are dropped; requests get an answer.
-    if (std::holds_alternative<msg::error>(env.body) ||
+    // Replies nobody waits for are dropped; requests to the head get an answer.
+    ++unrouted_;
+    if (role_ == role::dealer_connect || std::holds_alternative<msg::error>(env.body) ||
         std::holds_alternative<msg::unimplemented>(env.body))
       return;
     loop_->send(peer, msg::encode(msg::reply_to(

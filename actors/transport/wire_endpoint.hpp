@@ -1,7 +1,11 @@
 // The bridge between one ZeroMQ socket loop and this process's actors. Inbound frames are
 // decoded (bounded) on the socket thread; a well-formed envelope goes to the actor routed
-// for its kind as an `inbound` message, anything else is answered there and counted.
-// Outbound envelopes are encoded by the sending actor and queued on the socket thread.
+// for its kind as an `inbound` message. An undecodable frame is counted; the ROUTER side
+// (the head) answers it with an error, the DEALER side never answers (two peers that cannot
+// read each other must not bounce errors forever). Outbound envelopes are encoded by the
+// sending actor and queued on the socket thread.
+//
+// Life cycle: construct (binds or connects), route() every kind, then start().
 #pragma once
 
 #include <array>
@@ -33,19 +37,22 @@ class wire_endpoint {
                 const msg::decode_limits& limits, std::string self_name);
   ~wire_endpoint();
 
-  // Routes every inbound envelope whose body holds alternative `T` to `handler`.
-  // Call before traffic arrives (routes are read by the socket thread without locking).
+  // Routes every inbound envelope whose body holds alternative `T` to `handler`. Only
+  // before start(): the socket thread reads the routes without locking.
   template <class T>
   void route(caf::actor handler) {
     routes_[variant_index<T>()] = std::move(handler);
   }
+
+  void start() { loop_->start(); }
 
   // Thread-safe.
   void send(const std::string& peer, const msg::envelope& env);
 
   void stop() { loop_->stop(); }
   const std::string& endpoint() const { return loop_->endpoint(); }
-  uint64_t malformed_count() const { return malformed_; }
+  // Frames that could not be decoded, plus well-formed messages of a kind not served here.
+  uint64_t malformed_count() const { return malformed_ + unrouted_; }
   const transport::socket_counters& counters() const { return loop_->counters(); }
 
  private:
@@ -60,10 +67,12 @@ class wire_endpoint {
   void on_frame(const std::string& peer, const zmq::message_t& frame,
                 transport::clock::time_point received);
 
+  role role_;
   msg::decode_limits limits_;
   std::string self_name_;
   std::array<caf::actor, std::variant_size_v<msg::body>> routes_;
   std::atomic<uint64_t> malformed_{0};
+  std::atomic<uint64_t> unrouted_{0};
   std::unique_ptr<transport::socket_loop> loop_;
 };
 

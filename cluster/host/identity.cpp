@@ -9,24 +9,18 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 namespace troupe::host {
 namespace fs = std::filesystem;
 
 namespace {
 
+// 128 random bits as 32 hex digits.
 std::string random_id() {
   std::random_device rd;
-  std::ostringstream out;
-  out << std::hex;
-  for (int i = 0; i < 4; ++i) {
-    uint32_t word = rd();
-    char buf[9];
-    std::snprintf(buf, sizeof buf, "%08x", word);
-    out << buf;
-  }
-  return out.str();
+  char id[33];
+  for (int i = 0; i < 4; ++i) std::snprintf(id + 8 * i, 9, "%08x", static_cast<unsigned>(rd()));
+  return id;
 }
 
 }  // namespace
@@ -68,6 +62,11 @@ void data_dir::write_file(const std::string& name, const std::string& content) c
   ::close(fd);
   if (!ok || ::rename(tmp_path.c_str(), final_path.c_str()) != 0)
     throw identity_error("cannot write " + final_path + ": " + std::strerror(errno));
+  // The rename itself must be durable too, or a power cut could bring an old incarnation back.
+  int dir_fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
+  if (dir_fd >= 0) ::close(dir_fd);
+  if (!synced) throw identity_error("cannot sync " + path_ + ": " + std::strerror(errno));
 }
 
 std::string data_dir::node_id() {

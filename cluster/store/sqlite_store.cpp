@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -45,6 +48,18 @@ void execute_sql(sqlite3* db, const std::string& sql) {
     std::string message = error ? std::string(error) : describe(db);
     sqlite3_free(error);
     throw std::runtime_error(message);
+  }
+}
+
+// Switching the journal mode needs the database to itself and, unlike statements, does not
+// wait through the busy handler: retry it for as long as the busy timeout.
+void enable_write_ahead_log(sqlite3* db) {
+  for (int waited_ms = 0;; waited_ms += 10) {
+    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= busy_timeout_ms)
+      throw std::runtime_error(describe(db));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
@@ -126,8 +141,8 @@ class sqlite_store final : public membership_store {
       check(db, rc);
       check(db, sqlite3_extended_result_codes(db, 1));
       check(db, sqlite3_busy_timeout(db, busy_timeout_ms));
-      execute_sql(db, "PRAGMA journal_mode=WAL");
-      execute_sql(db, "PRAGMA synchronous=NORMAL");
+      enable_write_ahead_log(db);
+      execute_sql(db, "PRAGMA synchronous=FULL");  // acknowledged writes survive a power cut
       migrate();
       put_ = prepare(db, sql::put_node);
       load_ = prepare(db, sql::load_nodes);

@@ -8,9 +8,8 @@
 // - open_store() connects, applies the pending migrations in one transaction and returns a
 //   ready store. It refuses a schema newer than this build knows.
 // - Every call is synchronous and durable when it returns (SQLite: WAL with
-//   synchronous=NORMAL, so a power cut may lose the last commits but never corrupts the file;
-//   PostgreSQL: committed). A store serializes its calls, so it may be shared between
-//   threads, but calls block: keep them off CAF's cooperative scheduler.
+//   synchronous=FULL; PostgreSQL: committed). A store serializes its calls, so it may be shared
+//   between threads, but calls block: keep them off CAF's cooperative scheduler.
 // - Every failure is a store_error whose message names the store (passwords hidden);
 //   no exception of the underlying library ever escapes.
 #pragma once

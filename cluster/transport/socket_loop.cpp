@@ -34,7 +34,10 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
     socket_.connect(endpoint);
     endpoint_ = endpoint;
   }
-  thread_ = std::thread([this] { run(); });
+}
+
+void socket_loop::start() {
+  if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
 }
 
 socket_loop::~socket_loop() {
@@ -53,8 +56,8 @@ void socket_loop::send(std::string peer, std::string bytes) {
 }
 
 void socket_loop::stop() {
-  if (!thread_.joinable()) return;
   stopping_ = true;
+  if (!thread_.joinable()) return;
   uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
   thread_.join();
@@ -64,22 +67,28 @@ void socket_loop::run() {
   zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
                              {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
   while (!stopping_) {
+    // A socket error must not take the process down: count it and carry on (ETERM, the
+    // context going away, ends the loop).
     try {
       zmq::poll(items, 2, std::chrono::milliseconds(-1));
+      if (items[1].revents & ZMQ_POLLIN) {
+        uint64_t count;
+        [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
+        drain_outbox();
+      }
+      if (items[0].revents & ZMQ_POLLIN) receive_all();
+      if (expect_reply_) await_prompt_reply();
     } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      throw;
+      if (e.num() == ETERM) return;
+      if (e.num() != EINTR) ++counters_.socket_errors;
     }
-    if (items[1].revents & ZMQ_POLLIN) {
-      uint64_t count;
-      [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
-      drain_outbox();
-    }
-    if (items[0].revents & ZMQ_POLLIN) receive_all();
-    if (expect_reply_) await_prompt_reply();
   }
-  drain_outbox();  // frames queued before stop() still go out, within linger_ms
-  socket_.set(zmq::sockopt::linger, linger_ms_);
+  try {
+    drain_outbox();  // frames queued before stop() still go out, within linger_ms
+    socket_.set(zmq::sockopt::linger, linger_ms_);
+  } catch (const zmq::error_t&) {
+    ++counters_.socket_errors;
+  }
   socket_.close();
 }
 

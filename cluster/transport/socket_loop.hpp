@@ -34,8 +34,9 @@ struct socket_options {
 struct socket_counters {
   std::atomic<uint64_t> frames_in{0};
   std::atomic<uint64_t> frames_out{0};
-  std::atomic<uint64_t> dropped_out{0};  // send queue full or peer gone
-  std::atomic<uint64_t> bad_shape{0};    // inbound messages with an unexpected part count
+  std::atomic<uint64_t> dropped_out{0};  // ZeroMQ could not queue it (DEALER: no connection)
+  std::atomic<uint64_t> socket_errors{0};
+  std::atomic<uint64_t> bad_shape{0};  // inbound messages with an unexpected part count
 };
 
 class socket_loop {
@@ -46,21 +47,24 @@ class socket_loop {
   using frame_handler =
       std::function<void(const std::string& peer, const zmq::message_t& frame, clock::time_point)>;
 
-  // Binds or connects immediately (throws zmq::error_t on a bad endpoint), then starts the
-  // thread. `context` must outlive the loop.
+  // Binds or connects immediately (throws zmq::error_t on a bad endpoint or a taken port);
+  // nothing is received until start(). `context` must outlive the loop.
   socket_loop(zmq::context_t& context, role r, const std::string& endpoint,
               const socket_options& options, frame_handler on_frame);
   ~socket_loop();
   socket_loop(const socket_loop&) = delete;
   socket_loop& operator=(const socket_loop&) = delete;
 
+  // Starts the thread that owns the socket from now on. Frames sent earlier wait until then.
+  void start();
+
   // Thread-safe. Queues `bytes` for `peer` (ignored on a DEALER). Never blocks: a frame that
   // ZeroMQ cannot queue is dropped and counted.
   void send(std::string peer, std::string bytes);
 
-  // Called from `on_frame` when the frame is a request answered promptly by another thread:
-  // after this batch the loop briefly polls its outbox before sleeping, so the reply leaves
-  // without waiting for a thread wake-up (which costs tens of microseconds).
+  // For `on_frame` only: the frame is a request that another thread answers promptly. After
+  // this batch the loop polls its outbox for up to 50 us before sleeping, so that the reply
+  // leaves without a thread wake-up (tens of microseconds on a VM).
   void expect_prompt_reply() { expect_reply_ = true; }
 
   // Flushes queued frames (bounded by linger_ms), closes the socket and joins the thread.

@@ -1,6 +1,7 @@
 // No false alarms: a healthy cluster on a machine whose cores are all kept busy by other
 // processes never marks a node suspect or dead. The head logs every state change.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@ namespace {
 pid_t start_cpu_hog() {
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
     volatile uint64_t x = 0;
     while (true) x = x + 1;
   }

@@ -78,10 +78,15 @@ struct session {
   }
 };
 
+// Texts come from nodes; a byte that is not UTF-8 is shown as U+FFFD rather than failing.
+void print_json(const nlohmann::json& value) {
+  std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
 void show_status(const session& s) {
   auto status = s.call_for<msg::cluster_status_reply>(msg::cluster_status_request{});
   if (s.json)
-    std::cout << cli::to_json(status).dump(2) << "\n";
+    print_json(cli::to_json(status));
   else
     std::cout << cli::status_text(status, s.head);
 }
@@ -95,7 +100,7 @@ void show_nodes(const session& s) {
   if (s.json) {
     auto out = nlohmann::json::array();
     for (const auto& n : list.nodes) out.push_back(cli::to_json(n));
-    std::cout << out.dump(2) << "\n";
+    print_json(out);
   } else {
     std::cout << cli::nodes_table(list.nodes);
   }
@@ -104,7 +109,7 @@ void show_nodes(const session& s) {
 void set_drain(const session& s, const std::string& node, bool drain) {
   auto reply = s.call_for<msg::drain_node_reply>(msg::drain_node_request{node, drain});
   if (s.json)
-    std::cout << cli::to_json(reply.node).dump(2) << "\n";
+    print_json(cli::to_json(reply.node));
   else
     std::cout << "node " << reply.node.name << " (" << reply.node.node_id << ") "
               << (drain ? "drains: it takes no new work" : "is no longer draining") << "; state "

@@ -9,6 +9,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using store_atom = caf::atom_constant<caf::atom("store")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using heartbt_atom = caf::atom_constant<caf::atom("heartbeat")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 
 }  // namespace troupe::actors

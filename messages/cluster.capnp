@@ -133,3 +133,12 @@ struct DrainNodeRequest {
 struct DrainNodeReply {
   node @0 :NodeStatus;
 }
+
+struct RemoveNodeRequest {
+  node @0 :Text;  # node name or id; the node must be dead or left
+}
+
+struct RemoveNodeReply {
+  nodeId @0 :Text;  # the node that was removed
+  name @1 :Text;
+}

@@ -175,4 +175,17 @@ struct drain_node_reply {
   bool operator==(const drain_node_reply& o) const { return node == o.node; }
 };
 
+struct remove_node_request {
+  std::string node;
+  bool operator==(const remove_node_request& o) const { return node == o.node; }
+};
+
+struct remove_node_reply {
+  std::string node_id;
+  std::string name;
+  bool operator==(const remove_node_reply& o) const {
+    return node_id == o.node_id && name == o.name;
+  }
+};
+
 }  // namespace troupe::msg

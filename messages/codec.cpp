@@ -160,6 +160,12 @@ struct body_encoder {
     r.setDrain(v.drain);
   }
   void operator()(const drain_node_reply& v) { put(b.initDrainNodeReply().initNode(), v.node); }
+  void operator()(const remove_node_request& v) { b.initRemoveNodeRequest().setNode(text(v.node)); }
+  void operator()(const remove_node_reply& v) {
+    auto r = b.initRemoveNodeReply();
+    r.setNodeId(text(v.node_id));
+    r.setName(text(v.name));
+  }
 };
 
 // ---- decoding ----
@@ -284,6 +290,12 @@ std::optional<body> get_body(Body::Reader b) {
       return drain_node_request{str(r.getNode()), r.getDrain()};
     }
     case Body::DRAIN_NODE_REPLY: return drain_node_reply{get(b.getDrainNodeReply().getNode())};
+    case Body::REMOVE_NODE_REQUEST:
+      return remove_node_request{str(b.getRemoveNodeRequest().getNode())};
+    case Body::REMOVE_NODE_REPLY: {
+      auto r = b.getRemoveNodeReply();
+      return remove_node_reply{str(r.getNodeId()), str(r.getName())};
+    }
   }
   return std::nullopt;
 }

@@ -33,6 +33,8 @@ struct Envelope {
     nodeListReply @13 :Cluster.NodeListReply;
     drainNodeRequest @14 :Cluster.DrainNodeRequest;
     drainNodeReply @15 :Cluster.DrainNodeReply;
+    removeNodeRequest @16 :Cluster.RemoveNodeRequest;
+    removeNodeReply @17 :Cluster.RemoveNodeReply;
   }
 }
 

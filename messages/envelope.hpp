@@ -22,7 +22,8 @@ struct unimplemented {
 using body =
     std::variant<error, unimplemented, register_node_request, register_node_reply, heartbeat,
                  heartbeat_rejected, deregister_node, cluster_status_request, cluster_status_reply,
-                 node_list_request, node_list_reply, drain_node_request, drain_node_reply>;
+                 node_list_request, node_list_reply, drain_node_request, drain_node_reply,
+                 remove_node_request, remove_node_reply>;
 
 struct envelope {
   uint16_t version = protocol_version;

@@ -92,7 +92,7 @@ void on_deregister(self_ptr self, const inbound& in, const msg::deregister_node&
 }
 
 void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& request) {
-  auto result = self->state.nodes->set_draining(request.node, request.drain, clock::now());
+  auto result = self->state.nodes->set_draining(request.node, request.drain);
   if (auto* err = std::get_if<msg::error>(&result)) {
     reply(self, in, *err);
     return;
@@ -104,6 +104,29 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
     const auto& nodes = *self->state.nodes;
     reply(self, in, msg::drain_node_reply{nodes.status_of(*nodes.find(id), clock::now())});
   });
+}
+
+// Forgets a dead or left node: from the store first, then from memory, then acknowledged.
+void on_remove(self_ptr self, const inbound& in, const msg::remove_node_request& request) {
+  auto result = self->state.nodes->removable(request.node);
+  if (auto* err = std::get_if<msg::error>(&result)) {
+    reply(self, in, *err);
+    return;
+  }
+  const auto* entry = std::get<const node_entry*>(result);
+  msg::remove_node_reply removed{entry->info.node_id, entry->info.name};
+  self->request(self->state.deps.store, store_timeout, actors::store_atom::value,
+                actors::remove_atom::value, removed.node_id)
+      .then(
+          [self, in, removed](bool) {
+            self->state.nodes->erase(removed.node_id);
+            spdlog::info("node {} ({}) removed", removed.name, removed.node_id);
+            reply(self, in, removed);
+          },
+          [self, in](caf::error& err) {
+            spdlog::error("store write failed: {}", self->system().render(err));
+            reply(self, in, msg::error{msg::error_code::unavailable, "the store failed"});
+          });
 }
 
 // The head is stopping: its own node leaves, stored before the answer so that the head's
@@ -165,6 +188,8 @@ void on_inbound(self_ptr self, const inbound& in) {
           reply(self, in, self->state.nodes->list(clock::now()));
         } else if constexpr (std::is_same_v<T, msg::drain_node_request>) {
           on_drain(self, in, body);
+        } else if constexpr (std::is_same_v<T, msg::remove_node_request>) {
+          on_remove(self, in, body);
         }
       },
       in.env.body);

@@ -200,22 +200,43 @@ void registry::forgive_stall(clock::duration stall, clock::time_point now) {
     if (is_live(entry.liveness)) entry.last_heartbeat = std::min(entry.last_heartbeat + stall, now);
 }
 
-std::variant<const node_entry*, msg::error> registry::set_draining(const std::string& name_or_id,
-                                                                   bool draining,
-                                                                   clock::time_point now) {
+std::variant<node_entry*, msg::error> registry::resolve(const std::string& name_or_id) {
+  if (auto it = nodes_.find(name_or_id); it != nodes_.end()) return &it->second;
+  if (auto* live = find_live_by_name(name_or_id)) return live;
   node_entry* found = nullptr;
-  if (auto it = nodes_.find(name_or_id); it != nodes_.end()) found = &it->second;
-  if (!found) found = find_live_by_name(name_or_id);
-  if (!found)
-    for (auto& [id, entry] : nodes_)
-      if (entry.info.name == name_or_id) found = &entry;
-  if (!found) return msg::error{msg::error_code::not_found, "no node named `" + name_or_id + "`"};
-  if (found->draining != draining) {
-    found->draining = draining;
-    found->state_since = now;
+  for (auto& [id, entry] : nodes_) {
+    if (entry.info.name != name_or_id) continue;
+    if (found)
+      return msg::error{msg::error_code::conflict,
+                        "several finished nodes are named `" + name_or_id + "`: give the node id"};
+    found = &entry;
   }
+  if (!found) return msg::error{msg::error_code::not_found, "no node named `" + name_or_id + "`"};
   return found;
 }
+
+std::variant<const node_entry*, msg::error> registry::set_draining(const std::string& name_or_id,
+                                                                   bool draining) {
+  auto resolved = resolve(name_or_id);
+  if (auto* err = std::get_if<msg::error>(&resolved)) return *err;
+  auto* entry = std::get<node_entry*>(resolved);
+  entry->draining = draining;
+  return entry;
+}
+
+std::variant<const node_entry*, msg::error> registry::removable(const std::string& name_or_id) {
+  auto resolved = resolve(name_or_id);
+  if (auto* err = std::get_if<msg::error>(&resolved)) return *err;
+  auto* entry = std::get<node_entry*>(resolved);
+  if (is_live(entry->liveness))
+    return msg::error{msg::error_code::conflict,
+                      "node `" + entry->info.name + "` is " +
+                          msg::to_string(entry->reported_state()) +
+                          ": stop it (or wait until it is declared dead) before removing it"};
+  return entry;
+}
+
+void registry::erase(const std::string& node_id) { nodes_.erase(node_id); }
 
 void registry::restore(node_entry entry, clock::time_point now, clock::duration grace) {
   entry.history = fresh_history();

@@ -86,7 +86,12 @@ class registry {
 
   // Drains or undrains the node named `name_or_id`.
   std::variant<const node_entry*, msg::error> set_draining(const std::string& name_or_id,
-                                                           bool draining, clock::time_point now);
+                                                           bool draining);
+
+  // The node `name_or_id` if it may be removed (it is dead or left), else why not.
+  std::variant<const node_entry*, msg::error> removable(const std::string& name_or_id);
+  // Forgets a node entirely (after the store has forgotten it).
+  void erase(const std::string& node_id);
 
   // Puts a node known from the store back in the table (head restart), keeping its stored
   // times. A node that was live gets `grace` to reconnect before its silence starts
@@ -103,6 +108,8 @@ class registry {
 
  private:
   node_entry* find_live_by_name(const std::string& name);
+  // By id; else the live node of that name; else the one finished node of that name.
+  std::variant<node_entry*, msg::error> resolve(const std::string& name_or_id);
   void set_liveness(node_entry& entry, msg::node_state to, clock::time_point now,
                     std::vector<state_change>* changes);
 

@@ -1,7 +1,8 @@
 // Owns the store connection and performs every write on a detached thread, so that slow
 // storage (PostgreSQL over the network, an fsync) never blocks the cooperative scheduler.
-//   (store_atom, store::node_record) -> bool   upserts the node row; errors come back as
-//                                              caf::error (sec::runtime_error + message)
+//   (store_atom, store::node_record) -> bool          upserts the node row
+//   (store_atom, remove_atom, std::string id) -> bool  deletes the node row
+// Errors come back as caf::error (sec::runtime_error with the store's message).
 #pragma once
 
 #include <memory>

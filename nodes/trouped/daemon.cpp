@@ -145,6 +145,7 @@ int run_daemon(const config::daemon_settings& s) {
     head_endpoint->route<msg::cluster_status_request>(membership);
     head_endpoint->route<msg::node_list_request>(membership);
     head_endpoint->route<msg::drain_node_request>(membership);
+    head_endpoint->route<msg::remove_node_request>(membership);
     head_endpoint->start();
     write_endpoint_file(data->path(), head_endpoint->endpoint());
   }

@@ -146,6 +146,22 @@ BOOST_FIXTURE_TEST_CASE(draining_an_unknown_node_fails_clearly, three_nodes) {
   BOOST_TEST(result.err.find("no node named `no-such-node`") != std::string::npos, result.err);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_dead_node_can_be_removed_and_stays_removed, three_nodes) {
+  auto live = c.troupe({"remove", "node-2"});
+  BOOST_TEST(live.exit_code == 1);
+  BOOST_TEST(live.err.find("before removing it") != std::string::npos, live.err);
+  c.node("node-2").signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.wait_for_state("node-2", "dead", 10s), c.dump_logs());
+  auto removed = c.troupe({"remove", "node-2"});
+  BOOST_TEST_REQUIRE(removed.exit_code == 0, removed.err);
+  BOOST_TEST(c.nodes().count("node-2") == 0u);
+  c.head().signal(SIGTERM);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) == 0);
+  c.restart_head();
+  BOOST_TEST_REQUIRE(c.wait_for_alive_count(2), c.dump_logs());
+  BOOST_TEST(c.nodes().count("node-2") == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(cli)

@@ -116,6 +116,14 @@ void set_drain(const session& s, const std::string& node, bool drain) {
               << msg::to_string(reply.node.state) << "\n";
 }
 
+void remove_node(const session& s, const std::string& node) {
+  auto reply = s.call_for<msg::remove_node_reply>(msg::remove_node_request{node});
+  if (s.json)
+    print_json({{"id", reply.node_id}, {"name", reply.name}, {"removed", true}});
+  else
+    std::cout << "node " << reply.name << " (" << reply.node_id << ") removed\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +145,8 @@ int main(int argc, char** argv) {
   drain->add_option("node", node, "node name or id")->required();
   auto undrain = app.add_subcommand("undrain", "let NODE take work again");
   undrain->add_option("node", node, "node name or id")->required();
+  auto remove = app.add_subcommand("remove", "forget NODE, which must be dead or left");
+  remove->add_option("node", node, "node name or id")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -157,6 +167,7 @@ int main(int argc, char** argv) {
     if (nodes->parsed()) show_nodes(s);
     if (drain->parsed()) set_drain(s, node, true);
     if (undrain->parsed()) set_drain(s, node, false);
+    if (remove->parsed()) remove_node(s, node);
   } catch (const zmq::error_t& e) {
     std::cerr << "troupe: cannot reach " << s.head << ": " << e.what() << "\n";
     return exit_usage;

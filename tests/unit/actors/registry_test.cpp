@@ -147,20 +147,44 @@ BOOST_FIXTURE_TEST_CASE(registering_twice_is_idempotent, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(draining_is_reported_and_survives_a_new_incarnation, fixture) {
   registered(node("a", "node-a", 1), t0);
-  BOOST_TEST(std::holds_alternative<const node_entry*>(nodes.set_draining("node-a", true, t0)));
+  BOOST_TEST(std::holds_alternative<const node_entry*>(nodes.set_draining("node-a", true)));
   BOOST_TEST(state_of("a", t0) == node_state::draining);
   BOOST_TEST(nodes.summary().nodes_draining == 1u);
   BOOST_TEST(nodes.summary().available.cpus == 0.0);
   registered(node("a", "node-a", 2), t0 + ms(10));
   BOOST_TEST(state_of("a", t0 + ms(10)) == node_state::draining);
-  nodes.set_draining("a", false, t0 + ms(20));
+  nodes.set_draining("a", false);
   BOOST_TEST(state_of("a", t0 + ms(20)) == node_state::alive);
 }
 
 BOOST_FIXTURE_TEST_CASE(draining_an_unknown_node_is_not_found, fixture) {
-  auto result = nodes.set_draining("nobody", true, t0);
+  auto result = nodes.set_draining("nobody", true);
   BOOST_TEST_REQUIRE(std::holds_alternative<msg::error>(result));
   BOOST_TEST(std::get<msg::error>(result).code == msg::error_code::not_found);
+}
+
+BOOST_FIXTURE_TEST_CASE(only_a_dead_or_left_node_can_be_removed, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  auto live = nodes.removable("node-a");
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::error>(live));
+  BOOST_TEST(std::get<msg::error>(live).code == msg::error_code::conflict);
+  nodes.evaluate(t0 + ms(2000));
+  auto dead = nodes.removable("node-a");
+  BOOST_TEST_REQUIRE(std::holds_alternative<const node_entry*>(dead));
+  nodes.erase(std::get<const node_entry*>(dead)->info.node_id);
+  BOOST_TEST(nodes.size() == 0u);
+  BOOST_TEST(std::holds_alternative<msg::error>(nodes.removable("node-a")));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_name_shared_by_finished_nodes_needs_the_id, fixture) {
+  registered(node("a", "same", 1), t0);
+  nodes.on_deregister({"a", 1, "bye"}, t0);
+  registered(node("b", "same", 1), t0);
+  nodes.on_deregister({"b", 1, "bye"}, t0);
+  auto ambiguous = nodes.removable("same");
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::error>(ambiguous));
+  BOOST_TEST(std::get<msg::error>(ambiguous).message.find("give the node id") != std::string::npos);
+  BOOST_TEST(std::holds_alternative<const node_entry*>(nodes.removable("b")));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_stall_of_the_head_is_not_blamed_on_nodes, fixture) {

@@ -98,6 +98,9 @@ std::vector<sample> samples() {
        with(111, "head", node_list_reply{{sample_node(1), sample_node(2), sample_node(3)}})},
       {"drain_node_request", with(112, "troupe-cli", drain_node_request{"worker-4", false})},
       {"drain_node_reply", with(113, "head", drain_node_reply{sample_node(4)})},
+      {"remove_node_request", with(114, "troupe-cli", remove_node_request{"worker-5"})},
+      {"remove_node_reply",
+       with(115, "head", remove_node_reply{"5f0e1d2c3b4a59687786950a1b2c3d4e", "worker-5"})},
   };
 }
 

@@ -43,13 +43,6 @@ summary summarize(std::vector<double> v) {
           std::accumulate(v.begin(), v.end(), 0.0) / v.size(), v.back()};
 }
 
-long rss_kb(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
-
 // A ROUTER in a child process that answers every request with `reply_size` bytes.
 // Returns the child's pid and its endpoint.
 std::pair<pid_t, std::string> start_raw_echo(size_t reply_size) {
@@ -92,6 +85,13 @@ void bench_rtt() {
   auto reply_size = msg::encode(*first).size();
 
   auto [echo_pid, echo_endpoint] = start_raw_echo(reply_size);
+  struct kill_on_exit {
+    pid_t pid;
+    ~kill_on_exit() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } echo_guard{echo_pid};
   zmq::context_t ctx{1};
   zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
@@ -118,9 +118,6 @@ void bench_rtt() {
     for (int i = 0; i < per_round; ++i) troupe_us.push_back(troupe_once());
     for (int i = 0; i < per_round; ++i) raw_us.push_back(raw_once());
   }
-  ::kill(echo_pid, SIGKILL);
-  ::waitpid(echo_pid, nullptr, 0);
-
   auto t = summarize(troupe_us), r = summarize(raw_us);
   std::printf(
       "control round trip (%d requests each, alternating rounds of %d; %zu B request, "
@@ -194,7 +191,8 @@ void bench_startup() {
   std::printf("trouped start -> registered alive (%d starts): median %.0f ms, max %.0f ms\n",
               starts, s.median, s.max);
   std::printf("idle RSS after 3 s: node %.1f MiB, head (no worker, %d nodes) %.1f MiB\n",
-              rss_kb(c.node("start-0").pid()) / 1024.0, starts, rss_kb(head.pid()) / 1024.0);
+              local::sample_process(c.node("start-0").pid()).rss_kb / 1024.0, starts,
+              local::sample_process(head.pid()).rss_kb / 1024.0);
 }
 
 void bench_capacity() {

@@ -54,6 +54,26 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& out_file,
 
 }  // namespace
 
+process_sample sample_process(pid_t pid) {
+  process_sample s;
+  auto proc = "/proc/" + std::to_string(pid);
+  // /proc/PID/stat: fields after the parenthesized command name; utime and stime are the
+  // 14th and 15th fields of the whole line.
+  auto stat = read_file(proc + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoul(field);
+    if (i == 15) stime = std::stoul(field);
+  }
+  s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::istringstream status(read_file(proc + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stol(line.substr(6));
+  return s;
+}
+
 std::string binary(const std::string& name) {
   if (const char* dir = std::getenv("TROUPE_BIN_DIR")) return std::string(dir) + "/" + name;
   return (fs::read_symlink("/proc/self/exe").parent_path() / name).string();

@@ -91,6 +91,14 @@ class cluster {
   std::map<std::string, std::unique_ptr<daemon>> daemons_;
 };
 
+struct process_sample {
+  double cpu_seconds = 0;  // user + system time so far
+  long rss_kb = 0;         // resident set size now
+};
+
+// Reads a process's CPU time and RSS from /proc.
+process_sample sample_process(pid_t pid);
+
 // A Troupe program: from $TROUPE_BIN_DIR, else beside the running executable.
 std::string binary(const std::string& name);
 

@@ -40,13 +40,15 @@ void reply(self_ptr self, const inbound& in, msg::body body) {
       in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
 }
 
-// Writes the node's row, then runs `done` (or replies `unavailable` when the store failed).
-template <class Done>
-void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Done done) {
+// Writes the node's row, then runs `done`. When the store fails: runs `undo` and replies
+// `unavailable`.
+template <class Done, class Undo>
+void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Done done, Undo undo) {
   self->request(self->state.deps.store, store_timeout, actors::store_atom::value, to_record(entry))
       .then([done](bool) mutable { done(); },
-            [self, in](caf::error& err) {
+            [self, in, undo](caf::error& err) mutable {
               spdlog::error("store write failed: {}", self->system().render(err));
+              undo();
               reply(self, in, msg::error{msg::error_code::unavailable, "the store failed"});
             });
 }
@@ -72,7 +74,10 @@ void on_register(self_ptr self, const inbound& in, const msg::register_node_requ
   }
   if (result.change) log_change(*result.change);
   // Stored before acknowledged, also for a repeat: its addresses or resources may differ.
-  persist_then(self, *result.entry, in, [self, in, ok = *accepted] { reply(self, in, ok); });
+  // A registration the store missed needs no undo: the node retries it, and a restarted head
+  // that does not know the node asks it to register again.
+  persist_then(
+      self, *result.entry, in, [self, in, ok = *accepted] { reply(self, in, ok); }, [] {});
 }
 
 void on_heartbeat(self_ptr self, const inbound& in, const msg::heartbeat& beat) {
@@ -92,7 +97,8 @@ void on_deregister(self_ptr self, const inbound& in, const msg::deregister_node&
 }
 
 void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& request) {
-  auto result = self->state.nodes->set_draining(request.node, request.drain);
+  bool was_draining = false;
+  auto result = self->state.nodes->set_draining(request.node, request.drain, &was_draining);
   if (auto* err = std::get_if<msg::error>(&result)) {
     reply(self, in, *err);
     return;
@@ -100,10 +106,14 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
   const auto* entry = std::get<const node_entry*>(result);
   spdlog::info("node {} ({}) {}", entry->info.name, entry->info.node_id,
                request.drain ? "draining" : "undrained");
-  persist_then(self, *entry, in, [self, in, id = entry->info.node_id] {
-    const auto& nodes = *self->state.nodes;
-    reply(self, in, msg::drain_node_reply{nodes.status_of(*nodes.find(id), clock::now())});
-  });
+  const auto id = entry->info.node_id;
+  persist_then(
+      self, *entry, in,
+      [self, in, id] {
+        const auto& nodes = *self->state.nodes;
+        reply(self, in, msg::drain_node_reply{nodes.status_of(*nodes.find(id), clock::now())});
+      },
+      [self, id, was_draining] { self->state.nodes->set_draining(id, was_draining); });
 }
 
 // Forgets a dead or left node: from the store first, then from memory, then acknowledged.

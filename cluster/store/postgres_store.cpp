@@ -68,9 +68,12 @@ std::string cleaned(std::string message, const std::string& url) {
 
 std::unique_ptr<pqxx::connection> connect(const std::string& conninfo) {
   auto connection = std::make_unique<pqxx::connection>(conninfo);
-  // Keeps NOTICEs ("relation already exists, skipping") out of the daemon's stderr.
-  pqxx::nontransaction quiet(*connection);
-  quiet.exec0("SET client_min_messages TO WARNING");
+  // Keeps NOTICEs ("relation already exists, skipping") out of the daemon's stderr, and
+  // bounds every statement (and lock wait), so a stuck server fails a call instead of holding
+  // the store's thread.
+  pqxx::nontransaction session(*connection);
+  session.exec0("SET client_min_messages TO WARNING");
+  session.exec0("SET statement_timeout TO '10s'");
   return connection;
 }
 

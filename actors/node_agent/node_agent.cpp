@@ -25,7 +25,8 @@ struct node_agent_state {
   uint64_t next_request_id = 1;
   uint32_t heartbeat_interval_ms = 200;
   uint32_t retry_ms = 0;
-  uint64_t register_generation = 0;  // invalidates retry timers of earlier attempts
+  uint64_t register_generation = 0;          // invalidates retry timers of earlier attempts
+  uint64_t first_request_of_generation = 0;  // replies to older requests are stale
 };
 
 using self_ptr = caf::stateful_actor<node_agent_state>*;
@@ -60,6 +61,7 @@ void start_registering(self_ptr self) {
   st.registered = false;
   st.retry_ms = st.deps.register_retry_ms;
   ++st.register_generation;
+  st.first_request_of_generation = st.next_request_id;
   send_register(self);
 }
 
@@ -123,7 +125,8 @@ void on_rejected(self_ptr self, const msg::heartbeat_rejected& rejected) {
 
 void on_inbound(self_ptr self, const inbound& in) {
   if (auto* reply = std::get_if<msg::register_node_reply>(&in.env.body)) {
-    on_registered(self, *reply);
+    // Only a reply to this round of registration counts (not one for an older incarnation).
+    if (in.env.request_id >= self->state.first_request_of_generation) on_registered(self, *reply);
   } else if (auto* rejected = std::get_if<msg::heartbeat_rejected>(&in.env.body)) {
     on_rejected(self, *rejected);
   } else if (auto* err = std::get_if<msg::error>(&in.env.body)) {

@@ -7,6 +7,12 @@
 #include <system_error>
 
 namespace troupe::transport {
+namespace {
+
+// Frames waiting for the socket thread; beyond this they are dropped and counted.
+constexpr size_t max_outbox_frames = 100000;
+
+}  // namespace
 
 socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& endpoint,
                          const socket_options& options, frame_handler on_frame)
@@ -48,6 +54,10 @@ socket_loop::~socket_loop() {
 void socket_loop::send(std::string peer, std::string bytes) {
   {
     std::lock_guard<std::mutex> guard(mutex_);
+    if (outbox_.size() >= max_outbox_frames) {  // the socket thread is not keeping up
+      ++counters_.dropped_out;
+      return;
+    }
     outbox_.push_back({std::move(peer), std::move(bytes)});
   }
   outbox_filled_.store(true, std::memory_order_release);

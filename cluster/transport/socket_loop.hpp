@@ -34,7 +34,7 @@ struct socket_options {
 struct socket_counters {
   std::atomic<uint64_t> frames_in{0};
   std::atomic<uint64_t> frames_out{0};
-  std::atomic<uint64_t> dropped_out{0};  // ZeroMQ could not queue it (DEALER: no connection)
+  std::atomic<uint64_t> dropped_out{0};  // outbox full, or ZeroMQ could not queue it
   std::atomic<uint64_t> socket_errors{0};
   std::atomic<uint64_t> bad_shape{0};  // inbound messages with an unexpected part count
 };

@@ -40,17 +40,23 @@ void reply(self_ptr self, const inbound& in, msg::body body) {
       in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
 }
 
-// Writes the node's row, then runs `done`. When the store fails: runs `undo` and replies
-// `unavailable`.
-template <class Done, class Undo>
-void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Done done, Undo undo) {
-  self->request(self->state.deps.store, store_timeout, actors::store_atom::value, to_record(entry))
+// Sends `request...` to the store actor, then runs `done`. When the store fails or does not
+// answer in time: logs it, runs `undo` and replies `unavailable` to `in`.
+template <class Done, class Undo, class... Request>
+void store_then(self_ptr self, const inbound& in, Done done, Undo undo, Request... request) {
+  self->request(self->state.deps.store, store_timeout, actors::store_atom::value, request...)
       .then([done](bool) mutable { done(); },
             [self, in, undo](caf::error& err) mutable {
               spdlog::error("store write failed: {}", self->system().render(err));
               undo();
               reply(self, in, msg::error{msg::error_code::unavailable, "the store failed"});
             });
+}
+
+// Writes the node's row, then runs `done` (see store_then).
+template <class Done, class Undo>
+void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Done done, Undo undo) {
+  store_then(self, in, std::move(done), std::move(undo), to_record(entry));
 }
 
 void persist(self_ptr self, const std::string& node_id) {
@@ -125,18 +131,14 @@ void on_remove(self_ptr self, const inbound& in, const msg::remove_node_request&
   }
   const auto* entry = std::get<const node_entry*>(result);
   msg::remove_node_reply removed{entry->info.node_id, entry->info.name};
-  self->request(self->state.deps.store, store_timeout, actors::store_atom::value,
-                actors::remove_atom::value, removed.node_id)
-      .then(
-          [self, in, removed](bool) {
-            self->state.nodes->erase(removed.node_id);
-            spdlog::info("node {} ({}) removed", removed.name, removed.node_id);
-            reply(self, in, removed);
-          },
-          [self, in](caf::error& err) {
-            spdlog::error("store write failed: {}", self->system().render(err));
-            reply(self, in, msg::error{msg::error_code::unavailable, "the store failed"});
-          });
+  store_then(
+      self, in,
+      [self, in, removed] {
+        self->state.nodes->erase(removed.node_id);
+        spdlog::info("node {} ({}) removed", removed.name, removed.node_id);
+        reply(self, in, removed);
+      },
+      [] {}, actors::remove_atom::value, removed.node_id);
 }
 
 // The head is stopping: its own node leaves, stored before the answer so that the head's
@@ -175,6 +177,16 @@ void on_tick(self_ptr self) {
   self->delayed_send(self, period, actors::tick_atom::value);
 }
 
+void on_status(self_ptr self, const inbound& in) {
+  auto status = self->state.nodes->summary();
+  status.head_version = TROUPE_VERSION;
+  status.head_uptime_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - self->state.started)
+          .count();
+  status.malformed_messages = self->state.deps.endpoint->malformed_count();
+  reply(self, in, status);
+}
+
 void on_inbound(self_ptr self, const inbound& in) {
   std::visit(
       [&](const auto& body) {
@@ -186,14 +198,7 @@ void on_inbound(self_ptr self, const inbound& in) {
         } else if constexpr (std::is_same_v<T, msg::deregister_node>) {
           on_deregister(self, in, body);
         } else if constexpr (std::is_same_v<T, msg::cluster_status_request>) {
-          auto status = self->state.nodes->summary();
-          status.head_version = TROUPE_VERSION;
-          status.head_uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      clock::now() - self->state.started)
-                                      .count();
-          status.malformed_messages = self->state.deps.endpoint->malformed_count() +
-                                      self->state.deps.endpoint->counters().bad_shape;
-          reply(self, in, status);
+          on_status(self, in);
         } else if constexpr (std::is_same_v<T, msg::node_list_request>) {
           reply(self, in, self->state.nodes->list(clock::now()));
         } else if constexpr (std::is_same_v<T, msg::drain_node_request>) {

@@ -51,8 +51,9 @@ class wire_endpoint {
 
   void stop() { loop_->stop(); }
   const std::string& endpoint() const { return loop_->endpoint(); }
-  // Frames that could not be decoded, plus well-formed messages of a kind not served here.
-  uint64_t malformed_count() const { return malformed_ + unrouted_; }
+  // Frames that could not be decoded or had the wrong number of parts, plus well-formed
+  // messages of a kind not served here.
+  uint64_t malformed_count() const { return malformed_ + unrouted_ + loop_->counters().bad_shape; }
   const transport::socket_counters& counters() const { return loop_->counters(); }
 
  private:

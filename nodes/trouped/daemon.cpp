@@ -1,5 +1,6 @@
 #include "nodes/trouped/daemon.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -54,11 +55,16 @@ void write_endpoint_file(const std::string& dir, const std::string& endpoint) {
   std::rename((dir + "/head_endpoint.tmp").c_str(), (dir + "/head_endpoint").c_str());
 }
 
-int wait_for_signal() {
+sigset_t termination_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+int wait_for_signal() {
+  auto signals = termination_signals();
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -66,6 +72,11 @@ int wait_for_signal() {
 }
 
 }  // namespace
+
+void block_termination_signals() {
+  auto signals = termination_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
 int run_daemon(const config::daemon_settings& s) {
   auto data = std::make_shared<host::data_dir>(s.data_dir);

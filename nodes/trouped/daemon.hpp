@@ -6,8 +6,12 @@
 
 namespace troupe::nodes {
 
-// Runs until SIGTERM or SIGINT (which the caller has blocked in every thread) or until a
-// component asks to stop; returns the process exit code.
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later, so that
+// run_daemon can take them synchronously. Call before any thread exists.
+void block_termination_signals();
+
+// Runs until SIGTERM or SIGINT (blocked by block_termination_signals) or until a component
+// asks to stop; returns the process exit code.
 int run_daemon(const config::daemon_settings& settings);
 
 }  // namespace troupe::nodes

@@ -1,10 +1,8 @@
 // trouped: the Troupe node daemon. `trouped --head` also runs the coordinator.
-#include <pthread.h>
 #include <sys/resource.h>
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
-#include <csignal>
 #include <cstdio>
 
 #include "config/daemon_args.hpp"
@@ -43,13 +41,7 @@ int main(int argc, char** argv) {
     std::fputs(args.output.c_str(), stdout);
     return args.exit_code;
   }
-  // Signals are taken synchronously by run_daemon; block them before any thread starts so
-  // every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  troupe::nodes::block_termination_signals();
   raise_file_limit();
   try {
     setup_logging(args.settings);

@@ -100,6 +100,10 @@ json to_json(const msg::cluster_status_reply& s) {
           {"malformed_messages", s.malformed_messages}};
 }
 
+std::string json_text(const json& value) {
+  return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 std::string nodes_table(const std::vector<msg::node_status>& nodes) {
   std::vector<std::vector<std::string>> rows{
       {"NAME", "ID", "STATE", "CPUS", "MEMORY", "GPUS", "HEARTBEAT", "INCARNATION", "LABELS"}};

@@ -11,6 +11,10 @@ namespace troupe::cli {
 nlohmann::json to_json(const msg::node_status& node);
 nlohmann::json to_json(const msg::cluster_status_reply& status);
 
+// Indented JSON and a newline; a byte that is not UTF-8 (texts come from nodes) is shown as
+// U+FFFD rather than failing.
+std::string json_text(const nlohmann::json& value);
+
 std::string nodes_table(const std::vector<msg::node_status>& nodes);
 std::string status_text(const msg::cluster_status_reply& status, const std::string& head);
 

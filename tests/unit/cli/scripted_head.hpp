@@ -1,0 +1,39 @@
+// A head for CLI tests: a ROUTER socket on loopback that answers each request with the next
+// scripted reply body, on its own thread, and keeps the requests it got. With no replies left
+// it reads and keeps requests but answers nothing (a head that does not answer).
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "messages/codec.hpp"
+
+namespace troupe::testing {
+
+class scripted_head {
+ public:
+  explicit scripted_head(std::vector<msg::body> replies);
+  ~scripted_head();
+
+  const std::string& endpoint() const { return endpoint_; }
+  std::vector<msg::body> requests() const;
+
+ private:
+  void serve();
+
+  zmq::context_t context_{1};
+  zmq::socket_t router_{context_, zmq::socket_type::router};
+  std::string endpoint_;
+  std::vector<msg::body> replies_;
+  mutable std::mutex mutex_;
+  std::vector<msg::body> requests_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace troupe::testing

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "tools/cli/display_text.hpp"
+
 namespace troupe::cli {
 namespace {
 
@@ -34,24 +36,25 @@ std::string format_memory(uint64_t mb) {
 
 std::string join_labels(const msg::labels& labels) {
   std::string out;
-  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + escape(k) + "=" + escape(v);
   return out.empty() ? "-" : out;
 }
 
-// Left-aligned columns separated by two spaces.
+// Left-aligned columns separated by two spaces, sized by the cells' display width (cells
+// hold escaped text).
 std::string table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows)
     for (size_t i = 0; i < row.size(); ++i) {
       if (widths.size() <= i) widths.push_back(0);
-      widths[i] = std::max(widths[i], row[i].size());
+      widths[i] = std::max(widths[i], display_width(row[i]));
     }
   std::ostringstream out;
   for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line += std::string(widths[i] - display_width(row[i]) + 2, ' ');
     }
     out << line << "\n";
   }
@@ -108,7 +111,7 @@ std::string nodes_table(const std::vector<msg::node_status>& nodes) {
   std::vector<std::vector<std::string>> rows{
       {"NAME", "ID", "STATE", "CPUS", "MEMORY", "GPUS", "HEARTBEAT", "INCARNATION", "LABELS"}};
   for (const auto& n : nodes) {
-    rows.push_back({n.name + (n.is_head ? " (head)" : ""), n.node_id.substr(0, 12),
+    rows.push_back({escape(n.name) + (n.is_head ? " (head)" : ""), escape(n.node_id.substr(0, 12)),
                     msg::to_string(n.state), format_number(n.resources.cpus),
                     format_memory(n.resources.memory_mb), std::to_string(n.resources.gpus.size()),
                     format_age(n.last_heartbeat_ms_ago) + " ago", std::to_string(n.incarnation),
@@ -119,7 +122,7 @@ std::string nodes_table(const std::vector<msg::node_status>& nodes) {
 
 std::string status_text(const msg::cluster_status_reply& s, const std::string& head) {
   std::ostringstream out;
-  out << "head       " << head << " (troupe " << s.head_version << ", up "
+  out << "head       " << head << " (troupe " << escape(s.head_version) << ", up "
       << format_age(s.head_uptime_ms) << ")\n"
       << "nodes      " << s.nodes_alive << " alive, " << s.nodes_suspect << " suspect, "
       << s.nodes_dead << " dead, " << s.nodes_draining << " draining, " << s.nodes_left << " left\n"

@@ -1,6 +1,7 @@
 #include "tools/cli/session.hpp"
 
 #include "cluster/transport/request_client.hpp"
+#include "tools/cli/display_text.hpp"
 
 namespace troupe::cli {
 
@@ -18,7 +19,8 @@ result<msg::body> session::call(msg::body body) const {
                                                std::to_string(config_.timeout.count()) +
                                                " ms (is `trouped --head` running there?)"};
   if (auto* err = std::get_if<msg::error>(&reply->body))
-    return failure{exit_code::head_error, err->message + " (" + msg::to_string(err->code) + ")"};
+    return failure{exit_code::head_error,
+                   escape(err->message) + " (" + msg::to_string(err->code) + ")"};
   if (std::holds_alternative<msg::unimplemented>(reply->body))
     return failure{exit_code::head_error,
                    "the head at " + head + " does not implement this request"};

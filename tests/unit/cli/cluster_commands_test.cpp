@@ -77,6 +77,41 @@ BOOST_AUTO_TEST_CASE(nodes_lists_the_head_first_then_by_name) {
              "b         id-b          alive  4     8192Mi  1     120ms ago  1            zone=a\n");
 }
 
+BOOST_AUTO_TEST_CASE(nodes_shows_control_and_bidi_characters_in_names_and_labels_escaped) {
+  auto evil = node("evil\x1b[2J\nforged\u202e", "id-e");
+  evil.labels = {{"k\x07", "v\u2066"}};
+  scripted_head head({msg::node_list_reply{{evil}}});
+  auto out = cli::show_nodes(session_at(head));
+  BOOST_TEST_REQUIRE(bool(out));
+  BOOST_TEST(*out ==
+             "NAME                       ID    STATE  CPUS  MEMORY  GPUS  HEARTBEAT  "
+             "INCARNATION  LABELS\n"
+             "evil\\x1b[2J\\nforged\\u202e  id-e  alive  4     8192Mi  1     120ms ago  1"
+             "            k\\x07=v\\u2066\n");
+}
+
+BOOST_AUTO_TEST_CASE(nodes_aligns_columns_by_display_width) {
+  scripted_head head({msg::node_list_reply{{node("数据节点", "id-c"), node("a", "id-a")}}});
+  auto out = cli::show_nodes(session_at(head));
+  BOOST_TEST_REQUIRE(bool(out));
+  BOOST_TEST(*out ==
+             "NAME      ID    STATE  CPUS  MEMORY  GPUS  HEARTBEAT  INCARNATION  LABELS\n"
+             "a         id-a  alive  4     8192Mi  1     120ms ago  1            zone=a\n"
+             "数据节点  id-c  alive  4     8192Mi  1     120ms ago  1            zone=a\n");
+}
+
+BOOST_AUTO_TEST_CASE(drain_and_remove_show_the_node_name_escaped) {
+  auto evil = node("a\x1b]0;owned\x07", "id-a");
+  scripted_head head({msg::drain_node_reply{evil}, msg::remove_node_reply{"id-a", evil.name}});
+  auto drained = cli::drain_node(session_at(head), "id-a");
+  BOOST_TEST_REQUIRE(bool(drained));
+  BOOST_TEST(*drained ==
+             "node a\\x1b]0;owned\\x07 (id-a) drains: it takes no new work; state alive\n");
+  auto removed = cli::remove_node(session_at(head), "id-a");
+  BOOST_TEST_REQUIRE(bool(removed));
+  BOOST_TEST(*removed == "node a\\x1b]0;owned\\x07 (id-a) removed\n");
+}
+
 BOOST_AUTO_TEST_CASE(nodes_with_json_prints_one_object_per_node) {
   scripted_head head({msg::node_list_reply{{node("b", "id-b"), node("a", "id-a")}}});
   auto out = cli::show_nodes(session_at(head, true));

@@ -39,6 +39,13 @@ BOOST_AUTO_TEST_CASE(an_error_reply_is_a_head_error_with_the_heads_message) {
   BOOST_TEST(reply.error().message == "no node named `x` (not_found)");
 }
 
+BOOST_AUTO_TEST_CASE(the_heads_error_message_is_shown_escaped) {
+  scripted_head head({msg::error{msg::error_code::not_found, "no node named `\x1b[2Jx\n`"}});
+  auto reply = session_at(head.endpoint()).call(msg::node_list_request{});
+  BOOST_TEST_REQUIRE(!reply);
+  BOOST_TEST(reply.error().message == "no node named `\\x1b[2Jx\\n` (not_found)");
+}
+
 BOOST_AUTO_TEST_CASE(an_unimplemented_reply_is_a_head_error) {
   scripted_head head({msg::unimplemented{7}});
   auto reply = session_at(head.endpoint()).call(msg::node_list_request{});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tools/cli/display_text.hpp"
 #include "tools/cli/render.hpp"
 
 namespace troupe::cli {
@@ -11,7 +12,7 @@ command_output set_drain(const session& s, const std::string& node, bool drain) 
   auto reply = s.call_for<msg::drain_node_reply>(msg::drain_node_request{node, drain});
   if (!reply) return reply.error();
   if (s.config().json) return json_text(to_json(reply->node));
-  return "node " + reply->node.name + " (" + reply->node.node_id + ") " +
+  return "node " + escape(reply->node.name) + " (" + escape(reply->node.node_id) + ") " +
          (drain ? "drains: it takes no new work" : "is no longer draining") + "; state " +
          msg::to_string(reply->node.state) + "\n";
 }
@@ -51,7 +52,7 @@ command_output remove_node(const session& s, const std::string& node) {
   if (!reply) return reply.error();
   if (s.config().json)
     return json_text({{"id", reply->node_id}, {"name", reply->name}, {"removed", true}});
-  return "node " + reply->name + " (" + reply->node_id + ") removed\n";
+  return "node " + escape(reply->name) + " (" + escape(reply->node_id) + ") removed\n";
 }
 
 }  // namespace troupe::cli

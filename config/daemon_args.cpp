@@ -30,6 +30,7 @@ parsed_args parse_daemon_args(const std::vector<std::string>& args) {
   app.add_flag("--head", s.head, "run the coordinator too (one per cluster)");
   app.add_option("--listen", s.listen, "head: address to bind, tcp://HOST:PORT");
   app.add_option("--join", s.join, "node: the head's address, tcp://HOST:PORT");
+  app.add_option("--token", s.join_token, "node: join token, needed only for the first join");
   app.add_option("--data-dir", s.data_dir, "directory for node id, incarnation and state");
   app.add_option("--name", s.name, "node name (default: host name)");
   app.add_option("--cpus", s.cpus, "CPUs to offer (default: detected)");

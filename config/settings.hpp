@@ -28,6 +28,7 @@ struct daemon_settings {
   bool head = false;                          // run the coordinator (`--head`)
   std::string listen = "tcp://0.0.0.0:7400";  // head: where to bind
   std::string join;                           // node: the head's address
+  std::string join_token;                     // node: needed only until it has enrolled
   std::string data_dir;                       // node id, incarnation, head's store
   std::string name;                           // unique node name; default: the host name
   std::optional<double> cpus;                 // override detected CPUs

@@ -9,31 +9,16 @@
 #include <type_traits>
 
 #include "messages/cluster.capnp.h"
+#include "messages/codec_parts.hpp"
 #include "messages/envelope.capnp.h"
+#include "messages/security_codec.hpp"
 
 namespace troupe::msg {
 namespace {
 
 using Body = wire::Envelope::Body;
 
-// A received enum value outside the schema we know is malformed input.
-struct bad_enum : std::exception {
-  const char* what() const noexcept override { return "enum value out of range"; }
-};
-
-template <class To, class From>
-To checked_enum(From value, To last) {
-  if (static_cast<uint16_t>(value) > static_cast<uint16_t>(last)) throw bad_enum{};
-  return static_cast<To>(static_cast<uint16_t>(value));
-}
-
-template <class To, class From>
-To cast_enum(From value) {
-  return static_cast<To>(static_cast<uint16_t>(value));
-}
-
-capnp::Text::Reader text(const std::string& s) { return {s.data(), s.size()}; }
-std::string str(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
+using namespace parts;
 
 // ---- encoding ----
 
@@ -166,6 +151,7 @@ struct body_encoder {
     r.setNodeId(text(v.node_id));
     r.setName(text(v.name));
   }
+  void operator()(const security_message& v) { security_codec::put(b.initSecurity(), v); }
 };
 
 // ---- decoding ----
@@ -227,8 +213,9 @@ std::optional<body> get_body(Body::Reader b) {
       auto e = b.getError();
       // An error code from a newer peer degrades to `internal`, keeping its message.
       auto raw = static_cast<uint16_t>(e.getCode());
-      auto code = raw > static_cast<uint16_t>(error_code::internal) ? error_code::internal
-                                                                    : static_cast<error_code>(raw);
+      auto code = raw > static_cast<uint16_t>(error_code::permission_denied)
+                      ? error_code::internal
+                      : static_cast<error_code>(raw);
       return error{code, str(e.getMessage())};
     }
     case Body::UNIMPLEMENTED: return unimplemented{b.getUnimplemented().getBodyOrdinal()};
@@ -295,6 +282,11 @@ std::optional<body> get_body(Body::Reader b) {
     case Body::REMOVE_NODE_REPLY: {
       auto r = b.getRemoveNodeReply();
       return remove_node_reply{str(r.getNodeId()), str(r.getName())};
+    }
+    case Body::SECURITY: {
+      auto m = security_codec::get(b.getSecurity());
+      if (!m) return std::nullopt;
+      return std::move(*m);
     }
   }
   return std::nullopt;

@@ -10,6 +10,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("troupe::wire");
 
 using Cluster = import "cluster.capnp";
+using Security = import "security.capnp";
 
 const protocolVersion :UInt16 = 1;
 
@@ -35,6 +36,9 @@ struct Envelope {
     drainNodeReply @15 :Cluster.DrainNodeReply;
     removeNodeRequest @16 :Cluster.RemoveNodeRequest;
     removeNodeReply @17 :Cluster.RemoveNodeReply;
+
+    # From here on, one member per area; each area has its own schema and union.
+    security @18 :Security.SecurityMessage;
   }
 }
 
@@ -47,6 +51,7 @@ enum ErrorCode {
   unavailable @4;     # the service cannot answer now (starting, shutting down)
   timeout @5;         # the operation did not finish in time
   internal @6;        # a bug on the answering side
+  permissionDenied @7;  # the sender's key may not send this request (or not for that node)
 }
 
 struct Error {

@@ -21,6 +21,7 @@ const char* to_string(error_code code) {
     case error_code::unavailable: return "unavailable";
     case error_code::timeout: return "timeout";
     case error_code::internal: return "internal";
+    case error_code::permission_denied: return "permission_denied";
   }
   return "internal";
 }
@@ -41,6 +42,15 @@ const char* to_string(heartbeat_reject_reason reason) {
     case heartbeat_reject_reason::unknown_node: return "unknown_node";
     case heartbeat_reject_reason::declared_dead: return "declared_dead";
     case heartbeat_reject_reason::stale_incarnation: return "stale_incarnation";
+  }
+  return "unknown";
+}
+
+const char* to_string(key_role role) {
+  switch (role) {
+    case key_role::admin: return "admin";
+    case key_role::node: return "node";
+    case key_role::enroll: return "enroll";
   }
   return "unknown";
 }

@@ -7,13 +7,14 @@
 namespace troupe::msg {
 
 enum class error_code {
-  invalid_request,  // malformed or wrong: do not retry as is
-  not_found,        // the named thing does not exist
-  conflict,         // contradicts the current state
-  overloaded,       // retry later with backoff
-  unavailable,      // cannot answer now
-  timeout,          // did not finish in time
-  internal,         // a bug on the answering side
+  invalid_request,    // malformed or wrong: do not retry as is
+  not_found,          // the named thing does not exist
+  conflict,           // contradicts the current state
+  overloaded,         // retry later with backoff
+  unavailable,        // cannot answer now
+  timeout,            // did not finish in time
+  internal,           // a bug on the answering side
+  permission_denied,  // the sender's key may not send this
 };
 
 const char* to_string(error_code code);

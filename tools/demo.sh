@@ -30,7 +30,8 @@ die() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # The CLI, talking to our head.
-troupe() { "$BIN/troupe" --head "$HEAD" --timeout-ms 2000 "$@"; }
+# The head's admin credential: every link is CURVE-authenticated (docs/security.md).
+troupe() { "$BIN/troupe" --head "$HEAD" --data-dir "$TMP/head" --timeout-ms 2000 "$@"; }
 # Shows a CLI command and what it prints, indented to stand apart from our own lines.
 show() {
   printf '    $ troupe %s\n' "$*"
@@ -140,7 +141,9 @@ start_daemon() {
   "$BIN/trouped" "$@" --data-dir "$TMP/$name" --name "$name" --log-file "$TMP/$name.log" \
     </dev/null >"$TMP/$name.out" 2>&1 &
   PID[$name]=$!
-  say "started $name (pid ${PID[$name]}): trouped $*"
+  local shown="$*"
+  [[ -z "${TOKEN:-}" ]] || shown=${shown//"$TOKEN"/TOKEN}  # the token is a secret
+  say "started $name (pid ${PID[$name]}): trouped $shown"
 }
 
 ##############################################################################################
@@ -165,9 +168,12 @@ until [[ -s "$TMP/head/head_endpoint" ]]; do
   sleep 0.05
 done
 HEAD=$(<"$TMP/head/head_endpoint")
-say "the head listens on $HEAD"
-start_daemon node-1 --join "$HEAD" --label zone=a --cpus 2 --memory-mb 2048
-start_daemon node-2 --join "$HEAD" --label zone=b --cpus 4 --memory-mb 4096
+say "the head listens on $HEAD (CURVE: it admits only keys it knows); it printed:"
+sed 's/^/      /' "$TMP/head.out"
+# Each node enrolls its own key with the head's join token once; later starts need no token.
+TOKEN=$(<"$TMP/head/join-token")
+start_daemon node-1 --join "$HEAD" --token "$TOKEN" --label zone=a --cpus 2 --memory-mb 2048
+start_daemon node-2 --join "$HEAD" --token "$TOKEN" --label zone=b --cpus 4 --memory-mb 4096
 t0=$(now_ms)
 wait_nodes 15 "3 nodes are alive" '[.[] | select(.state == "alive")] | length == 3'
 say "all 3 nodes alive after $(($(now_ms) - t0)) ms"
@@ -181,6 +187,20 @@ show nodes
 echo
 show undrain node-2
 show nodes
+
+section "Keys: every link is CURVE; the head admits only keys it knows, each with a role"
+show keys ls
+echo
+show credentials create --role admin --out "$TMP/alice.credentials" --label alice
+alice() { "$BIN/troupe" --head "$HEAD" --credentials "$TMP/alice.credentials" --timeout-ms 1000 "$@"; }
+alice status >/dev/null || die "a new admin credential was refused"
+say "alice's credential works; revoking it"
+alice_key=$(troupe --json keys ls | jq -r 'map(select(.label == "alice"))[0].id')
+show keys revoke "$alice_key"
+status=0
+alice status >/dev/null 2>&1 || status=$?
+((status == 3)) || die "a revoked key still got an answer (exit status $status)"
+say "with the revoked key, troupe gets no answer (exit status 3)"
 
 section "Failure detection: freezing node-1 with SIGSTOP"
 incarnation=$(node_field node-1 incarnation) || die "troupe nodes failed"

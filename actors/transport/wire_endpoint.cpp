@@ -2,13 +2,31 @@
 
 #include <spdlog/spdlog.h>
 #include <caf/send.hpp>
+#include <stdexcept>
 
 namespace troupe::actors {
 
+namespace {
+
+// The node id a node-side message speaks for, if it is one.
+const std::string* claimed_node_id(const msg::body& body) {
+  if (auto* r = std::get_if<msg::register_node_request>(&body)) return &r->node_id;
+  if (auto* h = std::get_if<msg::heartbeat>(&body)) return &h->node_id;
+  if (auto* d = std::get_if<msg::deregister_node>(&body)) return &d->node_id;
+  return nullptr;
+}
+
+}  // namespace
+
 wire_endpoint::wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
-                             const msg::decode_limits& limits, std::string self_name)
-    : role_(r), limits_(limits), self_name_(std::move(self_name)) {
+                             const msg::decode_limits& limits, std::string self_name,
+                             std::optional<transport::curve_keys> curve,
+                             std::shared_ptr<const security::key_registry> keys)
+    : role_(r), limits_(limits), self_name_(std::move(self_name)), keys_(std::move(keys)) {
+  if (r == role::router_bind && curve && !keys_)
+    throw std::invalid_argument("an authenticating ROUTER needs a key registry");
   transport::socket_options options;
+  options.curve = std::move(curve);
   // ZeroMQ's own cap is a memory guard well above ours, so that frames between the two
   // limits still get an error reply instead of a silent disconnect.
   options.max_message_bytes = limits.max_frame_bytes * 4;
@@ -24,8 +42,42 @@ void wire_endpoint::send(const std::string& peer, const msg::envelope& env) {
   loop_->send(peer, msg::encode(env));
 }
 
+std::optional<sender_key> wire_endpoint::authenticate(const zmq::message_t& frame) {
+  // The ZAP handler's User-Id: the id of the key this connection was admitted with.
+  const char* key_id = zmq_msg_gets(frame.handle(), "User-Id");
+  auto key = key_id ? keys_->usable(key_id, security::unix_now_ms()) : std::nullopt;
+  if (!key) {
+    ++unauthorized_;
+    return std::nullopt;
+  }
+  return sender_key{key->key_id, key->role, key->node_id};
+}
+
+bool wire_endpoint::permitted(const std::string& peer, const msg::envelope& env,
+                              const route_entry& route, const sender_key& key) {
+  std::string why;
+  if (!route.senders.contains(key.role)) {
+    why = std::string("a key of role ") + msg::to_string(key.role) + " may not send this request";
+  } else if (const auto* node_id = claimed_node_id(env.body);
+             node_id && key.role == msg::key_role::node && *node_id != key.node_id) {
+    why = "this key speaks only for node " + key.node_id;
+  } else {
+    return true;
+  }
+  ++unauthorized_;
+  if (!std::holds_alternative<msg::heartbeat>(env.body))
+    loop_->send(peer, msg::encode(msg::reply_to(
+                          env, self_name_, msg::error{msg::error_code::permission_denied, why})));
+  return false;
+}
+
 void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& frame,
                              transport::clock::time_point received) {
+  std::optional<sender_key> key;
+  if (keys_) {
+    key = authenticate(frame);
+    if (!key) return;  // unknown, revoked or expired: no answer
+  }
   auto result = msg::decode(frame.data(), frame.size(), limits_);
   if (auto* failure = std::get_if<msg::decode_failure>(&result)) {
     ++malformed_;
@@ -35,8 +87,8 @@ void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& fram
     return;
   }
   auto& env = std::get<msg::envelope>(result);
-  const auto& handler = routes_[env.body.index()];
-  if (!handler) {
+  const auto& route = routes_[env.body.index()];
+  if (!route.handler) {
     // Replies nobody waits for are dropped; requests to the head get an answer.
     ++unrouted_;
     if (role_ == role::dealer_connect || std::holds_alternative<msg::error>(env.body) ||
@@ -48,9 +100,10 @@ void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& fram
                                      "this process does not serve that message kind"})));
     return;
   }
+  if (key && !permitted(peer, env, route, *key)) return;
   // Heartbeats need no answer; every other message routed here is a request.
   if (!std::holds_alternative<msg::heartbeat>(env.body)) loop_->expect_prompt_reply();
-  caf::anon_send(handler, inbound{peer, std::move(env), received});
+  caf::anon_send(route.handler, inbound{peer, std::move(env), received, std::move(key)});
 }
 
 }  // namespace troupe::actors

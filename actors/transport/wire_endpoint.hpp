@@ -5,43 +5,82 @@
 // read each other must not bounce errors forever). Outbound envelopes are encoded by the
 // sending actor and queued on the socket thread.
 //
+// Authentication (ROUTER with a key registry): every frame carries the id of the CURVE key its
+// connection was admitted with (the ZAP handler sets it). A frame whose key is unknown, revoked
+// or expired is dropped unanswered. A kind the key's role may not send is answered
+// `permissionDenied`; so is a node key speaking for another node id (its heartbeats are dropped).
+//
 // Life cycle: construct (binds or connects), route() every kind, then start().
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "cluster/security/key_registry.hpp"
 #include "cluster/transport/socket_loop.hpp"
 #include "messages/codec.hpp"
 
 namespace troupe::actors {
+
+// The key a message came with (ROUTER side only).
+struct sender_key {
+  std::string key_id;
+  msg::key_role role = msg::key_role::admin;
+  std::string node_id;  // role node: the node it enrolled as
+};
 
 // An envelope received from `peer` (a ROUTER identity; empty from a DEALER) at `received`.
 struct inbound {
   std::string peer;
   msg::envelope env;
   transport::clock::time_point received;
+  std::optional<sender_key> sender;  // set on an authenticating ROUTER
+};
+
+// The roles that may send a kind of request, as a set.
+class role_set {
+ public:
+  role_set() = default;
+  role_set(std::initializer_list<msg::key_role> roles) {
+    for (auto r : roles) bits_ |= bit(r);
+  }
+  bool contains(msg::key_role r) const { return bits_ & bit(r); }
+
+ private:
+  static unsigned bit(msg::key_role r) { return 1u << static_cast<unsigned>(r); }
+  unsigned bits_ = 0;
 };
 
 class wire_endpoint {
  public:
   using role = transport::socket_loop::role;
 
-  // `self_name` is the sender written into replies the endpoint makes itself.
+  // `self_name` is the sender written into replies the endpoint makes itself. `curve` turns
+  // CURVE on; a ROUTER with CURVE needs `keys` (and a ZAP handler on `context`).
   wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
-                const msg::decode_limits& limits, std::string self_name);
+                const msg::decode_limits& limits, std::string self_name,
+                std::optional<transport::curve_keys> curve = std::nullopt,
+                std::shared_ptr<const security::key_registry> keys = nullptr);
   ~wire_endpoint();
 
-  // Routes every inbound envelope whose body holds alternative `T` to `handler`. Only
-  // before start(): the socket thread reads the routes without locking.
+  // Routes every inbound request whose body holds alternative `T` to `handler`, from keys
+  // whose role is in `senders`. Only before start(): the socket thread reads the routes
+  // without locking.
   template <class T>
-  void route(caf::actor handler) {
-    routes_[variant_index<T>()] = std::move(handler);
+  void route(caf::actor handler, role_set senders) {
+    routes_[variant_index<T>()] = {std::move(handler), senders};
+  }
+  // Routes replies from the head (DEALER side: the head is the one server we trust).
+  template <class T>
+  void route_reply(caf::actor handler) {
+    routes_[variant_index<T>()] = {std::move(handler), role_set{}};
   }
 
   void start() { loop_->start(); }
@@ -50,11 +89,16 @@ class wire_endpoint {
   void send(const std::string& peer, const msg::envelope& env);
 
   void stop() { loop_->stop(); }
+  // Closes every client connection (after a key was revoked); see socket_loop.
+  void drop_connections() { loop_->drop_connections(); }
   const std::string& endpoint() const { return loop_->endpoint(); }
   // Frames that could not be decoded or had the wrong number of parts, plus well-formed
   // messages of a kind not served here.
   uint64_t malformed_count() const { return malformed_ + unrouted_ + loop_->counters().bad_shape; }
   const transport::socket_counters& counters() const { return loop_->counters(); }
+  // Frames dropped because their key is unknown, revoked or expired, and requests answered
+  // permissionDenied.
+  uint64_t unauthorized_count() const { return unauthorized_; }
 
  private:
   template <class T, size_t I = 0>
@@ -65,14 +109,26 @@ class wire_endpoint {
       return variant_index<T, I + 1>();
   }
 
+  struct route_entry {
+    caf::actor handler;
+    role_set senders;
+  };
+
   void on_frame(const std::string& peer, const zmq::message_t& frame,
                 transport::clock::time_point received);
+  // The key of an authenticated frame, or nullopt when it must be dropped.
+  std::optional<sender_key> authenticate(const zmq::message_t& frame);
+  // Whether `key` may send `env`; answers permissionDenied when not.
+  bool permitted(const std::string& peer, const msg::envelope& env, const route_entry& route,
+                 const sender_key& key);
 
   role role_;
   msg::decode_limits limits_;
   std::string self_name_;
-  std::array<caf::actor, std::variant_size_v<msg::body>> routes_;
+  std::shared_ptr<const security::key_registry> keys_;
+  std::array<route_entry, std::variant_size_v<msg::body>> routes_{};
   std::atomic<uint64_t> malformed_{0};
+  std::atomic<uint64_t> unauthorized_{0};
   std::atomic<uint64_t> unrouted_{0};
   std::unique_ptr<transport::socket_loop> loop_;
 };

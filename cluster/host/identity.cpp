@@ -1,5 +1,7 @@
 #include "cluster/host/identity.hpp"
 
+#include "cluster/host/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -52,21 +54,11 @@ std::string data_dir::read_file(const std::string& name) const {
 }
 
 void data_dir::write_file(const std::string& name, const std::string& content) const {
-  auto final_path = path_ + "/" + name;
-  auto tmp_path = final_path + ".tmp";
-  int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw identity_error("cannot write " + tmp_path + ": " + std::strerror(errno));
-  auto line = content + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp_path.c_str(), final_path.c_str()) != 0)
-    throw identity_error("cannot write " + final_path + ": " + std::strerror(errno));
-  // The rename itself must be durable too, or a power cut could bring an old incarnation back.
-  int dir_fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
-  if (dir_fd >= 0) ::close(dir_fd);
-  if (!synced) throw identity_error("cannot sync " + path_ + ": " + std::strerror(errno));
+  try {
+    write_file_atomically(path_ + "/" + name, content + "\n", 0644);
+  } catch (const file_error& e) {
+    throw identity_error(e.what());
+  }
 }
 
 std::string data_dir::node_id() {

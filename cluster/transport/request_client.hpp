@@ -9,13 +9,17 @@
 
 #include <zmq.hpp>
 
+#include "cluster/transport/socket_loop.hpp"
 #include "messages/codec.hpp"
 
 namespace troupe::transport {
 
 class request_client {
  public:
-  request_client(std::string endpoint, std::string sender_name);
+  // With `curve`, the link is CURVE-encrypted and authenticated (the head admits only keys it
+  // knows; without one, or with a key it does not know, no reply ever comes).
+  request_client(std::string endpoint, std::string sender_name,
+                 const std::optional<curve_keys>& curve = std::nullopt);
 
   // Sends `body` and waits for the matching reply. Returns nullopt when no reply came
   // within `timeout`; a reply that cannot be decoded comes back as an error body.

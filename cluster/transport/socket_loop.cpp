@@ -1,9 +1,12 @@
 #include "cluster/transport/socket_loop.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 namespace troupe::transport {
@@ -27,7 +30,26 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
   socket_.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   socket_.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
   socket_.set(zmq::sockopt::linger, 0);
+  if (options.curve) {
+    const auto& keys = *options.curve;
+    if (r == role::router_bind) {
+      socket_.set(zmq::sockopt::curve_server, 1);
+      socket_.set(zmq::sockopt::zap_domain, "troupe");
+    } else {
+      socket_.set(zmq::sockopt::curve_serverkey, keys.server_public_key);
+      socket_.set(zmq::sockopt::curve_publickey, keys.public_key);
+    }
+    socket_.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+  }
   if (r == role::router_bind) {
+    const auto monitor_endpoint = "inproc://troupe-monitor-" + std::to_string(wake_fd_) + "-" +
+                                  std::to_string(reinterpret_cast<uintptr_t>(this));
+    if (zmq_socket_monitor(socket_.handle(), monitor_endpoint.c_str(),
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0)
+      throw zmq::error_t();
+    monitor_.emplace(context, zmq::socket_type::pair);
+    monitor_->set(zmq::sockopt::linger, 0);
+    monitor_->connect(monitor_endpoint);
     socket_.set(zmq::sockopt::router_handover, 1);
     socket_.bind(endpoint);
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
@@ -65,6 +87,12 @@ void socket_loop::send(std::string peer, std::string bytes) {
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
+void socket_loop::drop_connections() {
+  drop_requested_ = true;
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
 void socket_loop::stop() {
   stopping_ = true;
   if (!thread_.joinable()) return;
@@ -75,16 +103,20 @@ void socket_loop::stop() {
 
 void socket_loop::run() {
   zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                             {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+                             {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+                             {monitor_ ? monitor_->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+  const int item_count = monitor_ ? 3 : 2;
   while (!stopping_) {
     // A socket error must not take the process down: count it and carry on (ETERM, the
     // context going away, ends the loop).
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(-1));
+      zmq::poll(items, item_count, std::chrono::milliseconds(-1));
+      if (item_count == 3 && (items[2].revents & ZMQ_POLLIN)) read_monitor_events();
       if (items[1].revents & ZMQ_POLLIN) {
         uint64_t count;
         [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
         drain_outbox();
+        if (drop_requested_.exchange(false)) shut_down_connections();
       }
       if (items[0].revents & ZMQ_POLLIN) receive_all();
       if (expect_reply_) await_prompt_reply();
@@ -99,7 +131,38 @@ void socket_loop::run() {
   } catch (const zmq::error_t&) {
     ++counters_.socket_errors;
   }
+  if (monitor_) {
+    zmq_socket_monitor(socket_.handle(), nullptr, 0);
+    monitor_->close();
+  }
   socket_.close();
+}
+
+void socket_loop::read_monitor_events() {
+  // Each event is [uint16 event, uint32 value (the fd)] then the endpoint's address.
+  while (true) {
+    zmq::message_t event, address;
+    if (!monitor_->recv(event, zmq::recv_flags::dontwait)) return;
+    if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::none);
+    if (event.size() < 6) continue;
+    uint16_t kind;
+    uint32_t fd;
+    std::memcpy(&kind, event.data(), sizeof kind);
+    std::memcpy(&fd, event.data<char>() + sizeof kind, sizeof fd);
+    auto known = std::find(connection_fds_.begin(), connection_fds_.end(), static_cast<int>(fd));
+    if (kind == ZMQ_EVENT_ACCEPTED) {
+      if (known == connection_fds_.end()) connection_fds_.push_back(static_cast<int>(fd));
+    } else if (known != connection_fds_.end()) {
+      connection_fds_.erase(known);
+    }
+  }
+}
+
+void socket_loop::shut_down_connections() {
+  read_monitor_events();  // forget connections that closed meanwhile
+  // ZeroMQ's I/O thread sees the shutdown as the peer going away and closes the connection.
+  for (int fd : connection_fds_) ::shutdown(fd, SHUT_RDWR);
+  connection_fds_.clear();
 }
 
 void socket_loop::await_prompt_reply() {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,13 +22,22 @@ namespace troupe::transport {
 
 using clock = std::chrono::steady_clock;
 
+// CURVE keys (Z85). A ROUTER serves with its own secret key and asks the context's ZAP handler
+// (domain "troupe") about every client; a DEALER also needs the server's public key.
+struct curve_keys {
+  std::string public_key;
+  std::string secret_key;
+  std::string server_public_key;  // DEALER only: the head it may talk to
+};
+
 struct socket_options {
   size_t max_message_bytes = 4 << 20;  // ZeroMQ drops a peer sending more (a memory guard)
   int send_high_water_mark = 10000;    // outbound frames queued per peer before dropping
   int receive_high_water_mark = 10000;
   int reconnect_interval_ms = 100;
   int reconnect_interval_max_ms = 1000;
-  int linger_ms = 1000;  // how long close() may flush queued frames
+  int linger_ms = 1000;             // how long close() may flush queued frames
+  std::optional<curve_keys> curve;  // none: plain TCP (tests of the transport only)
 };
 
 // Counters a loop keeps; read from any thread.
@@ -67,6 +77,10 @@ class socket_loop {
   // leaves without a thread wake-up (tens of microseconds on a VM).
   void expect_prompt_reply() { expect_reply_ = true; }
 
+  // Thread-safe; ROUTER only. Closes every client connection now; clients reconnect by
+  // themselves and pass the ZAP handler again, so a revoked key is cut off at once.
+  void drop_connections();
+
   // Flushes queued frames (bounded by linger_ms), closes the socket and joins the thread.
   void stop();
 
@@ -84,6 +98,8 @@ class socket_loop {
   void await_prompt_reply();
   void drain_outbox();
   void receive_all();
+  void read_monitor_events();
+  void shut_down_connections();
 
   role role_;
   zmq::socket_t socket_;
@@ -91,6 +107,11 @@ class socket_loop {
   int linger_ms_;
   frame_handler on_frame_;
   int wake_fd_;
+  // ROUTER: a monitor reports each accepted connection's file descriptor, so that
+  // drop_connections() can shut them down (ZeroMQ has no call to close one peer).
+  std::optional<zmq::socket_t> monitor_;
+  std::vector<int> connection_fds_;  // loop thread only
+  std::atomic<bool> drop_requested_{false};
   std::mutex mutex_;
   std::vector<outbound> outbox_;
   std::atomic<bool> stopping_{false};

@@ -14,8 +14,11 @@
 #include "actors/atoms.hpp"
 #include "actors/membership/membership_actor.hpp"
 #include "actors/node_agent/node_agent.hpp"
+#include "actors/security/security_actor.hpp"
 #include "actors/store/store_actor.hpp"
 #include "cluster/host/resources.hpp"
+#include "cluster/security/zap_handler.hpp"
+#include "nodes/trouped/credentials_setup.hpp"
 
 namespace troupe::nodes {
 namespace {
@@ -63,6 +66,29 @@ sigset_t termination_signals() {
   return signals;
 }
 
+transport::curve_keys client_keys(const security::credential& c) {
+  return {c.keys.public_key, c.keys.secret_key, c.head_public_key};
+}
+
+// How to join, printed once at head start. The token is a secret: it goes to a terminal, never
+// to the log (a log or journal keeps only the file's path).
+void print_join_command(const nodes::head_security& head, const std::string& endpoint) {
+  auto address = endpoint;
+  for (const char* any : {"0.0.0.0", "*"}) {
+    auto pos = address.find(any);
+    if (pos != std::string::npos) address.replace(pos, std::strlen(any), host::host_name());
+  }
+  const auto token =
+      ::isatty(STDOUT_FILENO) ? head.join_token : "$(cat " + head.join_token_file + ")";
+  std::printf(
+      "To join a node to this cluster, run on it:\n  trouped --join %s --token %s "
+      "--data-dir DIR\nThe CLI on this machine uses %s\n",
+      address.c_str(), token.c_str(), head.admin_credentials_file.c_str());
+  std::fflush(stdout);
+  spdlog::info("join token in {}; admin credential in {}", head.join_token_file,
+               head.admin_credentials_file);
+}
+
 int wait_for_signal() {
   auto signals = termination_signals();
   int signal = 0;
@@ -96,6 +122,8 @@ int run_daemon(const config::daemon_settings& s) {
   const bool runs_agent = !s.head || !s.no_worker;
 
   // Everything that can fail comes before the first actor is spawned.
+  std::optional<head_security> security;
+  std::unique_ptr<security::zap_handler> zap;
   std::shared_ptr<store::membership_store> db;
   std::vector<store::node_record> known_nodes;
   actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
@@ -104,17 +132,32 @@ int run_daemon(const config::daemon_settings& s) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
     db = store::open_store(store_url);
     known_nodes = db->load_nodes();
+    security = prepare_head_security(data->path());
+    // Bound before the head's socket, so that no connection is ever admitted without it.
+    zap = std::make_unique<security::zap_handler>(
+        context, security->keys, [](const std::string& why) {
+          spdlog::critical("{}; stopping: no connection may be admitted unchecked", why);
+          request_exit(1);
+        });
     head_endpoint = std::make_shared<actors::wire_endpoint>(
-        context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head");
+        context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head",
+        transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""},
+        security->keys);
     head_address = local_address_of(head_endpoint->endpoint());
+    write_admin_credential(*security, data->path(), head_address);
   }
   node_agent::node_agent_deps agent_deps;
   if (runs_agent) {
+    const auto node_id = data->node_id();
+    const auto credential =
+        s.head ? head_node_credential(*security, data->path(), node_id, name, head_address)
+               : node_credential(data->path(), s.join_token, head_address, node_id, name);
     agent_endpoint = std::make_shared<actors::wire_endpoint>(
-        context, actors::wire_endpoint::role::dealer_connect, head_address, limits, name);
+        context, actors::wire_endpoint::role::dealer_connect, head_address, limits, name,
+        client_keys(credential));
     agent_deps.endpoint = agent_endpoint;
     agent_deps.data = data;
-    agent_deps.node_id = data->node_id();
+    agent_deps.node_id = node_id;
     agent_deps.incarnation = data->next_incarnation();
     agent_deps.name = name;
     agent_deps.resources = offered_resources(s);
@@ -150,15 +193,22 @@ int run_daemon(const config::daemon_settings& s) {
                  store_url, deps.known_nodes.size());
     membership = membership::spawn_membership(system, std::move(deps));
     actors.push_back(membership);
-    head_endpoint->route<msg::register_node_request>(membership);
-    head_endpoint->route<msg::heartbeat>(membership);
-    head_endpoint->route<msg::deregister_node>(membership);
-    head_endpoint->route<msg::cluster_status_request>(membership);
-    head_endpoint->route<msg::node_list_request>(membership);
-    head_endpoint->route<msg::drain_node_request>(membership);
-    head_endpoint->route<msg::remove_node_request>(membership);
+    using role = msg::key_role;
+    head_endpoint->route<msg::register_node_request>(membership, {role::node});
+    head_endpoint->route<msg::heartbeat>(membership, {role::node});
+    head_endpoint->route<msg::deregister_node>(membership, {role::node});
+    head_endpoint->route<msg::cluster_status_request>(membership, {role::admin});
+    head_endpoint->route<msg::node_list_request>(membership, {role::admin});
+    head_endpoint->route<msg::drain_node_request>(membership, {role::admin});
+    head_endpoint->route<msg::remove_node_request>(membership, {role::admin});
+    auto security_service = security_service::spawn_security(
+        system, {head_endpoint, security->keys, security->head_keys.public_key, "head"});
+    actors.push_back(security_service);
+    // The service checks each request's role itself (enroll: a token's key; the rest: admin).
+    head_endpoint->route<msg::security_message>(security_service, {role::admin, role::enroll});
     head_endpoint->start();
     write_endpoint_file(data->path(), head_endpoint->endpoint());
+    print_join_command(*security, head_endpoint->endpoint());
   }
 
   caf::actor agent;
@@ -168,9 +218,9 @@ int run_daemon(const config::daemon_settings& s) {
                  agent_deps.resources.gpus.size());
     agent = node_agent::spawn_node_agent(system, std::move(agent_deps));
     actors.push_back(agent);
-    agent_endpoint->route<msg::register_node_reply>(agent);
-    agent_endpoint->route<msg::heartbeat_rejected>(agent);
-    agent_endpoint->route<msg::error>(agent);
+    agent_endpoint->route_reply<msg::register_node_reply>(agent);
+    agent_endpoint->route_reply<msg::heartbeat_rejected>(agent);
+    agent_endpoint->route_reply<msg::error>(agent);
     agent_endpoint->start();  // the agent's first registration, queued at its spawn, leaves now
   }
 
@@ -190,6 +240,7 @@ int run_daemon(const config::daemon_settings& s) {
     shut_down(membership, "the head's own node was not stored as left");
     head_endpoint->stop();
   }
+  zap.reset();  // after every socket that asks it is closed
   spdlog::info("stopped");
   return exit_code;
 }

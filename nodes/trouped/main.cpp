@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "config/daemon_args.hpp"
+#include "nodes/trouped/credentials_setup.hpp"
 #include "nodes/trouped/daemon.hpp"
 
 namespace {
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
   try {
     setup_logging(args.settings);
     return troupe::nodes::run_daemon(args.settings);
+  } catch (const troupe::nodes::setup_error& e) {
+    spdlog::critical("{}", e.what());
+    std::fprintf(stderr, "trouped: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     std::fprintf(stderr, "trouped: %s\n", e.what());

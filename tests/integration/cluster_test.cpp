@@ -166,18 +166,31 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(cli)
 
+// A head that ran once and stopped: its admin credential is valid, nothing answers on port 9.
+std::string credential_of_a_stopped_head(cluster& c) {
+  c.start_head();
+  c.head().signal(SIGTERM);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(10s) == 0);
+  return c.admin_credentials();
+}
+
 BOOST_AUTO_TEST_CASE(an_unreachable_head_gives_a_one_line_error_and_exit_code_3) {
-  auto result = run_command(
-      {binary("troupe"), "--head", "tcp://127.0.0.1:9", "--timeout-ms", "300", "nodes", "--json"});
+  cluster c;
+  auto result =
+      run_command({binary("troupe"), "--head", "tcp://127.0.0.1:9", "--credentials",
+                   credential_of_a_stopped_head(c), "--timeout-ms", "300", "nodes", "--json"});
   BOOST_TEST(result.exit_code == 3);
   BOOST_TEST(result.out.empty());
   BOOST_TEST(result.err.find("no reply from the head at tcp://127.0.0.1:9") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_head_address_comes_from_the_environment) {
+  cluster c;
   setenv("TROUPE_HEAD", "tcp://127.0.0.1:9", 1);
+  setenv("TROUPE_CREDENTIALS", credential_of_a_stopped_head(c).c_str(), 1);
   auto result = run_command({binary("troupe"), "--timeout-ms", "200", "status"});
   unsetenv("TROUPE_HEAD");
+  unsetenv("TROUPE_CREDENTIALS");
   BOOST_TEST(result.exit_code == 3);
   BOOST_TEST(result.err.find("tcp://127.0.0.1:9") != std::string::npos);
 }

@@ -53,7 +53,7 @@ struct head_only {
 BOOST_AUTO_TEST_SUITE(malformed_input)
 
 BOOST_FIXTURE_TEST_CASE(random_bytes_get_an_invalid_request_error, head_only) {
-  transport::request_client client(c.endpoint(), "fuzz");
+  transport::request_client client(c.endpoint(), "fuzz", c.admin_keys());
   std::mt19937_64 rng(42);
   for (int i = 0; i < 200; ++i) {
     std::string junk(8 * (1 + rng() % 64), '\0');
@@ -66,7 +66,7 @@ BOOST_FIXTURE_TEST_CASE(random_bytes_get_an_invalid_request_error, head_only) {
 }
 
 BOOST_FIXTURE_TEST_CASE(truncated_and_odd_sized_frames_are_refused, head_only) {
-  transport::request_client client(c.endpoint(), "fuzz");
+  transport::request_client client(c.endpoint(), "fuzz", c.admin_keys());
   auto frame = node_list_frame();
   for (size_t cut : {size_t{1}, size_t{7}, size_t{8}, size_t{16}, frame.size() - 8}) {
     auto reply = answer_to(client, frame.substr(0, cut));
@@ -75,13 +75,13 @@ BOOST_FIXTURE_TEST_CASE(truncated_and_odd_sized_frames_are_refused, head_only) {
 }
 
 BOOST_FIXTURE_TEST_CASE(an_oversized_frame_is_refused_with_the_limit_named, head_only) {
-  transport::request_client client(c.endpoint(), "fuzz");
+  transport::request_client client(c.endpoint(), "fuzz", c.admin_keys());
   auto reply = answer_to(client, std::string(2 << 20, '\0'));
   BOOST_TEST(error_in(reply).message.find("exceeds the limit") != std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_wrong_protocol_version_is_refused_naming_both_versions, head_only) {
-  transport::request_client client(c.endpoint(), "fuzz");
+  transport::request_client client(c.endpoint(), "fuzz", c.admin_keys());
   auto frame = node_list_frame();
   set_u16(frame, version_offset, 999);
   auto reply = answer_to(client, frame);
@@ -90,7 +90,7 @@ BOOST_FIXTURE_TEST_CASE(a_wrong_protocol_version_is_refused_naming_both_versions
 }
 
 BOOST_FIXTURE_TEST_CASE(an_unknown_message_kind_is_answered_unimplemented, head_only) {
-  transport::request_client client(c.endpoint(), "fuzz");
+  transport::request_client client(c.endpoint(), "fuzz", c.admin_keys());
   auto frame = node_list_frame();
   set_u16(frame, union_tag_offset, 4000);
   auto reply = answer_to(client, frame);
@@ -99,16 +99,16 @@ BOOST_FIXTURE_TEST_CASE(an_unknown_message_kind_is_answered_unimplemented, head_
 }
 
 BOOST_FIXTURE_TEST_CASE(a_kind_the_head_does_not_serve_gets_an_error, head_only) {
-  transport::request_client client(c.endpoint(), "fuzz");
+  transport::request_client client(c.endpoint(), "fuzz", c.admin_keys());
   auto reply = client.call(msg::register_node_reply{200, false}, std::chrono::seconds(5));
   BOOST_TEST_REQUIRE(reply.has_value());
   BOOST_TEST(error_in(*reply).code == msg::error_code::invalid_request);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_head_keeps_serving_others_during_a_flood_of_garbage, head_only) {
-  transport::request_client attacker(c.endpoint(), "fuzz");
+  transport::request_client attacker(c.endpoint(), "fuzz", c.admin_keys());
   for (int i = 0; i < 5000; ++i) attacker.send_raw(std::string(64, static_cast<char>(i)));
-  transport::request_client client(c.endpoint(), "honest");
+  transport::request_client client(c.endpoint(), "honest", c.admin_keys());
   auto reply = client.call(msg::node_list_request{}, std::chrono::seconds(10));
   BOOST_TEST_REQUIRE(reply.has_value());
   BOOST_TEST(std::holds_alternative<msg::node_list_reply>(reply->body));

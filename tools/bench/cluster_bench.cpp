@@ -77,7 +77,7 @@ void bench_rtt() {
   constexpr int rounds = 20, per_round = 500, warmup = 500;
   local::cluster c;
   c.start_head({"--no-worker"});
-  transport::request_client client(c.endpoint(), "bench");
+  transport::request_client client(c.endpoint(), "bench", c.admin_keys());
   auto request_size =
       msg::encode(msg::envelope{1, 1, "bench", msg::cluster_status_request{}}).size();
   auto first = client.call(msg::cluster_status_request{}, 5s);
@@ -145,7 +145,7 @@ void bench_detect() {
   local::cluster c;
   c.start_head({"--no-worker"});
   c.start_node("victim");
-  transport::request_client client(c.endpoint(), "bench");
+  transport::request_client client(c.endpoint(), "bench", c.admin_keys());
   if (!local::wait_until([&] { return state_of(client, "victim") == "alive"; }, 15s))
     throw std::runtime_error("the node did not register:\n" + c.dump_logs());
   std::vector<double> ms;
@@ -174,7 +174,7 @@ void bench_startup() {
   constexpr int starts = 5;
   local::cluster c;
   auto& head = c.start_head({"--no-worker"});
-  transport::request_client client(c.endpoint(), "bench");
+  transport::request_client client(c.endpoint(), "bench", c.admin_keys());
   std::vector<double> ms;
   for (int i = 0; i < starts; ++i) {
     auto name = "start-" + std::to_string(i);

@@ -66,14 +66,35 @@ class sources {
   std::optional<YAML::Node> file_;
 };
 
+// The credential file: named, else the admin credential in the head's data dir.
+result<std::string> credential_file(sources& from, const cli_flags& flags) {
+  auto named = from.lookup(flags.credentials, "TROUPE_CREDENTIALS", "credentials");
+  if (!named) return named.error();
+  if (*named) return **named;
+  auto data_dir = from.lookup(flags.data_dir, "TROUPE_DATA_DIR", "data_dir");
+  if (!data_dir) return data_dir.error();
+  if (*data_dir) return **data_dir + "/admin.credentials";
+  return failure{exit_code::usage,
+                 "no credentials: give --credentials FILE (or TROUPE_CREDENTIALS, or "
+                 "`credentials:` in the CLI config), or --data-dir DIR of the head on its machine"};
+}
+
 }  // namespace
 
 result<cli_config> resolve_config(const cli_flags& flags, const environment& env) {
   sources from(flags, env);
   auto head = from.lookup(flags.head, "TROUPE_HEAD", "head_address");
   if (!head) return head.error();
+  auto file = credential_file(from, flags);
+  if (!file) return file.error();
   cli_config config;
-  config.head = head->value_or(default_head);
+  try {
+    config.credential = security::load_credential(*file);
+  } catch (const security::security_error& e) {
+    return failure{exit_code::usage, e.what()};
+  }
+  config.head = head->value_or(
+      config.credential.head_address.empty() ? default_head : config.credential.head_address);
   config.timeout = std::chrono::milliseconds(flags.timeout_ms);
   config.json = flags.json;
   return config;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "cluster/security/credentials.hpp"
 #include "tools/cli/result.hpp"
 
 namespace troupe::cli {
@@ -18,13 +19,20 @@ namespace troupe::cli {
 // What the command line said; an empty string is a flag not given.
 struct cli_flags {
   std::string head;
+  std::string credentials;  // a credential file
+  std::string data_dir;     // the head's data dir, on the head machine
   std::string config_file;
   int timeout_ms = 3000;
   bool json = false;
 };
 
 struct cli_config {
-  std::string head;  // --head, TROUPE_HEAD, `head_address:`, else tcp://127.0.0.1:7400
+  // --head, TROUPE_HEAD, `head_address:`, the credential's head address, else
+  // tcp://127.0.0.1:7400
+  std::string head;
+  // --credentials, TROUPE_CREDENTIALS, `credentials:`, else admin.credentials in the head's data
+  // dir (--data-dir, TROUPE_DATA_DIR, `data_dir:`). Every request to the head needs one.
+  security::credential credential;
   std::chrono::milliseconds timeout{3000};  // how long to wait for each reply
   bool json = false;                        // print JSON instead of tables
 };

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "tools/cli/commands/cluster.hpp"
+#include "tools/cli/commands/security.hpp"
 
 namespace {
 
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
   app.add_option("--head", flags.head, "head address tcp://HOST:PORT (else $TROUPE_HEAD, config)");
   app.add_option("--config", flags.config_file,
                  "CLI config file (default ~/.config/troupe/config.yaml)");
+  app.add_option("--credentials", flags.credentials,
+                 "credential file (else $TROUPE_CREDENTIALS, config, --data-dir)");
+  app.add_option("--data-dir", flags.data_dir,
+                 "the head's data dir, to use its admin credential on the head machine");
   app.add_option("--timeout-ms", flags.timeout_ms, "how long to wait for the head")
       ->check(CLI::Range(1, 600000));
   app.add_flag("--json", flags.json, "print JSON instead of tables");
@@ -56,6 +61,35 @@ int main(int argc, char** argv) {
   add("remove", "forget NODE, which must be dead or left", on_node(cli::remove_node))
       ->add_option("node", node, "node name or id")
       ->required();
+
+  std::string ttl = "1h", role, label, out_file, key_id;
+  auto join_token = app.add_subcommand("join-token", "join tokens for new nodes");
+  join_token->require_subcommand(1);
+  auto token_create = join_token->add_subcommand("create", "a new join token");
+  token_create->add_option("--ttl", ttl, "how long it may enroll nodes (e.g. 30m, 1h, 7d)");
+  token_create->callback(
+      [&] { chosen = [&](const cli::session& s) { return cli::create_join_token(s, ttl); }; });
+  auto credentials = app.add_subcommand("credentials", "credentials for CLI users");
+  credentials->require_subcommand(1);
+  auto credential_create =
+      credentials->add_subcommand("create", "a new key pair, its public key known to the head");
+  credential_create->add_option("--role", role, "admin")->required();
+  credential_create->add_option("--out", out_file, "file to write (mode 0600)")->required();
+  credential_create->add_option("--label", label, "shown by `troupe keys ls`");
+  credential_create->callback([&] {
+    chosen = [&](const cli::session& s) {
+      return cli::create_credential(s, role, label.empty() ? out_file : label, out_file);
+    };
+  });
+  auto keys = app.add_subcommand("keys", "keys the head admits");
+  keys->require_subcommand(1);
+  keys->add_subcommand("ls", "every key, with its role and state")->callback([&] {
+    chosen = cli::list_keys;
+  });
+  auto revoke = keys->add_subcommand("revoke", "refuse KEY from now on and close its connections");
+  revoke->add_option("key", key_id, "key id (troupe keys ls)")->required();
+  revoke->callback(
+      [&] { chosen = [&](const cli::session& s) { return cli::revoke_key(s, key_id); }; });
 
   try {
     app.parse(argc, argv);

@@ -40,6 +40,8 @@ std::string join_labels(const msg::labels& labels) {
   return out.empty() ? "-" : out;
 }
 
+}  // namespace
+
 // Left-aligned columns separated by two spaces, sized by the cells' display width (cells
 // hold escaped text).
 std::string table(const std::vector<std::vector<std::string>>& rows) {
@@ -60,8 +62,6 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
   }
   return out.str();
 }
-
-}  // namespace
 
 json to_json(const msg::node_status& n) {
   json gpus = json::array();

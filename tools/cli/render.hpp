@@ -15,6 +15,10 @@ nlohmann::json to_json(const msg::cluster_status_reply& status);
 // U+FFFD rather than failing.
 std::string json_text(const nlohmann::json& value);
 
+// Left-aligned columns separated by two spaces, sized by the cells' display width; the cells
+// must hold escaped text.
+std::string table(const std::vector<std::vector<std::string>>& rows);
+
 std::string nodes_table(const std::vector<msg::node_status>& nodes);
 std::string status_text(const msg::cluster_status_reply& status, const std::string& head);
 

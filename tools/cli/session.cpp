@@ -9,15 +9,21 @@ result<msg::body> session::call(msg::body body) const {
   const auto& head = config_.head;
   std::optional<msg::envelope> reply;
   try {
-    transport::request_client client(head, "troupe-cli");
+    const auto& c = config_.credential;
+    transport::request_client client(
+        head, "troupe-cli",
+        transport::curve_keys{c.keys.public_key, c.keys.secret_key, c.head_public_key});
     reply = client.call(std::move(body), config_.timeout);
   } catch (const zmq::error_t& e) {
     return failure{exit_code::usage, "cannot reach " + head + ": " + e.what()};
   }
   if (!reply)
-    return failure{exit_code::unreachable, "no reply from the head at " + head + " within " +
-                                               std::to_string(config_.timeout.count()) +
-                                               " ms (is `trouped --head` running there?)"};
+    return failure{exit_code::unreachable,
+                   "no reply from the head at " + head + " within " +
+                       std::to_string(config_.timeout.count()) +
+                       " ms (is `trouped --head` running there, and does it know this CLI's key "
+                       "(" +
+                       config_.credential.key_id + ")?)"};
   if (auto* err = std::get_if<msg::error>(&reply->body))
     return failure{exit_code::head_error,
                    escape(err->message) + " (" + msg::to_string(err->code) + ")"};

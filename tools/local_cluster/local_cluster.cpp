@@ -1,5 +1,7 @@
 #include "tools/local_cluster/local_cluster.hpp"
 
+#include "cluster/security/credentials.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -183,7 +185,7 @@ daemon& cluster::restart_head(std::vector<std::string> extra) {
 }
 
 daemon& cluster::start_node(const std::string& name, std::vector<std::string> extra) {
-  std::vector<std::string> args{"--join", endpoint_, "--name", name};
+  std::vector<std::string> args{"--join", endpoint_, "--name", name, "--token", join_token()};
   args.insert(args.end(), extra.begin(), extra.end());
   auto d = std::make_unique<daemon>(name, args, root_ + "/" + name, root_ + "/" + name + ".log");
   d->start();
@@ -192,9 +194,21 @@ daemon& cluster::start_node(const std::string& name, std::vector<std::string> ex
 }
 
 command_result cluster::troupe(std::vector<std::string> args) const {
-  std::vector<std::string> argv{binary("troupe"), "--head", endpoint_, "--timeout-ms", "2000"};
+  std::vector<std::string> argv{binary("troupe"),    "--head",       endpoint_, "--credentials",
+                                admin_credentials(), "--timeout-ms", "2000"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv);
+}
+
+transport::curve_keys cluster::admin_keys() const {
+  auto c = security::load_credential(admin_credentials());
+  return {c.keys.public_key, c.keys.secret_key, c.head_public_key};
+}
+
+std::string cluster::join_token() const {
+  auto token = read_file(root_ + "/head/join-token");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  return token;
 }
 
 std::map<std::string, nlohmann::json> cluster::nodes() const {

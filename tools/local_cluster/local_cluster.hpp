@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "cluster/transport/socket_loop.hpp"
+
 namespace troupe::local {
 
 using namespace std::chrono_literals;
@@ -68,8 +70,13 @@ class cluster {
   daemon& restart_head(std::vector<std::string> extra = {});
   daemon& start_node(const std::string& name, std::vector<std::string> extra = {});
 
-  // `troupe --head ENDPOINT args...`
+  // `troupe --head ENDPOINT --credentials ADMIN args...`
   command_result troupe(std::vector<std::string> args) const;
+  // The head's admin credential file, and its keys for a raw client (request_client).
+  std::string admin_credentials() const { return root_ + "/head/admin.credentials"; }
+  transport::curve_keys admin_keys() const;
+  // The join token the head keeps in its data dir (start_node passes it).
+  std::string join_token() const;
   // `troupe nodes --json`, by node name; empty when the head did not answer.
   std::map<std::string, nlohmann::json> nodes() const;
   // Waits until the named node reports `state`; returns whether it did.

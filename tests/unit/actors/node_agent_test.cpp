@@ -84,9 +84,9 @@ struct fixture {
     deps.register_retry_ms = 20;
     deps.request_exit = [this](int code) { exit_code = code; };
     agent = node_agent::spawn_node_agent(*system, std::move(deps));
-    endpoint->route<msg::register_node_reply>(agent);
-    endpoint->route<msg::heartbeat_rejected>(agent);
-    endpoint->route<msg::error>(agent);
+    endpoint->route_reply<msg::register_node_reply>(agent);
+    endpoint->route_reply<msg::heartbeat_rejected>(agent);
+    endpoint->route_reply<msg::error>(agent);
     endpoint->start();
   }
 

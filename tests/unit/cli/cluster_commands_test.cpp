@@ -13,6 +13,7 @@ namespace {
 cli::session session_at(const scripted_head& head, bool json = false) {
   cli::cli_config config;
   config.head = head.endpoint();
+  config.credential = head.client_credential();
   config.json = json;
   return cli::session(config);
 }

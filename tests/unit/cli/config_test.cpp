@@ -19,6 +19,17 @@ struct fixture {
     char tmpl[] = "/tmp/troupe-cli-config-XXXXXX";
     dir = ::mkdtemp(tmpl);
     vars["HOME"] = dir.string();
+    vars["TROUPE_CREDENTIALS"] = credential_file("env.credentials", "");
+  }
+
+  // A valid credential file at `relative`, naming `head_address`.
+  std::string credential_file(const std::string& relative, const std::string& head_address) {
+    auto c = security::new_credential(msg::key_role::admin,
+                                      security::generate_key_pair().public_key, head_address);
+    auto path = dir / relative;
+    fs::create_directories(path.parent_path());
+    security::save_credential(path.string(), c);
+    return path.string();
   }
   ~fixture() { fs::remove_all(dir); }
 
@@ -103,6 +114,45 @@ BOOST_FIXTURE_TEST_CASE(a_config_file_that_is_not_yaml_is_a_usage_error_naming_i
   BOOST_TEST(int(config.error().exit_code) == 2);
   BOOST_TEST(config.error().message.rfind("config " + flags.config_file + ": ", 0) == 0u,
              config.error().message);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_credentials_flag_wins_over_the_environment_and_the_config, fixture) {
+  const auto from_flag = credential_file("flag.credentials", "tcp://flag-cred:1");
+  write(".config/troupe/config.yaml",
+        "credentials: " + credential_file("file.credentials", "tcp://file-cred:1") + "\n");
+  cli::cli_flags flags;
+  flags.credentials = from_flag;
+  BOOST_TEST(resolve(flags)->credential.head_address == "tcp://flag-cred:1");
+  BOOST_TEST(resolve({})->credential.head_address == "");  // TROUPE_CREDENTIALS
+  vars.erase("TROUPE_CREDENTIALS");
+  BOOST_TEST(resolve({})->credential.head_address == "tcp://file-cred:1");
+}
+
+BOOST_FIXTURE_TEST_CASE(the_heads_data_dir_gives_its_admin_credential, fixture) {
+  vars.erase("TROUPE_CREDENTIALS");
+  credential_file("head/admin.credentials", "tcp://head-machine:7400");
+  cli::cli_flags flags;
+  flags.data_dir = (dir / "head").string();
+  auto config = resolve(flags);
+  BOOST_TEST_REQUIRE(bool(config));
+  // With no head address given, the credential's is used.
+  BOOST_TEST(config->head == "tcp://head-machine:7400");
+}
+
+BOOST_FIXTURE_TEST_CASE(without_credentials_every_command_is_a_usage_error, fixture) {
+  vars.erase("TROUPE_CREDENTIALS");
+  auto config = resolve({});
+  BOOST_TEST_REQUIRE(!config);
+  BOOST_TEST(int(config.error().exit_code) == 2);
+  BOOST_TEST(config.error().message.find("no credentials") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_credential_file_others_can_read_is_refused, fixture) {
+  fs::permissions(vars["TROUPE_CREDENTIALS"], fs::perms::others_read, fs::perm_options::add);
+  auto config = resolve({});
+  BOOST_TEST_REQUIRE(!config);
+  BOOST_TEST(int(config.error().exit_code) == 2);
+  BOOST_TEST(config.error().message.find("chmod 600") != std::string::npos, config.error().message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

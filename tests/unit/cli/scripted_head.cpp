@@ -4,7 +4,11 @@ namespace troupe::testing {
 
 scripted_head::scripted_head(std::vector<msg::body> replies) : replies_(std::move(replies)) {
   router_.set(zmq::sockopt::linger, 0);
+  const auto server = security::generate_key_pair();
+  router_.set(zmq::sockopt::curve_server, 1);
+  router_.set(zmq::sockopt::curve_secretkey, server.secret_key);
   router_.bind("tcp://127.0.0.1:0");
+  client_ = security::new_credential(msg::key_role::admin, server.public_key, "");
   endpoint_ = router_.get(zmq::sockopt::last_endpoint);
   thread_ = std::thread([this] { serve(); });
 }

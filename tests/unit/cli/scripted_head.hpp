@@ -1,6 +1,8 @@
 // A head for CLI tests: a ROUTER socket on loopback that answers each request with the next
 // scripted reply body, on its own thread, and keeps the requests it got. With no replies left
 // it reads and keeps requests but answers nothing (a head that does not answer).
+// It serves CURVE with a key pair of its own and, having no ZAP handler, admits any client key:
+// `client_credential()` is one for it.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,7 @@
 
 #include <zmq.hpp>
 
+#include "cluster/security/credentials.hpp"
 #include "messages/codec.hpp"
 
 namespace troupe::testing {
@@ -21,6 +24,7 @@ class scripted_head {
   ~scripted_head();
 
   const std::string& endpoint() const { return endpoint_; }
+  const security::credential& client_credential() const { return client_; }
   std::vector<msg::body> requests() const;
 
  private:
@@ -29,6 +33,7 @@ class scripted_head {
   zmq::context_t context_{1};
   zmq::socket_t router_{context_, zmq::socket_type::router};
   std::string endpoint_;
+  security::credential client_;
   std::vector<msg::body> replies_;
   mutable std::mutex mutex_;
   std::vector<msg::body> requests_;

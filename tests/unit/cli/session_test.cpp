@@ -9,9 +9,10 @@ using testing::scripted_head;
 
 namespace {
 
-cli::session session_at(const std::string& head, int timeout_ms = 2000) {
+cli::session session_at(const scripted_head& head, int timeout_ms = 2000) {
   cli::cli_config config;
-  config.head = head;
+  config.head = head.endpoint();
+  config.credential = head.client_credential();
   config.timeout = std::chrono::milliseconds(timeout_ms);
   return cli::session(config);
 }
@@ -23,8 +24,8 @@ BOOST_AUTO_TEST_SUITE(cli_session)
 BOOST_AUTO_TEST_CASE(a_reply_of_the_wanted_kind_is_returned) {
   msg::remove_node_reply removed{"id-1", "node-a"};
   scripted_head head({removed});
-  auto reply = session_at(head.endpoint())
-                   .call_for<msg::remove_node_reply>(msg::remove_node_request{"node-a"});
+  auto reply =
+      session_at(head).call_for<msg::remove_node_reply>(msg::remove_node_request{"node-a"});
   BOOST_TEST_REQUIRE(bool(reply));
   BOOST_TEST((*reply == removed));
   BOOST_TEST_REQUIRE(head.requests().size() == 1u);
@@ -33,7 +34,7 @@ BOOST_AUTO_TEST_CASE(a_reply_of_the_wanted_kind_is_returned) {
 
 BOOST_AUTO_TEST_CASE(an_error_reply_is_a_head_error_with_the_heads_message) {
   scripted_head head({msg::error{msg::error_code::not_found, "no node named `x`"}});
-  auto reply = session_at(head.endpoint()).call(msg::node_list_request{});
+  auto reply = session_at(head).call(msg::node_list_request{});
   BOOST_TEST_REQUIRE(!reply);
   BOOST_TEST(int(reply.error().exit_code) == 1);
   BOOST_TEST(reply.error().message == "no node named `x` (not_found)");
@@ -41,14 +42,14 @@ BOOST_AUTO_TEST_CASE(an_error_reply_is_a_head_error_with_the_heads_message) {
 
 BOOST_AUTO_TEST_CASE(the_heads_error_message_is_shown_escaped) {
   scripted_head head({msg::error{msg::error_code::not_found, "no node named `\x1b[2Jx\n`"}});
-  auto reply = session_at(head.endpoint()).call(msg::node_list_request{});
+  auto reply = session_at(head).call(msg::node_list_request{});
   BOOST_TEST_REQUIRE(!reply);
   BOOST_TEST(reply.error().message == "no node named `\\x1b[2Jx\\n` (not_found)");
 }
 
 BOOST_AUTO_TEST_CASE(an_unimplemented_reply_is_a_head_error) {
   scripted_head head({msg::unimplemented{7}});
-  auto reply = session_at(head.endpoint()).call(msg::node_list_request{});
+  auto reply = session_at(head).call(msg::node_list_request{});
   BOOST_TEST_REQUIRE(!reply);
   BOOST_TEST(int(reply.error().exit_code) == 1);
   BOOST_TEST(reply.error().message ==
@@ -57,8 +58,7 @@ BOOST_AUTO_TEST_CASE(an_unimplemented_reply_is_a_head_error) {
 
 BOOST_AUTO_TEST_CASE(a_reply_of_another_kind_is_a_head_error) {
   scripted_head head({msg::node_list_reply{}});
-  auto reply = session_at(head.endpoint())
-                   .call_for<msg::cluster_status_reply>(msg::cluster_status_request{});
+  auto reply = session_at(head).call_for<msg::cluster_status_reply>(msg::cluster_status_request{});
   BOOST_TEST_REQUIRE(!reply);
   BOOST_TEST(int(reply.error().exit_code) == 1);
   BOOST_TEST(reply.error().message == "unexpected reply kind from the head");
@@ -66,16 +66,23 @@ BOOST_AUTO_TEST_CASE(a_reply_of_another_kind_is_a_head_error) {
 
 BOOST_AUTO_TEST_CASE(no_answer_in_time_is_unreachable_and_names_the_head) {
   scripted_head silent({});
-  auto reply = session_at(silent.endpoint(), 100).call(msg::node_list_request{});
+  auto reply = session_at(silent, 100).call(msg::node_list_request{});
   BOOST_TEST_REQUIRE(!reply);
   BOOST_TEST(int(reply.error().exit_code) == 3);
-  BOOST_TEST(reply.error().message == "no reply from the head at " + silent.endpoint() +
-                                          " within 100 ms (is `trouped --head` running there?)");
+  BOOST_TEST(reply.error().message ==
+             "no reply from the head at " + silent.endpoint() +
+                 " within 100 ms (is `trouped --head` running there, and does it "
+                 "know this CLI's key (" +
+                 silent.client_credential().key_id + ")?)");
   BOOST_TEST(silent.requests().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(an_address_zeromq_cannot_use_is_a_usage_error) {
-  auto reply = session_at("tcp://nonsense").call(msg::node_list_request{});
+  scripted_head head({});
+  cli::cli_config config;
+  config.head = "tcp://nonsense";
+  config.credential = head.client_credential();
+  auto reply = cli::session(config).call(msg::node_list_request{});
   BOOST_TEST_REQUIRE(!reply);
   BOOST_TEST(int(reply.error().exit_code) == 2);
   BOOST_TEST(reply.error().message == "cannot reach tcp://nonsense: Invalid argument");

@@ -21,6 +21,26 @@ labels sample_labels(int seed) {
   return {{"rack", "r" + std::to_string(seed)}, {"zone", "eu-west-1b"}, {"gpu", "h100"}};
 }
 
+// A CURVE public key's shape: 40 characters of Z85.
+std::string sample_key(int seed) {
+  return "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf" + std::to_string(seed % 10);
+}
+
+key_info sample_key_info(int seed) {
+  key_info k;
+  k.key_id = "0123456789abcde" + std::to_string(seed % 10);
+  k.role = seed % 2 ? key_role::node : key_role::enroll;
+  k.public_key = sample_key(seed);
+  k.label = "worker-" + std::to_string(seed);
+  k.node_id = "5f0e1d2c3b4a59687786950a1b2c3d4" + std::to_string(seed % 10);
+  k.created_at_ms = 1'796'000'000'000 + seed;
+  k.expires_at_ms = 1'796'000'360'000 + seed;
+  k.revoked_at_ms = 1'796'000'100'000 + seed;
+  return k;
+}
+
+body security(security_message m) { return body{std::move(m)}; }
+
 envelope with(uint64_t request_id, std::string sender, body b) {
   envelope env;
   env.request_id = request_id;
@@ -101,6 +121,32 @@ std::vector<sample> samples() {
       {"remove_node_request", with(114, "troupe-cli", remove_node_request{"worker-5"})},
       {"remove_node_reply",
        with(115, "head", remove_node_reply{"5f0e1d2c3b4a59687786950a1b2c3d4e", "worker-5"})},
+      // The security area: one member of the envelope, one sample per kind inside it.
+      {"security.enroll_node_request",
+       with(116, "node-3-c0ffee",
+            security({enroll_node_request{"5f0e1d2c3b4a59687786950a1b2c3d4e", sample_key(1),
+                                          "worker-5"}}))},
+      {"security.enroll_node_reply",
+       with(117, "head", security({enroll_node_reply{"a1b2c3d4e5f60718"}}))},
+      {"security.create_join_token_request",
+       with(118, "troupe-cli", security({create_join_token_request{7200}}))},
+      {"security.create_join_token_reply",
+       with(119, "head",
+            security({create_join_token_reply{
+                "troupe1." + std::string(64, 'a') + "." + std::string(64, 'b'), "0f1e2d3c4b5a6978",
+                1'796'000'000'123}}))},
+      {"security.create_credential_request",
+       with(120, "troupe-cli",
+            security({create_credential_request{key_role::node, sample_key(2), "alice laptop"}}))},
+      {"security.create_credential_reply",
+       with(121, "head", security({create_credential_reply{"8899aabbccddeeff"}}))},
+      {"security.key_list_request", with(122, "troupe-cli", security({key_list_request{}}))},
+      {"security.key_list_reply",
+       with(123, "head", security({key_list_reply{{sample_key_info(1), sample_key_info(2)}}}))},
+      {"security.revoke_key_request",
+       with(124, "troupe-cli", security({revoke_key_request{"8899aabbccddeeff"}}))},
+      {"security.revoke_key_reply",
+       with(125, "head", security({revoke_key_reply{sample_key_info(3)}}))},
   };
 }
 

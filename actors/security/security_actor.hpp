@@ -1,0 +1,32 @@
+// The head's security service: enrolls nodes that present a join token, makes join tokens and
+// credentials, lists and revokes keys (the security area of the protocol, messages/security.capnp).
+// Each request names its senders: EnrollNodeRequest only from a join token's key (role enroll);
+// every other request only from an admin key. Others get `permissionDenied`.
+// A revoked key is refused from then on: the registry says so to the ZAP handler and to the
+// wire endpoint, and the endpoint closes every connection so the key's own goes now.
+// Runs detached: each change is written to the key file (fsync) before it is answered.
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/transport/wire_endpoint.hpp"
+#include "cluster/security/key_registry.hpp"
+
+namespace troupe::security_service {
+
+struct security_deps {
+  actors::wire_endpoint_ptr endpoint;  // the head's ROUTER
+  std::shared_ptr<security::key_registry> keys;
+  std::string head_public_key;
+  std::string self_name;  // sender name in replies
+};
+
+caf::actor spawn_security(caf::actor_system& system, security_deps deps);
+
+// What an outside text may be as a key's label or an enrolling node's name: 1..128 bytes of
+// printable ASCII or UTF-8, no control characters.
+bool is_acceptable_label(const std::string& text);
+
+}  // namespace troupe::security_service

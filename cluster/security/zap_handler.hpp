@@ -1,0 +1,46 @@
+// The head's ZAP handler (ZeroMQ RFC 27): at every CURVE handshake on sockets of `context`
+// that set a ZAP domain, libzmq asks it whether the client's public key may connect. It admits
+// only keys the registry knows and finds usable, and answers with the key's id as the
+// connection's User-Id, which every message from it then carries.
+//
+// Fail closed: libzmq lets CURVE clients in when NO handler is bound, so the handler is bound
+// in the constructor (before any server socket exists) and a handler that fails calls
+// `on_failure`, which must stop the daemon.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "cluster/security/key_registry.hpp"
+
+namespace troupe::security {
+
+class zap_handler {
+ public:
+  zap_handler(zmq::context_t& context, std::shared_ptr<const key_registry> keys,
+              std::function<void(const std::string& why)> on_failure);
+  ~zap_handler();
+  zap_handler(const zap_handler&) = delete;
+  zap_handler& operator=(const zap_handler&) = delete;
+
+  uint64_t admitted() const { return admitted_; }
+  uint64_t refused() const { return refused_; }
+
+ private:
+  void run();
+  void answer();
+
+  std::shared_ptr<const key_registry> keys_;
+  std::function<void(const std::string&)> on_failure_;
+  zmq::socket_t socket_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> admitted_{0}, refused_{0};
+  std::thread thread_;
+};
+
+}  // namespace troupe::security

@@ -1,0 +1,93 @@
+# The security area: enrolling nodes, join tokens, credentials and keys. Every link is
+# ZeroMQ CURVE; the head admits only keys it knows, each with a role (docs/security.md).
+# Each request names the roles that may send it; any other role is answered
+# `permissionDenied`.
+#
+# Evolution rules as in envelope.capnp: append only, never renumber.
+@0xbe12ef3a49d336a6;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("troupe::wire");
+
+# What a key may do. Appended as later areas add roles (e.g. submit, bound to a tenant).
+enum KeyRole {
+  admin @0;   # everything an operator does: drain, remove, keys, tokens
+  node @1;    # register, heartbeat and deregister, only as the node id it enrolled with
+  enroll @2;  # a join token's key: may only send EnrollNodeRequest, until it expires
+}
+
+struct SecurityMessage {
+  union {
+    enrollNodeRequest @0 :EnrollNodeRequest;
+    enrollNodeReply @1 :EnrollNodeReply;
+    createJoinTokenRequest @2 :CreateJoinTokenRequest;
+    createJoinTokenReply @3 :CreateJoinTokenReply;
+    createCredentialRequest @4 :CreateCredentialRequest;
+    createCredentialReply @5 :CreateCredentialReply;
+    keyListRequest @6 :KeyListRequest;
+    keyListReply @7 :KeyListReply;
+    revokeKeyRequest @8 :RevokeKeyRequest;
+    revokeKeyReply @9 :RevokeKeyReply;
+  }
+}
+
+# Role enroll. Binds `publicKey` to `nodeId` with the role node. Refused (`conflict`) when the
+# node id already has a key that is not revoked.
+struct EnrollNodeRequest {
+  nodeId @0 :Text;     # 32 lowercase hex digits, the node's stable id
+  publicKey @1 :Text;  # the node's CURVE public key, 40 characters of Z85
+  name @2 :Text;       # the node's name, kept as the key's label
+}
+
+struct EnrollNodeReply {
+  keyId @0 :Text;  # the new key's id
+}
+
+# Role admin. A new join token: a key pair of role enroll that expires after `ttlS`.
+struct CreateJoinTokenRequest {
+  ttlS @0 :UInt32;  # 1 .. 2592000 (30 days)
+}
+
+struct CreateJoinTokenReply {
+  token @0 :Text;         # troupe1.<head public key, hex>.<enroll secret key, hex>
+  keyId @1 :Text;         # the token's key id (revocable like any key)
+  expiresAtMs @2 :Int64;  # Unix time in ms
+}
+
+# Role admin. Registers a key pair made by the requester (the secret key never travels).
+struct CreateCredentialRequest {
+  role @0 :KeyRole;    # admin only, for now
+  publicKey @1 :Text;  # 40 characters of Z85
+  label @2 :Text;      # shown by `troupe keys ls`: 1 to 128 bytes, no control characters
+}
+
+struct CreateCredentialReply {
+  keyId @0 :Text;
+}
+
+# Role admin.
+struct KeyListRequest {}
+
+struct KeyListReply {
+  keys @0 :List(KeyInfo);  # by creation time
+}
+
+struct KeyInfo {
+  keyId @0 :Text;         # 16 hex digits: the first 8 bytes of the public key
+  role @1 :KeyRole;
+  publicKey @2 :Text;
+  label @3 :Text;
+  nodeId @4 :Text;        # role node: the only node id the key may speak as
+  createdAtMs @5 :Int64;  # Unix time in ms
+  expiresAtMs @6 :Int64;  # 0: never
+  revokedAtMs @7 :Int64;  # 0: not revoked
+}
+
+# Role admin. The key is refused from now on and its connections are closed.
+struct RevokeKeyRequest {
+  keyId @0 :Text;
+}
+
+struct RevokeKeyReply {
+  key @0 :KeyInfo;
+}

@@ -1,7 +1,9 @@
 # Cluster membership: node registration, heartbeats, status, drain.
 # Flow: a node sends RegisterNodeRequest and waits for RegisterNodeReply, then sends a
 # Heartbeat every `heartbeatIntervalMs` (no reply). The head answers a heartbeat only when
-# it cannot accept it (HeartbeatRejected). A stopping node sends DeregisterNode.
+# it cannot accept it (HeartbeatRejected, echoing the heartbeat's requestId; the head does
+# not read a heartbeat's requestId otherwise). A stopping node sends DeregisterNode.
+# docs/protocol.md describes the checks, timing and answers of each flow.
 @0xc3b25cfa95dedcd2;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -40,7 +42,7 @@ struct NodeLoad {
 
 struct RegisterNodeRequest {
   nodeId @0 :Text;        # stable across restarts (kept in the node's data dir)
-  name @1 :Text;          # human name, unique in the cluster
+  name @1 :Text;          # human name, unique among live (alive, suspect, draining) nodes
   incarnation @2 :UInt64; # grows at every start and after being declared dead
   addresses @3 :List(Text);
   resources @4 :Resources;
@@ -56,7 +58,7 @@ struct RegisterNodeReply {
 struct Heartbeat {
   nodeId @0 :Text;
   incarnation @1 :UInt64;
-  sequence @2 :UInt64;    # grows by one per heartbeat within an incarnation
+  sequence @2 :UInt64;    # grows by one per heartbeat within an incarnation (0: no replay check)
   load @3 :NodeLoad;
   free @4 :FreeResources;
 }
@@ -98,7 +100,8 @@ struct NodeStatus {
   load @7 :NodeLoad;
   labels @8 :List(Label);
   lastHeartbeatMsAgo @9 :UInt64;
-  stateSinceMsAgo @10 :UInt64;  # time spent in the current state
+  stateSinceMsAgo @10 :UInt64;  # since the liveness (alive, suspect, dead, left) last changed
+                                # or a new incarnation registered; a drain does not reset it
   draining @11 :Bool;           # drain requested (also when suspect or dead)
   isHead @12 :Bool;             # the node agent inside the head process
   version @13 :Text;
@@ -114,9 +117,10 @@ struct ClusterStatusReply {
   nodesDead @4 :UInt32;
   nodesDraining @5 :UInt32;
   nodesLeft @6 :UInt32;
-  total @7 :FreeResources;      # summed over alive and draining nodes
+  total @7 :FreeResources;      # registered (not free) resources of alive and draining nodes
   available @8 :FreeResources;  # free amounts on alive, non-draining nodes
-  malformedMessages @9 :UInt64; # frames the head could not decode since it started
+  malformedMessages @9 :UInt64; # messages refused since the head started: undecodable frames,
+                                # wrong ZeroMQ part counts, and kinds the head does not serve
 }
 
 struct NodeListRequest {}

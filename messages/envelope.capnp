@@ -46,9 +46,9 @@ struct Envelope {
 enum ErrorCode {
   invalidRequest @0;  # malformed or semantically wrong: do not retry as is
   notFound @1;        # the named thing does not exist
-  conflict @2;        # the request contradicts the current state (e.g. a stale incarnation)
+  conflict @2;        # the request contradicts the current state (e.g. a name held by a live node)
   overloaded @3;      # try again later, with backoff
-  unavailable @4;     # the service cannot answer now (starting, shutting down)
+  unavailable @4;     # the service cannot answer now (e.g. its store failed): retry later
   timeout @5;         # the operation did not finish in time
   internal @6;        # a bug on the answering side
   permissionDenied @7;  # the sender's key may not send this request (or not for that node)

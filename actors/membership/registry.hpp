@@ -8,8 +8,9 @@
 // incarnation, which starts a fresh `alive`. Draining is a flag kept across incarnations;
 // a draining alive node is reported as `draining`.
 // Invariants: node names are unique among nodes that are not dead or left (a dead or left
-// node keeps its entry, and its name, until a node with its id registers again); messages
-// from an incarnation lower than the registered one are refused.
+// node keeps its entry, and its name, until a node with its id registers again or it is
+// removed); messages from an incarnation lower than the registered one are refused.
+// `state_since` is the time of the last liveness change: the drain flag does not touch it.
 #pragma once
 
 #include <chrono>
@@ -59,7 +60,8 @@ class registry {
 
   struct register_result {
     // An error for a bad request or a name held by another live node; a rejection when the
-    // incarnation cannot be accepted (the same as for a heartbeat of that incarnation).
+    // incarnation cannot be accepted (the same as for a heartbeat of that incarnation). The
+    // incarnation is checked before the name (docs/protocol.md gives the order).
     std::variant<msg::register_node_reply, msg::error, msg::heartbeat_rejected> reply;
     std::optional<state_change> change;  // set when the node (re)entered `alive`
     const node_entry* entry = nullptr;   // the node's entry after a successful registration

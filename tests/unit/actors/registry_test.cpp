@@ -137,6 +137,28 @@ BOOST_FIXTURE_TEST_CASE(a_live_name_cannot_be_taken_by_another_node, fixture) {
   BOOST_TEST(nodes.size() == 2u);  // the old node stays listed as left
 }
 
+BOOST_FIXTURE_TEST_CASE(a_stale_incarnation_is_told_so_before_its_name_is_checked, fixture) {
+  registered(node("a", "node-a", 5), t0);
+  registered(node("b", "taken", 1), t0);
+  auto stale = nodes.on_register("p", node("a", "taken", 4), t0 + ms(10));
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::heartbeat_rejected>(stale.reply));
+  BOOST_TEST(std::get<msg::heartbeat_rejected>(stale.reply).reason == reason::stale_incarnation);
+  nodes.evaluate(t0 + ms(2000));
+  registered(node("c", "taken", 1), t0 + ms(2000));
+  auto dead = nodes.on_register("p", node("a", "taken", 5), t0 + ms(2010));
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::heartbeat_rejected>(dead.reply));
+  BOOST_TEST(std::get<msg::heartbeat_rejected>(dead.reply).reason == reason::declared_dead);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_dead_node_stays_listed_when_another_node_takes_its_name, fixture) {
+  registered(node("a", "same", 1), t0);
+  nodes.evaluate(t0 + ms(2000));
+  BOOST_TEST(registered(node("b", "same", 1), t0 + ms(2000)));
+  BOOST_TEST_REQUIRE(nodes.find("a") != nullptr);
+  BOOST_TEST(state_of("a", t0 + ms(2000)) == node_state::dead);
+  BOOST_TEST(nodes.list(t0 + ms(2000)).nodes.size() == 2u);
+}
+
 BOOST_FIXTURE_TEST_CASE(registering_twice_is_idempotent, fixture) {
   BOOST_TEST(registered(node("a", "node-a", 1), t0));
   auto again = nodes.on_register("p2", node("a", "node-a", 1), t0 + ms(50));
@@ -155,6 +177,43 @@ BOOST_FIXTURE_TEST_CASE(draining_is_reported_and_survives_a_new_incarnation, fix
   BOOST_TEST(state_of("a", t0 + ms(10)) == node_state::draining);
   nodes.set_draining("a", false);
   BOOST_TEST(state_of("a", t0 + ms(20)) == node_state::alive);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_drain_does_not_reset_the_time_since_the_last_liveness_change, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  keep_beating("a", 1, t0 + ms(1000));
+  nodes.set_draining("a", true);
+  auto drained = nodes.status_of(*nodes.find("a"), t0 + ms(1000));
+  BOOST_TEST(drained.state == node_state::draining);
+  BOOST_TEST(drained.state_since_ms_ago == 1000u);
+  nodes.set_draining("a", false);
+  BOOST_TEST(nodes.status_of(*nodes.find("a"), t0 + ms(1000)).state_since_ms_ago == 1000u);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_total_sums_registered_resources_and_available_sums_free_ones, fixture) {
+  auto gpu_node = node("a", "node-a", 1);
+  gpu_node.resources.gpus = {{0, "gpu", 1024}, {1, "gpu", 1024}};
+  registered(gpu_node, t0);
+  registered(node("b", "node-b", 1), t0);
+  auto busy = beat("a", 1, 1);
+  busy.free = {1, 1024, 0};
+  nodes.on_heartbeat("p", busy, t0 + ms(100));
+  nodes.set_draining("b", true);
+  auto s = nodes.summary();
+  BOOST_TEST(s.total.cpus == 8.0);
+  BOOST_TEST(s.total.memory_mb == 16384u);
+  BOOST_TEST(s.total.gpus == 2u);
+  BOOST_TEST(s.available.cpus == 1.0);
+  BOOST_TEST(s.available.memory_mb == 1024u);
+  BOOST_TEST(s.available.gpus == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeat_overtaken_by_a_newer_one_is_no_sign_of_life, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  nodes.on_heartbeat("p", beat("a", 1, 2), t0 + ms(200));
+  auto overtaken = nodes.on_heartbeat("p", beat("a", 1, 1), t0 + ms(400));
+  BOOST_TEST(!overtaken.rejected);
+  BOOST_TEST(nodes.status_of(*nodes.find("a"), t0 + ms(400)).last_heartbeat_ms_ago == 200u);
 }
 
 BOOST_FIXTURE_TEST_CASE(draining_an_unknown_node_is_not_found, fixture) {

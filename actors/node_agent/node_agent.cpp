@@ -3,165 +3,90 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
-#include <algorithm>
-
 #include "actors/atoms.hpp"
+#include "actors/node_agent/agent_protocol.hpp"
 #include "cluster/host/resources.hpp"
 
 namespace troupe::node_agent {
 namespace {
 
 using actors::inbound;
-constexpr uint32_t max_register_retry_ms = 2000;
 
+// The actor only carries agent_protocol's decisions out: sends, logs, exits, and one timer
+// for the protocol's next due time.
 struct node_agent_state {
   static inline const char* name = "node_agent";
-  node_agent_deps deps;
-  std::string node_id;
-  uint64_t incarnation = 0;
-  bool registered = false;
-  bool stopping = false;
-  uint64_t sequence = 0;
-  uint64_t next_request_id = 1;
-  uint32_t heartbeat_interval_ms = 200;
-  uint32_t retry_ms = 0;
-  uint64_t register_generation = 0;          // invalidates retry timers of earlier attempts
-  uint64_t first_request_of_generation = 0;  // replies to older requests are stale
+  actors::wire_endpoint_ptr endpoint;
+  std::function<void(int exit_code)> request_exit;
+  std::optional<agent_protocol> protocol;
+  std::optional<clock::time_point> timer_due;  // the earliest tick under way
+  uint64_t timer = 0;                          // that tick's number; other ticks are stale
 };
 
 using self_ptr = caf::stateful_actor<node_agent_state>*;
 
-void send(self_ptr self, msg::body body) {
-  msg::envelope env;
-  env.request_id = self->state.next_request_id++;
-  env.sender = self->state.node_id;
-  env.body = std::move(body);
-  self->state.deps.endpoint->send({}, env);
-}
-
-void send_register(self_ptr self) {
-  auto& st = self->state;
-  msg::register_node_request request;
-  request.node_id = st.node_id;
-  request.name = st.deps.name;
-  request.incarnation = st.incarnation;
-  request.addresses = st.deps.addresses;
-  request.resources = st.deps.resources;
-  request.labels = st.deps.labels;
-  request.version = TROUPE_VERSION;
-  send(self, request);
-  self->delayed_send(self, std::chrono::milliseconds(st.retry_ms), actors::register_atom::value,
-                     st.register_generation);
-  st.retry_ms = std::min(st.retry_ms * 2, max_register_retry_ms);
-}
-
-void start_registering(self_ptr self) {
-  auto& st = self->state;
-  if (st.stopping) return;
-  st.registered = false;
-  st.retry_ms = st.deps.register_retry_ms;
-  ++st.register_generation;
-  st.first_request_of_generation = st.next_request_id;
-  send_register(self);
-}
-
-void send_heartbeat(self_ptr self) {
-  auto& st = self->state;
-  msg::heartbeat beat;
-  beat.node_id = st.node_id;
-  beat.incarnation = st.incarnation;
-  beat.sequence = ++st.sequence;
-  beat.load = host::read_load();
-  // Nothing is placed on nodes yet: everything offered is free.
-  beat.free = {st.deps.resources.cpus, st.deps.resources.memory_mb,
-               static_cast<uint32_t>(st.deps.resources.gpus.size())};
-  send(self, beat);
-}
-
-void on_registered(self_ptr self, const msg::register_node_reply& reply) {
-  auto& st = self->state;
-  if (st.registered || st.stopping) return;  // a duplicate reply, or too late
-  st.registered = true;
-  ++st.register_generation;
-  st.heartbeat_interval_ms = std::max<uint32_t>(reply.heartbeat_interval_ms, 10);
-  spdlog::info("registered as {} ({}) incarnation {}{}", st.deps.name, st.node_id, st.incarnation,
-               reply.draining ? ", draining" : "");
-  self->send(self, actors::heartbt_atom::value, st.register_generation);
-}
-
-void on_rejected(self_ptr self, const msg::heartbeat_rejected& rejected) {
-  auto& st = self->state;
-  using reason = msg::heartbeat_reject_reason;
-  switch (rejected.reason) {
-    case reason::unknown_node:
-      if (!st.registered) return;  // already registering
-      spdlog::warn("the head does not know this node; registering again");
-      break;
-    case reason::declared_dead:
-      if (rejected.known_incarnation != st.incarnation) return;  // about an earlier one
-      try {
-        st.incarnation = st.deps.data->next_incarnation();
-      } catch (const host::identity_error& e) {
-        spdlog::error("cannot take a new incarnation: {}; stopping", e.what());
-        st.registered = false;
-        st.deps.request_exit(1);
-        return;
-      }
-      st.sequence = 0;
-      spdlog::warn("the head declared this node dead; registering as incarnation {}",
-                   st.incarnation);
-      break;
-    case reason::stale_incarnation:
-      spdlog::error(
-          "incarnation {} of this node id is registered, newer than ours ({}): another trouped "
-          "runs with a copy of this data dir; stopping",
-          rejected.known_incarnation, st.incarnation);
-      st.registered = false;
-      st.deps.request_exit(1);
-      return;
+void log(const log_line& line) {
+  switch (line.level) {
+    case log_line::level::info: spdlog::info("{}", line.text); break;
+    case log_line::level::warning: spdlog::warn("{}", line.text); break;
+    case log_line::level::error: spdlog::error("{}", line.text); break;
   }
-  start_registering(self);
 }
 
-void on_inbound(self_ptr self, const inbound& in) {
-  if (auto* reply = std::get_if<msg::register_node_reply>(&in.env.body)) {
-    // Only a reply to this round of registration counts (not one for an older incarnation).
-    if (in.env.request_id >= self->state.first_request_of_generation) on_registered(self, *reply);
-  } else if (auto* rejected = std::get_if<msg::heartbeat_rejected>(&in.env.body)) {
-    on_rejected(self, *rejected);
-  } else if (auto* err = std::get_if<msg::error>(&in.env.body)) {
-    // E.g. the name is held by another live node: the pending retry timer tries again.
-    spdlog::error("the head refused: {} ({})", err->message, msg::to_string(err->code));
+void arm_timer(self_ptr self) {
+  auto& st = self->state;
+  auto due = st.protocol->next_due();
+  if (!due || (st.timer_due && *st.timer_due <= *due)) return;
+  st.timer_due = due;
+  auto delay = std::max(*due - clock::now(), clock::duration::zero());
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
+                     actors::tick_atom::value, ++st.timer);
+}
+
+void act(self_ptr self, agent_actions actions) {
+  auto& st = self->state;
+  for (const auto& line : actions.log) log(line);
+  for (const auto& env : actions.send) st.endpoint->send({}, env);
+  if (actions.exit_code) st.request_exit(*actions.exit_code);
+  arm_timer(self);
+}
+
+void on_tick(self_ptr self) {
+  self->state.timer_due.reset();
+  act(self, self->state.protocol->on_tick(clock::now(), host::read_load()));
+}
+
+std::variant<uint64_t, std::string> take_incarnation(host::data_dir& data) {
+  try {
+    return data.next_incarnation();
+  } catch (const host::identity_error& e) {
+    return std::string(e.what());
   }
 }
 
 caf::behavior node_agent(self_ptr self, node_agent_deps deps) {
   auto& st = self->state;
-  st.node_id = deps.node_id;
-  st.incarnation = deps.incarnation;
-  st.deps = std::move(deps);
-  start_registering(self);
+  st.endpoint = std::move(deps.endpoint);
+  st.request_exit = std::move(deps.request_exit);
+  node_description node{deps.node_id,
+                        deps.name,
+                        std::move(deps.resources),
+                        std::move(deps.labels),
+                        std::move(deps.addresses),
+                        TROUPE_VERSION};
+  st.protocol.emplace(
+      std::move(node), deps.incarnation, [data = deps.data] { return take_incarnation(*data); },
+      deps.register_retry_ms, clock::now());
+  on_tick(self);  // the first registration
   return {
-      [self](const inbound& in) { on_inbound(self, in); },
-      [self](actors::register_atom, uint64_t generation) {
-        if (!self->state.registered && generation == self->state.register_generation)
-          send_register(self);
+      [self](const inbound& in) {
+        act(self, self->state.protocol->on_message(in.env, in.received));
       },
-      [self](actors::heartbt_atom, uint64_t generation) {
-        auto& s = self->state;
-        if (!s.registered || generation != s.register_generation) return;
-        send_heartbeat(self);
-        self->delayed_send(self, std::chrono::milliseconds(s.heartbeat_interval_ms),
-                           actors::heartbt_atom::value, generation);
+      [self](actors::tick_atom, uint64_t timer) {
+        if (timer == self->state.timer) on_tick(self);
       },
       [self](actors::shutdown_atom) {
-        auto& s = self->state;
-        s.stopping = true;
-        s.registered = false;
-        ++s.register_generation;  // cancels pending registration and heartbeat timers
-        // Also when unregistered: an accepted registration's reply may still be under way,
-        // and the head ignores a deregistration it cannot match.
-        send(self, msg::deregister_node{s.node_id, s.incarnation, "shutdown"});
+        act(self, self->state.protocol->stop());
         return true;
       },
   };

@@ -1,15 +1,10 @@
-// The node agent: registers this node with the head and heartbeats while registered.
-//
-//   registering --RegisterNodeReply--> registered --HeartbeatRejected(unknownNode)--> registering
-//        ^  (retried with backoff            |
-//        |   while unanswered)               +--HeartbeatRejected(declaredDead)--> new incarnation,
-//        +---------------------------------------------------------------------------- registering
-//   The same rejections answer a registration whose incarnation cannot be accepted; an error
-//   (e.g. the name is held by another live node) is logged and the registration retried.
-//   HeartbeatRejected(staleIncarnation): another process owns this node id; the daemon stops.
+// The node agent: registers this node with the head and heartbeats while registered, by
+// agent_protocol's rules (agent_protocol.hpp draws its state machine); the actor sends,
+// logs and keeps its timer.
 //   (shutdown_atom): stops registering and heartbeating, sends DeregisterNode for the current
 //   incarnation (also when a registration is still unanswered), replies when it is queued.
-//   A data dir that cannot store a new incarnation stops the daemon (exit code 1).
+//   A stale incarnation, or a data dir that cannot store a new incarnation, stops the daemon
+//   (exit code 1).
 #pragma once
 
 #include <functional>

@@ -1,5 +1,6 @@
 // troupe-nodesim: many simulated nodes, each over its own real DEALER socket, registering
-// with a head and heartbeating like trouped does. For measuring what one head holds.
+// with a head and heartbeating by trouped's own protocol logic (node_agent::agent_protocol).
+// For measuring what one head holds.
 //
 //   troupe-nodesim --head tcp://127.0.0.1:7400 --nodes 1000 --duration-s 30 [--head-pid PID]
 //
@@ -17,8 +18,8 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "actors/node_agent/agent_protocol.hpp"
 #include "cluster/transport/request_client.hpp"
-#include "messages/codec.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
 
 namespace {
@@ -26,32 +27,29 @@ namespace {
 using namespace troupe;
 using clock_type = std::chrono::steady_clock;
 
+constexpr uint32_t register_retry_ms = 1000;
+
 struct sim_node {
   zmq::socket_t socket;
-  std::string id;
-  std::string name;
-  bool registered = false;
-  uint64_t incarnation = 1;
-  uint64_t sequence = 0;
-  clock_type::time_point next_due;
+  node_agent::agent_protocol protocol;
 };
 
-std::string frame(const std::string& sender, msg::body body) {
-  msg::envelope env;
-  env.sender = sender;
-  env.body = std::move(body);
-  return msg::encode(env);
-}
-
-msg::register_node_request registration(const sim_node& n) {
-  msg::register_node_request r;
-  r.node_id = n.id;
-  r.name = n.name;
-  r.incarnation = n.incarnation;
-  r.resources = {8, 16384, {}};
-  r.labels = {{"simulated", "true"}};
-  r.version = "nodesim";
-  return r;
+// Simulated node `i` of this run; its first registration is due at `first_registration`.
+node_agent::agent_protocol simulated(const std::string& run_id, int i,
+                                     clock_type::time_point first_registration) {
+  char id[40];
+  std::snprintf(id, sizeof id, "sim%08x%020d", static_cast<unsigned>(::getpid()), i);
+  node_agent::node_description node{id,
+                                    "sim-" + run_id + "-" + std::to_string(i),
+                                    {8, 16384, {}},
+                                    {{"simulated", "true"}},
+                                    {},
+                                    "nodesim"};
+  // A simulated node declared dead takes the next incarnation, kept in memory only.
+  auto next_incarnation = [n = uint64_t{1}]() mutable -> std::variant<uint64_t, std::string> {
+    return ++n;
+  };
+  return {std::move(node), 1, next_incarnation, register_retry_ms, first_registration};
 }
 
 }  // namespace
@@ -75,26 +73,27 @@ int main(int argc, char** argv) {
 
   zmq::context_t context{1};
   context.set(zmq::ctxopt::max_sockets, nodes + 16);
-  std::vector<sim_node> sim(nodes);
-  auto run_id = std::to_string(::getpid());
-  for (int i = 0; i < nodes; ++i) {
-    auto& n = sim[i];
-    n.socket = zmq::socket_t(context, zmq::socket_type::dealer);
-    n.socket.set(zmq::sockopt::linger, 0);
-    n.socket.connect(head);
-    char id[40];
-    std::snprintf(id, sizeof id, "sim%08x%020d", static_cast<unsigned>(::getpid()), i);
-    n.id = id;
-    n.name = "sim-" + run_id + "-" + std::to_string(i);
-  }
-
-  // One schedule for everything: an unregistered node (re)sends its registration every
-  // second, a registered one heartbeats every interval from the moment it is accepted.
+  // Registrations spread over one interval; then each node follows the protocol: resends
+  // an unanswered registration with backoff, heartbeats every interval once accepted.
   auto interval = std::chrono::milliseconds(interval_ms);
   auto start = clock_type::now();
-  for (int i = 0; i < nodes; ++i) sim[i].next_due = start + interval * i / nodes;  // spread out
+  auto run_id = std::to_string(::getpid());
+  std::vector<sim_node> sim;
+  sim.reserve(nodes);
+  for (int i = 0; i < nodes; ++i) {
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(head);
+    sim.push_back({std::move(socket), simulated(run_id, i, start + interval * i / nodes)});
+  }
   size_t registered = 0;
-  uint64_t rejected = 0;
+  uint64_t rejected = 0, sent = 0;
+  auto carry_out = [&](sim_node& n, const node_agent::agent_actions& actions) {
+    for (const auto& env : actions.send) {
+      bool beat = std::holds_alternative<msg::heartbeat>(env.body);
+      if (n.socket.send(zmq::buffer(msg::encode(env)), zmq::send_flags::dontwait) && beat) ++sent;
+    }
+  };
   std::vector<zmq::pollitem_t> items;
   for (auto& n : sim) items.push_back({n.socket.handle(), 0, ZMQ_POLLIN, 0});
   auto read_replies = [&](std::chrono::milliseconds wait) {
@@ -108,23 +107,20 @@ int main(int argc, char** argv) {
         auto* env = std::get_if<msg::envelope>(&decoded);
         if (!env) continue;
         auto& n = sim[i];
-        if (std::holds_alternative<msg::register_node_reply>(env->body) && !n.registered) {
-          n.registered = true;
-          n.next_due = now + interval;
-          ++registered;
-        } else if (auto* r = std::get_if<msg::heartbeat_rejected>(&env->body)) {
-          ++rejected;
-          if (n.registered) --registered;
-          n.registered = false;
-          n.incarnation = r->known_incarnation + 1;
-          n.next_due = now;
-        }
+        if (std::holds_alternative<msg::heartbeat_rejected>(env->body)) ++rejected;
+        // Simulated nodes heartbeat every --interval-ms, whatever the head asks for.
+        if (auto* accepted = std::get_if<msg::register_node_reply>(&env->body))
+          accepted->heartbeat_interval_ms = static_cast<uint32_t>(interval_ms);
+        bool was_registered = n.protocol.registered();
+        carry_out(n, n.protocol.on_message(*env, now));
+        registered += n.protocol.registered();
+        registered -= was_registered;
       }
     }
   };
 
   local::process_sample head_before{}, head_after{};
-  uint64_t sent = 0, sent_at_start = 0;
+  uint64_t sent_at_start = 0;
   clock_type::time_point measure_from{}, end = clock_type::time_point::max();
   double registered_in = 0;
   while (clock_type::now() < end) {
@@ -146,21 +142,12 @@ int main(int argc, char** argv) {
     }
     auto next_wake = now + interval;
     for (auto& n : sim) {
-      if (n.next_due <= now) {
-        if (n.registered) {
-          msg::heartbeat beat;
-          beat.node_id = n.id;
-          beat.incarnation = n.incarnation;
-          beat.sequence = ++n.sequence;
-          beat.free = {8, 16384, 0};
-          if (n.socket.send(zmq::buffer(frame(n.id, beat)), zmq::send_flags::dontwait)) ++sent;
-          n.next_due += interval;
-        } else {
-          (void)n.socket.send(zmq::buffer(frame(n.id, registration(n))), zmq::send_flags::dontwait);
-          n.next_due = now + std::chrono::seconds(1);
-        }
+      auto due = n.protocol.next_due();
+      if (due && *due <= now) {
+        carry_out(n, n.protocol.on_tick(now, {}));
+        due = n.protocol.next_due();
       }
-      next_wake = std::min(next_wake, n.next_due);
+      if (due) next_wake = std::min(next_wake, *due);
     }
     auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_wake - clock_type::now());

@@ -123,24 +123,21 @@ BOOST_AUTO_TEST_CASE(nodes_with_json_prints_one_object_per_node) {
   BOOST_TEST(json[0]["gpus"] == 1);
 }
 
-BOOST_AUTO_TEST_CASE(drain_asks_to_drain_the_node_and_reports_its_state) {
+BOOST_AUTO_TEST_CASE(drain_and_undrain_send_the_node_and_report_its_state) {
   auto drained = node("a", "id-a");
   drained.state = msg::node_state::draining;
-  scripted_head head({msg::drain_node_reply{drained}});
-  auto out = cli::drain_node(session_at(head), "a");
-  BOOST_TEST_REQUIRE(bool(out));
-  BOOST_TEST(*out == "node a (id-a) drains: it takes no new work; state draining\n");
-  BOOST_TEST((std::get<msg::drain_node_request>(head.requests().at(0)) ==
-              msg::drain_node_request{"a", true}));
-}
-
-BOOST_AUTO_TEST_CASE(undrain_asks_to_stop_draining_the_node) {
-  scripted_head head({msg::drain_node_reply{node("a", "id-a")}});
-  auto out = cli::undrain_node(session_at(head), "a");
-  BOOST_TEST_REQUIRE(bool(out));
-  BOOST_TEST(*out == "node a (id-a) is no longer draining; state alive\n");
-  BOOST_TEST((std::get<msg::drain_node_request>(head.requests().at(0)) ==
-              msg::drain_node_request{"a", false}));
+  scripted_head head({msg::drain_node_reply{drained}, msg::drain_node_reply{node("a", "id-a")}});
+  auto drain = cli::drain_node(session_at(head), "a");
+  auto undrain = cli::undrain_node(session_at(head), "a");
+  BOOST_TEST_REQUIRE((drain && undrain));
+  BOOST_TEST(*drain == "node a (id-a) drains: it takes no new work; state draining\n");
+  BOOST_TEST(*undrain == "node a (id-a) is no longer draining; state alive\n");
+  auto requests = head.requests();
+  BOOST_TEST_REQUIRE(requests.size() == 2u);
+  BOOST_TEST(
+      (std::get<msg::drain_node_request>(requests[0]) == msg::drain_node_request{"a", true}));
+  BOOST_TEST(
+      (std::get<msg::drain_node_request>(requests[1]) == msg::drain_node_request{"a", false}));
 }
 
 BOOST_AUTO_TEST_CASE(remove_reports_the_removed_node) {

@@ -1,5 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+#include <random>
+
 #include "tools/cli/display_text.hpp"
 
 using troupe::cli::display_width;
@@ -50,6 +53,24 @@ BOOST_AUTO_TEST_CASE(each_byte_of_invalid_utf8_is_shown_as_hex) {
   BOOST_TEST(escape("\xf4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
   BOOST_TEST(escape("\xe6\x95x") == "\\xe6\\x95x");                  // cut short
   BOOST_TEST(escape("\xf0\x9f\x98\x80") == "\xf0\x9f\x98\x80");      // U+1F600 is valid
+}
+
+BOOST_AUTO_TEST_CASE(random_bytes_escape_to_text_that_needs_no_more_escaping) {
+  // Replay a run with TROUPE_TEST_SEED=<the seed it printed>.
+  const char* given = std::getenv("TROUPE_TEST_SEED");
+  uint64_t seed = given ? std::stoull(given, nullptr, 0) : std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed << " (replay with TROUPE_TEST_SEED=" << seed << ")");
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<int> byte(0, 255), length(0, 16);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (int n = length(random); n > 0; --n) text += static_cast<char>(byte(random));
+    auto shown = escape(text);
+    std::string doubled;
+    for (char c : shown) doubled += c == '\\' ? std::string("\\\\") : std::string(1, c);
+    BOOST_TEST_REQUIRE(escape(shown) == doubled, "seed " << seed << ", input " << shown);
+    for (unsigned char c : shown) BOOST_TEST_REQUIRE((c >= 0x20 && c != 0x7f));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(width_counts_wide_characters_twice_and_combining_marks_not_at_all) {

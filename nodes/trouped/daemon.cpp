@@ -16,6 +16,8 @@
 #include "actors/node_agent/node_agent.hpp"
 #include "actors/store/store_actor.hpp"
 #include "cluster/host/resources.hpp"
+#include "messages/safe_text.hpp"
+#include "nodes/trouped/actor_watch.hpp"
 
 namespace troupe::nodes {
 namespace {
@@ -138,6 +140,7 @@ int run_daemon(const config::daemon_settings& s) {
   if (s.head) {
     auto store = actors::spawn_store_actor(system, db);
     actors.push_back(store);
+    exit_when_it_dies(system, store, "store", request_exit);
     membership::membership_deps deps;
     deps.endpoint = head_endpoint;
     deps.store = store;
@@ -147,9 +150,10 @@ int run_daemon(const config::daemon_settings& s) {
     deps.head_node_id = runs_agent ? agent_deps.node_id : "";
     deps.self_name = "head";
     spdlog::info("head listening on {} (store {}, {} known nodes)", head_endpoint->endpoint(),
-                 store_url, deps.known_nodes.size());
+                 msg::without_passwords(store_url), deps.known_nodes.size());
     membership = membership::spawn_membership(system, std::move(deps));
     actors.push_back(membership);
+    exit_when_it_dies(system, membership, "membership", request_exit);
     head_endpoint->route<msg::register_node_request>(membership);
     head_endpoint->route<msg::heartbeat>(membership);
     head_endpoint->route<msg::deregister_node>(membership);
@@ -168,6 +172,7 @@ int run_daemon(const config::daemon_settings& s) {
                  agent_deps.resources.gpus.size());
     agent = node_agent::spawn_node_agent(system, std::move(agent_deps));
     actors.push_back(agent);
+    exit_when_it_dies(system, agent, "node agent", request_exit);
     agent_endpoint->route<msg::register_node_reply>(agent);
     agent_endpoint->route<msg::heartbeat_rejected>(agent);
     agent_endpoint->route<msg::error>(agent);

@@ -24,7 +24,7 @@ inline constexpr uint32_t max_gpus = 256;
 inline constexpr uint32_t min_interval_ms = 10, max_interval_ms = 60000;
 inline constexpr uint32_t min_frame_bytes = 4096, max_frame_bytes = 64 << 20;
 inline constexpr double min_phi = 0.1, max_phi = 100;
-inline constexpr uint32_t max_window = 10000;
+inline constexpr uint32_t max_window = 1000;  // 8 KiB of history per node
 }  // namespace limits
 
 // Phi-accrual failure detector (see docs/failure-detection.md).

@@ -15,15 +15,6 @@ bool is_host_name(const std::string& host) {
   return true;
 }
 
-bool is_bracketed_ipv6(const std::string& host) {
-  if (host.size() < 4 || host.front() != '[' || host.back() != ']') return false;
-  for (size_t i = 1; i + 1 < host.size(); ++i) {
-    const auto c = static_cast<unsigned char>(host[i]);
-    if (!std::isxdigit(c) && c != ':' && c != '.') return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 tcp_endpoint parse_tcp_endpoint(const std::string& text, const std::string& setting,
@@ -41,9 +32,9 @@ tcp_endpoint parse_tcp_endpoint(const std::string& text, const std::string& sett
   endpoint.host = text.substr(scheme.size(), colon - scheme.size());
   const auto port = text.substr(colon + 1);
   const bool any_host = bind && endpoint.host == "*";
-  if (!any_host && !is_host_name(endpoint.host) && !is_bracketed_ipv6(endpoint.host))
-    throw refuse(bind ? "HOST is a name, an IPv4 address, [an IPv6 address] or *"
-                      : "HOST is a name, an IPv4 address or [an IPv6 address]");
+  if (!any_host && !is_host_name(endpoint.host))
+    throw refuse(bind ? "HOST is a name, an IPv4 address or *"
+                      : "HOST is a name or an IPv4 address");
   const char* port_range = bind ? "PORT is 1..65535, or 0 for any free port" : "PORT is 1..65535";
   if (port.empty() || port.size() > 5) throw refuse(port_range);
   unsigned long number = 0;

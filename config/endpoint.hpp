@@ -1,4 +1,5 @@
-// The one syntax of a Troupe address: tcp://HOST:PORT.
+// The one syntax of a Troupe address: tcp://HOST:PORT. IPv6 addresses are refused for now:
+// the transport does not enable ZMQ_IPV6.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,7 @@
 namespace troupe::config {
 
 struct tcp_endpoint {
-  std::string host;  // a host name, an IPv4 address, [an IPv6 address], or * (bind only)
+  std::string host;  // a host name, an IPv4 address, or * (bind only)
   uint16_t port = 0;
 };
 

@@ -106,8 +106,12 @@ int run_daemon(const config::daemon_settings& s) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
     db = store::open_store(store_url);
     known_nodes = db->load_nodes();
-    head_endpoint = std::make_shared<actors::wire_endpoint>(
-        context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head");
+    try {
+      head_endpoint = std::make_shared<actors::wire_endpoint>(
+          context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head");
+    } catch (const zmq::error_t& e) {  // e.g. a host that is no local interface, a taken port
+      throw std::runtime_error("cannot bind `listen` " + s.listen + ": " + e.what());
+    }
     head_address = local_address_of(head_endpoint->endpoint());
   }
   node_agent::node_agent_deps agent_deps;

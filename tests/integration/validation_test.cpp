@@ -168,6 +168,14 @@ BOOST_AUTO_TEST_CASE(bad_numbers_in_the_yaml_file_stop_trouped_with_exit_code_2)
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_listen_address_that_cannot_be_bound_is_named_when_trouped_stops) {
+  cluster c;
+  const auto result = trouped(c, {"--head", "--listen", "tcp://no-such-interface:0"});
+  BOOST_TEST(result.exit_code == 1, result.err);
+  BOOST_TEST(result.err.find("`listen` tcp://no-such-interface:0") != std::string::npos,
+             result.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(log_safety)

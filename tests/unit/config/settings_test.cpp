@@ -155,16 +155,16 @@ BOOST_AUTO_TEST_CASE(numbers_at_the_ends_of_their_ranges_are_accepted) {
 BOOST_AUTO_TEST_CASE(listen_and_join_addresses_are_parsed_and_checked) {
   for (const char* bad : {"tcp://127.0.0.1:99999", "tcp://nonsense", "tcp://:7400",
                           "tcp://127.0.0.1:", "tcp://127.0.0.1:74x0", "udp://127.0.0.1:7400",
-                          "tcp://host name:7400", "tcp://127.0.0.1:-1"})
+                          "tcp://host name:7400", "tcp://127.0.0.1:-1", "tcp://[::1]:7400"})
     BOOST_TEST(refused({"--head", "--data-dir", "/d", "--listen", bad}, "`listen`"), bad);
   for (const char* bad : {"tcp://10.0.0.1:0", "tcp://*:7400", "tcp://10.0.0.1:65536",
                           "tcp://nonsense", "tcp://[::1:7400"})
     BOOST_TEST(refused({"--join", bad, "--data-dir", "/d"}, "`join`"), bad);
-  for (const char* good : {"tcp://0.0.0.0:7400", "tcp://*:7400", "tcp://127.0.0.1:0",
-                           "tcp://[::1]:7400", "tcp://head-1.example:65535"})
+  for (const char* good :
+       {"tcp://0.0.0.0:7400", "tcp://*:7400", "tcp://127.0.0.1:0", "tcp://head-1.example:65535"})
     BOOST_TEST(parse({"--head", "--data-dir", "/d", "--listen", good}).settings.listen == good);
-  BOOST_TEST(parse({"--join", "tcp://[fd00::1]:1", "--data-dir", "/d"}).settings.join ==
-             "tcp://[fd00::1]:1");
+  BOOST_TEST(parse({"--join", "tcp://10.0.0.1:1", "--data-dir", "/d"}).settings.join ==
+             "tcp://10.0.0.1:1");
 }
 
 BOOST_AUTO_TEST_CASE(a_name_or_label_the_head_would_refuse_is_refused_at_start) {

@@ -16,6 +16,13 @@ std::string find_config_file(const std::vector<std::string>& args) {
   return {};
 }
 
+// CLI11 reads "-5" into an unsigned 64-bit option as 2^64 - 5: refuse a sign before it does.
+const CLI::Validator not_negative(
+    [](std::string& value) {
+      return value.find('-') == std::string::npos ? std::string() : "must not be negative";
+    },
+    "", "not negative");
+
 }  // namespace
 
 parsed_args parse_daemon_args(const std::vector<std::string>& args) {
@@ -34,14 +41,17 @@ parsed_args parse_daemon_args(const std::vector<std::string>& args) {
   app.add_option("--data-dir", s.data_dir, "directory for node id, incarnation and state");
   app.add_option("--name", s.name, "node name (default: host name)");
   app.add_option("--cpus", s.cpus, "CPUs to offer (default: detected)");
-  app.add_option("--memory-mb", s.memory_mb, "memory to offer in MiB (default: detected)");
-  app.add_option("--gpus", s.gpus, "GPUs to offer (default: detected)");
+  app.add_option("--memory-mb", s.memory_mb, "memory to offer in MiB (default: detected)")
+      ->check(not_negative);
+  app.add_option("--gpus", s.gpus, "GPUs to offer (default: detected)")->check(not_negative);
   std::vector<std::string> labels;
   app.add_option("--label", labels, "node label key=value (repeatable)");
   app.add_flag("--no-worker", s.no_worker, "head: run no node agent in the head");
   app.add_option("--store", s.store, "head: store URL (default: sqlite in the data dir)");
-  app.add_option("--heartbeat-interval-ms", s.heartbeat_interval_ms, "head: heartbeat period");
-  app.add_option("--max-frame-bytes", s.max_frame_bytes, "largest inbound frame accepted");
+  app.add_option("--heartbeat-interval-ms", s.heartbeat_interval_ms, "head: heartbeat period")
+      ->check(not_negative);
+  app.add_option("--max-frame-bytes", s.max_frame_bytes, "largest inbound frame accepted")
+      ->check(not_negative);
   app.add_option("--log-level", s.log_level, "trace, debug, info, warn or error");
   app.add_option("--log-file", s.log_file, "log to this file instead of standard error");
 

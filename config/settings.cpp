@@ -2,30 +2,66 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <sstream>
+
+#include "config/endpoint.hpp"
+#include "messages/safe_text.hpp"
+
 namespace troupe::config {
 namespace {
 
+// Reads `key` of `node` into `out`; `name` is the setting's full name for messages.
 template <class T>
-void read(const YAML::Node& node, const char* key, T& out) {
+void read(const YAML::Node& node, const std::string& name, const char* key, T& out) {
   if (auto value = node[key]) {
     try {
       out = value.as<T>();
     } catch (const YAML::Exception& e) {
-      throw config_error(std::string("setting `") + key + "`: " + e.msg);
+      throw config_error("setting `" + name + "`: " + e.msg);
     }
   }
 }
 
 template <class T>
-void read(const YAML::Node& node, const char* key, std::optional<T>& out) {
+void read(const YAML::Node& node, const std::string& name, const char* key, std::optional<T>& out) {
   if (node[key]) {
     T value{};
-    read(node, key, value);
+    read(node, name, key, value);
     out = value;
   }
 }
 
-bool is_endpoint(const std::string& s) { return s.rfind("tcp://", 0) == 0 && s.size() > 6; }
+template <class T>
+void read(const YAML::Node& node, const char* key, T& out) {
+  read(node, key, key, out);
+}
+
+template <class T>
+std::string number(T value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// `low <= value <= high`, which NaN never is.
+template <class T>
+void check_range(const std::string& name, T value, T low, T high) {
+  if (value >= low && value <= high) return;
+  throw config_error("setting `" + name + "` must be within " + number(low) + ".." + number(high) +
+                     ", got " + number(value));
+}
+
+template <class T>
+void check_range(const std::string& name, const std::optional<T>& value, T low, T high) {
+  if (value) check_range(name, *value, low, high);
+}
+
+void check_node_text(const std::string& what, const std::string& text) {
+  if (msg::is_node_text(text)) return;
+  const auto shown = text.size() > msg::max_node_text_bytes ? std::to_string(text.size()) + " bytes"
+                                                            : "`" + msg::printable(text) + "`";
+  throw config_error(what + " must be " + msg::node_text_rule + ", got " + shown);
+}
 
 const char* const known_keys[] = {"head",
                                   "listen",
@@ -87,34 +123,47 @@ void load_yaml_file(const std::string& path, daemon_settings& s) {
                            "`");
     }
     auto& f = s.failure_detector;
-    read(fd, "suspect_phi", f.suspect_phi);
-    read(fd, "dead_phi", f.dead_phi);
-    read(fd, "min_std_dev_ms", f.min_std_dev_ms);
-    read(fd, "window", f.window);
-    read(fd, "check_interval_ms", f.check_interval_ms);
+    read(fd, "failure_detector.suspect_phi", "suspect_phi", f.suspect_phi);
+    read(fd, "failure_detector.dead_phi", "dead_phi", f.dead_phi);
+    read(fd, "failure_detector.min_std_dev_ms", "min_std_dev_ms", f.min_std_dev_ms);
+    read(fd, "failure_detector.window", "window", f.window);
+    read(fd, "failure_detector.check_interval_ms", "check_interval_ms", f.check_interval_ms);
   }
 }
 
 void validate(const daemon_settings& s) {
-  if (s.head && !is_endpoint(s.listen))
-    throw config_error("`listen` must look like tcp://HOST:PORT, got `" + s.listen + "`");
   if (!s.head && s.join.empty()) throw config_error("give `--head` or `--join tcp://HOST:PORT`");
-  if (!s.join.empty() && !is_endpoint(s.join))
-    throw config_error("`join` must look like tcp://HOST:PORT, got `" + s.join + "`");
   if (s.head && !s.join.empty()) throw config_error("`--head` and `--join` exclude each other");
+  if (s.head) parse_tcp_endpoint(s.listen, "listen", endpoint_use::bind);
+  if (!s.join.empty()) parse_tcp_endpoint(s.join, "join", endpoint_use::connect);
   if (s.data_dir.empty()) throw config_error("`data_dir` is required");
-  if (s.cpus && *s.cpus <= 0) throw config_error("`cpus` must be positive");
-  if (s.heartbeat_interval_ms < 10 || s.heartbeat_interval_ms > 60000)
-    throw config_error("`heartbeat_interval_ms` must be within 10..60000");
-  if (s.register_retry_ms < 10) throw config_error("`register_retry_ms` must be at least 10");
-  if (s.max_frame_bytes < 4096) throw config_error("`max_frame_bytes` must be at least 4096");
+  if (!s.name.empty()) check_node_text("setting `name`", s.name);
+  for (const auto& [key, value] : s.labels) {
+    if (key.empty()) throw config_error("a label needs a non-empty key");
+    check_node_text("a label key", key);
+    check_node_text("the value of label `" + key + "`", value);
+  }
+  check_range("cpus", s.cpus, limits::min_cpus, limits::max_cpus);
+  check_range("memory_mb", s.memory_mb, uint64_t{1}, limits::max_memory_mb);
+  check_range("gpus", s.gpus, uint32_t{0}, limits::max_gpus);
+  check_range("heartbeat_interval_ms", s.heartbeat_interval_ms, limits::min_interval_ms,
+              limits::max_interval_ms);
+  check_range("register_retry_ms", s.register_retry_ms, limits::min_interval_ms,
+              limits::max_interval_ms);
+  check_range("max_frame_bytes", s.max_frame_bytes, limits::min_frame_bytes,
+              limits::max_frame_bytes);
   const auto& f = s.failure_detector;
-  if (f.suspect_phi <= 0 || f.dead_phi <= f.suspect_phi)
-    throw config_error("failure_detector: need 0 < suspect_phi < dead_phi");
-  if (f.min_std_dev_ms < 1) throw config_error("failure_detector.min_std_dev_ms must be >= 1");
-  if (f.window < 2) throw config_error("failure_detector.window must be at least 2");
-  if (f.check_interval_ms < 1 || f.check_interval_ms > 1000)
-    throw config_error("failure_detector.check_interval_ms must be within 1..1000");
+  check_range("failure_detector.suspect_phi", f.suspect_phi, limits::min_phi, limits::max_phi);
+  check_range("failure_detector.dead_phi", f.dead_phi, limits::min_phi, limits::max_phi);
+  if (f.dead_phi <= f.suspect_phi)
+    throw config_error("setting `failure_detector.dead_phi` (" + number(f.dead_phi) +
+                       ") must be above `failure_detector.suspect_phi` (" + number(f.suspect_phi) +
+                       ")");
+  check_range("failure_detector.min_std_dev_ms", f.min_std_dev_ms, uint32_t{1},
+              limits::max_interval_ms);
+  check_range("failure_detector.window", f.window, uint32_t{2}, limits::max_window);
+  check_range("failure_detector.check_interval_ms", f.check_interval_ms, uint32_t{1},
+              uint32_t{1000});
   static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
   bool level_ok = false;
   for (auto l : levels) level_ok = level_ok || s.log_level == l;

@@ -15,6 +15,18 @@ struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The range of every numeric setting, both ends included (docs/configuration.md lists them).
+namespace limits {
+inline constexpr double min_cpus = 0.01, max_cpus = 65536;
+inline constexpr uint64_t max_memory_mb = uint64_t{1} << 30;  // 1 PiB
+inline constexpr uint32_t max_gpus = 256;
+// heartbeat_interval_ms, register_retry_ms; min_std_dev_ms up to the same maximum
+inline constexpr uint32_t min_interval_ms = 10, max_interval_ms = 60000;
+inline constexpr uint32_t min_frame_bytes = 4096, max_frame_bytes = 64 << 20;
+inline constexpr double min_phi = 0.1, max_phi = 100;
+inline constexpr uint32_t max_window = 1000;  // 8 KiB of history per node
+}  // namespace limits
+
 // Phi-accrual failure detector (see docs/failure-detection.md).
 struct failure_detector_settings {
   double suspect_phi = 3.0;         // phi at which a node becomes `suspect`
@@ -48,7 +60,9 @@ struct daemon_settings {
 // Reads a YAML file into `settings` (keys absent from the file keep their value).
 void load_yaml_file(const std::string& path, daemon_settings& settings);
 
-// Checks the whole set; throws config_error naming the first bad setting.
+// Checks the whole set: every number within its limits, addresses, the node's name and
+// labels by the head's own rule (msg::is_node_text). Throws config_error naming the first bad
+// setting.
 void validate(const daemon_settings& settings);
 
 // Parses "key=value" into labels; throws config_error on a malformed label.

@@ -1,10 +1,12 @@
 // Envelope <-> Cap'n Proto. Readers are bounded by decode_limits; every kj::Exception thrown
-// by lazy validation is caught here and turned into a decode_failure.
+// by lazy validation is caught here and turned into a decode_failure. Every text field is
+// checked to be UTF-8 and every float to be finite here, so no actor ever sees either.
 #include "messages/codec.hpp"
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -160,18 +162,18 @@ gpu_info get(wire::GpuInfo::Reader r) { return {r.getIndex(), str(r.getName()), 
 
 resources get(wire::Resources::Reader r) {
   resources v;
-  v.cpus = r.getCpus();
+  v.cpus = finite(r.getCpus());
   v.memory_mb = r.getMemoryMb();
   for (auto g : r.getGpus()) v.gpus.push_back(get(g));
   return v;
 }
 
 free_resources get(wire::FreeResources::Reader r) {
-  return {r.getCpus(), r.getMemoryMb(), r.getGpus()};
+  return {finite(r.getCpus()), r.getMemoryMb(), r.getGpus()};
 }
 
 node_load get(wire::NodeLoad::Reader r) {
-  return {r.getLoadAverage1m(), r.getMemoryUsedMb(), r.getRunningTasks()};
+  return {finite(r.getLoadAverage1m()), r.getMemoryUsedMb(), r.getRunningTasks()};
 }
 
 labels get(capnp::List<wire::Label>::Reader r) {
@@ -292,12 +294,24 @@ std::optional<body> get_body(Body::Reader b) {
   return std::nullopt;
 }
 
+// Cap'n Proto's report names our build's source files and carries a stack of code addresses:
+// a peer gets a plain summary of it.
+std::string plain_summary(const std::string& library_report) {
+  auto says = [&](const char* words) { return library_report.find(words) != std::string::npos; };
+  if (says("traversal limit"))
+    return "malformed message: it reads more data than the traversal limit allows";
+  if (says("too deeply-nested"))
+    return "malformed message: it is nested deeper than the nesting limit allows";
+  return "malformed message: not a valid Cap'n Proto envelope";
+}
+
 decode_failure failure(failure_kind kind, std::string message,
-                       std::optional<uint64_t> request_id = std::nullopt) {
+                       std::optional<uint64_t> request_id = std::nullopt, std::string detail = {}) {
   decode_failure f;
   f.kind = kind;
   f.message = std::move(message);
   f.request_id = request_id;
+  f.detail = std::move(detail);
   return f;
 }
 
@@ -340,11 +354,13 @@ decode_result decode(const void* data, size_t size, const decode_limits& limits)
   std::optional<uint64_t> request_id;
   try {
     capnp::FlatArrayMessageReader reader(kj::arrayPtr(words, word_count), options);
-    if (reader.getEnd() != words + word_count)
-      return failure(kind::malformed, std::to_string(words + word_count - reader.getEnd()) +
-                                          " words follow the message in its frame");
     auto root = reader.getRoot<wire::Envelope>();
     request_id = root.getRequestId();
+    if (reader.getEnd() != words + word_count)
+      return failure(kind::malformed,
+                     std::to_string(words + word_count - reader.getEnd()) +
+                         " words follow the message in its frame",
+                     request_id);
     if (root.getProtocolVersion() != protocol_version)
       return failure(kind::wrong_version,
                      "protocol version " + std::to_string(root.getProtocolVersion()) +
@@ -363,8 +379,10 @@ decode_result decode(const void* data, size_t size, const decode_limits& limits)
     }
     env.body = std::move(*b);
     return env;
-  } catch (const std::exception& e) {  // kj::Exception and bad_enum
+  } catch (const refused_value& e) {
     return failure(kind::malformed, std::string("malformed message: ") + e.what(), request_id);
+  } catch (const std::exception& e) {  // kj::Exception
+    return failure(kind::malformed, plain_summary(e.what()), request_id, e.what());
   }
 }
 

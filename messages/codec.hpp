@@ -2,7 +2,8 @@
 //
 // Contract: decode() never throws and never reads past `size`; every malformed, truncated,
 // oversized, too deep, wrong-version or unknown-kind input comes back as a decode_failure
-// that says how to answer it.
+// that says how to answer it. A decoded envelope holds only valid UTF-8 text and finite
+// numbers.
 #pragma once
 
 #include <cstddef>
@@ -27,9 +28,11 @@ enum class failure_kind { malformed, too_large, wrong_version, unknown_body };
 
 struct decode_failure {
   failure_kind kind = failure_kind::malformed;
-  std::string message;
+  std::string message;                 // plain, fit to send to the peer
   std::optional<uint64_t> request_id;  // when the header could still be read
   uint16_t body_ordinal = 0;           // for unknown_body: the union tag as received
+  // For the receiver's own log only: Cap'n Proto's report (source locations, stack), if any.
+  std::string detail;
 };
 
 using decode_result = std::variant<envelope, decode_failure>;

@@ -4,20 +4,27 @@
 
 #include <capnp/blob.h>
 
+#include <cmath>
+
 #include <cstdint>
 #include <exception>
 #include <string>
 
+#include "messages/utf8.hpp"
+
 namespace troupe::msg::parts {
 
-// A received enum value outside the schema we know is malformed input.
-struct bad_enum : std::exception {
-  const char* what() const noexcept override { return "enum value out of range"; }
+// A value Cap'n Proto reads fine but this protocol refuses; `what` is fit for the peer.
+struct refused_value : std::exception {
+  const char* reason;
+  explicit refused_value(const char* r) : reason(r) {}
+  const char* what() const noexcept override { return reason; }
 };
 
 template <class To, class From>
 To checked_enum(From value, To last) {
-  if (static_cast<uint16_t>(value) > static_cast<uint16_t>(last)) throw bad_enum{};
+  if (static_cast<uint16_t>(value) > static_cast<uint16_t>(last))
+    throw refused_value("an enum value is out of range");
   return static_cast<To>(static_cast<uint16_t>(value));
 }
 
@@ -27,6 +34,17 @@ To cast_enum(From value) {
 }
 
 inline capnp::Text::Reader text(const std::string& s) { return {s.data(), s.size()}; }
-inline std::string str(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
+
+// Every received text must be valid UTF-8 (messages/utf8.hpp).
+inline std::string str(capnp::Text::Reader t) {
+  std::string s(t.begin(), t.size());
+  if (!is_utf8(s)) throw refused_value("a text field is not valid UTF-8");
+  return s;
+}
+
+inline double finite(double value) {
+  if (!std::isfinite(value)) throw refused_value("a number is not finite");
+  return value;
+}
 
 }  // namespace troupe::msg::parts

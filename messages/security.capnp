@@ -58,7 +58,7 @@ struct CreateJoinTokenReply {
 struct CreateCredentialRequest {
   role @0 :KeyRole;    # admin only, for now
   publicKey @1 :Text;  # 40 characters of Z85
-  label @2 :Text;      # shown by `troupe keys ls`: 1 to 128 bytes, no control characters
+  label @2 :Text;      # shown by `troupe keys ls`: 1 to 256 bytes of UTF-8, no control characters
 }
 
 struct CreateCredentialReply {

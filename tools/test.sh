@@ -5,8 +5,10 @@
 #   tools/test.sh -R registry        tools/test.sh -L integration -V
 # The tests find the servers through TROUPE_TEST_REDIS_URL and TROUPE_TEST_POSTGRES_URL.
 # Both servers and their temporary directory are removed on exit, whatever happens.
+# Without arguments (the whole suite) the fuzz targets run after ctest: tools/fuzz.sh builds
+# them with clang in build-fuzz/ and runs each for TROUPE_FUZZ_SECONDS (default 10; 0 skips).
 # Environment: those of tools/setup.sh (TROUPE_BUILD_DIR, TROUPE_JOBS, TROUPE_CMAKE_ARGS,
-# TROUPE_SKIP_APT) and TROUPE_CTEST_JOBS (default 2).
+# TROUPE_SKIP_APT), of tools/fuzz.sh, and TROUPE_CTEST_JOBS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -209,4 +211,7 @@ CTEST_PID=$!
 wait "$CTEST_PID" || rc=$?
 CTEST_PID=""
 say "ctest exited with $rc"
+if (($# == 0)) && [[ "${TROUPE_FUZZ_SECONDS:-10}" != 0 ]]; then
+  bash tools/fuzz.sh || rc=$((rc ? rc : 1))
+fi
 exit "$rc"

@@ -7,6 +7,7 @@
 #include "actors/membership/node_records.hpp"
 #include "actors/membership/registry.hpp"
 #include "actors/store/store_actor.hpp"
+#include "messages/safe_text.hpp"
 
 namespace troupe::membership {
 namespace {
@@ -31,8 +32,9 @@ struct membership_state {
 using self_ptr = caf::stateful_actor<membership_state>*;
 
 void log_change(const state_change& c) {
-  spdlog::info("node {} ({}) incarnation {}: {} -> {}", c.name, c.node_id, c.incarnation,
-               c.from ? msg::to_string(*c.from) : "new", msg::to_string(c.to));
+  spdlog::info("node {} ({}) incarnation {}: {} -> {}", msg::printable(c.name),
+               msg::printable(c.node_id), c.incarnation, c.from ? msg::to_string(*c.from) : "new",
+               msg::to_string(c.to));
 }
 
 void reply(self_ptr self, const inbound& in, msg::body body) {
@@ -73,8 +75,8 @@ void on_register(self_ptr self, const inbound& in, const msg::register_node_requ
   auto result = self->state.nodes->on_register(in.peer, request, in.received);
   auto* accepted = std::get_if<msg::register_node_reply>(&result.reply);
   if (!accepted) {
-    spdlog::warn("refused registration of {} ({}) incarnation {}", request.name, request.node_id,
-                 request.incarnation);
+    spdlog::warn("refused registration of {} ({}) incarnation {}", msg::printable(request.name),
+                 msg::printable(request.node_id), request.incarnation);
     std::visit([&](const auto& refusal) { reply(self, in, refusal); }, result.reply);
     return;
   }
@@ -110,8 +112,8 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
     return;
   }
   const auto* entry = std::get<const node_entry*>(result);
-  spdlog::info("node {} ({}) {}", entry->info.name, entry->info.node_id,
-               request.drain ? "draining" : "undrained");
+  spdlog::info("node {} ({}) {}", msg::printable(entry->info.name),
+               msg::printable(entry->info.node_id), request.drain ? "draining" : "undrained");
   const auto id = entry->info.node_id;
   persist_then(
       self, *entry, in,
@@ -135,7 +137,8 @@ void on_remove(self_ptr self, const inbound& in, const msg::remove_node_request&
       self, in,
       [self, in, removed] {
         self->state.nodes->erase(removed.node_id);
-        spdlog::info("node {} ({}) removed", removed.name, removed.node_id);
+        spdlog::info("node {} ({}) removed", msg::printable(removed.name),
+                     msg::printable(removed.node_id));
         reply(self, in, removed);
       },
       [] {}, actors::remove_atom::value, removed.node_id);

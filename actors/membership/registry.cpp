@@ -1,5 +1,7 @@
 #include "actors/membership/registry.hpp"
 
+#include "messages/safe_text.hpp"
+
 namespace troupe::membership {
 namespace {
 
@@ -8,29 +10,11 @@ uint64_t ms_between(clock::time_point earlier, clock::time_point later) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(later - earlier).count();
 }
 
-// Names and labels end up in tables, JSON and logs: short, well-formed UTF-8 only.
-bool is_clean_text(const std::string& s, size_t max_bytes) {
-  if (s.size() > max_bytes) return false;
-  for (size_t i = 0; i < s.size();) {
-    auto byte = static_cast<unsigned char>(s[i]);
-    size_t length = byte < 0x80           ? 1
-                    : (byte >> 5) == 0x6  ? 2
-                    : (byte >> 4) == 0xe  ? 3
-                    : (byte >> 3) == 0x1e ? 4
-                                          : 0;
-    if (length == 0 || i + length > s.size() || (length == 1 && byte < 0x20)) return false;
-    for (size_t k = 1; k < length; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += length;
-  }
-  return true;
-}
-
+// Names and labels end up in tables, JSON and logs: the daemon checks its own by the same rule.
 bool has_clean_texts(const msg::register_node_request& r) {
-  constexpr size_t max_bytes = 256;
-  if (!is_clean_text(r.name, max_bytes) || !is_clean_text(r.node_id, max_bytes)) return false;
+  if (!msg::is_node_text(r.name) || !msg::is_node_text(r.node_id)) return false;
   for (const auto& [key, value] : r.labels)
-    if (!is_clean_text(key, max_bytes) || !is_clean_text(value, max_bytes)) return false;
+    if (!msg::is_node_text(key) || !msg::is_node_text(value)) return false;
   return true;
 }
 
@@ -88,9 +72,9 @@ registry::register_result registry::on_register(const std::string& peer,
     return result;
   }
   if (!has_clean_texts(request)) {
-    result.reply = msg::error{error_code::invalid_request,
-                              "node id, name and labels must be UTF-8 without control "
-                              "characters, at most 256 bytes each"};
+    result.reply =
+        msg::error{error_code::invalid_request,
+                   std::string("node id, name and labels must each be ") + msg::node_text_rule};
     return result;
   }
   auto it = nodes_.find(request.node_id);

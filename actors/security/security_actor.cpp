@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "cluster/security/curve_keys.hpp"
+#include "messages/safe_text.hpp"
 
 namespace troupe::security_service {
 namespace {
@@ -35,8 +36,8 @@ struct handler {
     if (!is_node_id(r.node_id)) return invalid("`nodeId` must be 32 lowercase hex digits");
     if (!security::is_z85_key(r.public_key))
       return invalid("`publicKey` must be 40 characters of Z85");
-    if (!is_acceptable_label(r.name))
-      return invalid("`name` must be 1 to 128 bytes without control characters");
+    if (r.name.empty() || !msg::is_node_text(r.name))
+      return invalid(std::string("`name` must be ") + msg::node_text_rule);
     msg::key_info k;
     k.key_id = security::key_id_of(r.public_key);
     k.role = msg::key_role::node;
@@ -45,8 +46,8 @@ struct handler {
     k.node_id = r.node_id;
     k.created_at_ms = security::unix_now_ms();
     if (auto err = deps.keys->add(k, k.created_at_ms)) return *err;
-    spdlog::info("enrolled node {} with key {} (join token key {})", r.node_id, k.key_id,
-                 key.key_id);
+    spdlog::info("enrolled node {} ({}) with key {} (join token key {})", msg::printable(r.name),
+                 r.node_id, k.key_id, key.key_id);
     return msg::security_message{msg::enroll_node_reply{k.key_id}};
   }
 
@@ -73,8 +74,8 @@ struct handler {
       return invalid("only admin credentials can be created (nodes enroll with a join token)");
     if (!security::is_z85_key(r.public_key))
       return invalid("`publicKey` must be 40 characters of Z85");
-    if (!is_acceptable_label(r.label))
-      return invalid("`label` must be 1 to 128 bytes without control characters");
+    if (r.label.empty() || !msg::is_node_text(r.label))
+      return invalid(std::string("`label` must be ") + msg::node_text_rule);
     msg::key_info k;
     k.key_id = security::key_id_of(r.public_key);
     k.role = r.role;
@@ -132,12 +133,6 @@ bool on_request(security_deps& deps, const inbound& in) {
 
 }  // namespace
 
-bool is_acceptable_label(const std::string& text) {
-  if (text.empty() || text.size() > 128) return false;
-  for (unsigned char c : text)
-    if (c < 0x20 || c == 0x7f) return false;
-  return true;
-}
 
 struct security_state {
   static inline const char* name = "security";

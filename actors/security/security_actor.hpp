@@ -25,8 +25,4 @@ struct security_deps {
 
 caf::actor spawn_security(caf::actor_system& system, security_deps deps);
 
-// What an outside text may be as a key's label or an enrolling node's name: 1..128 bytes of
-// printable ASCII or UTF-8, no control characters.
-bool is_acceptable_label(const std::string& text);
-
 }  // namespace troupe::security_service

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cluster/store/migrations.hpp"
+#include "messages/safe_text.hpp"
 
 namespace troupe::store {
 namespace {
@@ -22,36 +23,10 @@ std::string with_connect_timeout(const std::string& url) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + default_connect_timeout;
 }
 
-// The password's positions in `url`: in the authority (user:password@) and in the query
-// (password=...), as [begin, end) pairs.
-std::vector<std::pair<size_t, size_t>> password_spans(const std::string& url) {
-  std::vector<std::pair<size_t, size_t>> spans;
-  // The authority ends at the first '/' or '?' after "://".
-  if (const auto scheme_end = url.find("://"); scheme_end != std::string::npos) {
-    const auto start = scheme_end + 3;
-    auto end = url.find_first_of("/?", start);
-    if (end == std::string::npos) end = url.size();
-    const auto at = url.rfind('@', end);
-    if (at != std::string::npos && at >= start && at < end) {
-      const auto colon = url.find(':', start);
-      if (colon < at) spans.emplace_back(colon + 1, at);
-    }
-  }
-  const std::string key = "password=";
-  for (auto pos = url.find(key); pos != std::string::npos; pos = url.find(key, pos + 1)) {
-    if (pos == 0 || (url[pos - 1] != '?' && url[pos - 1] != '&')) continue;
-    const auto value = pos + key.size();
-    spans.emplace_back(value, std::min(url.find('&', value), url.size()));
-  }
-  return spans;
-}
-
 // A library message fit for ours: on one line, and without the password that libpq may
 // quote back from the URL.
 std::string cleaned(std::string message, const std::string& url) {
-  for (const auto& [begin, end] : password_spans(url)) {
-    const auto password = url.substr(begin, end - begin);
-    if (password.empty()) continue;
+  for (const auto& password : msg::passwords_in(url)) {
     for (auto pos = message.find(password); pos != std::string::npos;
          pos = message.find(password, pos + 3))
       message.replace(pos, password.size(), "***");
@@ -92,7 +67,7 @@ class postgres_session final : public sql_session {
 class postgres_store final : public membership_store {
  public:
   explicit postgres_store(const std::string& url)
-      : conninfo_(with_connect_timeout(url)), shown_(redact_url(url)) {
+      : conninfo_(with_connect_timeout(url)), shown_(msg::without_passwords(url)) {
     try {
       connection_ = connect(conninfo_);
       pqxx::work tx(*connection_);
@@ -175,13 +150,6 @@ class postgres_store final : public membership_store {
 
 std::unique_ptr<membership_store> open_postgres_store(const std::string& url) {
   return std::make_unique<postgres_store>(url);
-}
-
-std::string redact_url(std::string url) {
-  const auto spans = password_spans(url);
-  for (auto it = spans.rbegin(); it != spans.rend(); ++it)  // from the end: spans stay valid
-    url.replace(it->first, it->second - it->first, "***");
-  return url;
 }
 
 }  // namespace troupe::store

@@ -14,7 +14,4 @@ namespace troupe::store {
 // migrates the schema its search_path selects. Throws store_error.
 std::unique_ptr<membership_store> open_postgres_store(const std::string& url);
 
-// `url` with its password (user:password@... or password=...) replaced by ***, for messages.
-std::string redact_url(std::string url);
-
 }  // namespace troupe::store

@@ -2,6 +2,7 @@
 
 #include "cluster/store/postgres_store.hpp"
 #include "cluster/store/sqlite_store.hpp"
+#include "messages/safe_text.hpp"
 
 namespace troupe::store {
 namespace {
@@ -26,7 +27,7 @@ std::unique_ptr<membership_store> open_store(const std::string& url) {
   }
   if (starts_with(url, "postgresql://") || starts_with(url, "postgres://"))
     return open_postgres_store(url);
-  throw store_error("cannot open store " + redact_url(url) +
+  throw store_error("cannot open store " + msg::without_passwords(url) +
                     ": unknown scheme (expected sqlite:///abs/path.db, sqlite:relative/path.db, "
                     "postgresql://... or postgres://...)");
 }

@@ -18,6 +18,8 @@
 #include "actors/store/store_actor.hpp"
 #include "cluster/host/resources.hpp"
 #include "cluster/security/zap_handler.hpp"
+#include "messages/safe_text.hpp"
+#include "nodes/trouped/actor_watch.hpp"
 #include "nodes/trouped/credentials_setup.hpp"
 
 namespace troupe::nodes {
@@ -139,10 +141,15 @@ int run_daemon(const config::daemon_settings& s) {
           spdlog::critical("{}; stopping: no connection may be admitted unchecked", why);
           request_exit(1);
         });
-    head_endpoint = std::make_shared<actors::wire_endpoint>(
-        context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head",
-        transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""},
-        security->keys);
+    try {
+      head_endpoint = std::make_shared<actors::wire_endpoint>(
+          context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head",
+          transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key,
+                                ""},
+          security->keys);
+    } catch (const zmq::error_t& e) {  // e.g. a host that is no local interface, a taken port
+      throw std::runtime_error("cannot bind `listen` " + s.listen + ": " + e.what());
+    }
     head_address = local_address_of(head_endpoint->endpoint());
     write_admin_credential(*security, data->path(), head_address);
   }
@@ -181,6 +188,7 @@ int run_daemon(const config::daemon_settings& s) {
   if (s.head) {
     auto store = actors::spawn_store_actor(system, db);
     actors.push_back(store);
+    exit_when_it_dies(system, store, "store", request_exit);
     membership::membership_deps deps;
     deps.endpoint = head_endpoint;
     deps.store = store;
@@ -190,9 +198,10 @@ int run_daemon(const config::daemon_settings& s) {
     deps.head_node_id = runs_agent ? agent_deps.node_id : "";
     deps.self_name = "head";
     spdlog::info("head listening on {} (store {}, {} known nodes)", head_endpoint->endpoint(),
-                 store_url, deps.known_nodes.size());
+                 msg::without_passwords(store_url), deps.known_nodes.size());
     membership = membership::spawn_membership(system, std::move(deps));
     actors.push_back(membership);
+    exit_when_it_dies(system, membership, "membership", request_exit);
     using role = msg::key_role;
     head_endpoint->route<msg::register_node_request>(membership, {role::node});
     head_endpoint->route<msg::heartbeat>(membership, {role::node});
@@ -204,6 +213,7 @@ int run_daemon(const config::daemon_settings& s) {
     auto security_service = security_service::spawn_security(
         system, {head_endpoint, security->keys, security->head_keys.public_key, "head"});
     actors.push_back(security_service);
+    exit_when_it_dies(system, security_service, "security", request_exit);
     // The service checks each request's role itself (enroll: a token's key; the rest: admin).
     head_endpoint->route<msg::security_message>(security_service, {role::admin, role::enroll});
     head_endpoint->start();
@@ -218,6 +228,7 @@ int run_daemon(const config::daemon_settings& s) {
                  agent_deps.resources.gpus.size());
     agent = node_agent::spawn_node_agent(system, std::move(agent_deps));
     actors.push_back(agent);
+    exit_when_it_dies(system, agent, "node agent", request_exit);
     agent_endpoint->route_reply<msg::register_node_reply>(agent);
     agent_endpoint->route_reply<msg::heartbeat_rejected>(agent);
     agent_endpoint->route_reply<msg::error>(agent);

@@ -77,6 +77,9 @@ class cluster {
   transport::curve_keys admin_keys() const;
   // The join token the head keeps in its data dir (start_node passes it).
   std::string join_token() const;
+  // Enrolls a new key of role node for `node_id` (32 hex digits) with the join token, as a
+  // joining daemon does; its keys are for a raw client speaking as that node.
+  transport::curve_keys enroll_node_key(const std::string& node_id, const std::string& name) const;
   // `troupe nodes --json`, by node name; empty when the head did not answer.
   std::map<std::string, nlohmann::json> nodes() const;
   // Waits until the named node reports `state`; returns whether it did.

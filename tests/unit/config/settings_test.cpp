@@ -97,6 +97,103 @@ BOOST_AUTO_TEST_CASE(invalid_combinations_are_refused) {
   BOOST_TEST(refused({"--head", "--data-dir", "/d", "--no-such-flag"}, "no-such-flag"));
 }
 
+BOOST_AUTO_TEST_CASE(the_issues_bad_numbers_in_yaml_are_refused_naming_the_setting) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"failure_detector: {window: 4000000000}", "failure_detector.window"},
+      {"failure_detector: {suspect_phi: .nan}", "failure_detector.suspect_phi"},
+      {"failure_detector: {dead_phi: .inf}", "failure_detector.dead_phi"},
+      {"failure_detector: {min_std_dev_ms: 0}", "failure_detector.min_std_dev_ms"},
+      {"failure_detector: {check_interval_ms: 0}", "failure_detector.check_interval_ms"},
+      {"failure_detector: {window: 5000000000}", "failure_detector.window"},
+      {"failure_detector: {suspect_phi: 9, dead_phi: 8}", "failure_detector.dead_phi"},
+      {"cpus: .nan", "cpus"},
+      {"cpus: -1", "cpus"},
+      {"register_retry_ms: 4000000000", "register_retry_ms"},
+      {"heartbeat_interval_ms: 0", "heartbeat_interval_ms"},
+      {"memory_mb: -5", "memory_mb"},
+      {"gpus: 4000000000", "gpus"},
+      {"max_frame_bytes: 4000000000", "max_frame_bytes"},
+  };
+  for (const auto& [yaml, setting] : cases) {
+    yaml_file f(std::string("head: true\ndata_dir: /d\n") + yaml + "\n");
+    BOOST_TEST(refused({"--config", f.path}, setting), yaml);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_issues_bad_numbers_as_flags_are_refused_naming_the_setting) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--gpus", "4000000000"},
+      {"--memory-mb", "-5"},
+      {"--cpus", "nan"},
+      {"--cpus", "inf"},
+      {"--heartbeat-interval-ms", "-1"},
+      {"--max-frame-bytes", "-4096"},
+      {"--cpus", "100000"},
+  };
+  for (auto args : cases) {
+    const auto flag = args[0];
+    args.insert(args.begin(), {"--head", "--data-dir", "/d"});
+    const auto setting = flag.substr(2);
+    auto key = setting;
+    for (auto& c : key)
+      if (c == '-') c = '_';
+    BOOST_TEST((refused(args, setting) || refused(args, key)), flag << " " << args.back());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(numbers_at_the_ends_of_their_ranges_are_accepted) {
+  yaml_file f(
+      "head: true\ndata_dir: /d\ncpus: 65536\nmemory_mb: 1073741824\ngpus: 256\n"
+      "register_retry_ms: 60000\nheartbeat_interval_ms: 10\nmax_frame_bytes: 67108864\n"
+      "failure_detector: {suspect_phi: 0.1, dead_phi: 100, min_std_dev_ms: 1, window: 1000, "
+      "check_interval_ms: 1000}\n");
+  auto s = parse({"--config", f.path}).settings;
+  BOOST_TEST(*s.gpus == 256u);
+  BOOST_TEST(s.failure_detector.window == 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(listen_and_join_addresses_are_parsed_and_checked) {
+  for (const char* bad : {"tcp://127.0.0.1:99999", "tcp://nonsense", "tcp://:7400",
+                          "tcp://127.0.0.1:", "tcp://127.0.0.1:74x0", "udp://127.0.0.1:7400",
+                          "tcp://host name:7400", "tcp://127.0.0.1:-1", "tcp://[::1]:7400"})
+    BOOST_TEST(refused({"--head", "--data-dir", "/d", "--listen", bad}, "`listen`"), bad);
+  for (const char* bad : {"tcp://10.0.0.1:0", "tcp://*:7400", "tcp://10.0.0.1:65536",
+                          "tcp://nonsense", "tcp://[::1:7400"})
+    BOOST_TEST(refused({"--join", bad, "--data-dir", "/d"}, "`join`"), bad);
+  for (const char* good :
+       {"tcp://0.0.0.0:7400", "tcp://*:7400", "tcp://127.0.0.1:0", "tcp://head-1.example:65535"})
+    BOOST_TEST(parse({"--head", "--data-dir", "/d", "--listen", good}).settings.listen == good);
+  BOOST_TEST(parse({"--join", "tcp://10.0.0.1:1", "--data-dir", "/d"}).settings.join ==
+             "tcp://10.0.0.1:1");
+}
+
+BOOST_AUTO_TEST_CASE(a_name_or_label_the_head_would_refuse_is_refused_at_start) {
+  const std::string long_name(10'000, 'n');
+  for (const std::string& bad :
+       {std::string("evil\nname"), std::string("esc\x1b[31m"), std::string("del\x7f"),
+        std::string("c1\xc2\x85"), long_name, std::string("h\xff"), std::string("\xc0\x80")}) {
+    BOOST_TEST(refused({"--head", "--data-dir", "/d", "--name", bad}, "`name`"));
+    BOOST_TEST(refused({"--head", "--data-dir", "/d", "--label", "zone=" + bad}, "label"));
+    BOOST_TEST(refused({"--head", "--data-dir", "/d", "--label", bad + "=x"}, "label"));
+  }
+  BOOST_TEST(parse({"--head", "--data-dir", "/d", "--name", std::string(256, 'n')}).settings.name ==
+             std::string(256, 'n'));
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_name_is_shown_escaped_in_the_message) {
+  try {
+    parse({"--head", "--data-dir", "/d", "--name", "evil\nname"});
+    BOOST_ERROR("the name was accepted");
+  } catch (const config_error& e) {
+    BOOST_TEST(std::string(e.what()).find("evil\\nname") != std::string::npos, e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_failure_detector_key_is_named) {
+  yaml_file f("head: true\ndata_dir: /d\nfailure_detector: {dead_pih: 9}\n");
+  BOOST_TEST(refused({"--config", f.path}, "failure_detector.dead_pih"));
+}
+
 BOOST_AUTO_TEST_CASE(help_and_version_exit_without_running) {
   auto help = parse({"--help"});
   BOOST_TEST(help.exit_now);

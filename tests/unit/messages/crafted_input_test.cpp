@@ -200,7 +200,9 @@ BOOST_AUTO_TEST_CASE(a_message_nested_deeper_than_the_nesting_limit_is_malformed
   const auto bytes = encode(sample_of("node_list_reply"));
   decode_limits limits;
   limits.nesting_limit = 6;
-  BOOST_TEST(kind_name(expect_failure(bytes, limits).kind) == "malformed");
+  const auto failure = expect_failure(bytes, limits);
+  BOOST_TEST(kind_name(failure.kind) == "malformed");
+  BOOST_TEST(failure.message.find("nesting limit") != std::string::npos, failure.message);
   limits.nesting_limit = 7;
   BOOST_TEST(std::holds_alternative<envelope>(decode_string(bytes, limits)));
 }

@@ -1,0 +1,50 @@
+#include "config/endpoint.hpp"
+
+#include <cctype>
+
+#include "config/settings.hpp"
+#include "messages/safe_text.hpp"
+
+namespace troupe::config {
+namespace {
+
+bool is_host_name(const std::string& host) {
+  if (host.empty()) return false;
+  for (unsigned char c : host)
+    if (!std::isalnum(c) && c != '-' && c != '.' && c != '_') return false;
+  return true;
+}
+
+}  // namespace
+
+tcp_endpoint parse_tcp_endpoint(const std::string& text, const std::string& setting,
+                                endpoint_use use) {
+  const bool bind = use == endpoint_use::bind;
+  auto refuse = [&](const std::string& why) {
+    return config_error("`" + setting + "` must look like tcp://HOST:PORT (" + why + "), got `" +
+                        msg::printable(text) + "`");
+  };
+  const std::string scheme = "tcp://";
+  if (text.compare(0, scheme.size(), scheme) != 0) throw refuse("the scheme is tcp");
+  const auto colon = text.rfind(':');
+  if (colon < scheme.size()) throw refuse("a port is missing");
+  tcp_endpoint endpoint;
+  endpoint.host = text.substr(scheme.size(), colon - scheme.size());
+  const auto port = text.substr(colon + 1);
+  const bool any_host = bind && endpoint.host == "*";
+  if (!any_host && !is_host_name(endpoint.host))
+    throw refuse(bind ? "HOST is a name, an IPv4 address or *"
+                      : "HOST is a name or an IPv4 address");
+  const char* port_range = bind ? "PORT is 1..65535, or 0 for any free port" : "PORT is 1..65535";
+  if (port.empty() || port.size() > 5) throw refuse(port_range);
+  unsigned long number = 0;
+  for (unsigned char c : port) {
+    if (!std::isdigit(c)) throw refuse(port_range);
+    number = number * 10 + (c - '0');
+  }
+  if (number > 65535 || (number == 0 && !bind)) throw refuse(port_range);
+  endpoint.port = static_cast<uint16_t>(number);
+  return endpoint;
+}
+
+}  // namespace troupe::config

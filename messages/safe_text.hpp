@@ -1,0 +1,33 @@
+// Text that crosses a trust boundary: what the head accepts as a node's names, how untrusted
+// text is printed in a log, and how secrets are kept out of logs and error messages.
+// Plain C++ without dependencies, for the daemon and the CLI alike.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace troupe::msg {
+
+// What the head accepts as a node id, node name, label key or label value, and what a
+// daemon checks its own name and labels against at start.
+inline constexpr size_t max_node_text_bytes = 256;
+inline constexpr const char* node_text_rule = "UTF-8 without control characters, at most 256 bytes";
+bool is_node_text(std::string_view text);
+
+// `untrusted` for one line of a log: C0 controls, DEL, C1 controls, bidi controls
+// (U+202A..U+202E, U+2066..U+2069), zero-width characters (U+200B..U+200F, U+2060), line and
+// paragraph separators (U+2028, U+2029) and U+FEFF come out escaped (\n, \t, \r, \x1b, \x7f,
+// \u0085, \u202e); a byte that is not UTF-8 comes out as \xNN. Everything else, backslashes
+// included, is kept as is.
+std::string printable(std::string_view untrusted);
+
+// A store URL or libpq key/value string with every password replaced by ***: the URL's
+// user:password@, and `password=...` in its query or as a key/value pair.
+std::string without_passwords(std::string_view url_or_conninfo);
+
+// The passwords themselves, to hide them where a library quotes them back in its messages.
+std::vector<std::string> passwords_in(std::string_view url_or_conninfo);
+
+}  // namespace troupe::msg

@@ -96,14 +96,14 @@ int run_daemon(const config::daemon_settings& s) {
   const bool runs_agent = !s.head || !s.no_worker;
 
   // Everything that can fail comes before the first actor is spawned.
-  std::shared_ptr<store::membership_store> db;
+  std::shared_ptr<store::cluster_store> db;
   std::vector<store::node_record> known_nodes;
   actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
   std::string store_url, head_address = s.join;
   if (s.head) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
     db = store::open_store(store_url);
-    known_nodes = db->load_nodes();
+    known_nodes = db->membership().load_nodes();
     head_endpoint = std::make_shared<actors::wire_endpoint>(
         context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head");
     head_address = local_address_of(head_endpoint->endpoint());
@@ -136,7 +136,7 @@ int run_daemon(const config::daemon_settings& s) {
 
   caf::actor membership;
   if (s.head) {
-    auto store = actors::spawn_store_actor(system, db);
+    auto store = actors::spawn_store_actor(system, db, [] { request_exit(1); });
     actors.push_back(store);
     membership::membership_deps deps;
     deps.endpoint = head_endpoint;

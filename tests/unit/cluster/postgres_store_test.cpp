@@ -16,7 +16,6 @@
 #include <pqxx/pqxx>
 #include <random>
 
-#include "cluster/store/postgres_store.hpp"
 #include "cluster/store/store.hpp"
 #include "store_contract.hpp"
 
@@ -134,15 +133,15 @@ TROUPE_STORE_CONTRACT(postgres_backend)
 BOOST_FIXTURE_TEST_CASE(the_store_reconnects_after_the_server_drops_its_connection,
                         postgres_backend) {
   auto store = open_store(url());
-  store->put_node(sample_node("before"));
+  put(*store, sample_node("before"));
   BOOST_TEST_REQUIRE(drop_store_connections() == 1);
-  store->put_node(sample_node("after"));  // reconnects and runs again, invisibly
-  BOOST_TEST(store->load_nodes().size() == 2u);
+  put(*store, sample_node("after"));  // reconnects and runs again, invisibly
+  BOOST_TEST(store->membership().load_nodes().size() == 2u);
   BOOST_TEST_REQUIRE(drop_store_connections() == 1);
-  BOOST_TEST(store->load_nodes().size() == 2u);
+  BOOST_TEST(store->membership().load_nodes().size() == 2u);
   BOOST_TEST_REQUIRE(drop_store_connections() == 1);
-  store->remove_node("before");
-  BOOST_TEST(store->load_nodes().size() == 1u);
+  remove(*store, "before");
+  BOOST_TEST(store->membership().load_nodes().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_server_gives_a_store_error_without_hanging) {

@@ -1,4 +1,4 @@
-#include "cluster/store/postgres_store.hpp"
+#include "cluster/store/postgres_database.hpp"
 
 #include <pqxx/pqxx>
 
@@ -9,17 +9,20 @@
 #include <vector>
 
 #include "cluster/store/migrations.hpp"
+#include "cluster/store/store.hpp"
 
 namespace troupe::store {
 namespace {
 
-constexpr const char* default_connect_timeout = "connect_timeout=10";
+// Type OIDs of the columns read as integers (PostgreSQL's pg_type.h).
+constexpr pqxx::oid bool_oid = 16, int8_oid = 20, int2_oid = 21, int4_oid = 23;
 // Serializes migrations between processes opening the same database ("troupe" in ASCII).
 constexpr long long migration_lock_key = 0x74726f757065;
 
 std::string with_connect_timeout(const std::string& url) {
   if (url.find("connect_timeout=") != std::string::npos) return url;
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + default_connect_timeout;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "connect_timeout=" + std::to_string(connect_timeout.count());
 }
 
 // The password's positions in `url`: in the authority (user:password@) and in the query
@@ -73,25 +76,55 @@ std::unique_ptr<pqxx::connection> connect(const std::string& conninfo) {
   // the store's thread.
   pqxx::nontransaction session(*connection);
   session.exec0("SET client_min_messages TO WARNING");
-  session.exec0("SET statement_timeout TO '10s'");
+  session.exec0("SET statement_timeout TO '" + std::to_string(statement_timeout.count()) + "s'");
   return connection;
+}
+
+sql_value field_value(const pqxx::field& field) {
+  switch (field.type()) {
+    case bool_oid: return int64_t{field.as<bool>() ? 1 : 0};
+    case int2_oid:
+    case int4_oid:
+    case int8_oid: return field.as<int64_t>();
+    default: return field.as<std::string>();
+  }
 }
 
 class postgres_session final : public sql_session {
  public:
   explicit postgres_session(pqxx::work& tx) : tx_(tx) {}
-  void execute(const std::string& sql) override { tx_.exec0(sql); }
-  long long query_integer(const std::string& sql) override {
-    return tx_.exec1(sql)[0].as<long long>();
+
+  void execute(const std::string& sql, const sql_params& params) override { run(sql, params); }
+
+  std::vector<sql_row> query(const std::string& sql, const sql_params& params) override {
+    std::vector<sql_row> rows;
+    for (const auto& result_row : run(sql, params)) {
+      sql_row row;
+      for (const auto& field : result_row) row.values.push_back(field_value(field));
+      rows.push_back(std::move(row));
+    }
+    return rows;
   }
 
  private:
+  pqxx::result run(const std::string& sql, const sql_params& params) {
+    std::vector<std::string> texts;
+    texts.reserve(params.size());
+    for (const auto& value : params) {
+      if (const auto* number = std::get_if<int64_t>(&value))
+        texts.push_back(std::to_string(*number));
+      else
+        texts.push_back(std::get<std::string>(value));
+    }
+    return tx_.exec_params(sql, pqxx::prepare::make_dynamic_params(texts));
+  }
+
   pqxx::work& tx_;
 };
 
-class postgres_store final : public membership_store {
+class postgres_database final : public sql_database {
  public:
-  explicit postgres_store(const std::string& url)
+  explicit postgres_database(const std::string& url)
       : conninfo_(with_connect_timeout(url)), shown_(redact_url(url)) {
     try {
       connection_ = connect(conninfo_);
@@ -105,53 +138,17 @@ class postgres_store final : public membership_store {
     }
   }
 
-  void put_node(const node_record& r) override {
-    run("cannot write node " + r.node_id, [&](pqxx::work& tx) {
-      tx.exec_params0(sql::put_node, r.node_id, r.name, static_cast<int64_t>(r.incarnation),
-                      r.state, r.draining, r.addresses_json, r.resources_json, r.labels_json,
-                      r.version, r.registered_at_ms, r.state_changed_at_ms);
-    });
-  }
-
-  std::vector<node_record> load_nodes() override {
-    std::vector<node_record> nodes;
-    run("cannot read nodes", [&](pqxx::work& tx) {
-      nodes.clear();  // a retry starts over
-      for (const auto& row : tx.exec(sql::load_nodes)) {
-        node_record r;
-        r.node_id = row[0].as<std::string>();
-        r.name = row[1].as<std::string>();
-        r.incarnation = static_cast<uint64_t>(row[2].as<int64_t>());
-        r.state = row[3].as<std::string>();
-        r.draining = row[4].as<bool>();
-        r.addresses_json = row[5].as<std::string>();
-        r.resources_json = row[6].as<std::string>();
-        r.labels_json = row[7].as<std::string>();
-        r.version = row[8].as<std::string>();
-        r.registered_at_ms = row[9].as<int64_t>();
-        r.state_changed_at_ms = row[10].as<int64_t>();
-        nodes.push_back(std::move(r));
-      }
-    });
-    return nodes;
-  }
-
-  void remove_node(const std::string& node_id) override {
-    run("cannot remove node " + node_id,
-        [&](pqxx::work& tx) { tx.exec_params0(sql::remove_node, node_id); });
-  }
-
- private:
-  // Runs `body` in one transaction, connecting first when there is no live connection.
-  // A dropped connection (or a commit whose outcome is unknown) gets one more try on a new
-  // connection: safe because every call is idempotent.
-  void run(const std::string& what, const std::function<void(pqxx::work&)>& body) {
+  // Connects first when there is no live connection. A dropped connection (or a commit
+  // whose outcome is unknown) gets one more try on a new connection: safe because every
+  // body is a batch of upserts and deletes, or a read.
+  void transaction(const std::function<void(sql_session&)>& body) override {
     std::lock_guard<std::mutex> lock(mutex_);
     for (int attempt = 1;; ++attempt) {
       try {
         if (!connection_ || !connection_->is_open()) connection_ = connect(conninfo_);
         pqxx::work tx(*connection_);
-        body(tx);
+        postgres_session session(tx);
+        body(session);
         tx.commit();
         return;
       } catch (const std::exception& e) {
@@ -160,11 +157,18 @@ class postgres_store final : public membership_store {
                              (connection_ && !connection_->is_open());
         if (dropped) connection_.reset();
         if (!dropped || attempt == 2)
-          throw store_error("store " + shown_ + ": " + what + ": " + cleaned(e.what(), conninfo_));
+          throw store_error("store " + shown_ + ": " + cleaned(e.what(), conninfo_));
       }
     }
   }
 
+  // A database on a server cannot vanish under an open connection the way a file can: a
+  // dropped database or server fails the next call instead.
+  void check_intact() override {}
+
+  const std::string& name() const override { return shown_; }
+
+ private:
   std::string conninfo_;
   std::string shown_;
   std::mutex mutex_;
@@ -173,8 +177,8 @@ class postgres_store final : public membership_store {
 
 }  // namespace
 
-std::unique_ptr<membership_store> open_postgres_store(const std::string& url) {
-  return std::make_unique<postgres_store>(url);
+std::unique_ptr<sql_database> open_postgres_database(const std::string& url) {
+  return std::make_unique<postgres_database>(url);
 }
 
 std::string redact_url(std::string url) {

@@ -117,11 +117,9 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
   const auto* entry = std::get<const node_entry*>(result);
   spdlog::info("node {} ({}) {}", entry->info.name, entry->info.node_id,
                request.drain ? "draining" : "undrained");
-  const auto id = entry->info.node_id;
-  store_then(self, in, to_record(*entry), [self, in, id] {
-    const auto& nodes = *self->state.nodes;
-    reply(self, in, msg::drain_node_reply{nodes.status_of(*nodes.find(id), clock::now())});
-  });
+  // The node's status as drained now: by the time the store confirms, it may be removed.
+  msg::drain_node_reply drained{self->state.nodes->status_of(*entry, clock::now())};
+  store_then(self, in, to_record(*entry), [self, in, drained] { reply(self, in, drained); });
 }
 
 // Forgets a dead or left node: from memory, then from the store, then acknowledged.

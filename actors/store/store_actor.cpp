@@ -13,24 +13,33 @@ namespace {
 constexpr auto retry_interval = std::chrono::milliseconds(250);
 constexpr auto check_interval = std::chrono::seconds(1);
 
+struct writer_state {
+  static inline const char* name = "store_writer";
+  std::shared_ptr<store::cluster_store> db;
+  std::function<void()> on_lost;
+  std::string lost;  // why the store is lost; empty while it is not
+};
+
 // Performs the blocking store calls on a thread of its own. Once the store is lost it
 // writes nothing more: every later batch fails at once.
 //   (apply_atom, batch) -> bool   true once the batch landed, else the store's error
-caf::behavior writer(caf::event_based_actor*, std::shared_ptr<store::cluster_store> db,
-                     std::function<void()> on_lost) {
-  auto lost = std::make_shared<std::string>();
+caf::behavior writer(caf::stateful_actor<writer_state>* self,
+                     std::shared_ptr<store::cluster_store> db, std::function<void()> on_lost) {
+  self->state.db = std::move(db);
+  self->state.on_lost = std::move(on_lost);
   return {
-      [db, on_lost, lost](apply_atom,
-                          const std::vector<store::store_write>& batch) -> caf::result<bool> {
-        if (!lost->empty()) return caf::make_error(caf::sec::runtime_error, *lost);
+      [self](apply_atom, const std::vector<store::store_write>& batch) -> caf::result<bool> {
+        auto& st = self->state;
+        if (!st.lost.empty()) return caf::make_error(caf::sec::runtime_error, st.lost);
         try {
-          db->apply(batch);
+          st.db->apply(batch);
           return true;
         } catch (const store::store_lost& e) {
-          *lost = e.what();
-          spdlog::critical("{}: stopping the head, which must not answer over a lost store", *lost);
-          on_lost();
-          return caf::make_error(caf::sec::runtime_error, *lost);
+          st.lost = e.what();
+          spdlog::critical("{}: stopping the head, which must not answer over a lost store",
+                           st.lost);
+          st.on_lost();
+          return caf::make_error(caf::sec::runtime_error, st.lost);
         } catch (const std::exception& e) {  // store_error, or anything unexpected
           return caf::make_error(caf::sec::runtime_error, e.what());
         }

@@ -1,10 +1,15 @@
 #include "cluster/store/postgres_database.hpp"
 
+#include <sys/socket.h>
+
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -69,8 +74,74 @@ std::string cleaned(std::string message, const std::string& url) {
   return one_line;
 }
 
-std::unique_ptr<pqxx::connection> connect(const std::string& conninfo) {
+// Cuts the connection of a call whose server stops answering (frozen, or cut off without a
+// reset): statement_timeout runs on the server and libpq has no timeout of its own, so such
+// a call would otherwise hold the store's thread forever. Shutting the socket down makes the
+// blocked call fail as a dropped connection.
+class watchdog {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  // While it lives, the socket is shut down once answer_timeout has passed.
+  class watch {
+   public:
+    watch(watchdog& dog, int socket) : dog_(dog) { dog_.arm(socket); }
+    ~watch() { dog_.disarm(); }
+    watch(const watch&) = delete;
+    watch& operator=(const watch&) = delete;
+
+   private:
+    watchdog& dog_;
+  };
+
+  watchdog() : thread_([this] { run(); }) {}
+  ~watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void arm(int socket) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    socket_ = socket;
+    deadline_ = clock::now() + answer_timeout;
+    changed_.notify_all();
+  }
+  void disarm() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    socket_ = -1;
+    changed_.notify_all();
+  }
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      if (socket_ < 0) {
+        changed_.wait(lock);
+      } else if (clock::now() >= deadline_) {
+        ::shutdown(socket_, SHUT_RDWR);
+        socket_ = -1;
+      } else {
+        changed_.wait_until(lock, deadline_);
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int socket_ = -1;  // watched while >= 0
+  clock::time_point deadline_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+// Connecting is bounded by connect_timeout; what follows, by the watchdog.
+std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, watchdog& dog) {
   auto connection = std::make_unique<pqxx::connection>(conninfo);
+  watchdog::watch watched(dog, connection->sock());
   // Keeps NOTICEs ("relation already exists, skipping") out of the daemon's stderr, and
   // bounds every statement (and lock wait), so a stuck server fails a call instead of holding
   // the store's thread.
@@ -127,7 +198,8 @@ class postgres_database final : public sql_database {
   explicit postgres_database(const std::string& url)
       : conninfo_(with_connect_timeout(url)), shown_(redact_url(url)) {
     try {
-      connection_ = connect(conninfo_);
+      connection_ = connect(conninfo_, watchdog_);
+      watchdog::watch watched(watchdog_, connection_->sock());
       pqxx::work tx(*connection_);
       tx.exec1("SELECT pg_advisory_xact_lock(" + std::to_string(migration_lock_key) + ")");
       postgres_session session(tx);
@@ -145,7 +217,8 @@ class postgres_database final : public sql_database {
     std::lock_guard<std::mutex> lock(mutex_);
     for (int attempt = 1;; ++attempt) {
       try {
-        if (!connection_ || !connection_->is_open()) connection_ = connect(conninfo_);
+        if (!connection_ || !connection_->is_open()) connection_ = connect(conninfo_, watchdog_);
+        watchdog::watch watched(watchdog_, connection_->sock());
         pqxx::work tx(*connection_);
         postgres_session session(tx);
         body(session);
@@ -172,6 +245,7 @@ class postgres_database final : public sql_database {
   std::string conninfo_;
   std::string shown_;
   std::mutex mutex_;
+  watchdog watchdog_;
   std::unique_ptr<pqxx::connection> connection_;
 };
 

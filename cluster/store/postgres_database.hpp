@@ -1,6 +1,7 @@
 // The PostgreSQL backend (libpqxx 6.4): one connection, reopened when the server drops it.
 // Each transaction is retried once on a new connection when the old one was dropped.
-// Statements time out after store::statement_timeout.
+// Statements time out after store::statement_timeout on the server, and a connection whose
+// server does not answer for store::answer_timeout is cut (see store.hpp).
 #pragma once
 
 #include <memory>

@@ -37,12 +37,15 @@ class store_lost : public store_error {
   using store_error::store_error;
 };
 
-// The longest a store call may take before it fails: PostgreSQL's connect timeout (the
-// default, when the URL sets none) plus its statement timeout, or SQLite's busy timeout.
-// Whoever waits for a store answer waits longer than this.
+// How long a store call may take. PostgreSQL: connecting takes at most connect_timeout (the
+// default, when the URL sets none), a statement at most statement_timeout (on the server),
+// and a server that does not answer for answer_timeout has its connection cut; a call makes
+// at most two attempts (the second on a new connection). SQLite waits at most 5 s for a lock.
+// Whoever waits for a store answer waits longer than longest_call.
 constexpr std::chrono::seconds connect_timeout{10};
 constexpr std::chrono::seconds statement_timeout{10};
-constexpr std::chrono::seconds longest_call = connect_timeout + statement_timeout;
+constexpr std::chrono::seconds answer_timeout = statement_timeout + std::chrono::seconds(5);
+constexpr std::chrono::seconds longest_call = 2 * (connect_timeout + answer_timeout);
 
 // One row of the membership table. The *_json strings are opaque to the store: the caller
 // serializes and parses them. Every value round-trips unchanged, including the full range

@@ -49,6 +49,7 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self,
 
 struct queued_write {
   store::store_write write;
+  std::string row;                             // store::row_of(write)
   std::vector<caf::response_promise> waiting;  // confirmations not answered yet
 };
 
@@ -111,8 +112,8 @@ void enqueue(queue_ptr self, store::store_write write,
   auto& st = self->state;
   const auto row = store::row_of(write);
   auto pending = std::find_if(st.queue.begin() + static_cast<long>(st.in_flight), st.queue.end(),
-                              [&](const queued_write& w) { return store::row_of(w.write) == row; });
-  queued_write entry{std::move(write), {}};
+                              [&](const queued_write& w) { return w.row == row; });
+  queued_write entry{std::move(write), row, {}};
   if (pending != st.queue.end()) {
     entry.waiting = std::move(pending->waiting);
     st.queue.erase(pending);

@@ -9,7 +9,9 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using store_atom = caf::atom_constant<caf::atom("store")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using heartbt_atom = caf::atom_constant<caf::atom("heartbeat")>;
-using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using confirm_atom = caf::atom_constant<caf::atom("confirm")>;
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 }  // namespace troupe::actors

@@ -18,8 +18,10 @@ using actors::inbound;
 // second) before their silence counts.
 constexpr auto restore_grace = std::chrono::seconds(3);
 
-// A store that does not answer in time fails the request (`unavailable`); the node retries.
-constexpr auto store_timeout = std::chrono::seconds(5);
+// How long a change waits for the store to confirm it. The store answers first (stored, or
+// failing) unless it is itself stuck: every store call is bounded by store::longest_call.
+constexpr auto store_answer_timeout = store::longest_call + std::chrono::seconds(10);
+static_assert(store_answer_timeout > store::longest_call);
 
 struct membership_state {
   static inline const char* name = "membership";
@@ -42,33 +44,37 @@ void reply(self_ptr self, const inbound& in, msg::body body) {
       in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
 }
 
-// Sends `request...` to the store actor, then runs `done`. When the store fails or does not
-// answer in time: logs it, runs `undo` and replies `unavailable` to `in`.
-template <class Done, class Undo, class... Request>
-void store_then(self_ptr self, const inbound& in, Done done, Undo undo, Request... request) {
-  self->request(self->state.deps.store, store_timeout, actors::store_atom::value, request...)
-      .then([done](bool) mutable { done(); },
-            [self, in, undo](caf::error& err) mutable {
-              spdlog::error("store write failed: {}", self->system().render(err));
-              undo();
-              reply(self, in, msg::error{msg::error_code::unavailable, "the store failed"});
-            });
+// Queues `write` (it lands, retried until it does), then answers `in`: runs `done` once the
+// write is stored, or tells the requester that the change is made and will be stored once the
+// store recovers. A change is never undone: memory and the store agree once the queue drains.
+template <class Done>
+void store_then(self_ptr self, const inbound& in, store::store_write write, Done done) {
+  self->request(self->state.deps.store, store_answer_timeout, actors::store_atom::value,
+                actors::confirm_atom::value, std::move(write))
+      .then(
+          [self, in, done](bool stored) mutable {
+            if (stored) {
+              done();
+              return;
+            }
+            reply(self, in,
+                  msg::error{msg::error_code::unavailable,
+                             "the store is failing: the change is made and will be stored once "
+                             "the store recovers"});
+          },
+          [self, in](caf::error& err) {
+            spdlog::error("the store did not answer: {}", self->system().render(err));
+            reply(self, in,
+                  msg::error{msg::error_code::timeout,
+                             "the store did not answer: the change is made and will be stored "
+                             "once the store recovers"});
+          });
 }
 
-// Writes the node's row, then runs `done` (see store_then).
-template <class Done, class Undo>
-void persist_then(self_ptr self, const node_entry& entry, const inbound& in, Done done, Undo undo) {
-  store_then(self, in, std::move(done), std::move(undo), to_record(entry));
-}
-
+// Queues the node's current row; the store actor retries it until it lands.
 void persist(self_ptr self, const std::string& node_id) {
-  // Failure-detector changes are not waited for: there is nobody to acknowledge.
-  self->request(self->state.deps.store, store_timeout, actors::store_atom::value,
-                to_record(*self->state.nodes->find(node_id)))
-      .then([](bool) {},
-            [self](caf::error& err) {
-              spdlog::error("store write failed: {}", self->system().render(err));
-            });
+  self->send(self->state.deps.store, actors::store_atom::value,
+             store::store_write{to_record(*self->state.nodes->find(node_id))});
 }
 
 void on_register(self_ptr self, const inbound& in, const msg::register_node_request& request) {
@@ -81,11 +87,11 @@ void on_register(self_ptr self, const inbound& in, const msg::register_node_requ
     return;
   }
   if (result.change) log_change(*result.change);
-  // Stored before acknowledged, also for a repeat: its addresses or resources may differ.
-  // A registration the store missed needs no undo: the node retries it, and a restarted head
-  // that does not know the node asks it to register again.
-  persist_then(
-      self, *result.entry, in, [self, in, ok = *accepted] { reply(self, in, ok); }, [] {});
+  // Admitted and acknowledged at once, its row queued (also for a repeat: its addresses or
+  // resources may differ): the node must start heartbeating even while the store fails, or
+  // it would be declared dead and register again with a new incarnation.
+  persist(self, request.node_id);
+  reply(self, in, *accepted);
 }
 
 void on_heartbeat(self_ptr self, const inbound& in, const msg::heartbeat& beat) {
@@ -105,8 +111,7 @@ void on_deregister(self_ptr self, const inbound& in, const msg::deregister_node&
 }
 
 void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& request) {
-  bool was_draining = false;
-  auto result = self->state.nodes->set_draining(request.node, request.drain, &was_draining);
+  auto result = self->state.nodes->set_draining(request.node, request.drain);
   if (auto* err = std::get_if<msg::error>(&result)) {
     reply(self, in, *err);
     return;
@@ -114,17 +119,12 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
   const auto* entry = std::get<const node_entry*>(result);
   spdlog::info("node {} ({}) {}", msg::printable(entry->info.name),
                msg::printable(entry->info.node_id), request.drain ? "draining" : "undrained");
-  const auto id = entry->info.node_id;
-  persist_then(
-      self, *entry, in,
-      [self, in, id] {
-        const auto& nodes = *self->state.nodes;
-        reply(self, in, msg::drain_node_reply{nodes.status_of(*nodes.find(id), clock::now())});
-      },
-      [self, id, was_draining] { self->state.nodes->set_draining(id, was_draining); });
+  // The node's status as drained now: by the time the store confirms, it may be removed.
+  msg::drain_node_reply drained{self->state.nodes->status_of(*entry, clock::now())};
+  store_then(self, in, to_record(*entry), [self, in, drained] { reply(self, in, drained); });
 }
 
-// Forgets a dead or left node: from the store first, then from memory, then acknowledged.
+// Forgets a dead or left node: from memory, then from the store, then acknowledged.
 void on_remove(self_ptr self, const inbound& in, const msg::remove_node_request& request) {
   auto result = self->state.nodes->removable(request.node);
   if (auto* err = std::get_if<msg::error>(&result)) {
@@ -133,15 +133,11 @@ void on_remove(self_ptr self, const inbound& in, const msg::remove_node_request&
   }
   const auto* entry = std::get<const node_entry*>(result);
   msg::remove_node_reply removed{entry->info.node_id, entry->info.name};
-  store_then(
-      self, in,
-      [self, in, removed] {
-        self->state.nodes->erase(removed.node_id);
-        spdlog::info("node {} ({}) removed", msg::printable(removed.name),
-                     msg::printable(removed.node_id));
-        reply(self, in, removed);
-      },
-      [] {}, actors::remove_atom::value, removed.node_id);
+  self->state.nodes->erase(removed.node_id);
+  spdlog::info("node {} ({}) removed", msg::printable(removed.name),
+               msg::printable(removed.node_id));
+  store_then(self, in, store::node_removal{removed.node_id},
+             [self, in, removed] { reply(self, in, removed); });
 }
 
 // The head is stopping: its own node leaves, stored before the answer so that the head's
@@ -154,9 +150,16 @@ caf::result<bool> on_shutdown(self_ptr self) {
                                         clock::now());
   log_change(*change);
   auto done = self->make_response_promise<bool>();
-  self->request(st.deps.store, std::chrono::seconds(2), actors::store_atom::value, to_record(*own))
-      .then([done](bool) mutable { done.deliver(true); },
-            [done](caf::error& err) mutable { done.deliver(std::move(err)); });
+  self->request(st.deps.store, std::chrono::seconds(2), actors::store_atom::value,
+                actors::confirm_atom::value, store::store_write{to_record(*own)})
+      .then(
+          [done](bool stored) mutable {
+            if (stored)
+              done.deliver(true);
+            else
+              done.deliver(caf::make_error(caf::sec::runtime_error, "the store is failing"));
+          },
+          [done](caf::error& err) mutable { done.deliver(std::move(err)); });
   return done;
 }
 

@@ -1,7 +1,8 @@
 // The head's membership service: registration, heartbeats, failure detection, drain, and
-// the cluster status and node list the CLI reads. Every registration and drain is written
-// to the store before it is acknowledged; state changes found by the failure detector are
-// written as they happen, and every one is logged as
+// the cluster status and node list the CLI reads. Every change is made in memory and queued
+// to the store actor, which lands it in order however long the store fails (docs/store.md):
+// a registration is acknowledged at once, a drain or removal once it is stored. Every state
+// change is logged as
 //     node NAME (ID) incarnation N: FROM -> TO
 //   (shutdown_atom) -> bool: the head's own node leaves; answered once that is stored.
 #pragma once
@@ -19,7 +20,7 @@ namespace troupe::membership {
 
 struct membership_deps {
   actors::wire_endpoint_ptr endpoint;           // the head's ROUTER
-  caf::actor store;                             // a store_actor
+  caf::actor store;                             // a store actor (the write-ahead queue)
   std::vector<store::node_record> known_nodes;  // loaded from the store at start
   config::failure_detector_settings detector;
   uint32_t heartbeat_interval_ms = 200;

@@ -200,12 +200,10 @@ std::variant<node_entry*, msg::error> registry::resolve(const std::string& name_
 }
 
 std::variant<const node_entry*, msg::error> registry::set_draining(const std::string& name_or_id,
-                                                                   bool draining,
-                                                                   bool* was_draining) {
+                                                                   bool draining) {
   auto resolved = resolve(name_or_id);
   if (auto* err = std::get_if<msg::error>(&resolved)) return *err;
   auto* entry = std::get<node_entry*>(resolved);
-  if (was_draining) *was_draining = entry->draining;
   entry->draining = draining;
   return entry;
 }

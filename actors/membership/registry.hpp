@@ -86,14 +86,13 @@ class registry {
   // running): every live node's silence is shortened by `stall` (never into the future).
   void forgive_stall(clock::duration stall, clock::time_point now);
 
-  // Drains or undrains the node named `name_or_id`; `was_draining` receives the old flag.
+  // Drains or undrains the node named `name_or_id`.
   std::variant<const node_entry*, msg::error> set_draining(const std::string& name_or_id,
-                                                           bool draining,
-                                                           bool* was_draining = nullptr);
+                                                           bool draining);
 
   // The node `name_or_id` if it may be removed (it is dead or left), else why not.
   std::variant<const node_entry*, msg::error> removable(const std::string& name_or_id);
-  // Forgets a node entirely (after the store has forgotten it).
+  // Forgets a node entirely.
   void erase(const std::string& node_id);
 
   // Puts a node known from the store back in the table (head restart), keeping its stored

@@ -2,39 +2,166 @@
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
+#include <deque>
+#include <optional>
 
 #include "actors/atoms.hpp"
 
 namespace troupe::actors {
 namespace {
 
-// Runs one store call; a failure comes back to the requester as an error value.
-template <class Call>
-caf::result<bool> attempt(Call call) {
-  try {
-    call();
-    return true;
-  } catch (const std::exception& e) {  // store_error, or anything unexpected
-    return caf::make_error(caf::sec::runtime_error, e.what());
-  }
+constexpr auto retry_interval = std::chrono::milliseconds(250);
+constexpr auto check_interval = std::chrono::seconds(1);
+
+struct writer_state {
+  static inline const char* name = "store_writer";
+  std::shared_ptr<store::cluster_store> db;
+  std::function<void()> on_lost;
+  std::string lost;  // why the store is lost; empty while it is not
+};
+
+// Performs the blocking store calls on a thread of its own. Once the store is lost it
+// writes nothing more: every later batch fails at once.
+//   (apply_atom, batch) -> bool   true once the batch landed, else the store's error
+caf::behavior writer(caf::stateful_actor<writer_state>* self,
+                     std::shared_ptr<store::cluster_store> db, std::function<void()> on_lost) {
+  self->state.db = std::move(db);
+  self->state.on_lost = std::move(on_lost);
+  return {
+      [self](apply_atom, const std::vector<store::store_write>& batch) -> caf::result<bool> {
+        auto& st = self->state;
+        if (!st.lost.empty()) return caf::make_error(caf::sec::runtime_error, st.lost);
+        try {
+          st.db->apply(batch);
+          return true;
+        } catch (const store::store_lost& e) {
+          st.lost = e.what();
+          spdlog::critical("{}: stopping the head, which must not answer over a lost store",
+                           st.lost);
+          st.on_lost();
+          return caf::make_error(caf::sec::runtime_error, st.lost);
+        } catch (const std::exception& e) {  // store_error, or anything unexpected
+          return caf::make_error(caf::sec::runtime_error, e.what());
+        }
+      },
+  };
 }
 
-caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<store::membership_store> db) {
+struct queued_write {
+  store::store_write write;
+  std::string row;                             // store::row_of(write)
+  std::vector<caf::response_promise> waiting;  // confirmations not answered yet
+};
+
+struct write_queue_state {
+  static inline const char* name = "store";
+  caf::actor writer;
+  std::deque<queued_write> queue;  // in order; the first `in_flight` are being written
+  size_t in_flight = 0;
+  bool retry_scheduled = false;
+  bool failing = false;
+};
+
+using queue_ptr = caf::stateful_actor<write_queue_state>*;
+
+void answer(std::vector<caf::response_promise>& waiting, bool stored) {
+  for (auto& promise : waiting) promise.deliver(stored);
+  waiting.clear();
+}
+
+void on_landed(queue_ptr self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.in_flight; ++i) answer(st.queue[i].waiting, true);
+  if (st.failing) spdlog::info("the store recovered: {} queued writes landed", st.in_flight);
+  st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<long>(st.in_flight));
+  st.in_flight = 0;
+  st.failing = false;
+}
+
+void on_failed(queue_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  st.in_flight = 0;
+  if (!st.failing)
+    spdlog::error("store write failed; {} writes stay queued and are retried until they land: {}",
+                  st.queue.size(), self->system().render(err));
+  st.failing = true;
+  for (auto& w : st.queue) answer(w.waiting, false);
+  st.retry_scheduled = true;
+  self->delayed_send(self, retry_interval, retry_atom::value);
+}
+
+// Sends everything queued to the writer as one batch, unless a batch is under way or a
+// retry is waiting.
+void flush(queue_ptr self) {
+  auto& st = self->state;
+  if (st.in_flight > 0 || st.retry_scheduled || st.queue.empty()) return;
+  std::vector<store::store_write> batch;
+  for (const auto& w : st.queue) batch.push_back(w.write);
+  st.in_flight = batch.size();
+  self->request(st.writer, caf::infinite, apply_atom::value, std::move(batch))
+      .then(
+          [self](bool) {
+            on_landed(self);
+            flush(self);
+          },
+          [self](caf::error& err) { on_failed(self, err); });
+}
+
+void enqueue(queue_ptr self, store::store_write write,
+             std::optional<caf::response_promise> confirmation) {
+  auto& st = self->state;
+  const auto row = store::row_of(write);
+  auto pending = std::find_if(st.queue.begin() + static_cast<long>(st.in_flight), st.queue.end(),
+                              [&](const queued_write& w) { return w.row == row; });
+  queued_write entry{std::move(write), row, {}};
+  if (pending != st.queue.end()) {
+    entry.waiting = std::move(pending->waiting);
+    st.queue.erase(pending);
+  }
+  if (confirmation) {
+    if (st.failing)
+      confirmation->deliver(false);
+    else
+      entry.waiting.push_back(std::move(*confirmation));
+  }
+  st.queue.push_back(std::move(entry));
+  flush(self);
+}
+
+// Checks, while nothing is being written, that the store's data is still there.
+void check(queue_ptr self) {
+  auto& st = self->state;
+  if (st.in_flight == 0 && st.queue.empty())
+    self->request(st.writer, caf::infinite, apply_atom::value, std::vector<store::store_write>{})
+        .then([](bool) {}, [](caf::error&) {});  // the writer acts on a lost store
+  self->delayed_send(self, check_interval, tick_atom::value);
+}
+
+caf::behavior write_queue(queue_ptr self, std::shared_ptr<store::cluster_store> db,
+                          std::function<void()> on_lost) {
+  self->state.writer =
+      self->spawn<caf::detached + caf::linked>(writer, std::move(db), std::move(on_lost));
+  self->delayed_send(self, check_interval, tick_atom::value);
   return {
-      [db](store_atom, const store::node_record& record) {
-        return attempt([&] { db->put_node(record); });
+      [self](store_atom, store::store_write& write) { enqueue(self, std::move(write), {}); },
+      [self](store_atom, confirm_atom, store::store_write& write) {
+        auto promise = self->make_response_promise();
+        enqueue(self, std::move(write), promise);
+        return promise;
       },
-      [db](store_atom, remove_atom, const std::string& node_id) {
-        return attempt([&] { db->remove_node(node_id); });
+      [self](retry_atom) {
+        self->state.retry_scheduled = false;
+        flush(self);
       },
+      [self](tick_atom) { check(self); },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_store_actor(caf::actor_system& system,
-                             std::shared_ptr<store::membership_store> store) {
-  auto actor = system.spawn<caf::detached>(store_actor, std::move(store));
+caf::actor spawn_store_actor(caf::actor_system& system, std::shared_ptr<store::cluster_store> store,
+                             std::function<void()> on_lost) {
+  auto actor = system.spawn(write_queue, std::move(store), std::move(on_lost));
   actor->attach_functor([&system](const caf::error& reason) {
     if (reason && reason != caf::exit_reason::user_shutdown)
       spdlog::error("the store actor stopped: {}", system.render(reason));

@@ -1,23 +1,28 @@
-// The cluster state store: where the head keeps what must survive its restart. Today that is
-// the membership table (every node it has seen, with its drain flag); job records come later
-// in the same store. Two backends behind one interface, with the same schema and migrations:
+// The cluster state store: where the head keeps what must survive its restart. One store per
+// cluster, with one interface per area (membership today; jobs next), over two backends that
+// share one SQL layer (sql.hpp), one file per table and one list of migrations:
 //   sqlite:///abs/path/troupe.db   sqlite:relative/path.db   (default: a file in the data dir)
 //   postgresql://user@host:port/db?... and postgres://...  (a libpq connection URI)
 //
 // Contract, for every backend:
 // - open_store() connects, applies the pending migrations in one transaction and returns a
-//   ready store. It refuses a schema newer than this build knows.
+//   ready store. It refuses a schema newer than this build knows, and a SQLite file that is
+//   empty (a store file is never empty once created: it was truncated).
 // - Every call is synchronous and durable when it returns (SQLite: WAL with
-//   synchronous=FULL; PostgreSQL: committed). A store serializes its calls, so it may be shared
-//   between threads, but calls block: keep them off CAF's cooperative scheduler.
-// - Every failure is a store_error whose message names the store (passwords hidden);
-//   no exception of the underlying library ever escapes.
+//   synchronous=FULL; PostgreSQL: committed), and bounded by the timeouts below. A store
+//   serializes its calls, so it may be shared between threads, but calls block: keep them
+//   off CAF's cooperative scheduler.
+// - Every failure is a store_error whose message names the store (passwords hidden); no
+//   exception of the underlying library ever escapes. store_lost means the data the store
+//   was opened on is gone (its file was deleted or truncated): retrying cannot help.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace troupe::store {
@@ -26,6 +31,21 @@ class store_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+class store_lost : public store_error {
+ public:
+  using store_error::store_error;
+};
+
+// How long a store call may take. PostgreSQL: connecting takes at most connect_timeout (the
+// default, when the URL sets none), a statement at most statement_timeout (on the server),
+// and a server that does not answer for answer_timeout has its connection cut; a call makes
+// at most two attempts (the second on a new connection). SQLite waits at most 5 s for a lock.
+// Whoever waits for a store answer waits longer than longest_call.
+constexpr std::chrono::seconds connect_timeout{10};
+constexpr std::chrono::seconds statement_timeout{10};
+constexpr std::chrono::seconds answer_timeout = statement_timeout + std::chrono::seconds(5);
+constexpr std::chrono::seconds longest_call = 2 * (connect_timeout + answer_timeout);
 
 // One row of the membership table. The *_json strings are opaque to the store: the caller
 // serializes and parses them. Every value round-trips unchanged, including the full range
@@ -44,21 +64,41 @@ struct node_record {
   int64_t state_changed_at_ms = 0;  // Unix time
 };
 
+// Deletes the membership row of `node_id` (nothing when there is none).
+struct node_removal {
+  std::string node_id;
+};
+
+// A change to one row of one table; a later write of the same row replaces it entirely.
+using store_write = std::variant<node_record, node_removal>;
+
+// The row a write changes, as "table/key": writes of different rows are independent.
+std::string row_of(const store_write& write);
+
 class membership_store {
  public:
   virtual ~membership_store();
-
-  // Inserts the node, or replaces every field of the row with the same node_id.
-  virtual void put_node(const node_record& record) = 0;
   // Every stored node, in no particular order.
   virtual std::vector<node_record> load_nodes() = 0;
-  // Deletes the node's row; removing an unknown node_id does nothing.
-  virtual void remove_node(const std::string& node_id) = 0;
+};
+
+class cluster_store {
+ public:
+  virtual ~cluster_store();
+
+  virtual membership_store& membership() = 0;
+
+  // Applies `writes` in order in one transaction (group commit: one fsync for many
+  // changes): all of them land or none does. An empty batch writes nothing and only checks
+  // that the store's data is still there (throws store_lost when it is not).
+  virtual void apply(const std::vector<store_write>& writes) = 0;
+
+  // The store's URL, password hidden: for messages.
+  virtual const std::string& name() const = 0;
 };
 
 // Opens (creating when needed) the store at `url` and brings its schema up to date.
-// A PostgreSQL URL without connect_timeout gets connect_timeout=10, so that an unreachable
-// server gives an error instead of a hang. Throws store_error.
-std::unique_ptr<membership_store> open_store(const std::string& url);
+// A PostgreSQL URL without connect_timeout gets connect_timeout above. Throws store_error.
+std::unique_ptr<cluster_store> open_store(const std::string& url);
 
 }  // namespace troupe::store

@@ -126,14 +126,14 @@ int run_daemon(const config::daemon_settings& s) {
   // Everything that can fail comes before the first actor is spawned.
   std::optional<head_security> security;
   std::unique_ptr<security::zap_handler> zap;
-  std::shared_ptr<store::membership_store> db;
+  std::shared_ptr<store::cluster_store> db;
   std::vector<store::node_record> known_nodes;
   actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
   std::string store_url, head_address = s.join;
   if (s.head) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
     db = store::open_store(store_url);
-    known_nodes = db->load_nodes();
+    known_nodes = db->membership().load_nodes();
     security = prepare_head_security(data->path());
     // Bound before the head's socket, so that no connection is ever admitted without it.
     zap = std::make_unique<security::zap_handler>(
@@ -144,8 +144,7 @@ int run_daemon(const config::daemon_settings& s) {
     try {
       head_endpoint = std::make_shared<actors::wire_endpoint>(
           context, actors::wire_endpoint::role::router_bind, s.listen, limits, "head",
-          transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key,
-                                ""},
+          transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""},
           security->keys);
     } catch (const zmq::error_t& e) {  // e.g. a host that is no local interface, a taken port
       throw std::runtime_error("cannot bind `listen` " + s.listen + ": " + e.what());
@@ -186,7 +185,7 @@ int run_daemon(const config::daemon_settings& s) {
 
   caf::actor membership;
   if (s.head) {
-    auto store = actors::spawn_store_actor(system, db);
+    auto store = actors::spawn_store_actor(system, db, [] { request_exit(1); });
     actors.push_back(store);
     exit_when_it_dies(system, store, "store", request_exit);
     membership::membership_deps deps;

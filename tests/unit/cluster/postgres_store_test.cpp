@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,7 +17,6 @@
 #include <pqxx/pqxx>
 #include <random>
 
-#include "cluster/store/postgres_store.hpp"
 #include "cluster/store/store.hpp"
 #include "store_contract.hpp"
 
@@ -97,6 +97,16 @@ class postgres_backend : public backend {
   }
   void drop_nodes_table() override { admin("DROP TABLE " + schema_ + ".nodes"); }
 
+  // The server processes serving the store under test.
+  std::vector<int> store_backends() {
+    pqxx::work tx(*admin_);
+    std::vector<int> pids;
+    for (const auto& row :
+         tx.exec_params("SELECT pid FROM pg_stat_activity WHERE application_name = $1", schema_))
+      pids.push_back(row[0].as<int>());
+    return pids;
+  }
+
   // Closes, on the server's side, every connection the store under test holds.
   int drop_store_connections() {
     pqxx::work tx(*admin_);
@@ -134,15 +144,43 @@ TROUPE_STORE_CONTRACT(postgres_backend)
 BOOST_FIXTURE_TEST_CASE(the_store_reconnects_after_the_server_drops_its_connection,
                         postgres_backend) {
   auto store = open_store(url());
-  store->put_node(sample_node("before"));
+  put(*store, sample_node("before"));
   BOOST_TEST_REQUIRE(drop_store_connections() == 1);
-  store->put_node(sample_node("after"));  // reconnects and runs again, invisibly
-  BOOST_TEST(store->load_nodes().size() == 2u);
+  put(*store, sample_node("after"));  // reconnects and runs again, invisibly
+  BOOST_TEST(store->membership().load_nodes().size() == 2u);
   BOOST_TEST_REQUIRE(drop_store_connections() == 1);
-  BOOST_TEST(store->load_nodes().size() == 2u);
+  BOOST_TEST(store->membership().load_nodes().size() == 2u);
   BOOST_TEST_REQUIRE(drop_store_connections() == 1);
-  store->remove_node("before");
-  BOOST_TEST(store->load_nodes().size() == 1u);
+  remove(*store, "before");
+  BOOST_TEST(store->membership().load_nodes().size() == 1u);
+}
+
+// Stops a server process for as long as it lives (SIGSTOP, then SIGCONT).
+class frozen_process {
+ public:
+  explicit frozen_process(int pid) : pid_(pid) { BOOST_TEST_REQUIRE(::kill(pid_, SIGSTOP) == 0); }
+  ~frozen_process() { ::kill(pid_, SIGCONT); }
+  frozen_process(const frozen_process&) = delete;
+  frozen_process& operator=(const frozen_process&) = delete;
+
+ private:
+  int pid_;
+};
+
+BOOST_FIXTURE_TEST_CASE(a_server_that_stops_answering_is_cut_off_and_the_write_lands_anew,
+                        postgres_backend) {
+  auto store = open_store(url());
+  put(*store, sample_node("before"));
+  const auto backends = store_backends();
+  BOOST_TEST_REQUIRE(backends.size() == 1u);
+  frozen_process frozen(backends[0]);  // idle between transactions: it holds no lock
+  const auto start = std::chrono::steady_clock::now();
+  put(*store, sample_node("after"));  // waits for the watchdog, then runs on a new connection
+  const auto waited = std::chrono::steady_clock::now() - start;
+  BOOST_TEST_MESSAGE("the frozen connection was cut after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+                     << " ms");
+  BOOST_TEST(store->membership().load_nodes().size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_server_gives_a_store_error_without_hanging) {

@@ -149,18 +149,69 @@ BOOST_FIXTURE_TEST_CASE(a_file_that_is_not_a_database_gives_a_store_error, sqlit
 
 BOOST_FIXTURE_TEST_CASE(the_sqlite_file_is_in_write_ahead_logging_mode, sqlite_backend) {
   auto store = open_store(url());
-  store->put_node(sample_node("n1"));
+  put(*store, sample_node("n1"));
   BOOST_TEST(raw_sqlite(file()).column("PRAGMA journal_mode") == std::vector<std::string>{"wal"},
              boost::test_tools::per_element());
 }
 
+// Expects `call` to throw store_lost with a message naming the file and `what` happened.
+template <class Call>
+void expect_lost(const char* name, const fs::path& file, const std::string& what, Call call) {
+  try {
+    call();
+    BOOST_ERROR(name << " should have thrown store_lost");
+  } catch (const store_lost& e) {
+    const std::string message = e.what();
+    BOOST_TEST_MESSAGE(name << " -> " << message);
+    BOOST_TEST(message.find(file.string()) != std::string::npos, message);
+    BOOST_TEST(message.find(what) != std::string::npos, message);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_store_file_truncated_to_nothing_is_refused_at_start, sqlite_backend) {
+  put(*open_store(url()), sample_node("n1"));
+  fs::resize_file(file(), 0);
+  const auto message = open_error(url());
+  BOOST_TEST(message.find("cannot open store " + url()) != std::string::npos, message);
+  BOOST_TEST(message.find("the file is empty") != std::string::npos, message);
+  BOOST_TEST(fs::file_size(file()) == 0u, "a refused open must not write the file");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_store_file_deleted_while_open_fails_every_call_as_lost, sqlite_backend) {
+  auto store = open_store(url());
+  put(*store, sample_node("n1"));
+  fs::remove(file());
+  expect_lost("apply({})", file(), "is gone", [&] { store->apply({}); });
+  expect_lost("put", file(), "is gone", [&] { put(*store, sample_node("n2")); });
+  expect_lost("load_nodes", file(), "is gone", [&] { store->membership().load_nodes(); });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_store_file_truncated_while_open_fails_every_call_as_lost,
+                        sqlite_backend) {
+  auto store = open_store(url());
+  put(*store, sample_node("n1"));
+  fs::resize_file(file(), 0);
+  expect_lost("apply({})", file(), "truncated", [&] { store->apply({}); });
+  expect_lost("put", file(), "truncated", [&] { put(*store, sample_node("n2")); });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_store_file_replaced_while_open_fails_every_call_as_lost, sqlite_backend) {
+  auto store = open_store(url());
+  put(*store, sample_node("n1"));
+  const auto other = dir_.path() / "other.db";
+  put(*open_store("sqlite://" + other.string()), sample_node("n2"));
+  fs::rename(other, file());
+  expect_lost("put", file(), "replaced", [&] { put(*store, sample_node("n3")); });
+}
+
 BOOST_FIXTURE_TEST_CASE(every_sqlite_url_form_names_the_same_file, sqlite_backend) {
   const auto absolute = file().string();
-  open_store("sqlite://" + absolute)->put_node(sample_node("n1"));
-  BOOST_TEST(open_store("sqlite:" + absolute)->load_nodes().size() == 1u);
+  put(*open_store("sqlite://" + absolute), sample_node("n1"));
+  BOOST_TEST(open_store("sqlite:" + absolute)->membership().load_nodes().size() == 1u);
   working_directory inside(dir_.path());
-  BOOST_TEST(open_store("sqlite:troupe.db")->load_nodes().size() == 1u);
-  BOOST_TEST(open_store("sqlite://troupe.db")->load_nodes().size() == 1u);  // daemon's form
+  BOOST_TEST(open_store("sqlite:troupe.db")->membership().load_nodes().size() == 1u);
+  BOOST_TEST(open_store("sqlite://troupe.db")->membership().load_nodes().size() ==
+             1u);  // daemon's form
   fs::create_directory("sub");
   open_store("sqlite:sub/other.db");
   BOOST_TEST(fs::exists(dir_.path() / "sub" / "other.db"));

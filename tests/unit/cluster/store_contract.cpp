@@ -66,18 +66,24 @@ void check_same(const node_record& actual, const node_record& expected) {
   }
 }
 
+void put(cluster_store& store, const node_record& node) { store.apply({node}); }
+
+void remove(cluster_store& store, const std::string& node_id) {
+  store.apply({node_removal{node_id}});
+}
+
 namespace contract {
 
 void a_new_store_has_no_nodes(backend& b) {
   auto store = open_store(b.url());
-  BOOST_TEST(store->load_nodes().empty());
+  BOOST_TEST(store->membership().load_nodes().empty());
 }
 
 void a_stored_node_loads_back_with_every_field(backend& b) {
   auto store = open_store(b.url());
   const auto node = sample_node("n1");
-  store->put_node(node);
-  const auto loaded = store->load_nodes();
+  put(*store, node);
+  const auto loaded = store->membership().load_nodes();
   BOOST_TEST_REQUIRE(loaded.size() == 1u);
   check_same(loaded[0], node);
 }
@@ -111,8 +117,8 @@ void extreme_numbers_and_awkward_texts_load_back_unchanged(backend& b) {
   awkward.resources_json = std::string(100'000, 'x');  // larger than a page
   nodes.push_back(awkward);
 
-  for (const auto& n : nodes) store->put_node(n);
-  const auto loaded = sorted(store->load_nodes());
+  for (const auto& n : nodes) put(*store, n);
+  const auto loaded = sorted(store->membership().load_nodes());
   const auto expected = sorted(nodes);
   BOOST_TEST_REQUIRE(loaded.size() == expected.size());
   for (size_t i = 0; i < loaded.size(); ++i) check_same(loaded[i], expected[i]);
@@ -120,8 +126,8 @@ void extreme_numbers_and_awkward_texts_load_back_unchanged(backend& b) {
 
 void putting_a_known_node_id_replaces_every_field(backend& b) {
   auto store = open_store(b.url());
-  store->put_node(sample_node("n1"));
-  store->put_node(sample_node("n2"));
+  put(*store, sample_node("n1"));
+  put(*store, sample_node("n2"));
 
   node_record changed;
   changed.node_id = "n1";
@@ -135,9 +141,9 @@ void putting_a_known_node_id_replaces_every_field(backend& b) {
   changed.version = "0.2.0";
   changed.registered_at_ms = 1;
   changed.state_changed_at_ms = 2;
-  store->put_node(changed);
+  put(*store, changed);
 
-  const auto loaded = sorted(store->load_nodes());
+  const auto loaded = sorted(store->membership().load_nodes());
   BOOST_TEST_REQUIRE(loaded.size() == 2u);
   check_same(loaded[0], changed);
   check_same(loaded[1], sample_node("n2"));
@@ -145,20 +151,20 @@ void putting_a_known_node_id_replaces_every_field(backend& b) {
 
 void removing_a_node_deletes_only_that_node(backend& b) {
   auto store = open_store(b.url());
-  for (const char* id : {"n1", "n2", "n3"}) store->put_node(sample_node(id));
-  store->remove_node("n2");
-  BOOST_TEST(ids_of(store->load_nodes()) == (std::vector<std::string>{"n1", "n3"}),
+  for (const char* id : {"n1", "n2", "n3"}) put(*store, sample_node(id));
+  remove(*store, "n2");
+  BOOST_TEST(ids_of(store->membership().load_nodes()) == (std::vector<std::string>{"n1", "n3"}),
              boost::test_tools::per_element());
-  store->put_node(sample_node("n2"));  // a removed node can come back
-  BOOST_TEST(store->load_nodes().size() == 3u);
+  put(*store, sample_node("n2"));  // a removed node can come back
+  BOOST_TEST(store->membership().load_nodes().size() == 3u);
 }
 
 void removing_an_unknown_node_changes_nothing(backend& b) {
   auto store = open_store(b.url());
-  store->put_node(sample_node("n1"));
-  BOOST_CHECK_NO_THROW(store->remove_node("never-seen"));
-  BOOST_CHECK_NO_THROW(store->remove_node(""));
-  const auto loaded = store->load_nodes();
+  put(*store, sample_node("n1"));
+  BOOST_CHECK_NO_THROW(remove(*store, "never-seen"));
+  BOOST_CHECK_NO_THROW(remove(*store, ""));
+  const auto loaded = store->membership().load_nodes();
   BOOST_TEST_REQUIRE(loaded.size() == 1u);
   check_same(loaded[0], sample_node("n1"));
 }
@@ -171,24 +177,25 @@ void a_reopened_store_keeps_every_node_and_drain_flag(backend& b) {
   active.state = "alive";
   {
     auto store = open_store(b.url());
-    store->put_node(drained);
-    store->put_node(active);
-    store->put_node(sample_node("removed"));
-    store->remove_node("removed");
+    put(*store, drained);
+    put(*store, active);
+    put(*store, sample_node("removed"));
+    remove(*store, "removed");
   }
   auto reopened = open_store(b.url());
-  const auto loaded = sorted(reopened->load_nodes());
+  const auto loaded = sorted(reopened->membership().load_nodes());
   BOOST_TEST_REQUIRE(loaded.size() == 2u);
   check_same(loaded[0], active);
   check_same(loaded[1], drained);
 }
 
 void reopening_a_store_applies_no_migration_twice(backend& b) {
-  open_store(b.url())->put_node(sample_node("n1"));
+  put(*open_store(b.url()), sample_node("n1"));
   BOOST_TEST(b.applied_migrations() == all_versions(), boost::test_tools::per_element());
   for (int i = 0; i < 3; ++i) {
     auto store = open_store(b.url());
-    BOOST_TEST(store->load_nodes().size() == 1u, "the data survives reopening " << i + 1);
+    BOOST_TEST(store->membership().load_nodes().size() == 1u,
+               "the data survives reopening " << i + 1);
   }
   BOOST_TEST(b.applied_migrations() == all_versions(), boost::test_tools::per_element());
 }
@@ -196,12 +203,13 @@ void reopening_a_store_applies_no_migration_twice(backend& b) {
 void two_stores_open_on_the_same_data_see_each_others_writes(backend& b) {
   auto first = open_store(b.url());
   auto second = open_store(b.url());
-  first->put_node(sample_node("from-first"));
-  second->put_node(sample_node("from-second"));
-  BOOST_TEST(ids_of(first->load_nodes()) == (std::vector<std::string>{"from-first", "from-second"}),
+  put(*first, sample_node("from-first"));
+  put(*second, sample_node("from-second"));
+  BOOST_TEST(ids_of(first->membership().load_nodes()) ==
+                 (std::vector<std::string>{"from-first", "from-second"}),
              boost::test_tools::per_element());
-  second->remove_node("from-first");
-  BOOST_TEST(ids_of(first->load_nodes()) == std::vector<std::string>{"from-second"},
+  remove(*second, "from-first");
+  BOOST_TEST(ids_of(first->membership().load_nodes()) == std::vector<std::string>{"from-second"},
              boost::test_tools::per_element());
 }
 
@@ -212,7 +220,7 @@ void stores_opened_at_the_same_time_migrate_once(backend& b) {
   for (int t = 0; t < openers; ++t) {
     threads.emplace_back([&, t] {
       try {
-        open_store(b.url())->put_node(sample_node("opener-" + std::to_string(t)));
+        put(*open_store(b.url()), sample_node("opener-" + std::to_string(t)));
       } catch (const std::exception& e) {
         failures[t] = e.what();
       }
@@ -221,11 +229,11 @@ void stores_opened_at_the_same_time_migrate_once(backend& b) {
   for (auto& t : threads) t.join();
   for (const auto& f : failures) BOOST_TEST(f.empty(), f);
   BOOST_TEST(b.applied_migrations() == all_versions(), boost::test_tools::per_element());
-  BOOST_TEST(open_store(b.url())->load_nodes().size() == size_t{openers});
+  BOOST_TEST(open_store(b.url())->membership().load_nodes().size() == size_t{openers});
 }
 
 void a_store_written_by_a_newer_schema_is_refused(backend& b) {
-  open_store(b.url())->put_node(sample_node("n1"));
+  put(*open_store(b.url()), sample_node("n1"));
   const int newer = latest_schema_version() + 1;
   b.record_migration(newer);
   try {
@@ -243,7 +251,7 @@ void a_store_written_by_a_newer_schema_is_refused(backend& b) {
 
 void a_failed_call_gives_a_store_error_naming_the_store(backend& b) {
   auto store = open_store(b.url());
-  store->put_node(sample_node("n1"));
+  put(*store, sample_node("n1"));
   b.drop_nodes_table();
   const auto expect_store_error = [&](const char* call, auto&& run) {
     try {
@@ -258,13 +266,13 @@ void a_failed_call_gives_a_store_error_naming_the_store(backend& b) {
       BOOST_ERROR(call << " let a library exception out: " << e.what());
     }
   };
-  expect_store_error("put_node", [&] { store->put_node(sample_node("n2")); });
-  expect_store_error("load_nodes", [&] { store->load_nodes(); });
-  expect_store_error("remove_node", [&] { store->remove_node("n1"); });
+  expect_store_error("put_node", [&] { put(*store, sample_node("n2")); });
+  expect_store_error("load_nodes", [&] { store->membership().load_nodes(); });
+  expect_store_error("remove_node", [&] { remove(*store, "n1"); });
 }
 
 void a_store_may_be_shared_between_threads(backend& b) {
-  std::shared_ptr<membership_store> store = open_store(b.url());
+  std::shared_ptr<cluster_store> store = open_store(b.url());
   constexpr int threads = 4;
   constexpr int nodes_per_thread = 25;
   std::vector<std::thread> workers;
@@ -273,8 +281,8 @@ void a_store_may_be_shared_between_threads(backend& b) {
     workers.emplace_back([&, t] {
       try {
         for (int i = 0; i < nodes_per_thread; ++i) {
-          store->put_node(sample_node("t" + std::to_string(t) + "-" + std::to_string(i)));
-          store->load_nodes();
+          put(*store, sample_node("t" + std::to_string(t) + "-" + std::to_string(i)));
+          store->membership().load_nodes();
         }
       } catch (const std::exception& e) {
         failures[t] = e.what();
@@ -283,7 +291,27 @@ void a_store_may_be_shared_between_threads(backend& b) {
   }
   for (auto& w : workers) w.join();
   for (const auto& f : failures) BOOST_TEST(f.empty(), f);
-  BOOST_TEST(store->load_nodes().size() == size_t{threads * nodes_per_thread});
+  BOOST_TEST(store->membership().load_nodes().size() == size_t{threads * nodes_per_thread});
+}
+
+void a_batch_of_writes_lands_in_order(backend& b) {
+  auto store = open_store(b.url());
+  put(*store, sample_node("removed-then-back"));
+  auto second_version = sample_node("n1");
+  second_version.state = "left";
+  second_version.incarnation = 9;
+  store->apply({sample_node("n1"), sample_node("gone"), node_removal{"removed-then-back"},
+                second_version, node_removal{"gone"}, sample_node("removed-then-back")});
+  const auto loaded = sorted(store->membership().load_nodes());
+  BOOST_TEST_REQUIRE(loaded.size() == 2u);
+  check_same(loaded[0], second_version);
+  check_same(loaded[1], sample_node("removed-then-back"));
+}
+
+void an_empty_batch_writes_nothing(backend& b) {
+  auto store = open_store(b.url());
+  BOOST_CHECK_NO_THROW(store->apply({}));
+  BOOST_TEST(store->membership().load_nodes().empty());
 }
 
 }  // namespace contract

@@ -30,6 +30,9 @@ class backend {
 node_record sample_node(const std::string& node_id);
 // Checks each field, naming the one that differs.
 void check_same(const node_record& actual, const node_record& expected);
+// One write each, as a batch of one.
+void put(cluster_store& store, const node_record& node);
+void remove(cluster_store& store, const std::string& node_id);
 
 namespace contract {
 void a_new_store_has_no_nodes(backend& b);
@@ -45,6 +48,8 @@ void stores_opened_at_the_same_time_migrate_once(backend& b);
 void a_store_written_by_a_newer_schema_is_refused(backend& b);
 void a_failed_call_gives_a_store_error_naming_the_store(backend& b);
 void a_store_may_be_shared_between_threads(backend& b);
+void a_batch_of_writes_lands_in_order(backend& b);
+void an_empty_batch_writes_nothing(backend& b);
 }  // namespace contract
 
 }  // namespace troupe::store::test
@@ -65,4 +70,6 @@ void a_store_may_be_shared_between_threads(backend& b);
   TROUPE_STORE_CONTRACT_CASE(fixture, stores_opened_at_the_same_time_migrate_once)             \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_store_written_by_a_newer_schema_is_refused)            \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_call_gives_a_store_error_naming_the_store)      \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_may_be_shared_between_threads)
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_may_be_shared_between_threads)                   \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_batch_of_writes_lands_in_order)                        \
+  TROUPE_STORE_CONTRACT_CASE(fixture, an_empty_batch_writes_nothing)

@@ -1,0 +1,47 @@
+#include "cluster/store/faulty_store.hpp"
+
+namespace troupe::store {
+
+faulty_store::faulty_store(std::shared_ptr<cluster_store> real) : real_(std::move(real)) {}
+
+void faulty_store::set(mode m) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  mode_ = m;
+  changed_.notify_all();
+}
+
+bool faulty_store::wait_for_stalled_call(std::chrono::milliseconds limit) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, limit, [this] { return stalled_ > 0; });
+}
+
+size_t faulty_store::landed_batches() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return landed_;
+}
+
+void faulty_store::enter(std::unique_lock<std::mutex>& lock) {
+  if (mode_ == mode::stalling) {
+    ++stalled_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return mode_ != mode::stalling; });
+    --stalled_;
+  }
+  if (mode_ == mode::failing) throw store_error("store " + name() + ": injected failure");
+  if (mode_ == mode::lost) throw store_lost("store " + name() + ": injected loss of the data");
+}
+
+void faulty_store::apply(const std::vector<store_write>& writes) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  enter(lock);
+  real_->apply(writes);
+  if (!writes.empty()) ++landed_;
+}
+
+std::vector<node_record> faulty_store::load_nodes() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  enter(lock);
+  return real_->membership().load_nodes();
+}
+
+}  // namespace troupe::store

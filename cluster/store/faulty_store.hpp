@@ -1,0 +1,45 @@
+// A fault seam for tests: a cluster_store that forwards to a real one until a test switches
+// it to fail (every call throws store_error, as with a full disk or a stopped server), to
+// stall (every call blocks until the test switches again, as with a hung server), or to lose
+// its data (store_lost), and back to working. It counts the transactions that landed.
+// Thread-safe: the test switches it while the store's thread calls it.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "cluster/store/store.hpp"
+
+namespace troupe::store {
+
+class faulty_store final : public cluster_store, public membership_store {
+ public:
+  enum class mode { working, failing, stalling, lost };
+
+  explicit faulty_store(std::shared_ptr<cluster_store> real);
+
+  void set(mode m);
+  // Waits (at most `limit`) until a call is blocked in the stall; returns whether one is.
+  bool wait_for_stalled_call(std::chrono::milliseconds limit);
+  // Non-empty batches that landed in the real store.
+  size_t landed_batches() const;
+
+  membership_store& membership() override { return *this; }
+  void apply(const std::vector<store_write>& writes) override;
+  std::vector<node_record> load_nodes() override;
+  const std::string& name() const override { return real_->name(); }
+
+ private:
+  // Fails, stalls or lets the call through, as the mode says.
+  void enter(std::unique_lock<std::mutex>& lock);
+
+  std::shared_ptr<cluster_store> real_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  mode mode_ = mode::working;
+  size_t stalled_ = 0;
+  size_t landed_ = 0;
+};
+
+}  // namespace troupe::store

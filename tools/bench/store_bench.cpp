@@ -1,0 +1,95 @@
+// troupe-bench-store: what group commit buys. N node writes to the head's store, each in a
+// transaction of its own (one fsync per change, as a store without a queue would do), versus
+// all of them sent to the write-ahead queue at once (actors/store), which batches what
+// arrives while a transaction is under way.
+//
+//   troupe-bench-store [N] [STORE_URL]   (default: 2000 writes, SQLite in a temp dir)
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "actors/atoms.hpp"
+#include "actors/store/store_actor.hpp"
+#include "cluster/store/faulty_store.hpp"
+
+namespace {
+
+using namespace troupe;
+using clock_type = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+store::node_record node(int i, const std::string& state) {
+  store::node_record r;
+  r.node_id = "bench-" + std::to_string(i);
+  r.name = r.node_id;
+  r.incarnation = 1;
+  r.state = state;
+  r.addresses_json = R"(["tcp://10.0.0.7:7401"])";
+  r.resources_json = R"({"cpus":16.0,"memory_mb":65536,"gpus":[]})";
+  r.labels_json = "{}";
+  r.version = "0.1.0";
+  return r;
+}
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+void one_transaction_each(store::cluster_store& db, int n) {
+  const auto start = clock_type::now();
+  for (int i = 0; i < n; ++i) db.apply({node(i, "alive")});
+  const double s = seconds_since(start);
+  std::printf("one transaction per write:  %6d writes in %7.3f s = %9.0f writes/s\n", n, s, n / s);
+}
+
+void through_the_queue(const std::shared_ptr<store::cluster_store>& db, int n) {
+  auto counted = std::make_shared<store::faulty_store>(db);
+  caf::actor_system_config cfg;
+  caf::actor_system system{cfg};
+  auto queue = actors::spawn_store_actor(system, counted, [] { std::abort(); });
+  caf::scoped_actor self{system};
+  const auto start = clock_type::now();
+  for (int i = 0; i < n; ++i)
+    self->send(queue, actors::store_atom::value, store::store_write{node(i, "suspect")});
+  bool stored = false;
+  self->request(queue, std::chrono::minutes(5), actors::store_atom::value,
+                actors::confirm_atom::value, store::store_write{node(n, "suspect")})
+      .receive([&](bool answer) { stored = answer; },
+               [&](caf::error& e) { std::fprintf(stderr, "%s\n", system.render(e).c_str()); });
+  const double s = seconds_since(start);
+  if (!stored) std::exit(1);
+  std::printf(
+      "through the write queue:    %6d writes in %7.3f s = %9.0f writes/s, %zu transactions\n",
+      n + 1, s, (n + 1) / s, counted->landed_batches());
+  self->send_exit(queue, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::atoi(argv[1]) : 2000;
+  std::string url = argc > 2 ? argv[2] : "";
+  fs::path dir;
+  if (url.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "troupe-bench-store-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) return 1;
+    dir = pattern;
+    url = "sqlite://" + (dir / "troupe.db").string();
+  }
+  try {
+    std::shared_ptr<store::cluster_store> db = store::open_store(url);
+    std::printf("store %s\n", db->name().c_str());
+    one_transaction_each(*db, n);
+    through_the_queue(db, n);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "troupe-bench-store: %s\n", e.what());
+    return 1;
+  }
+  if (!dir.empty()) fs::remove_all(dir);
+  return 0;
+}

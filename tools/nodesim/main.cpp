@@ -2,8 +2,12 @@
 // with a head and heartbeating by trouped's own protocol logic (node_agent::agent_protocol).
 // For measuring what one head holds.
 //
-//   troupe-nodesim --head tcp://127.0.0.1:7400 --nodes 1000 --duration-s 30 [--head-pid PID]
+//   troupe-nodesim --head tcp://127.0.0.1:7400 --token TOKEN --credentials ADMIN_FILE
+//                  --nodes 1000 --duration-s 30 [--head-pid PID]
 //
+// Authenticated like real nodes: each simulated node enrolls its own CURVE key with the join
+// token (the enrollments pipelined over one link), then speaks over CURVE with it. The admin
+// credential is for the final node list.
 // Prints the heartbeat rate achieved, and with --head-pid the head's CPU use and RSS over
 // the steady part of the run; at the end asks the head how many simulated nodes are alive.
 #include <sys/resource.h>
@@ -19,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "actors/node_agent/agent_protocol.hpp"
+#include "cluster/security/credentials.hpp"
 #include "cluster/transport/request_client.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
 
@@ -34,22 +39,76 @@ struct sim_node {
   node_agent::agent_protocol protocol;
 };
 
-// Simulated node `i` of this run; its first registration is due at `first_registration`.
-node_agent::agent_protocol simulated(const std::string& run_id, int i,
-                                     clock_type::time_point first_registration) {
-  char id[40];
-  std::snprintf(id, sizeof id, "sim%08x%020d", static_cast<unsigned>(::getpid()), i);
+// Simulated node `i` of this run.
+node_agent::node_description simulated_node(const std::string& run_id, int i) {
+  char id[40];  // 32 hex digits, as node ids are
+  std::snprintf(id, sizeof id, "%08x%024x", static_cast<unsigned>(::getpid()),
+                static_cast<unsigned>(i));
   node_agent::node_description node{id,
                                     "sim-" + run_id + "-" + std::to_string(i),
                                     {8, 16384, {}},
                                     {{"simulated", "true"}},
                                     {},
                                     "nodesim"};
+  return node;
+}
+
+// Simulated node `i`'s protocol; its first registration is due at `first_registration`.
+node_agent::agent_protocol simulated(const std::string& run_id, int i,
+                                     clock_type::time_point first_registration) {
   // A simulated node declared dead takes the next incarnation, kept in memory only.
   auto next_incarnation = [n = uint64_t{1}]() mutable -> std::variant<uint64_t, std::string> {
     return ++n;
   };
-  return {std::move(node), 1, next_incarnation, register_retry_ms, first_registration};
+  return {simulated_node(run_id, i), 1, next_incarnation, register_retry_ms, first_registration};
+}
+
+// Enrolls `count` new node keys for the ids of simulated nodes 0..count-1 with the join token,
+// all requests sent before the replies are read. Empty on failure (printed).
+std::vector<security::key_pair> enroll(zmq::context_t& context, const std::string& head,
+                                       const std::string& token_text, const std::string& run_id,
+                                       int count) {
+  const auto token = security::parse_join_token(token_text);
+  zmq::socket_t link(context, zmq::socket_type::dealer);
+  link.set(zmq::sockopt::linger, 0);
+  link.set(zmq::sockopt::sndhwm, 0);
+  link.set(zmq::sockopt::rcvhwm, 0);
+  link.set(zmq::sockopt::curve_serverkey, token.head_public_key);
+  link.set(zmq::sockopt::curve_publickey, token.enroll.public_key);
+  link.set(zmq::sockopt::curve_secretkey, token.enroll.secret_key);
+  link.connect(head);
+  std::vector<security::key_pair> keys(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    keys[static_cast<size_t>(i)] = security::generate_key_pair();
+    auto node = simulated_node(run_id, i);
+    msg::envelope env;
+    env.request_id = static_cast<uint64_t>(i) + 1;
+    env.sender = node.name;
+    env.body = msg::security_message{
+        msg::enroll_node_request{node.node_id, keys[static_cast<size_t>(i)].public_key, node.name}};
+    link.send(zmq::buffer(msg::encode(env)), zmq::send_flags::none);
+  }
+  const auto deadline = clock_type::now() + std::chrono::seconds(120);
+  for (int answered = 0; answered < count;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+    zmq::pollitem_t item{link.handle(), 0, ZMQ_POLLIN, 0};
+    if (left.count() <= 0 || zmq::poll(&item, 1, left) == 0) {
+      std::printf("only %d/%d enrollments answered within 120 s\n", answered, count);
+      return {};
+    }
+    zmq::message_t frame;
+    (void)link.recv(frame);
+    auto decoded = msg::decode(frame.data(), frame.size());
+    auto* env = std::get_if<msg::envelope>(&decoded);
+    auto* area = env ? std::get_if<msg::security_message>(&env->body) : nullptr;
+    if (!area || !std::holds_alternative<msg::enroll_node_reply>(area->body)) {
+      auto* err = env ? std::get_if<msg::error>(&env->body) : nullptr;
+      std::printf("an enrollment was refused: %s\n", err ? err->message.c_str() : "bad reply");
+      return {};
+    }
+    ++answered;
+  }
+  return keys;
 }
 
 }  // namespace
@@ -58,7 +117,11 @@ int main(int argc, char** argv) {
   CLI::App app{"troupe-nodesim: simulated nodes against a real head"};
   std::string head;
   int nodes = 1000, duration_s = 30, interval_ms = 200, head_pid = 0;
+  std::string token, credentials;
   app.add_option("--head", head, "head address")->required();
+  app.add_option("--token", token, "join token the simulated nodes enroll with")->required();
+  app.add_option("--credentials", credentials, "admin credential, for the final node list")
+      ->required();
   app.add_option("--nodes", nodes, "simulated nodes")->check(CLI::Range(1, 20000));
   app.add_option("--duration-s", duration_s, "seconds of steady heartbeating")
       ->check(CLI::PositiveNumber);
@@ -76,13 +139,22 @@ int main(int argc, char** argv) {
   // Registrations spread over one interval; then each node follows the protocol: resends
   // an unanswered registration with backoff, heartbeats every interval once accepted.
   auto interval = std::chrono::milliseconds(interval_ms);
-  auto start = clock_type::now();
   auto run_id = std::to_string(::getpid());
+  const auto admin = security::load_credential(credentials);
+  const auto enroll_start = clock_type::now();
+  const auto keys = enroll(context, head, token, run_id, nodes);
+  if (keys.empty()) return 1;
+  std::printf("enrolled %d node keys in %.2f s\n", nodes,
+              std::chrono::duration<double>(clock_type::now() - enroll_start).count());
+  auto start = clock_type::now();
   std::vector<sim_node> sim;
   sim.reserve(nodes);
   for (int i = 0; i < nodes; ++i) {
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::curve_serverkey, admin.head_public_key);
+    socket.set(zmq::sockopt::curve_publickey, keys[static_cast<size_t>(i)].public_key);
+    socket.set(zmq::sockopt::curve_secretkey, keys[static_cast<size_t>(i)].secret_key);
     socket.connect(head);
     sim.push_back({std::move(socket), simulated(run_id, i, start + interval * i / nodes)});
   }
@@ -163,7 +235,9 @@ int main(int argc, char** argv) {
                 head_after.rss_kb / 1024.0);
   }
 
-  transport::request_client client(head, "nodesim");
+  transport::request_client client(
+      head, "nodesim",
+      transport::curve_keys{admin.keys.public_key, admin.keys.secret_key, admin.head_public_key});
   auto reply = client.call(msg::node_list_request{}, std::chrono::seconds(10));
   size_t alive = 0, other = 0;
   if (reply)

@@ -69,6 +69,12 @@ void persist(self_ptr self, const std::string& node_id) {
             });
 }
 
+// Call when a registration is answered, either way: the node's silence counts from then.
+void registration_answered(self_ptr self, const inbound& in) {
+  const auto& request = std::get<msg::register_node_request>(in.env.body);
+  self->state.nodes->registration_answered(request.node_id, request.incarnation, clock::now());
+}
+
 void on_register(self_ptr self, const inbound& in, const msg::register_node_request& request) {
   auto result = self->state.nodes->on_register(in.peer, request, in.received);
   auto* accepted = std::get_if<msg::register_node_reply>(&result.reply);
@@ -83,7 +89,12 @@ void on_register(self_ptr self, const inbound& in, const msg::register_node_requ
   // A registration the store missed needs no undo: the node retries it, and a restarted head
   // that does not know the node asks it to register again.
   persist_then(
-      self, *result.entry, in, [self, in, ok = *accepted] { reply(self, in, ok); }, [] {});
+      self, *result.entry, in,
+      [self, in, ok = *accepted] {
+        reply(self, in, ok);
+        registration_answered(self, in);
+      },
+      [self, in] { registration_answered(self, in); });
 }
 
 void on_heartbeat(self_ptr self, const inbound& in, const msg::heartbeat& beat) {

@@ -5,6 +5,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/membership/node_records.hpp"
+#include "actors/membership/process_stall.hpp"
 #include "actors/membership/registry.hpp"
 #include "actors/store/store_actor.hpp"
 
@@ -25,7 +26,8 @@ struct membership_state {
   membership_deps deps;
   std::unique_ptr<registry> nodes;
   clock::time_point started;
-  clock::time_point last_tick;
+  std::unique_ptr<process_stall_clock> stall_clock;
+  clock::duration forgiven{0};  // of the stall clock's total
 };
 
 using self_ptr = caf::stateful_actor<membership_state>*;
@@ -171,21 +173,23 @@ caf::result<bool> on_shutdown(self_ptr self) {
 void on_tick(self_ptr self) {
   auto& st = self->state;
   auto now = clock::now();
-  auto period = std::chrono::milliseconds(st.deps.detector.check_interval_ms);
-  // If this actor itself did not run for a while (the head was stopped or starved), the
-  // silence it sees is its own fault, not the nodes'.
-  auto stall = now - st.last_tick - period;
-  if (stall > std::chrono::milliseconds(st.deps.heartbeat_interval_ms)) {
-    spdlog::warn("head stalled for {} ms; not counting it against nodes",
+  // While the process did not run it could not read heartbeats: that silence is not the
+  // nodes'. A busy head is no excuse (heartbeats are time-stamped as they are read).
+  auto stalled = st.stall_clock->stalled(now);
+  if (auto stall = stalled - st.forgiven; stall > clock::duration::zero()) {
+    spdlog::warn("head process stalled for {} ms; not counting it against nodes",
                  std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
     st.nodes->forgive_stall(stall, now);
+    st.forgiven = stalled;
   }
-  st.last_tick = now;
   for (const auto& change : st.nodes->evaluate(now)) {
     log_change(change);
     persist(self, change.node_id);
   }
-  self->delayed_send(self, period, actors::tick_atom::value);
+  // High priority, as heartbeats: a backlog of requests must not delay the check.
+  self->delayed_send<caf::message_priority::high>(
+      self, std::chrono::milliseconds(st.deps.detector.check_interval_ms),
+      actors::tick_atom::value);
 }
 
 void on_status(self_ptr self, const inbound& in) {
@@ -225,7 +229,10 @@ caf::behavior membership(self_ptr self, membership_deps deps) {
   auto& st = self->state;
   st.nodes =
       std::make_unique<registry>(deps.detector, deps.heartbeat_interval_ms, deps.head_node_id);
-  st.started = st.last_tick = clock::now();
+  st.started = clock::now();
+  // A stall shorter than a heartbeat interval is not forgiven: it counts as node silence.
+  st.stall_clock = std::make_unique<process_stall_clock>(
+      std::chrono::milliseconds(20), std::chrono::milliseconds(deps.heartbeat_interval_ms));
   for (const auto& record : deps.known_nodes) {
     try {
       st.nodes->restore(from_record(record, st.nodes->fresh_history()), st.started, restore_grace);

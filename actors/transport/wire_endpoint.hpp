@@ -5,6 +5,10 @@
 // read each other must not bounce errors forever). Outbound envelopes are encoded by the
 // sending actor and queued on the socket thread.
 //
+// On the ROUTER side requests are budgeted per peer (request_budget.hpp): beyond the budget
+// the endpoint itself answers `overloaded`. Heartbeats go to their actor at high priority,
+// so that they never queue behind requests. Tests may inject faults (fault_knob.hpp).
+//
 // Life cycle: construct (binds or connects), route() every kind, then start().
 #pragma once
 
@@ -16,6 +20,8 @@
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "actors/transport/fault_knob.hpp"
+#include "actors/transport/request_budget.hpp"
 #include "cluster/transport/socket_loop.hpp"
 #include "messages/codec.hpp"
 
@@ -32,6 +38,9 @@ class wire_endpoint {
  public:
   using role = transport::socket_loop::role;
 
+  // Requests one peer may have waiting for an answer; a CLI or a node has one at a time.
+  static constexpr size_t requests_in_flight_per_peer = 32;
+
   // `self_name` is the sender written into replies the endpoint makes itself.
   wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
                 const msg::decode_limits& limits, std::string self_name);
@@ -41,8 +50,11 @@ class wire_endpoint {
   // before start(): the socket thread reads the routes without locking.
   template <class T>
   void route(caf::actor handler) {
-    routes_[variant_index<T>()] = std::move(handler);
+    routes_[kind_of<T>()] = std::move(handler);
   }
+
+  // For tests, before start(): drops, delays or duplicates one message (see fault_knob.hpp).
+  void inject(const fault& f) { faults_.add(f); }
 
   void start() { loop_->start(); }
 
@@ -57,16 +69,10 @@ class wire_endpoint {
   const transport::socket_counters& counters() const { return loop_->counters(); }
 
  private:
-  template <class T, size_t I = 0>
-  static constexpr size_t variant_index() {
-    if constexpr (std::is_same_v<std::variant_alternative_t<I, msg::body>, T>)
-      return I;
-    else
-      return variant_index<T, I + 1>();
-  }
-
   void on_frame(const std::string& peer, const zmq::message_t& frame,
                 transport::clock::time_point received);
+  // Routes a decoded envelope; returns whether it is a request that its actor will answer.
+  bool accept(const std::string& peer, msg::envelope env, transport::clock::time_point received);
 
   role role_;
   msg::decode_limits limits_;
@@ -74,7 +80,9 @@ class wire_endpoint {
   std::array<caf::actor, std::variant_size_v<msg::body>> routes_;
   std::atomic<uint64_t> malformed_{0};
   std::atomic<uint64_t> unrouted_{0};
+  request_budget budget_;
   std::unique_ptr<transport::socket_loop> loop_;
+  fault_knob faults_;  // destroyed first: its delayed messages use the loop
 };
 
 using wire_endpoint_ptr = std::shared_ptr<wire_endpoint>;

@@ -1,7 +1,7 @@
 // troupe-bench-cluster: the cluster foundation's figures, each against its raw limit where
 // one exists, measured in the same run on real processes over loopback.
 //
-//   troupe-bench-cluster [rtt] [detect] [startup] [capacity]     (default: all)
+//   troupe-bench-cluster [rtt] [detect] [startup] [capacity] [flood]     (default: all)
 //
 //   rtt       `troupe status` request -> reply inside one client, 10,000 requests, versus a
 //             raw ZeroMQ DEALER/ROUTER echo of the same frame sizes in another process
@@ -9,6 +9,8 @@
 //   startup   trouped start -> listed alive at the head; idle RSS of a node and the head
 //   capacity  troupe-nodesim: 1,000, then 5,000 simulated nodes heartbeating every 200 ms at one
 //             head, and how many of them the head falsely suspected
+//   flood     `detect` while 1,000 simulated nodes heartbeat and one client floods the head
+//             with status requests; another client's status time; the flood's rate
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 
 #include "cluster/transport/request_client.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
+#include "tools/local_cluster/request_flood.hpp"
 
 namespace {
 
@@ -226,6 +229,77 @@ void bench_capacity() {
   }
 }
 
+// The flood: 1,000 simulated nodes and 3 real ones heartbeating while one client
+// floods the head with status requests from 4 sockets; a real node is stopped, as in
+// `detect`, and another client asks for the status once per trial.
+void bench_flood() {
+  constexpr int trials = 10, simulated = 1000, flood_sockets = 4;
+  local::cluster c;
+  auto& head = c.start_head({"--no-worker"});
+  for (auto name : {"victim", "node-1", "node-2"}) c.start_node(name);
+  transport::request_client client(c.endpoint(), "bench");
+  auto alive_nodes = [&] {
+    auto reply = client.call(msg::node_list_request{}, 5s);
+    size_t alive = 0;
+    if (reply)
+      if (auto* list = std::get_if<msg::node_list_reply>(&reply->body))
+        for (const auto& n : list->nodes) alive += n.state == msg::node_state::alive;
+    return alive;
+  };
+  local::command_result sim_result;
+  std::thread sim([&] {
+    sim_result = local::run_command({local::binary("troupe-nodesim"), "--head", c.endpoint(),
+                                     "--nodes", std::to_string(simulated), "--duration-s", "40"},
+                                    120s);
+  });
+  struct join_on_exit {
+    std::thread& t;
+    ~join_on_exit() { t.join(); }
+  } sim_guard{sim};
+  if (!local::wait_until([&] { return alive_nodes() == simulated + 3; }, 60s))
+    throw std::runtime_error("the nodes did not all register:\n" + c.dump_logs());
+
+  std::vector<double> detect_ms, status_ms;
+  local::request_flood::counts flooded;
+  double flood_seconds = 0;
+  {
+    local::request_flood flood(c.endpoint(), msg::cluster_status_request{}, flood_sockets);
+    const auto flood_start = clock_type::now();
+    for (int i = 0; i < trials; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1000 + std::rand() % 200));
+      auto asked = clock_type::now();
+      if (!client.call(msg::cluster_status_request{}, 5s))
+        throw std::runtime_error("another client got no status during the flood");
+      status_ms.push_back(micros(clock_type::now() - asked) / 1000);
+      auto t = clock_type::now();
+      c.node("victim").signal(SIGSTOP);
+      while (state_of(client, "victim") != "dead") {
+        if (clock_type::now() - t > 10s) throw std::runtime_error("not detected in 10 s");
+        std::this_thread::sleep_for(5ms);
+      }
+      detect_ms.push_back(micros(clock_type::now() - t) / 1000);
+      c.node("victim").signal(SIGCONT);
+      if (!local::wait_until([&] { return state_of(client, "victim") == "alive"; }, 10s))
+        throw std::runtime_error("the node did not come back");
+    }
+    flooded = flood.so_far();
+    flood_seconds = std::chrono::duration<double>(clock_type::now() - flood_start).count();
+  }
+  auto d = summarize(detect_ms), s = summarize(status_ms);
+  std::printf(
+      "failure detection during a request flood (%d trials; %d simulated + 3 real nodes; "
+      "status requests from %d sockets)\n",
+      trials, simulated, flood_sockets);
+  std::printf("  kill -STOP -> dead: median %.0f ms  max %.0f ms   (target: max <= 1500)\n",
+              d.median, d.max);
+  std::printf("  another client's status: median %.1f ms  max %.1f ms\n", s.median, s.max);
+  std::printf("  flood: %.0f requests/s sent, %.0f answers/s (%.0f%% of them overloaded)\n",
+              flooded.sent / flood_seconds, flooded.answered / flood_seconds,
+              flooded.answered ? 100.0 * flooded.overloaded / flooded.answered : 0.0);
+  std::printf("  false alarms: %zu simulated nodes suspect\n",
+              simulated_nodes_entering(head.log(), "suspect"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -236,6 +310,7 @@ int main(int argc, char** argv) {
     if (want("detect")) bench_detect();
     if (want("startup")) bench_startup();
     if (want("capacity")) bench_capacity();
+    if (want("flood")) bench_flood();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "troupe-bench-cluster: %s\n", e.what());
     return 1;

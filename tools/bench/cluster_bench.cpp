@@ -145,6 +145,22 @@ std::string state_of(transport::request_client& client, const std::string& name)
   return "missing";
 }
 
+// Stops the node `victim` until the head reports it dead, then lets it rejoin; returns the
+// milliseconds to `dead`, polled every 2 ms.
+double stopped_until_dead(local::cluster& c, transport::request_client& client) {
+  auto t = clock_type::now();
+  c.node("victim").signal(SIGSTOP);
+  while (state_of(client, "victim") != "dead") {
+    if (clock_type::now() - t > 10s) throw std::runtime_error("not detected in 10 s");
+    std::this_thread::sleep_for(2ms);
+  }
+  double ms = micros(clock_type::now() - t) / 1000;
+  c.node("victim").signal(SIGCONT);
+  if (!local::wait_until([&] { return state_of(client, "victim") == "alive"; }, 10s))
+    throw std::runtime_error("the node did not come back");
+  return ms;
+}
+
 void bench_detect() {
   constexpr int trials = 20;
   local::cluster c;
@@ -157,16 +173,7 @@ void bench_detect() {
   for (int i = 0; i < trials; ++i) {
     // Stop at a random phase of the heartbeat period, after the node has settled.
     std::this_thread::sleep_for(std::chrono::milliseconds(1000 + std::rand() % 200));
-    auto t = clock_type::now();
-    c.node("victim").signal(SIGSTOP);
-    while (state_of(client, "victim") != "dead") {
-      if (clock_type::now() - t > 10s) throw std::runtime_error("not detected in 10 s");
-      std::this_thread::sleep_for(2ms);
-    }
-    ms.push_back(micros(clock_type::now() - t) / 1000);
-    c.node("victim").signal(SIGCONT);
-    if (!local::wait_until([&] { return state_of(client, "victim") == "alive"; }, 10s))
-      throw std::runtime_error("the node did not come back");
+    ms.push_back(stopped_until_dead(c, client));
   }
   auto s = summarize(ms);
   std::printf("failure detection, kill -STOP -> dead (%d trials, default settings)\n", trials);
@@ -271,16 +278,7 @@ void bench_flood() {
       if (!client.call(msg::cluster_status_request{}, 5s))
         throw std::runtime_error("another client got no status during the flood");
       status_ms.push_back(micros(clock_type::now() - asked) / 1000);
-      auto t = clock_type::now();
-      c.node("victim").signal(SIGSTOP);
-      while (state_of(client, "victim") != "dead") {
-        if (clock_type::now() - t > 10s) throw std::runtime_error("not detected in 10 s");
-        std::this_thread::sleep_for(5ms);
-      }
-      detect_ms.push_back(micros(clock_type::now() - t) / 1000);
-      c.node("victim").signal(SIGCONT);
-      if (!local::wait_until([&] { return state_of(client, "victim") == "alive"; }, 10s))
-        throw std::runtime_error("the node did not come back");
+      detect_ms.push_back(stopped_until_dead(c, client));
     }
     flooded = flood.so_far();
     flood_seconds = std::chrono::duration<double>(clock_type::now() - flood_start).count();

@@ -11,5 +11,6 @@ using register_atom = caf::atom_constant<caf::atom("register")>;
 using heartbt_atom = caf::atom_constant<caf::atom("heartbeat")>;
 using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 
 }  // namespace troupe::actors

@@ -26,15 +26,34 @@ struct membership_state {
   membership_deps deps;
   std::unique_ptr<registry> nodes;
   clock::time_point started;
+  std::vector<caf::actor> subscribers;  // to node events
   std::unique_ptr<process_stall_clock> stall_clock;
   clock::duration forgiven{0};  // of the stall clock's total
 };
 
 using self_ptr = caf::stateful_actor<membership_state>*;
 
-void log_change(const state_change& c) {
+void publish(self_ptr self, const node_event& event) {
+  for (const auto& subscriber : self->state.subscribers) self->send(subscriber, event);
+}
+
+// Logs a liveness change and publishes it.
+void announce(self_ptr self, const state_change& c) {
   spdlog::info("node {} ({}) incarnation {}: {} -> {}", c.name, c.node_id, c.incarnation,
                c.from ? msg::to_string(*c.from) : "new", msg::to_string(c.to));
+  publish(self,
+          {c.new_incarnation ? node_event::kind::joined : node_event::kind::state_changed, c});
+}
+
+// Publishes a stored drain flag change of `node_id`, or its removal (before it is erased).
+void announce_stored(self_ptr self, const std::string& node_id, node_event::kind what) {
+  const auto& entry = *self->state.nodes->find(node_id);
+  state_change change{entry.info.node_id, entry.info.name, entry.info.incarnation,
+                      entry.reported_state(), entry.reported_state()};
+  if (what != node_event::kind::removed && entry.liveness == msg::node_state::alive)
+    change.from =
+        what == node_event::kind::drained ? msg::node_state::alive : msg::node_state::draining;
+  publish(self, {what, change});
 }
 
 void reply(self_ptr self, const inbound& in, msg::body body) {
@@ -86,7 +105,7 @@ void on_register(self_ptr self, const inbound& in, const msg::register_node_requ
     std::visit([&](const auto& refusal) { reply(self, in, refusal); }, result.reply);
     return;
   }
-  if (result.change) log_change(*result.change);
+  if (result.change) announce(self, *result.change);
   // Stored before acknowledged, also for a repeat: its addresses or resources may differ.
   // A registration the store missed needs no undo: the node retries it, and a restarted head
   // that does not know the node asks it to register again.
@@ -103,14 +122,14 @@ void on_heartbeat(self_ptr self, const inbound& in, const msg::heartbeat& beat) 
   auto result = self->state.nodes->on_heartbeat(in.peer, beat, in.received);
   if (result.rejected) reply(self, in, *result.rejected);
   if (result.change) {
-    log_change(*result.change);
+    announce(self, *result.change);
     persist(self, beat.node_id);
   }
 }
 
 void on_deregister(self_ptr self, const inbound& in, const msg::deregister_node& request) {
   if (auto change = self->state.nodes->on_deregister(request, in.received)) {
-    log_change(*change);
+    announce(self, *change);
     persist(self, request.node_id);
   }
 }
@@ -128,9 +147,12 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
   const auto id = entry->info.node_id;
   persist_then(
       self, *entry, in,
-      [self, in, id] {
+      [self, in, id, was_draining, drain = request.drain] {
         const auto& nodes = *self->state.nodes;
         reply(self, in, msg::drain_node_reply{nodes.status_of(*nodes.find(id), clock::now())});
+        if (drain != was_draining)
+          announce_stored(self, id,
+                          drain ? node_event::kind::drained : node_event::kind::undrained);
       },
       [self, id, was_draining] { self->state.nodes->set_draining(id, was_draining); });
 }
@@ -147,6 +169,7 @@ void on_remove(self_ptr self, const inbound& in, const msg::remove_node_request&
   store_then(
       self, in,
       [self, in, removed] {
+        announce_stored(self, removed.node_id, node_event::kind::removed);
         self->state.nodes->erase(removed.node_id);
         spdlog::info("node {} ({}) removed", removed.name, removed.node_id);
         reply(self, in, removed);
@@ -162,7 +185,7 @@ caf::result<bool> on_shutdown(self_ptr self) {
   if (!own || !is_live(own->liveness)) return true;
   auto change = st.nodes->on_deregister({own->info.node_id, own->info.incarnation, "head shutdown"},
                                         clock::now());
-  log_change(*change);
+  announce(self, *change);
   auto done = self->make_response_promise<bool>();
   self->request(st.deps.store, std::chrono::seconds(2), actors::store_atom::value, to_record(*own))
       .then([done](bool) mutable { done.deliver(true); },
@@ -183,7 +206,7 @@ void on_tick(self_ptr self) {
     st.forgiven = stalled;
   }
   for (const auto& change : st.nodes->evaluate(now)) {
-    log_change(change);
+    announce(self, change);
     persist(self, change.node_id);
   }
   // High priority, as heartbeats: a backlog of requests must not delay the check.
@@ -225,6 +248,17 @@ void on_inbound(self_ptr self, const inbound& in) {
       in.env.body);
 }
 
+msg::node_list_reply on_subscribe(self_ptr self, const caf::actor& subscriber) {
+  self->monitor(subscriber);
+  self->state.subscribers.push_back(subscriber);
+  return self->state.nodes->list(clock::now());
+}
+
+void unsubscribe(self_ptr self, const caf::actor_addr& gone) {
+  auto& subscribers = self->state.subscribers;
+  subscribers.erase(std::remove(subscribers.begin(), subscribers.end(), gone), subscribers.end());
+}
+
 caf::behavior membership(self_ptr self, membership_deps deps) {
   auto& st = self->state;
   st.nodes =
@@ -243,10 +277,14 @@ caf::behavior membership(self_ptr self, membership_deps deps) {
   deps.known_nodes.clear();
   st.deps = std::move(deps);
   self->send(self, actors::tick_atom::value);
+  self->set_down_handler([self](const caf::down_msg& down) { unsubscribe(self, down.source); });
   return {
       [self](const inbound& in) { on_inbound(self, in); },
       [self](actors::tick_atom) { on_tick(self); },
       [self](actors::shutdown_atom) { return on_shutdown(self); },
+      [self](actors::subscribe_atom, const caf::actor& subscriber) {
+        return on_subscribe(self, subscriber);
+      },
   };
 }
 

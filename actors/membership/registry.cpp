@@ -121,8 +121,8 @@ registry::register_result registry::on_register(const std::string& peer,
     node_entry entry{
         request, peer, msg::node_state::alive,           draining, fresh_history(), now, now,
         0,       {},   full_capacity(request.resources), now};
-    result.change = state_change{request.node_id, request.name, request.incarnation, from,
-                                 entry.reported_state()};
+    result.change = state_change{request.node_id,        request.name, request.incarnation, from,
+                                 entry.reported_state(), true};
     nodes_.insert_or_assign(request.node_id, std::move(entry));
   } else {
     // The same live incarnation again (a lost reply, or the head restarted): idempotent.

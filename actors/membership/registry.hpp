@@ -34,6 +34,7 @@ struct state_change {
   uint64_t incarnation = 0;
   std::optional<msg::node_state> from;  // nullopt: a node the head had not seen
   msg::node_state to;
+  bool new_incarnation = false;  // a registration started this incarnation
 };
 
 struct node_entry {

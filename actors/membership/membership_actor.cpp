@@ -29,6 +29,7 @@ struct membership_state {
   std::vector<caf::actor> subscribers;  // to node events
   std::unique_ptr<process_stall_clock> stall_clock;
   clock::duration forgiven{0};  // of the stall clock's total
+  clock::time_point tick_due;   // when the pending tick was sent for
 };
 
 using self_ptr = caf::stateful_actor<membership_state>*;
@@ -193,26 +194,29 @@ caf::result<bool> on_shutdown(self_ptr self) {
   return done;
 }
 
+// Judges the nodes as of the moment the check was due, not when this actor got to it: every
+// heartbeat read before then is ahead of the tick in the mailbox and has been applied, so a
+// backlog in front of the tick delays the verdict but never fakes a silence.
 void on_tick(self_ptr self) {
   auto& st = self->state;
-  auto now = clock::now();
+  const auto as_of = st.tick_due;
   // While the process did not run it could not read heartbeats: that silence is not the
-  // nodes'. A busy head is no excuse (heartbeats are time-stamped as they are read).
-  auto stalled = st.stall_clock->stalled(now);
+  // nodes'. A busy head is no excuse.
+  auto stalled = st.stall_clock->stalled(clock::now());
   if (auto stall = stalled - st.forgiven; stall > clock::duration::zero()) {
     spdlog::warn("head process stalled for {} ms; not counting it against nodes",
                  std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
-    st.nodes->forgive_stall(stall, now);
+    st.nodes->forgive_stall(stall, as_of);
     st.forgiven = stalled;
   }
-  for (const auto& change : st.nodes->evaluate(now)) {
+  for (const auto& change : st.nodes->evaluate(as_of)) {
     announce(self, change);
     persist(self, change.node_id);
   }
-  // High priority, as heartbeats: a backlog of requests must not delay the check.
-  self->delayed_send<caf::message_priority::high>(
-      self, std::chrono::milliseconds(st.deps.detector.check_interval_ms),
-      actors::tick_atom::value);
+  // High priority, as heartbeats: queued requests must not delay the check.
+  const auto period = std::chrono::milliseconds(st.deps.detector.check_interval_ms);
+  st.tick_due = clock::now() + period;
+  self->delayed_send<caf::message_priority::high>(self, period, actors::tick_atom::value);
 }
 
 void on_status(self_ptr self, const inbound& in) {
@@ -276,6 +280,7 @@ caf::behavior membership(self_ptr self, membership_deps deps) {
   }
   deps.known_nodes.clear();
   st.deps = std::move(deps);
+  st.tick_due = clock::now();
   self->send(self, actors::tick_atom::value);
   self->set_down_handler([self](const caf::down_msg& down) { unsubscribe(self, down.source); });
   return {

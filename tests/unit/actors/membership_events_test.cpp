@@ -1,7 +1,9 @@
-// Membership publishes every change of a node to its subscribers, in order: a membership
-// actor with a store that always succeeds, driven over its real endpoint by a raw client.
+// Membership publishes every change of a node to its subscribers, in order, and a backlog of
+// requests fakes no silence: a membership actor with a store that always succeeds, driven
+// over its real endpoint by raw clients.
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
+#include <thread>
 
 #include "actors/atoms.hpp"
 #include "actors/membership/membership_actor.hpp"
@@ -23,8 +25,13 @@ caf::behavior store_that_succeeds() {
   };
 }
 
+// One scheduler thread, so that a test can keep membership off the CPU with another actor.
+struct one_worker : caf::actor_system_config {
+  one_worker() { set("scheduler.max-threads", 1); }
+};
+
 struct fixture {
-  caf::actor_system_config cfg;
+  one_worker cfg;
   caf::actor_system system{cfg};
   caf::scoped_actor subscriber{system};
   zmq::context_t context{1};
@@ -80,6 +87,22 @@ struct fixture {
                         caf::after(5s) >> [&] { BOOST_FAIL("no node event within 5 s"); });
     return event;
   }
+  // Returns once membership has handled everything queued before, high priority included.
+  void queue_drained() {
+    caf::scoped_actor barrier{system};
+    for (int round = 0; round < 2; ++round)
+      barrier
+          ->request(members, 120s, actors::subscribe_atom::value,
+                    caf::actor_cast<caf::actor>(barrier))
+          .receive([](msg::node_list_reply&) {},
+                   [&](caf::error& e) { BOOST_FAIL("no answer: " << system.render(e)); });
+  }
+  void expect_no_event() {
+    for (bool more = true; more;)
+      subscriber->receive(
+          [](const node_event& e) { BOOST_FAIL("unexpected: node-a went " << e.change.to); },
+          caf::after(0ms) >> [&] { more = false; });
+  }
   // The next event must be `what`, from `from` (nullopt: a node not seen before) to `to`.
   void expect(kind what, std::optional<node_state> from, node_state to) {
     auto event = next_event();
@@ -89,6 +112,29 @@ struct fixture {
     if (from && event.change.from) BOOST_TEST(*event.change.from == *from);
     BOOST_TEST(event.change.to == to);
   }
+};
+
+// node-a's heartbeats every 100 ms from a thread of its own, until stop().
+class heartbeating {
+ public:
+  explicit heartbeating(const std::string& endpoint)
+      : thread_([this, endpoint] {
+          transport::request_client socket(endpoint, "node-a");
+          for (uint64_t seq = 1; beating_; ++seq) {
+            socket.send_raw(msg::encode(msg::envelope{msg::protocol_version, seq, "node-a",
+                                                      msg::heartbeat{"a", 1, seq, {}, {}}}));
+            std::this_thread::sleep_for(100ms);
+          }
+        }) {}
+  ~heartbeating() { stop(); }
+  void stop() {
+    beating_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> beating_{true};
+  std::thread thread_;
 };
 
 // Nodes that need not heartbeat during a test: a minute's interval is expected.
@@ -143,6 +189,53 @@ BOOST_FIXTURE_TEST_CASE(a_late_subscriber_gets_the_nodes_it_missed_then_their_ch
   BOOST_TEST(snapshot.nodes[0].name == "node-a");
   call(msg::deregister_node{"a", 1, "test"});
   expect(kind::state_changed, node_state::alive, node_state::left);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(membership_backlog)
+
+BOOST_FIXTURE_TEST_CASE(a_backlog_of_requests_in_front_of_the_check_raises_no_suspicion, fixture) {
+  subscribe();
+  call(node_a(1));
+  expect(kind::joined, std::nullopt, node_state::alive);
+  heartbeating node(endpoint->endpoint());
+  // Requests straight into the mailbox, doubled until they keep the actor busy for 1.5 s:
+  // longer than a heartbeating node may stay silent before it is declared dead.
+  double busy_s = 0;
+  for (size_t n = 100000; busy_s < 1.5 && n <= 3200000; n *= 2) {
+    auto start = std::chrono::steady_clock::now();
+    actors::inbound request{
+        "nobody", msg::envelope{msg::protocol_version, 1, "flood", msg::cluster_status_request{}},
+        start};
+    for (size_t i = 0; i < n; ++i) caf::anon_send(members, request);
+    queue_drained();
+    busy_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    BOOST_TEST_MESSAGE(n << " queued requests kept membership busy for " << busy_s << " s");
+  }
+  node.stop();
+  expect_no_event();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_membership_kept_off_the_cpu_raises_no_suspicion, fixture) {
+  subscribe();
+  call(node_a(1));
+  expect(kind::joined, std::nullopt, node_state::alive);
+  heartbeating node(endpoint->endpoint());
+  // Holds the only scheduler thread for 1.5 s while the socket thread reads heartbeats, as
+  // a loaded machine may; the process itself runs, so there is no stall to forgive.
+  auto hog = system.spawn([]() -> caf::behavior {
+    return {[](int ms) {
+      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }};
+  });
+  caf::anon_send(hog, 1500);
+  queue_drained();
+  node.stop();
+  caf::anon_send_exit(hog, caf::exit_reason::user_shutdown);
+  expect_no_event();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,5 +13,6 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using confirm_atom = caf::atom_constant<caf::atom("confirm")>;
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 
 }  // namespace troupe::actors

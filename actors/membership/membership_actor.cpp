@@ -5,6 +5,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/membership/node_records.hpp"
+#include "actors/membership/process_stall.hpp"
 #include "actors/membership/registry.hpp"
 #include "actors/store/store_actor.hpp"
 #include "messages/safe_text.hpp"
@@ -28,15 +29,37 @@ struct membership_state {
   membership_deps deps;
   std::unique_ptr<registry> nodes;
   clock::time_point started;
-  clock::time_point last_tick;
+  std::vector<caf::actor> subscribers;  // to node events
+  std::unique_ptr<process_stall_clock> stall_clock;
+  clock::duration forgiven{0};  // of the stall clock's total
+  clock::time_point tick_due;   // when the pending tick was sent for
 };
 
 using self_ptr = caf::stateful_actor<membership_state>*;
 
-void log_change(const state_change& c) {
+void publish(self_ptr self, const node_event& event) {
+  for (const auto& subscriber : self->state.subscribers) self->send(subscriber, event);
+}
+
+// Logs a liveness change and publishes it.
+void announce(self_ptr self, const state_change& c) {
   spdlog::info("node {} ({}) incarnation {}: {} -> {}", msg::printable(c.name),
                msg::printable(c.node_id), c.incarnation, c.from ? msg::to_string(*c.from) : "new",
                msg::to_string(c.to));
+  publish(self,
+          {c.new_incarnation ? node_event::kind::joined : node_event::kind::state_changed, c});
+}
+
+// Publishes a stored drain flag change of `node_id`, or its removal (before it is erased).
+void announce_stored(self_ptr self, const std::string& node_id, node_event::kind what) {
+  const auto* entry = self->state.nodes->find(node_id);
+  if (!entry) return;  // removed meanwhile: its removal is announced instead
+  state_change change{entry->info.node_id, entry->info.name, entry->info.incarnation,
+                      entry->reported_state(), entry->reported_state()};
+  if (what != node_event::kind::removed && entry->liveness == msg::node_state::alive)
+    change.from =
+        what == node_event::kind::drained ? msg::node_state::alive : msg::node_state::draining;
+  publish(self, {what, change});
 }
 
 void reply(self_ptr self, const inbound& in, msg::body body) {
@@ -77,6 +100,12 @@ void persist(self_ptr self, const std::string& node_id) {
              store::store_write{to_record(*self->state.nodes->find(node_id))});
 }
 
+// Call when a registration is answered, either way: the node's silence counts from then.
+void registration_answered(self_ptr self, const inbound& in) {
+  const auto& request = std::get<msg::register_node_request>(in.env.body);
+  self->state.nodes->registration_answered(request.node_id, request.incarnation, clock::now());
+}
+
 void on_register(self_ptr self, const inbound& in, const msg::register_node_request& request) {
   auto result = self->state.nodes->on_register(in.peer, request, in.received);
   auto* accepted = std::get_if<msg::register_node_reply>(&result.reply);
@@ -86,26 +115,27 @@ void on_register(self_ptr self, const inbound& in, const msg::register_node_requ
     std::visit([&](const auto& refusal) { reply(self, in, refusal); }, result.reply);
     return;
   }
-  if (result.change) log_change(*result.change);
+  if (result.change) announce(self, *result.change);
   // Admitted and acknowledged at once, its row queued (also for a repeat: its addresses or
   // resources may differ): the node must start heartbeating even while the store fails, or
   // it would be declared dead and register again with a new incarnation.
   persist(self, request.node_id);
   reply(self, in, *accepted);
+  registration_answered(self, in);
 }
 
 void on_heartbeat(self_ptr self, const inbound& in, const msg::heartbeat& beat) {
   auto result = self->state.nodes->on_heartbeat(in.peer, beat, in.received);
   if (result.rejected) reply(self, in, *result.rejected);
   if (result.change) {
-    log_change(*result.change);
+    announce(self, *result.change);
     persist(self, beat.node_id);
   }
 }
 
 void on_deregister(self_ptr self, const inbound& in, const msg::deregister_node& request) {
   if (auto change = self->state.nodes->on_deregister(request, in.received)) {
-    log_change(*change);
+    announce(self, *change);
     persist(self, request.node_id);
   }
 }
@@ -121,7 +151,12 @@ void on_drain(self_ptr self, const inbound& in, const msg::drain_node_request& r
                msg::printable(entry->info.node_id), request.drain ? "draining" : "undrained");
   // The node's status as drained now: by the time the store confirms, it may be removed.
   msg::drain_node_reply drained{self->state.nodes->status_of(*entry, clock::now())};
-  store_then(self, in, to_record(*entry), [self, in, drained] { reply(self, in, drained); });
+  store_then(self, in, to_record(*entry),
+             [self, in, drained, id = entry->info.node_id, drain = request.drain] {
+               reply(self, in, drained);
+               announce_stored(self, id,
+                               drain ? node_event::kind::drained : node_event::kind::undrained);
+             });
 }
 
 // Forgets a dead or left node: from memory, then from the store, then acknowledged.
@@ -133,6 +168,7 @@ void on_remove(self_ptr self, const inbound& in, const msg::remove_node_request&
   }
   const auto* entry = std::get<const node_entry*>(result);
   msg::remove_node_reply removed{entry->info.node_id, entry->info.name};
+  announce_stored(self, removed.node_id, node_event::kind::removed);
   self->state.nodes->erase(removed.node_id);
   spdlog::info("node {} ({}) removed", msg::printable(removed.name),
                msg::printable(removed.node_id));
@@ -148,7 +184,7 @@ caf::result<bool> on_shutdown(self_ptr self) {
   if (!own || !is_live(own->liveness)) return true;
   auto change = st.nodes->on_deregister({own->info.node_id, own->info.incarnation, "head shutdown"},
                                         clock::now());
-  log_change(*change);
+  announce(self, *change);
   auto done = self->make_response_promise<bool>();
   self->request(st.deps.store, std::chrono::seconds(2), actors::store_atom::value,
                 actors::confirm_atom::value, store::store_write{to_record(*own)})
@@ -163,24 +199,29 @@ caf::result<bool> on_shutdown(self_ptr self) {
   return done;
 }
 
+// Judges the nodes as of the moment the check was due, not when this actor got to it: every
+// heartbeat read before then is ahead of the tick in the mailbox and has been applied, so a
+// backlog in front of the tick delays the verdict but never fakes a silence.
 void on_tick(self_ptr self) {
   auto& st = self->state;
-  auto now = clock::now();
-  auto period = std::chrono::milliseconds(st.deps.detector.check_interval_ms);
-  // If this actor itself did not run for a while (the head was stopped or starved), the
-  // silence it sees is its own fault, not the nodes'.
-  auto stall = now - st.last_tick - period;
-  if (stall > std::chrono::milliseconds(st.deps.heartbeat_interval_ms)) {
-    spdlog::warn("head stalled for {} ms; not counting it against nodes",
+  const auto as_of = st.tick_due;
+  // While the process did not run it could not read heartbeats: that silence is not the
+  // nodes'. A busy head is no excuse.
+  auto stalled = st.stall_clock->stalled(clock::now());
+  if (auto stall = stalled - st.forgiven; stall > clock::duration::zero()) {
+    spdlog::warn("head process stalled for {} ms; not counting it against nodes",
                  std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
-    st.nodes->forgive_stall(stall, now);
+    st.nodes->forgive_stall(stall, as_of);
+    st.forgiven = stalled;
   }
-  st.last_tick = now;
-  for (const auto& change : st.nodes->evaluate(now)) {
-    log_change(change);
+  for (const auto& change : st.nodes->evaluate(as_of)) {
+    announce(self, change);
     persist(self, change.node_id);
   }
-  self->delayed_send(self, period, actors::tick_atom::value);
+  // High priority, as heartbeats: queued requests must not delay the check.
+  const auto period = std::chrono::milliseconds(st.deps.detector.check_interval_ms);
+  st.tick_due = clock::now() + period;
+  self->delayed_send<caf::message_priority::high>(self, period, actors::tick_atom::value);
 }
 
 void on_status(self_ptr self, const inbound& in) {
@@ -216,11 +257,25 @@ void on_inbound(self_ptr self, const inbound& in) {
       in.env.body);
 }
 
+msg::node_list_reply on_subscribe(self_ptr self, const caf::actor& subscriber) {
+  self->monitor(subscriber);
+  self->state.subscribers.push_back(subscriber);
+  return self->state.nodes->list(clock::now());
+}
+
+void unsubscribe(self_ptr self, const caf::actor_addr& gone) {
+  auto& subscribers = self->state.subscribers;
+  subscribers.erase(std::remove(subscribers.begin(), subscribers.end(), gone), subscribers.end());
+}
+
 caf::behavior membership(self_ptr self, membership_deps deps) {
   auto& st = self->state;
   st.nodes =
       std::make_unique<registry>(deps.detector, deps.heartbeat_interval_ms, deps.head_node_id);
-  st.started = st.last_tick = clock::now();
+  st.started = clock::now();
+  // A stall shorter than a heartbeat interval is not forgiven: it counts as node silence.
+  st.stall_clock = std::make_unique<process_stall_clock>(
+      std::chrono::milliseconds(20), std::chrono::milliseconds(deps.heartbeat_interval_ms));
   for (const auto& record : deps.known_nodes) {
     try {
       st.nodes->restore(from_record(record, st.nodes->fresh_history()), st.started, restore_grace);
@@ -230,11 +285,16 @@ caf::behavior membership(self_ptr self, membership_deps deps) {
   }
   deps.known_nodes.clear();
   st.deps = std::move(deps);
+  st.tick_due = clock::now();
   self->send(self, actors::tick_atom::value);
+  self->set_down_handler([self](const caf::down_msg& down) { unsubscribe(self, down.source); });
   return {
       [self](const inbound& in) { on_inbound(self, in); },
       [self](actors::tick_atom) { on_tick(self); },
       [self](actors::shutdown_atom) { return on_shutdown(self); },
+      [self](actors::subscribe_atom, const caf::actor& subscriber) {
+        return on_subscribe(self, subscriber);
+      },
   };
 }
 

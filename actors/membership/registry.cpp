@@ -105,8 +105,8 @@ registry::register_result registry::on_register(const std::string& peer,
     node_entry entry{
         request, peer, msg::node_state::alive,           draining, fresh_history(), now, now,
         0,       {},   full_capacity(request.resources), now};
-    result.change = state_change{request.node_id, request.name, request.incarnation, from,
-                                 entry.reported_state()};
+    result.change = state_change{request.node_id,        request.name, request.incarnation, from,
+                                 entry.reported_state(), true};
     nodes_.insert_or_assign(request.node_id, std::move(entry));
   } else {
     // The same live incarnation again (a lost reply, or the head restarted): idempotent.
@@ -117,10 +117,21 @@ registry::register_result registry::on_register(const std::string& peer,
     set_liveness(entry, msg::node_state::alive, now, &changes);
     if (!changes.empty()) result.change = changes.front();
   }
-  const auto& entry = nodes_.at(request.node_id);
+  auto& entry = nodes_.at(request.node_id);
+  entry.awaiting_answer = true;
   result.entry = &entry;
   result.reply = msg::register_node_reply{heartbeat_interval_ms_, entry.draining};
   return result;
+}
+
+void registry::registration_answered(const std::string& node_id, uint64_t incarnation,
+                                     clock::time_point now) {
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end() || it->second.info.incarnation != incarnation) return;
+  auto& entry = it->second;
+  if (!entry.awaiting_answer) return;
+  entry.awaiting_answer = false;
+  entry.last_heartbeat = std::max(entry.last_heartbeat, now);
 }
 
 registry::heartbeat_result registry::on_heartbeat(const std::string& peer,
@@ -146,6 +157,7 @@ registry::heartbeat_result registry::on_heartbeat(const std::string& peer,
   if (beat.sequence != 0 && beat.sequence <= entry.last_sequence) return result;  // replayed
   if (now > entry.last_heartbeat) entry.history.add_interval(now - entry.last_heartbeat);
   entry.last_heartbeat = now;
+  entry.awaiting_answer = false;  // it has its answer
   entry.last_sequence = beat.sequence;
   entry.peer = peer;
   entry.load = beat.load;
@@ -170,7 +182,7 @@ std::optional<state_change> registry::on_deregister(const msg::deregister_node& 
 std::vector<state_change> registry::evaluate(clock::time_point now) {
   std::vector<state_change> changes;
   for (auto& [id, entry] : nodes_) {
-    if (!is_live(entry.liveness)) continue;
+    if (!is_live(entry.liveness) || entry.awaiting_answer) continue;
     double phi = entry.history.phi(now - entry.last_heartbeat);
     // A node always passes through suspect, even when one check finds both thresholds met.
     if (phi >= detector_.suspect_phi) set_liveness(entry, msg::node_state::suspect, now, &changes);

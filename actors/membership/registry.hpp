@@ -35,6 +35,7 @@ struct state_change {
   uint64_t incarnation = 0;
   std::optional<msg::node_state> from;  // nullopt: a node the head had not seen
   msg::node_state to;
+  bool new_incarnation = false;  // a registration started this incarnation
 };
 
 struct node_entry {
@@ -49,6 +50,9 @@ struct node_entry {
   msg::node_load load;
   msg::free_resources free;
   clock::time_point registered_at;  // start of this incarnation
+  // Registered but not yet answered: the node heartbeats only once it has the answer, so
+  // until then its silence is not its own (the answer waits for the store, behind others).
+  bool awaiting_answer = false;
 
   msg::node_state reported_state() const;
 };
@@ -69,6 +73,11 @@ class registry {
   register_result on_register(const std::string& peer, const msg::register_node_request& request,
                               clock::time_point now);
 
+  // The registration of `node_id`'s `incarnation` was answered at `now` (accepted or not):
+  // from then on its silence counts.
+  void registration_answered(const std::string& node_id, uint64_t incarnation,
+                             clock::time_point now);
+
   struct heartbeat_result {
     std::optional<msg::heartbeat_rejected> rejected;
     std::optional<state_change> change;  // suspect -> alive
@@ -79,7 +88,7 @@ class registry {
   std::optional<state_change> on_deregister(const msg::deregister_node& request,
                                             clock::time_point now);
 
-  // Runs the failure detector over every live node.
+  // Runs the failure detector over every live node whose registration was answered.
   std::vector<state_change> evaluate(clock::time_point now);
 
   // Forgives a stall of the head itself (it could not read heartbeats while it was not

@@ -5,8 +5,13 @@
 #include <stdexcept>
 
 namespace troupe::actors {
-
 namespace {
+
+// Kinds that are never answered (a rejected heartbeat is, but is not waited for).
+bool is_one_way(const msg::body& body) {
+  return std::holds_alternative<msg::heartbeat>(body) ||
+         std::holds_alternative<msg::deregister_node>(body);
+}
 
 // The node id a node-side message speaks for, if it is one.
 const std::string* claimed_node_id(const msg::body& body) {
@@ -22,7 +27,11 @@ wire_endpoint::wire_endpoint(zmq::context_t& context, role r, const std::string&
                              const msg::decode_limits& limits, std::string self_name,
                              std::optional<transport::curve_keys> curve,
                              std::shared_ptr<const security::key_registry> keys)
-    : role_(r), limits_(limits), self_name_(std::move(self_name)), keys_(std::move(keys)) {
+    : role_(r),
+      limits_(limits),
+      self_name_(std::move(self_name)),
+      keys_(std::move(keys)),
+      budget_(requests_in_flight_per_peer) {
   if (r == role::router_bind && curve && !keys_)
     throw std::invalid_argument("an authenticating ROUTER needs a key registry");
   transport::socket_options options;
@@ -39,7 +48,16 @@ wire_endpoint::wire_endpoint(zmq::context_t& context, role r, const std::string&
 wire_endpoint::~wire_endpoint() { loop_->stop(); }
 
 void wire_endpoint::send(const std::string& peer, const msg::envelope& env) {
-  loop_->send(peer, msg::encode(env));
+  if (role_ == role::router_bind) budget_.release(peer, env.request_id);
+  auto bytes = msg::encode(env);
+  const auto fault = faults_.meet(fault_direction::outbound, env.body.index());
+  if (fault && fault->action == fault_action::drop) return;
+  if (fault && fault->action == fault_action::delay) {
+    faults_.after(fault->delay, [this, peer, bytes] { loop_->send(peer, bytes); });
+    return;
+  }
+  if (fault && fault->action == fault_action::duplicate) loop_->send(peer, bytes);
+  loop_->send(peer, std::move(bytes));
 }
 
 std::optional<sender_key> wire_endpoint::authenticate(const zmq::message_t& frame) {
@@ -87,23 +105,50 @@ void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& fram
     return;
   }
   auto& env = std::get<msg::envelope>(result);
+  const auto fault = faults_.meet(fault_direction::inbound, env.body.index());
+  if (fault && fault->action == fault_action::drop) return;
+  if (fault && fault->action == fault_action::delay) {
+    faults_.after(fault->delay,
+                  [this, peer, env, key] { accept(peer, env, transport::clock::now(), key); });
+    return;
+  }
+  if (fault && fault->action == fault_action::duplicate) accept(peer, env, received, key);
+  if (accept(peer, std::move(env), received, std::move(key))) loop_->expect_prompt_reply();
+}
+
+bool wire_endpoint::accept(const std::string& peer, msg::envelope env,
+                           transport::clock::time_point received, std::optional<sender_key> key) {
+  // The endpoint's own answers below go straight to the loop, not through send(): they must
+  // not release another request of the peer's budget.
   const auto& route = routes_[env.body.index()];
   if (!route.handler) {
     // Replies nobody waits for are dropped; requests to the head get an answer.
     ++unrouted_;
     if (role_ == role::dealer_connect || std::holds_alternative<msg::error>(env.body) ||
         std::holds_alternative<msg::unimplemented>(env.body))
-      return;
+      return false;
     loop_->send(peer, msg::encode(msg::reply_to(
                           env, self_name_,
                           msg::error{msg::error_code::invalid_request,
                                      "this process does not serve that message kind"})));
-    return;
+    return false;
   }
-  if (key && !permitted(peer, env, route, *key)) return;
-  // Heartbeats need no answer; every other message routed here is a request.
-  if (!std::holds_alternative<msg::heartbeat>(env.body)) loop_->expect_prompt_reply();
+  if (key && !permitted(peer, env, route, *key)) return false;
+  if (std::holds_alternative<msg::heartbeat>(env.body)) {
+    caf::anon_send<caf::message_priority::high>(
+        route.handler, inbound{peer, std::move(env), received, std::move(key)});
+    return false;
+  }
+  const bool request = !is_one_way(env.body);
+  if (request && role_ == role::router_bind && !budget_.admit(peer, env.request_id)) {
+    loop_->send(peer, msg::encode(msg::reply_to(
+                          env, self_name_,
+                          msg::error{msg::error_code::overloaded,
+                                     "too many requests of yours are waiting; retry later"})));
+    return false;
+  }
   caf::anon_send(route.handler, inbound{peer, std::move(env), received, std::move(key)});
+  return request;
 }
 
 }  // namespace troupe::actors

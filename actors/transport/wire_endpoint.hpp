@@ -10,6 +10,10 @@
 // or expired is dropped unanswered. A kind the key's role may not send is answered
 // `permissionDenied`; so is a node key speaking for another node id (its heartbeats are dropped).
 //
+// On the ROUTER side requests are budgeted per peer (request_budget.hpp): beyond the budget
+// the endpoint itself answers `overloaded`. Heartbeats go to their actor at high priority,
+// so that they never queue behind requests. Tests may inject faults (fault_knob.hpp).
+//
 // Life cycle: construct (binds or connects), route() every kind, then start().
 #pragma once
 
@@ -23,6 +27,8 @@
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "actors/transport/fault_knob.hpp"
+#include "actors/transport/request_budget.hpp"
 #include "cluster/security/key_registry.hpp"
 #include "cluster/transport/socket_loop.hpp"
 #include "messages/codec.hpp"
@@ -62,6 +68,9 @@ class wire_endpoint {
  public:
   using role = transport::socket_loop::role;
 
+  // Requests one peer may have waiting for an answer; a CLI or a node has one at a time.
+  static constexpr size_t requests_in_flight_per_peer = 32;
+
   // `self_name` is the sender written into replies the endpoint makes itself. `curve` turns
   // CURVE on; a ROUTER with CURVE needs `keys` (and a ZAP handler on `context`).
   wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
@@ -75,13 +84,16 @@ class wire_endpoint {
   // without locking.
   template <class T>
   void route(caf::actor handler, role_set senders) {
-    routes_[variant_index<T>()] = {std::move(handler), senders};
+    routes_[kind_of<T>()] = {std::move(handler), senders};
   }
   // Routes replies from the head (DEALER side: the head is the one server we trust).
   template <class T>
   void route_reply(caf::actor handler) {
-    routes_[variant_index<T>()] = {std::move(handler), role_set{}};
+    routes_[kind_of<T>()] = {std::move(handler), role_set{}};
   }
+
+  // For tests, before start(): drops, delays or duplicates one message (see fault_knob.hpp).
+  void inject(const fault& f) { faults_.add(f); }
 
   void start() { loop_->start(); }
 
@@ -101,14 +113,6 @@ class wire_endpoint {
   uint64_t unauthorized_count() const { return unauthorized_; }
 
  private:
-  template <class T, size_t I = 0>
-  static constexpr size_t variant_index() {
-    if constexpr (std::is_same_v<std::variant_alternative_t<I, msg::body>, T>)
-      return I;
-    else
-      return variant_index<T, I + 1>();
-  }
-
   struct route_entry {
     caf::actor handler;
     role_set senders;
@@ -121,6 +125,9 @@ class wire_endpoint {
   // Whether `key` may send `env`; answers permissionDenied when not.
   bool permitted(const std::string& peer, const msg::envelope& env, const route_entry& route,
                  const sender_key& key);
+  // Routes a decoded envelope; returns whether it is a request that its actor will answer.
+  bool accept(const std::string& peer, msg::envelope env, transport::clock::time_point received,
+              std::optional<sender_key> key);
 
   role role_;
   msg::decode_limits limits_;
@@ -130,7 +137,9 @@ class wire_endpoint {
   std::atomic<uint64_t> malformed_{0};
   std::atomic<uint64_t> unauthorized_{0};
   std::atomic<uint64_t> unrouted_{0};
+  request_budget budget_;
   std::unique_ptr<transport::socket_loop> loop_;
+  fault_knob faults_;  // destroyed first: its delayed messages use the loop
 };
 
 using wire_endpoint_ptr = std::shared_ptr<wire_endpoint>;

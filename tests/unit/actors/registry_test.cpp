@@ -38,8 +38,12 @@ struct fixture {
   node_state state_of(const std::string& id, time_point now) {
     return nodes.status_of(*nodes.find(id), now).state;
   }
+  // Registers and answers at once.
   bool registered(const msg::register_node_request& r, time_point now) {
-    return std::holds_alternative<msg::register_node_reply>(nodes.on_register("p", r, now).reply);
+    bool accepted =
+        std::holds_alternative<msg::register_node_reply>(nodes.on_register("p", r, now).reply);
+    nodes.registration_answered(r.node_id, r.incarnation, now);
+    return accepted;
   }
   // Heartbeats every 200 ms from t0 up to `until`.
   void keep_beating(const std::string& id, uint64_t inc, time_point until) {
@@ -69,6 +73,26 @@ BOOST_FIXTURE_TEST_CASE(a_silent_node_becomes_suspect_then_dead, fixture) {
   BOOST_TEST_REQUIRE(dead.size() == 1u);
   BOOST_TEST(*dead[0].from == node_state::suspect);
   BOOST_TEST(dead[0].to == node_state::dead);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_node_is_not_suspected_before_its_registration_is_answered, fixture) {
+  nodes.on_register("p", node("a", "node-a", 1), t0);
+  // The answer waits behind a burst of other registrations' store writes.
+  BOOST_TEST(nodes.evaluate(t0 + ms(3000)).empty());
+  nodes.registration_answered("a", 1, t0 + ms(3000));
+  BOOST_TEST(nodes.evaluate(t0 + ms(3400)).empty());
+  nodes.on_heartbeat("p", beat("a", 1, 1), t0 + ms(3210));
+  BOOST_TEST(nodes.evaluate(t0 + ms(3500)).empty());
+  BOOST_TEST(state_of("a", t0 + ms(3500)) == node_state::alive);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_answered_registration_that_is_never_followed_by_heartbeats_dies,
+                        fixture) {
+  nodes.on_register("p", node("a", "node-a", 1), t0);
+  nodes.registration_answered("a", 1, t0 + ms(3000));
+  auto changes = nodes.evaluate(t0 + ms(3900));
+  BOOST_TEST_REQUIRE(changes.size() == 2u);
+  BOOST_TEST(changes[1].to == node_state::dead);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_heartbeating_node_stays_alive, fixture) {

@@ -193,7 +193,10 @@ std::vector<state_change> registry::evaluate(clock::time_point now) {
 
 void registry::forgive_stall(clock::duration stall, clock::time_point now) {
   for (auto& [id, entry] : nodes_)
-    if (is_live(entry.liveness)) entry.last_heartbeat = std::min(entry.last_heartbeat + stall, now);
+    // Never backwards: a restored node's silence may count from a grace that ends later.
+    if (is_live(entry.liveness))
+      entry.last_heartbeat =
+          std::max(entry.last_heartbeat, std::min(entry.last_heartbeat + stall, now));
 }
 
 std::variant<node_entry*, msg::error> registry::resolve(const std::string& name_or_id) {

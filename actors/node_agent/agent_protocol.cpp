@@ -1,5 +1,7 @@
 #include "actors/node_agent/agent_protocol.hpp"
 
+#include "messages/safe_text.hpp"
+
 #include <algorithm>
 
 namespace troupe::node_agent {
@@ -40,8 +42,8 @@ agent_actions agent_protocol::on_message(const msg::envelope& env, clock::time_p
     on_rejected(out, *rejected, now);
   } else if (auto* err = std::get_if<msg::error>(&env.body)) {
     // E.g. the name is held by another live node: the pending retry tries again.
-    out.log.push_back({log_line::level::error, "the head refused: " + err->message + " (" +
-                                                   msg::to_string(err->code) + ")"});
+    out.log.push_back({log_line::level::error, "the head refused: " + msg::printable(err->message) +
+                                                   " (" + msg::to_string(err->code) + ")"});
   }
   return out;
 }

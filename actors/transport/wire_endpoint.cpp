@@ -4,6 +4,8 @@
 #include <caf/send.hpp>
 #include <stdexcept>
 
+#include "messages/safe_text.hpp"
+
 namespace troupe::actors {
 namespace {
 
@@ -99,7 +101,8 @@ void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& fram
   auto result = msg::decode(frame.data(), frame.size(), limits_);
   if (auto* failure = std::get_if<msg::decode_failure>(&result)) {
     ++malformed_;
-    spdlog::debug("dropped a bad frame ({} bytes): {}", frame.size(), failure->message);
+    spdlog::debug("dropped a bad frame ({} bytes): {} {}", frame.size(), failure->message,
+                  msg::printable(failure->detail));
     if (role_ == role::router_bind)
       loop_->send(peer, msg::encode(msg::failure_reply(*failure, self_name_)));
     return;

@@ -293,6 +293,15 @@ BOOST_FIXTURE_TEST_CASE(a_restored_node_must_heartbeat_or_be_declared_dead, fixt
   BOOST_TEST(restarted.status_of(*restarted.find("b"), t1 + ms(3000)).state == node_state::dead);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_stall_of_the_head_during_the_restore_grace_keeps_the_grace, fixture) {
+  registered(node("a", "node-a", 1), t0);
+  membership::registry restarted{detector, 200, "head-id"};
+  auto t1 = t0 + ms(10000);
+  restarted.restore(*nodes.find("a"), t1, ms(3000));
+  restarted.forgive_stall(ms(500), t1 + ms(500));
+  BOOST_TEST(restarted.evaluate(t1 + ms(1500)).empty());
+}
+
 BOOST_FIXTURE_TEST_CASE(the_head_node_is_marked, fixture) {
   registered(node("head-id", "head", 1), t0);
   registered(node("a", "node-a", 1), t0);

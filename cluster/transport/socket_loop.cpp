@@ -50,7 +50,8 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
     monitor_.emplace(context, zmq::socket_type::pair);
     monitor_->set(zmq::sockopt::linger, 0);
     monitor_->connect(monitor_endpoint);
-    socket_.set(zmq::sockopt::router_handover, 1);
+    // No ROUTER_HANDOVER: with it, a second connection presenting a routing id already in use
+    // takes that peer's link over, replies and all, whatever key it authenticated with.
     socket_.bind(endpoint);
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
   } else {

@@ -58,6 +58,36 @@ struct collector {
     add(v.node_id);
     add(v.name);
   }
+  // The security area.
+  void add(const msg::key_info& k) {
+    add(k.key_id);
+    add(k.public_key);
+    add(k.label);
+    add(k.node_id);
+  }
+  void operator()(const msg::security_message& m) { std::visit(*this, m.body); }
+  void operator()(const msg::enroll_node_request& v) {
+    add(v.node_id);
+    add(v.public_key);
+    add(v.name);
+  }
+  void operator()(const msg::enroll_node_reply& v) { add(v.key_id); }
+  void operator()(const msg::create_join_token_request&) {}
+  void operator()(const msg::create_join_token_reply& v) {
+    add(v.token);
+    add(v.key_id);
+  }
+  void operator()(const msg::create_credential_request& v) {
+    add(v.public_key);
+    add(v.label);
+  }
+  void operator()(const msg::create_credential_reply& v) { add(v.key_id); }
+  void operator()(const msg::key_list_request&) {}
+  void operator()(const msg::key_list_reply& v) {
+    for (const auto& k : v.keys) add(k);
+  }
+  void operator()(const msg::revoke_key_request& v) { add(v.key_id); }
+  void operator()(const msg::revoke_key_reply& v) { add(v.key); }
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // send only its requests, a node key speaks only for its own node, revoked keys and expired join
 // tokens are cut off (docs/security.md).
 #include <boost/test/unit_test.hpp>
+#include <zmq.hpp>
 
 #include "cluster/security/credentials.hpp"
 #include "cluster/security/key_registry.hpp"
@@ -156,6 +157,45 @@ BOOST_FIXTURE_TEST_CASE(a_node_id_cannot_be_enrolled_twice, two_nodes) {
                           msg::security_message{msg::enroll_node_request{
                               node_id("node-2"), other.public_key, "node-2"}})) ==
              msg::error_code::conflict);
+}
+
+// A DEALER with a chosen routing id, authenticated with `keys`.
+zmq::socket_t dealer_with_id(zmq::context_t& context, const std::string& endpoint,
+                             const transport::curve_keys& keys, const std::string& routing_id) {
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::routing_id, routing_id);
+  socket.set(zmq::sockopt::curve_serverkey, keys.server_public_key);
+  socket.set(zmq::sockopt::curve_publickey, keys.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+  socket.connect(endpoint);
+  return socket;
+}
+
+// Sends a status request and waits (bounded) for the reply to it.
+bool status_answered(zmq::socket_t& socket, uint64_t request_id) {
+  socket.send(zmq::buffer(msg::encode(
+      msg::envelope{msg::protocol_version, request_id, "test", msg::cluster_status_request{}})));
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(2000)) == 0) return false;
+  zmq::message_t frame;
+  (void)socket.recv(frame);
+  auto decoded = msg::decode(frame.data(), frame.size());
+  auto* env = std::get_if<msg::envelope>(&decoded);
+  return env && env->request_id == request_id;
+}
+
+BOOST_FIXTURE_TEST_CASE(another_key_cannot_take_over_a_connection_by_its_routing_id, two_nodes) {
+  zmq::context_t context{1};
+  auto victim = dealer_with_id(context, c.endpoint(), c.admin_keys(), "taken");
+  BOOST_TEST_REQUIRE(status_answered(victim, 1));
+  const auto file = c.root() + "/mallory.credentials";
+  BOOST_TEST_REQUIRE(
+      c.troupe({"credentials", "create", "--role", "admin", "--out", file}).exit_code == 0);
+  auto thief =
+      dealer_with_id(context, c.endpoint(), keys_of(security::load_credential(file)), "taken");
+  (void)status_answered(thief, 2);  // refused or answered: either way not the victim's link
+  BOOST_TEST(status_answered(victim, 3));
 }
 
 BOOST_AUTO_TEST_CASE(a_node_without_a_token_or_key_is_refused_at_start) {

@@ -10,7 +10,8 @@
 namespace troupe::msg::security_codec {
 
 void put(wire::SecurityMessage::Builder b, const security_message& m);
-// nullopt for a member this build does not know; throws (kj::Exception, parts::refused_value) on bad input.
+// nullopt for a member this build does not know; throws (kj::Exception, parts::refused_value) on
+// bad input.
 std::optional<security_message> get(wire::SecurityMessage::Reader r);
 
 }  // namespace troupe::msg::security_codec

@@ -133,7 +133,6 @@ bool on_request(security_deps& deps, const inbound& in) {
 
 }  // namespace
 
-
 struct security_state {
   static inline const char* name = "security";
   security_deps deps;

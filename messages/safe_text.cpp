@@ -13,8 +13,8 @@ bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7f && c <= 0x9f); }
 
 // Characters that reorder, hide or break a line of text on a terminal or in a log viewer.
 bool is_invisible_format(char32_t c) {
-  return (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || c == 0x2060 ||
-         (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+  return c == 0x061c || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+         c == 0x2060 || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
 }
 
 void append_hex(std::string& out, const char* format, unsigned value) {
@@ -28,6 +28,7 @@ void append_escaped(std::string& out, char32_t c) {
     case '\n': out += "\\n"; return;
     case '\r': out += "\\r"; return;
     case '\t': out += "\\t"; return;
+    case '\\': out += "\\\\"; return;
     default: append_hex(out, c < 0x80 ? "\\x%02x" : "\\u%04x", static_cast<unsigned>(c));
   }
 }
@@ -107,7 +108,7 @@ std::string printable(std::string_view untrusted) {
     const auto c = next_code_point(untrusted, pos);
     if (!c)
       append_hex(out, "\\x%02x", static_cast<unsigned char>(untrusted[start]));
-    else if (is_control(*c) || is_invisible_format(*c))
+    else if (is_control(*c) || is_invisible_format(*c) || *c == '\\')
       append_escaped(out, *c);
     else
       out.append(untrusted.substr(start, pos - start));

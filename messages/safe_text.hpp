@@ -16,11 +16,12 @@ inline constexpr size_t max_node_text_bytes = 256;
 inline constexpr const char* node_text_rule = "UTF-8 without control characters, at most 256 bytes";
 bool is_node_text(std::string_view text);
 
-// `untrusted` for one line of a log: C0 controls, DEL, C1 controls, bidi controls
-// (U+202A..U+202E, U+2066..U+2069), zero-width characters (U+200B..U+200F, U+2060), line and
-// paragraph separators (U+2028, U+2029) and U+FEFF come out escaped (\n, \t, \r, \x1b, \x7f,
-// \u0085, \u202e); a byte that is not UTF-8 comes out as \xNN. Everything else, backslashes
-// included, is kept as is.
+// `untrusted` for one line of a log or a cell of the CLI's tables: C0 controls, DEL, C1
+// controls, bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), zero-width
+// characters (U+200B..U+200D, U+2060), line and paragraph separators (U+2028, U+2029) and U+FEFF
+// come out escaped (\n, \t, \r, \x1b, \x7f, \u0085, \u202e), a backslash as \\ (so that an escape
+// cannot be forged), and a byte that is not UTF-8 as \xNN. Everything else is kept: the result
+// is valid UTF-8.
 std::string printable(std::string_view untrusted);
 
 // A store URL or libpq key/value string with every password replaced by ***: the URL's

@@ -36,7 +36,8 @@ std::string format_memory(uint64_t mb) {
 
 std::string join_labels(const msg::labels& labels) {
   std::string out;
-  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + escape(k) + "=" + escape(v);
+  for (const auto& [k, v] : labels)
+    out += (out.empty() ? "" : ",") + msg::printable(k) + "=" + msg::printable(v);
   return out.empty() ? "-" : out;
 }
 
@@ -111,9 +112,10 @@ std::string nodes_table(const std::vector<msg::node_status>& nodes) {
   std::vector<std::vector<std::string>> rows{
       {"NAME", "ID", "STATE", "CPUS", "MEMORY", "GPUS", "HEARTBEAT", "INCARNATION", "LABELS"}};
   for (const auto& n : nodes) {
-    rows.push_back({escape(n.name) + (n.is_head ? " (head)" : ""), escape(n.node_id.substr(0, 12)),
-                    msg::to_string(n.state), format_number(n.resources.cpus),
-                    format_memory(n.resources.memory_mb), std::to_string(n.resources.gpus.size()),
+    rows.push_back({msg::printable(n.name) + (n.is_head ? " (head)" : ""),
+                    msg::printable(n.node_id.substr(0, 12)), msg::to_string(n.state),
+                    format_number(n.resources.cpus), format_memory(n.resources.memory_mb),
+                    std::to_string(n.resources.gpus.size()),
                     format_age(n.last_heartbeat_ms_ago) + " ago", std::to_string(n.incarnation),
                     join_labels(n.labels)});
   }
@@ -122,7 +124,7 @@ std::string nodes_table(const std::vector<msg::node_status>& nodes) {
 
 std::string status_text(const msg::cluster_status_reply& s, const std::string& head) {
   std::ostringstream out;
-  out << "head       " << head << " (troupe " << escape(s.head_version) << ", up "
+  out << "head       " << head << " (troupe " << msg::printable(s.head_version) << ", up "
       << format_age(s.head_uptime_ms) << ")\n"
       << "nodes      " << s.nodes_alive << " alive, " << s.nodes_suspect << " suspect, "
       << s.nodes_dead << " dead, " << s.nodes_draining << " draining, " << s.nodes_left << " left\n"

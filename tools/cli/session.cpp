@@ -26,7 +26,7 @@ result<msg::body> session::call(msg::body body) const {
                        config_.credential.key_id + ")?)"};
   if (auto* err = std::get_if<msg::error>(&reply->body))
     return failure{exit_code::head_error,
-                   escape(err->message) + " (" + msg::to_string(err->code) + ")"};
+                   msg::printable(err->message) + " (" + msg::to_string(err->code) + ")"};
   if (std::holds_alternative<msg::unimplemented>(reply->body))
     return failure{exit_code::head_error,
                    "the head at " + head + " does not implement this request"};

@@ -12,8 +12,8 @@ command_output set_drain(const session& s, const std::string& node, bool drain) 
   auto reply = s.call_for<msg::drain_node_reply>(msg::drain_node_request{node, drain});
   if (!reply) return reply.error();
   if (s.config().json) return json_text(to_json(reply->node));
-  return "node " + escape(reply->node.name) + " (" + escape(reply->node.node_id) + ") " +
-         (drain ? "drains: it takes no new work" : "is no longer draining") + "; state " +
+  return "node " + msg::printable(reply->node.name) + " (" + msg::printable(reply->node.node_id) +
+         ") " + (drain ? "drains: it takes no new work" : "is no longer draining") + "; state " +
          msg::to_string(reply->node.state) + "\n";
 }
 
@@ -52,7 +52,8 @@ command_output remove_node(const session& s, const std::string& node) {
   if (!reply) return reply.error();
   if (s.config().json)
     return json_text({{"id", reply->node_id}, {"name", reply->name}, {"removed", true}});
-  return "node " + escape(reply->name) + " (" + escape(reply->node_id) + ") removed\n";
+  return "node " + msg::printable(reply->name) + " (" + msg::printable(reply->node_id) +
+         ") removed\n";
 }
 
 }  // namespace troupe::cli

@@ -55,7 +55,7 @@ nlohmann::json to_json(const msg::key_info& k) {
 }  // namespace
 
 result<uint32_t> parse_ttl(const std::string& ttl) {
-  const failure bad{exit_code::usage, "--ttl `" + escape(ttl) +
+  const failure bad{exit_code::usage, "--ttl `" + msg::printable(ttl) +
                                           "`: give a number and a unit s, m, h or d (e.g. 1h), "
                                           "at most 30d"};
   if (ttl.size() < 2 || ttl.size() > 9) return bad;
@@ -87,7 +87,7 @@ command_output create_join_token(const session& s, const std::string& ttl) {
                       {"key_id", reply->key_id},
                       {"expires_at_ms", reply->expires_at_ms}});
   return "join token (key " + reply->key_id + ", valid until " + utc_time(reply->expires_at_ms) +
-         "):\n  trouped --join " + escape(s.config().head) + " --token " + reply->token +
+         "):\n  trouped --join " + msg::printable(s.config().head) + " --token " + reply->token +
          " --data-dir DIR\n";
 }
 
@@ -100,7 +100,8 @@ command_output create_credential(const session& s, const std::string& role,
     return failure{exit_code::usage, std::string("--role: ") + e.what()};
   }
   if (std::filesystem::exists(out_file))
-    return failure{exit_code::usage, "--out " + escape(out_file) + " exists; not overwriting it"};
+    return failure{exit_code::usage,
+                   "--out " + msg::printable(out_file) + " exists; not overwriting it"};
   auto c = security::new_credential(parsed, s.config().credential.head_public_key, s.config().head);
   auto reply = call_security<msg::create_credential_reply>(
       s, {msg::create_credential_request{parsed, c.keys.public_key, label}});
@@ -114,7 +115,7 @@ command_output create_credential(const session& s, const std::string& role,
   }
   if (s.config().json)
     return json_text({{"key_id", reply->key_id}, {"role", role}, {"file", out_file}});
-  return role + " key " + reply->key_id + " written to " + escape(out_file) +
+  return role + " key " + reply->key_id + " written to " + msg::printable(out_file) +
          " (keep it secret; use it with --credentials or TROUPE_CREDENTIALS)\n";
 }
 
@@ -129,8 +130,8 @@ command_output list_keys(const session& s) {
   std::vector<std::vector<std::string>> rows{
       {"ID", "ROLE", "STATE", "LABEL", "NODE", "CREATED", "EXPIRES"}};
   for (const auto& k : reply->keys)
-    rows.push_back({k.key_id, msg::to_string(k.role), key_state(k), escape(k.label),
-                    k.node_id.empty() ? "-" : escape(k.node_id), utc_time(k.created_at_ms),
+    rows.push_back({k.key_id, msg::to_string(k.role), key_state(k), msg::printable(k.label),
+                    k.node_id.empty() ? "-" : msg::printable(k.node_id), utc_time(k.created_at_ms),
                     utc_time(k.expires_at_ms)});
   return table(rows);
 }
@@ -140,7 +141,7 @@ command_output revoke_key(const session& s, const std::string& key_id) {
   if (!reply) return reply.error();
   if (s.config().json) return json_text(to_json(reply->key));
   return "key " + reply->key.key_id + " (" + msg::to_string(reply->key.role) + ", " +
-         escape(reply->key.label) + ") revoked; its connections are closed\n";
+         msg::printable(reply->key.label) + ") revoked; its connections are closed\n";
 }
 
 }  // namespace troupe::cli

@@ -66,10 +66,7 @@ std::optional<sender_key> wire_endpoint::authenticate(const zmq::message_t& fram
   // The ZAP handler's User-Id: the id of the key this connection was admitted with.
   const char* key_id = zmq_msg_gets(frame.handle(), "User-Id");
   auto key = key_id ? keys_->usable(key_id, security::unix_now_ms()) : std::nullopt;
-  if (!key) {
-    ++unauthorized_;
-    return std::nullopt;
-  }
+  if (!key) return std::nullopt;
   return sender_key{key->key_id, key->role, key->node_id};
 }
 
@@ -84,7 +81,6 @@ bool wire_endpoint::permitted(const std::string& peer, const msg::envelope& env,
   } else {
     return true;
   }
-  ++unauthorized_;
   if (!std::holds_alternative<msg::heartbeat>(env.body))
     loop_->send(peer, msg::encode(msg::reply_to(
                           env, self_name_, msg::error{msg::error_code::permission_denied, why})));

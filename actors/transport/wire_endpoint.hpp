@@ -108,9 +108,6 @@ class wire_endpoint {
   // messages of a kind not served here.
   uint64_t malformed_count() const { return malformed_ + unrouted_ + loop_->counters().bad_shape; }
   const transport::socket_counters& counters() const { return loop_->counters(); }
-  // Frames dropped because their key is unknown, revoked or expired, and requests answered
-  // permissionDenied.
-  uint64_t unauthorized_count() const { return unauthorized_; }
 
  private:
   struct route_entry {
@@ -135,7 +132,6 @@ class wire_endpoint {
   std::shared_ptr<const security::key_registry> keys_;
   std::array<route_entry, std::variant_size_v<msg::body>> routes_{};
   std::atomic<uint64_t> malformed_{0};
-  std::atomic<uint64_t> unauthorized_{0};
   std::atomic<uint64_t> unrouted_{0};
   request_budget budget_;
   std::unique_ptr<transport::socket_loop> loop_;

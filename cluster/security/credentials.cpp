@@ -14,6 +14,14 @@ msg::key_role parse_role(const std::string& name) {
   throw security_error("unknown role `" + name + "` (admin, node or enroll)");
 }
 
+transport::curve_keys client_keys(const credential& c) {
+  return {c.keys.public_key, c.keys.secret_key, c.head_public_key};
+}
+
+transport::curve_keys client_keys(const join_token& token) {
+  return {token.enroll.public_key, token.enroll.secret_key, token.head_public_key};
+}
+
 credential new_credential(msg::key_role role, std::string head_public_key,
                           std::string head_address) {
   credential c;

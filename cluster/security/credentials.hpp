@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cluster/security/curve_keys.hpp"
+#include "cluster/transport/socket_loop.hpp"
 #include "messages/security.hpp"
 
 namespace troupe::security {
@@ -28,6 +29,11 @@ credential new_credential(msg::key_role role, std::string head_public_key,
 void save_credential(const std::string& path, const credential& c);
 // Throws security_error naming the file and what is wrong with it (never the secret).
 credential load_credential(const std::string& path);
+
+// The keys a client connects to the head with: its own pair and the head's public key.
+transport::curve_keys client_keys(const credential& c);
+// A join token's enroll key pair, for the one EnrollNodeRequest it may send.
+transport::curve_keys client_keys(const join_token& token);
 
 // "admin" -> key_role::admin; throws security_error for an unknown role.
 msg::key_role parse_role(const std::string& name);

@@ -56,14 +56,10 @@ void zap_handler::answer() {
       status = "200";
       text = "OK";
       user_id = key->key_id;
-      ++admitted_;
     } else {
-      ++refused_;
       spdlog::debug("refused a connection from {} with an unknown, revoked or expired key",
                     request[3].to_string());
     }
-  } else {
-    ++refused_;
   }
   const std::string request_id = request.size() > 1 ? request[1].to_string() : "";
   socket_.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);

@@ -28,9 +28,6 @@ class zap_handler {
   zap_handler(const zap_handler&) = delete;
   zap_handler& operator=(const zap_handler&) = delete;
 
-  uint64_t admitted() const { return admitted_; }
-  uint64_t refused() const { return refused_; }
-
  private:
   void run();
   void answer();
@@ -39,7 +36,6 @@ class zap_handler {
   std::function<void(const std::string&)> on_failure_;
   zmq::socket_t socket_;
   std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> admitted_{0}, refused_{0};
   std::thread thread_;
 };
 

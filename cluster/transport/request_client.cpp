@@ -12,11 +12,7 @@ request_client::request_client(std::string endpoint, std::string sender_name,
       // Random start so ids of successive CLI runs do not collide at the head.
       next_request_id_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32)) {
   socket_.set(zmq::sockopt::linger, 0);
-  if (curve) {
-    socket_.set(zmq::sockopt::curve_serverkey, curve->server_public_key);
-    socket_.set(zmq::sockopt::curve_publickey, curve->public_key);
-    socket_.set(zmq::sockopt::curve_secretkey, curve->secret_key);
-  }
+  if (curve) set_client_curve(socket_, *curve);
   socket_.connect(endpoint_);
 }
 

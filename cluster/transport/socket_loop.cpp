@@ -31,19 +31,17 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
   socket_.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
   socket_.set(zmq::sockopt::linger, 0);
   if (options.curve) {
-    const auto& keys = *options.curve;
     if (r == role::router_bind) {
       socket_.set(zmq::sockopt::curve_server, 1);
       socket_.set(zmq::sockopt::zap_domain, "troupe");
+      socket_.set(zmq::sockopt::curve_secretkey, options.curve->secret_key);
     } else {
-      socket_.set(zmq::sockopt::curve_serverkey, keys.server_public_key);
-      socket_.set(zmq::sockopt::curve_publickey, keys.public_key);
+      set_client_curve(socket_, *options.curve);
     }
-    socket_.set(zmq::sockopt::curve_secretkey, keys.secret_key);
   }
   if (r == role::router_bind) {
-    const auto monitor_endpoint = "inproc://troupe-monitor-" + std::to_string(wake_fd_) + "-" +
-                                  std::to_string(reinterpret_cast<uintptr_t>(this));
+    const auto monitor_endpoint =
+        "inproc://troupe-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this));
     if (zmq_socket_monitor(socket_.handle(), monitor_endpoint.c_str(),
                            ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0)
       throw zmq::error_t();
@@ -63,6 +61,12 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
     socket_.connect(endpoint);
     endpoint_ = endpoint;
   }
+}
+
+void set_client_curve(zmq::socket_t& socket, const curve_keys& keys) {
+  socket.set(zmq::sockopt::curve_serverkey, keys.server_public_key);
+  socket.set(zmq::sockopt::curve_publickey, keys.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
 }
 
 void socket_loop::start() {

@@ -30,6 +30,9 @@ struct curve_keys {
   std::string server_public_key;  // DEALER only: the head it may talk to
 };
 
+// Makes `socket` a CURVE client of the server whose public key `keys` names; before connect().
+void set_client_curve(zmq::socket_t& socket, const curve_keys& keys);
+
 struct socket_options {
   size_t max_message_bytes = 4 << 20;  // ZeroMQ drops a peer sending more (a memory guard)
   int send_high_water_mark = 10000;    // outbound frames queued per peer before dropping

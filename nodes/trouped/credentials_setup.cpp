@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/host/atomic_file.hpp"
-#include "cluster/transport/request_client.hpp"
+#include "cluster/security/enrollment.hpp"
 
 namespace troupe::nodes {
 namespace {
@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 // The first join token of a head; `troupe join-token create` makes others.
 constexpr int64_t initial_token_ttl_ms = 24 * 3600 * 1000;
 // How long a joining node waits for the head to answer its enrollment.
-constexpr auto enrollment_timeout = 15s;
+constexpr std::chrono::milliseconds enrollment_timeout = 15s;
 
 security::key_pair load_or_make_head_keys(const std::string& path) {
   if (fs::exists(path)) {
@@ -149,25 +149,8 @@ security::credential node_credential(const std::string& data_dir, const std::str
     throw setup_error(std::string("--token: ") + e.what());
   }
   auto c = security::new_credential(msg::key_role::node, token.head_public_key, head_address);
-
-  transport::request_client client(
-      head_address, name,
-      transport::curve_keys{token.enroll.public_key, token.enroll.secret_key,
-                            token.head_public_key});
   spdlog::info("enrolling with the head at {} (key {})", head_address, c.key_id);
-  auto reply =
-      client.call(msg::security_message{msg::enroll_node_request{node_id, c.keys.public_key, name}},
-                  std::chrono::duration_cast<std::chrono::milliseconds>(enrollment_timeout));
-  if (!reply)
-    throw security::security_error(
-        "the head at " + head_address + " did not answer the enrollment within " +
-        std::to_string(enrollment_timeout.count()) +
-        " s: the join token may have expired or been revoked, or the head is unreachable");
-  if (auto* err = std::get_if<msg::error>(&reply->body))
-    throw security::security_error("the head refused the enrollment: " + err->message);
-  auto* area = std::get_if<msg::security_message>(&reply->body);
-  if (!area || !std::holds_alternative<msg::enroll_node_reply>(area->body))
-    throw security::security_error("the head answered the enrollment with something else");
+  security::enroll_node(head_address, token, node_id, c.keys.public_key, name, enrollment_timeout);
   security::save_credential(path, c);
   spdlog::info("enrolled as key {}; this node no longer needs the join token", c.key_id);
   return c;

@@ -68,10 +68,6 @@ sigset_t termination_signals() {
   return signals;
 }
 
-transport::curve_keys client_keys(const security::credential& c) {
-  return {c.keys.public_key, c.keys.secret_key, c.head_public_key};
-}
-
 // How to join, printed once at head start. The token is a secret: it goes to a terminal, never
 // to the log (a log or journal keeps only the file's path).
 void print_join_command(const nodes::head_security& head, const std::string& endpoint) {
@@ -160,7 +156,7 @@ int run_daemon(const config::daemon_settings& s) {
                : node_credential(data->path(), s.join_token, head_address, node_id, name);
     agent_endpoint = std::make_shared<actors::wire_endpoint>(
         context, actors::wire_endpoint::role::dealer_connect, head_address, limits, name,
-        client_keys(credential));
+        security::client_keys(credential));
     agent_deps.endpoint = agent_endpoint;
     agent_deps.data = data;
     agent_deps.node_id = node_id;

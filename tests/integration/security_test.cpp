@@ -25,11 +25,8 @@ struct two_nodes {
     BOOST_TEST_REQUIRE(c.wait_for_alive_count(3), c.dump_logs());
   }
 
-  transport::curve_keys keys_of(const security::credential& k) const {
-    return {k.keys.public_key, k.keys.secret_key, k.head_public_key};
-  }
   transport::curve_keys node_keys(const std::string& name) {
-    return keys_of(security::load_credential(c.node(name).data_dir() + "/node.key"));
+    return security::client_keys(security::load_credential(c.node(name).data_dir() + "/node.key"));
   }
   std::string head_public_key() const {
     return security::load_credential(c.admin_credentials()).head_public_key;
@@ -96,8 +93,7 @@ BOOST_FIXTURE_TEST_CASE(a_node_key_may_not_drain_nor_speak_for_another_node, two
 
 BOOST_FIXTURE_TEST_CASE(a_join_tokens_key_may_only_enroll, two_nodes) {
   auto token = security::parse_join_token(c.join_token());
-  transport::curve_keys keys{token.enroll.public_key, token.enroll.secret_key,
-                             token.head_public_key};
+  const auto keys = security::client_keys(token);
   BOOST_TEST(error_of(ask(c.endpoint(), keys, msg::node_list_request{})) ==
              msg::error_code::permission_denied);
   BOOST_TEST(error_of(ask(c.endpoint(), keys, msg::security_message{msg::key_list_request{}})) ==
@@ -110,14 +106,15 @@ BOOST_FIXTURE_TEST_CASE(a_revoked_admin_key_stops_working_at_once, two_nodes) {
       c.troupe({"credentials", "create", "--role", "admin", "--out", file}).exit_code == 0);
   const auto alice = security::load_credential(file);
   // One connection before and after the revocation: the head closes it and refuses its key.
-  transport::request_client client(c.endpoint(), "alice", keys_of(alice));
+  transport::request_client client(c.endpoint(), "alice", security::client_keys(alice));
   BOOST_TEST_REQUIRE(
       client.call(msg::cluster_status_request{}, std::chrono::seconds(5)).has_value());
   auto revoked = c.troupe({"keys", "revoke", alice.key_id});
   BOOST_TEST_REQUIRE(revoked.exit_code == 0, revoked.err);
   BOOST_TEST(
       !client.call(msg::cluster_status_request{}, std::chrono::milliseconds(1500)).has_value());
-  BOOST_TEST(!ask(c.endpoint(), keys_of(alice), msg::cluster_status_request{}).has_value());
+  BOOST_TEST(
+      !ask(c.endpoint(), security::client_keys(alice), msg::cluster_status_request{}).has_value());
   auto listed = c.troupe({"keys", "ls", "--json"});
   bool shown_revoked = false;
   for (auto& k : nlohmann::json::parse(listed.out))
@@ -136,8 +133,7 @@ BOOST_FIXTURE_TEST_CASE(a_join_token_after_its_ttl_is_refused, two_nodes) {
   auto created = c.troupe({"join-token", "create", "--ttl", "1s", "--json"});
   BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
   auto token = security::parse_join_token(nlohmann::json::parse(created.out)["token"]);
-  transport::curve_keys keys{token.enroll.public_key, token.enroll.secret_key,
-                             token.head_public_key};
+  const auto keys = security::client_keys(token);
   const auto expires = nlohmann::json::parse(created.out)["expires_at_ms"].get<int64_t>();
   BOOST_TEST_REQUIRE(wait_until([&] { return security::unix_now_ms() > expires; }, 5s));
   const auto stolen = security::generate_key_pair();
@@ -150,8 +146,7 @@ BOOST_FIXTURE_TEST_CASE(a_join_token_after_its_ttl_is_refused, two_nodes) {
 
 BOOST_FIXTURE_TEST_CASE(a_node_id_cannot_be_enrolled_twice, two_nodes) {
   auto token = security::parse_join_token(c.join_token());
-  transport::curve_keys keys{token.enroll.public_key, token.enroll.secret_key,
-                             token.head_public_key};
+  const auto keys = security::client_keys(token);
   const auto other = security::generate_key_pair();
   BOOST_TEST(error_of(ask(c.endpoint(), keys,
                           msg::security_message{msg::enroll_node_request{
@@ -165,9 +160,7 @@ zmq::socket_t dealer_with_id(zmq::context_t& context, const std::string& endpoin
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::routing_id, routing_id);
-  socket.set(zmq::sockopt::curve_serverkey, keys.server_public_key);
-  socket.set(zmq::sockopt::curve_publickey, keys.public_key);
-  socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+  transport::set_client_curve(socket, keys);
   socket.connect(endpoint);
   return socket;
 }
@@ -192,8 +185,8 @@ BOOST_FIXTURE_TEST_CASE(another_key_cannot_take_over_a_connection_by_its_routing
   const auto file = c.root() + "/mallory.credentials";
   BOOST_TEST_REQUIRE(
       c.troupe({"credentials", "create", "--role", "admin", "--out", file}).exit_code == 0);
-  auto thief =
-      dealer_with_id(context, c.endpoint(), keys_of(security::load_credential(file)), "taken");
+  auto thief = dealer_with_id(context, c.endpoint(),
+                              security::client_keys(security::load_credential(file)), "taken");
   (void)status_answered(thief, 2);  // refused or answered: either way not the victim's link
   BOOST_TEST(status_answered(victim, 3));
 }

@@ -106,9 +106,8 @@ void bench_rtt() {
   zmq::context_t ctx{1};
   zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::curve_serverkey, echo_server.public_key);
-  dealer.set(zmq::sockopt::curve_publickey, echo_client.public_key);
-  dealer.set(zmq::sockopt::curve_secretkey, echo_client.secret_key);
+  transport::set_client_curve(
+      dealer, {echo_client.public_key, echo_client.secret_key, echo_server.public_key});
   dealer.connect(echo_endpoint);
   std::string request(request_size, 'q');
 

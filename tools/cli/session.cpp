@@ -9,10 +9,7 @@ result<msg::body> session::call(msg::body body) const {
   const auto& head = config_.head;
   std::optional<msg::envelope> reply;
   try {
-    const auto& c = config_.credential;
-    transport::request_client client(
-        head, "troupe-cli",
-        transport::curve_keys{c.keys.public_key, c.keys.secret_key, c.head_public_key});
+    transport::request_client client(head, "troupe-cli", security::client_keys(config_.credential));
     reply = client.call(std::move(body), config_.timeout);
   } catch (const zmq::error_t& e) {
     return failure{exit_code::usage, "cannot reach " + head + ": " + e.what()};

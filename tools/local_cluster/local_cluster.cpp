@@ -1,7 +1,7 @@
 #include "tools/local_cluster/local_cluster.hpp"
 
 #include "cluster/security/credentials.hpp"
-#include "cluster/transport/request_client.hpp"
+#include "cluster/security/enrollment.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -202,8 +202,7 @@ command_result cluster::troupe(std::vector<std::string> args) const {
 }
 
 transport::curve_keys cluster::admin_keys() const {
-  auto c = security::load_credential(admin_credentials());
-  return {c.keys.public_key, c.keys.secret_key, c.head_public_key};
+  return security::client_keys(security::load_credential(admin_credentials()));
 }
 
 std::string cluster::join_token() const {
@@ -214,17 +213,9 @@ std::string cluster::join_token() const {
 
 transport::curve_keys cluster::enroll_node_key(const std::string& node_id,
                                                const std::string& name) const {
-  auto token = security::parse_join_token(join_token());
-  auto pair = security::generate_key_pair();
-  transport::request_client client(
-      endpoint_, name,
-      transport::curve_keys{token.enroll.public_key, token.enroll.secret_key,
-                            token.head_public_key});
-  auto reply = client.call(
-      msg::security_message{msg::enroll_node_request{node_id, pair.public_key, name}}, 10s);
-  auto* area = reply ? std::get_if<msg::security_message>(&reply->body) : nullptr;
-  if (!area || !std::holds_alternative<msg::enroll_node_reply>(area->body))
-    throw std::runtime_error("the head did not enroll node " + node_id);
+  const auto token = security::parse_join_token(join_token());
+  const auto pair = security::generate_key_pair();
+  security::enroll_node(endpoint_, token, node_id, pair.public_key, name, 10s);
   return {pair.public_key, pair.secret_key, token.head_public_key};
 }
 

@@ -32,9 +32,7 @@ request_flood::counts request_flood::so_far() const { return {sent_, answered_, 
 void request_flood::run(const std::string& endpoint) {
   zmq::socket_t socket(context_, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
-  socket.set(zmq::sockopt::curve_serverkey, keys_.server_public_key);
-  socket.set(zmq::sockopt::curve_publickey, keys_.public_key);
-  socket.set(zmq::sockopt::curve_secretkey, keys_.secret_key);
+  transport::set_client_curve(socket, keys_);
   socket.connect(endpoint);
   zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN | ZMQ_POLLOUT, 0};
   while (!stopping_) {

@@ -73,9 +73,7 @@ std::vector<security::key_pair> enroll(zmq::context_t& context, const std::strin
   link.set(zmq::sockopt::linger, 0);
   link.set(zmq::sockopt::sndhwm, 0);
   link.set(zmq::sockopt::rcvhwm, 0);
-  link.set(zmq::sockopt::curve_serverkey, token.head_public_key);
-  link.set(zmq::sockopt::curve_publickey, token.enroll.public_key);
-  link.set(zmq::sockopt::curve_secretkey, token.enroll.secret_key);
+  transport::set_client_curve(link, security::client_keys(token));
   link.connect(head);
   std::vector<security::key_pair> keys(static_cast<size_t>(count));
   auto send_enrollment = [&](int i) {
@@ -158,9 +156,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < nodes; ++i) {
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::curve_serverkey, admin.head_public_key);
-    socket.set(zmq::sockopt::curve_publickey, keys[static_cast<size_t>(i)].public_key);
-    socket.set(zmq::sockopt::curve_secretkey, keys[static_cast<size_t>(i)].secret_key);
+    const auto& own = keys[static_cast<size_t>(i)];
+    transport::set_client_curve(socket, {own.public_key, own.secret_key, admin.head_public_key});
     socket.connect(head);
     sim.push_back({std::move(socket), simulated(run_id, i, start + interval * i / nodes)});
   }
@@ -249,9 +246,7 @@ int main(int argc, char** argv) {
                 head_after.rss_kb / 1024.0);
   }
 
-  transport::request_client client(
-      head, "nodesim",
-      transport::curve_keys{admin.keys.public_key, admin.keys.secret_key, admin.head_public_key});
+  transport::request_client client(head, "nodesim", security::client_keys(admin));
   auto reply = client.call(msg::node_list_request{}, std::chrono::seconds(10));
   size_t alive = 0, other = 0;
   if (reply)

@@ -13,6 +13,7 @@
 #include "messages/cluster_codec.hpp"
 #include "messages/codec_parts.hpp"
 #include "messages/envelope.capnp.h"
+#include "messages/jobs_codec.hpp"
 #include "messages/security_codec.hpp"
 
 namespace troupe::msg {
@@ -23,7 +24,7 @@ using Body = wire::Envelope::Body;
 using namespace parts;
 
 // The envelope's own members (error, unimplemented) are encoded here; each area's members
-// in its own codec (cluster_codec, security_codec).
+// in its own codec (cluster_codec, security_codec, jobs_codec).
 void put_body(Body::Builder b, const body& v) {
   if (const auto* e = std::get_if<error>(&v)) {
     auto out = b.initError();
@@ -33,6 +34,8 @@ void put_body(Body::Builder b, const body& v) {
     b.initUnimplemented().setBodyOrdinal(u->body_ordinal);
   } else if (const auto* m = std::get_if<security_message>(&v)) {
     security_codec::put(b.initSecurity(), *m);
+  } else if (const auto* j = std::get_if<jobs_message>(&v)) {
+    jobs_codec::put(b.initJobs(), *j);
   } else {
     cluster_codec::put(b, v);
   }
@@ -53,6 +56,11 @@ std::optional<body> get_body(Body::Reader b) {
     case Body::UNIMPLEMENTED: return unimplemented{b.getUnimplemented().getBodyOrdinal()};
     case Body::SECURITY: {
       auto m = security_codec::get(b.getSecurity());
+      if (!m) return std::nullopt;
+      return std::move(*m);
+    }
+    case Body::JOBS: {
+      auto m = jobs_codec::get(b.getJobs());
       if (!m) return std::nullopt;
       return std::move(*m);
     }

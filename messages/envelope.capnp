@@ -11,6 +11,7 @@ $Cxx.namespace("troupe::wire");
 
 using Cluster = import "cluster.capnp";
 using Security = import "security.capnp";
+using Jobs = import "jobs.capnp";
 
 const protocolVersion :UInt16 = 1;
 
@@ -39,6 +40,7 @@ struct Envelope {
 
     # From here on, one member per area; each area has its own schema and union.
     security @18 :Security.SecurityMessage;
+    jobs @19 :Jobs.JobsMessage;
   }
 }
 

@@ -88,6 +88,66 @@ struct collector {
   }
   void operator()(const msg::revoke_key_request& v) { add(v.key_id); }
   void operator()(const msg::revoke_key_reply& v) { add(v.key); }
+  // The jobs area.
+  void add(const std::vector<std::string>& texts) {
+    for (const auto& t : texts) add(t);
+  }
+  void add(const msg::job_summary& j) {
+    for (const auto* t : {&j.job_id, &j.name, &j.tenant, &j.kind, &j.state, &j.reason}) add(*t);
+    add(j.nodes);
+  }
+  void add(const msg::task_finished& f) {
+    add(f.attempt_id);
+    add(f.exit.reason);
+  }
+  void operator()(const msg::jobs_message& m) { std::visit(*this, m.body); }
+  void operator()(const msg::submit_job_request& v) {
+    add(v.spec);
+    add(v.client_request_id);
+  }
+  void operator()(const msg::submit_job_reply& v) { add(v.job_id); }
+  void operator()(const msg::list_jobs_request& v) {
+    add(v.state);
+    add(v.tenant);
+  }
+  void operator()(const msg::list_jobs_reply& v) {
+    for (const auto& j : v.jobs) add(j);
+  }
+  void operator()(const msg::get_job_request& v) { add(v.job_id); }
+  void operator()(const msg::get_job_reply& v) {
+    add(v.job);
+    add(v.spec);
+    for (const auto& a : v.attempts)
+      for (const auto* t : {&a.attempt_id, &a.node_id, &a.node_name, &a.state, &a.reason}) add(*t);
+    for (const auto& t : v.transitions)
+      for (const auto* x : {&t.from_state, &t.to_state, &t.reason}) add(*x);
+  }
+  void operator()(const msg::cancel_job_request& v) { add(v.job_id); }
+  void operator()(const msg::cancel_job_reply& v) { add(v.state); }
+  void operator()(const msg::job_logs_request& v) { add(v.job_id); }
+  void operator()(const msg::job_logs_reply& v) { add(v.attempt_id); }  // data is bytes
+  void operator()(const msg::start_task_request& v) {
+    add(v.job_id);
+    add(v.launch.attempt_id);
+    add(v.launch.argv);
+    for (const auto& [name, value] : v.launch.env) {
+      add(name);
+      add(value);
+    }
+    add(v.launch.workdir);
+  }
+  void operator()(const msg::kill_task_request& v) {
+    add(v.attempt_id);
+    add(v.reason);
+  }
+  void operator()(const msg::task_started& v) { add(v.attempt_id); }
+  void operator()(const msg::task_output& v) { add(v.attempt_id); }  // data is bytes
+  void operator()(const msg::task_finished& v) { add(v); }
+  void operator()(const msg::task_finished_ack& v) { add(v.attempt_id); }
+  void operator()(const msg::node_tasks& v) {
+    add(v.running);
+    for (const auto& f : v.finished) add(f);
+  }
 };
 
 }  // namespace

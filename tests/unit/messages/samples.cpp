@@ -40,6 +40,41 @@ key_info sample_key_info(int seed) {
 }
 
 body security(security_message m) { return body{std::move(m)}; }
+body jobs(jobs_message m) { return body{std::move(m)}; }
+
+job_summary sample_job(int seed) {
+  job_summary j;
+  j.job_id = "j0123456789abcde" + std::to_string(seed % 10);
+  j.name = "nightly-etl-" + std::to_string(seed);
+  j.tenant = "research";
+  j.kind = "command";
+  j.state = seed % 2 ? "FAILED" : "RUNNING";
+  j.reason = seed % 2 ? "exit code 3" : "";
+  j.priority = -5 + seed;
+  j.tasks = 2;
+  j.attempts = 3;
+  j.submitted_at_ms = 1'796'000'000'000 + seed;
+  j.started_at_ms = 1'796'000'000'500 + seed;
+  j.finished_at_ms = seed % 2 ? 1'796'000'009'000 + seed : 0;
+  if (seed % 2) j.exit_code = 3;
+  j.nodes = {"worker-1", "gpu-box"};
+  return j;
+}
+
+msg::task_finished sample_finished(int seed) {
+  msg::task_finished f;
+  f.attempt_id = "j0123456789abcdef." + std::to_string(seed % 4) + ".2";
+  if (seed % 2) {
+    f.exit.signal = 9;
+    f.exit.reason = "memory limit exceeded";
+  } else {
+    f.exit.exit_code = 0;
+  }
+  f.finished_at_ms = 1'796'000'009'000 + seed;
+  f.stdout_bytes = 4096 + static_cast<uint64_t>(seed);
+  f.stderr_bytes = 17;
+  return f;
+}
 
 envelope with(uint64_t request_id, std::string sender, body b) {
   envelope env;
@@ -147,6 +182,67 @@ std::vector<sample> samples() {
        with(124, "troupe-cli", security({revoke_key_request{"8899aabbccddeeff"}}))},
       {"security.revoke_key_reply",
        with(125, "head", security({revoke_key_reply{sample_key_info(3)}}))},
+      // The jobs area.
+      {"jobs.submit_job_request",
+       with(130, "troupe-cli",
+            jobs({submit_job_request{"name: etl\nkind: command\nargv: [\"true\"]\n",
+                                     "6f1c2e9a-5b7d-4c3e-9f10-2a4b6c8d0e1f"}}))},
+      {"jobs.submit_job_reply",
+       with(130, "head", jobs({submit_job_reply{"j0123456789abcdef", true}}))},
+      {"jobs.list_jobs_request",
+       with(131, "troupe-cli", jobs({list_jobs_request{"RUNNING", "research", 50}}))},
+      {"jobs.list_jobs_reply",
+       with(131, "head", jobs({list_jobs_reply{{sample_job(1), sample_job(2)}}}))},
+      {"jobs.get_job_request",
+       with(132, "troupe-cli", jobs({get_job_request{"j0123456789abcdef"}}))},
+      {"jobs.get_job_reply",
+       with(132, "head",
+            jobs({get_job_reply{sample_job(3),
+                                "{\"kind\":\"command\",\"name\":\"etl\"}",
+                                {{"j0123456789abcdef.0.1", 0, 1, "5f0e1d2c3b4a59687786950a1b2c3d4e",
+                                  "worker-1", "LOST", "node lost", std::nullopt, 9,
+                                  1'796'000'000'100, 1'796'000'000'200, 1'796'000'001'000},
+                                 {"j0123456789abcdef.0.2", 0, 2, "6a0e1d2c3b4a59687786950a1b2c3d4e",
+                                  "gpu-box", "SUCCEEDED", "", 0, std::nullopt, 1'796'000'002'000,
+                                  1'796'000'002'100, 1'796'000'003'000}},
+                                {{"", "PENDING", "submitted", 1'796'000'000'000},
+                                 {"PENDING", "SCHEDULED", "placed", 1'796'000'000'100}}}}))},
+      {"jobs.cancel_job_request",
+       with(133, "troupe-cli", jobs({cancel_job_request{"j0123456789abcdef"}}))},
+      {"jobs.cancel_job_reply", with(133, "head", jobs({cancel_job_reply{"CANCELLED"}}))},
+      {"jobs.job_logs_request",
+       with(134, "troupe-cli", jobs({job_logs_request{"j0123456789abcdef", 1, 0, 65536, 4096}}))},
+      {"jobs.job_logs_reply",
+       with(134, "head",
+            jobs({job_logs_reply{"j0123456789abcdef.1.1", std::string("line\n\0\xff", 7), 65543,
+                                 true}}))},
+      {"jobs.start_task_request",
+       with(135, "head",
+            jobs({start_task_request{"j0123456789abcdef", 1,
+                                     jobs::task_launch{"j0123456789abcdef.1.1",
+                                                       {"python3", "train.py", "--epochs", "3"},
+                                                       {{"LOG_LEVEL", "info"}, {"RANK", "1"}},
+                                                       "/srv/etl",
+                                                       2.5,
+                                                       512,
+                                                       3'600'000,
+                                                       {0, 1},
+                                                       true}}}))},
+      {"jobs.kill_task_request",
+       with(136, "head", jobs({kill_task_request{"j0123456789abcdef.1.1", "cancelled"}}))},
+      {"jobs.task_started",
+       with(137, "worker-1",
+            jobs({task_started{"j0123456789abcdef.1.1", 4242, 29500, 1'796'000'000'200}}))},
+      {"jobs.task_output",
+       with(138, "worker-1",
+            jobs({task_output{"j0123456789abcdef.1.1", log_stream::stderr_stream, 1024,
+                              "Traceback (most recent call last):\n"}}))},
+      {"jobs.task_finished", with(139, "worker-1", jobs({sample_finished(1)}))},
+      {"jobs.task_finished_ack",
+       with(139, "head", jobs({task_finished_ack{"j0123456789abcdef.1.1"}}))},
+      {"jobs.node_tasks", with(140, "worker-1",
+                               jobs({node_tasks{{"j0123456789abcdef.0.1", "j1123456789abcdef.0.3"},
+                                                {sample_finished(2), sample_finished(3)}}}))},
   };
 }
 

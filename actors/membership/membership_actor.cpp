@@ -46,8 +46,9 @@ void announce(self_ptr self, const state_change& c) {
   spdlog::info("node {} ({}) incarnation {}: {} -> {}", msg::printable(c.name),
                msg::printable(c.node_id), c.incarnation, c.from ? msg::to_string(*c.from) : "new",
                msg::to_string(c.to));
-  publish(self,
-          {c.new_incarnation ? node_event::kind::joined : node_event::kind::state_changed, c});
+  const auto* entry = self->state.nodes->find(c.node_id);
+  publish(self, {c.new_incarnation ? node_event::kind::joined : node_event::kind::state_changed, c,
+                 entry ? entry->info : msg::register_node_request{}});
 }
 
 // Publishes a stored drain flag change of `node_id`, or its removal (before it is erased).
@@ -59,7 +60,7 @@ void announce_stored(self_ptr self, const std::string& node_id, node_event::kind
   if (what != node_event::kind::removed && entry->liveness == msg::node_state::alive)
     change.from =
         what == node_event::kind::drained ? msg::node_state::alive : msg::node_state::draining;
-  publish(self, {what, change});
+  publish(self, {what, change, entry->info});
 }
 
 void reply(self_ptr self, const inbound& in, msg::body body) {

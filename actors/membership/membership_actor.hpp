@@ -45,6 +45,7 @@ struct node_event {
   };
   kind what;
   state_change change;
+  msg::register_node_request node;  // the node's registration: resources, labels, addresses
 };
 
 caf::actor spawn_membership(caf::actor_system& system, membership_deps deps);

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <deque>
-#include <optional>
 
 #include "actors/atoms.hpp"
 
@@ -47,10 +46,19 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self,
   };
 }
 
+// A confirmation of one or more writes: answered true once all of them landed, or false as soon
+// as one failed.
+struct confirmation {
+  caf::response_promise promise;
+  size_t unlanded = 0;
+  bool answered = false;
+};
+using confirmation_ptr = std::shared_ptr<confirmation>;
+
 struct queued_write {
   store::store_write write;
-  std::string row;                             // store::row_of(write)
-  std::vector<caf::response_promise> waiting;  // confirmations not answered yet
+  std::string row;                        // store::row_of(write)
+  std::vector<confirmation_ptr> waiting;  // confirmations not answered yet
 };
 
 struct write_queue_state {
@@ -64,8 +72,12 @@ struct write_queue_state {
 
 using queue_ptr = caf::stateful_actor<write_queue_state>*;
 
-void answer(std::vector<caf::response_promise>& waiting, bool stored) {
-  for (auto& promise : waiting) promise.deliver(stored);
+void answer(std::vector<confirmation_ptr>& waiting, bool stored) {
+  for (auto& c : waiting) {
+    if (c->answered || (stored && --c->unlanded > 0)) continue;
+    c->answered = true;
+    c->promise.deliver(stored);
+  }
   waiting.clear();
 }
 
@@ -107,8 +119,7 @@ void flush(queue_ptr self) {
           [self](caf::error& err) { on_failed(self, err); });
 }
 
-void enqueue(queue_ptr self, store::store_write write,
-             std::optional<caf::response_promise> confirmation) {
+void enqueue(queue_ptr self, store::store_write write, const confirmation_ptr& confirm) {
   auto& st = self->state;
   const auto row = store::row_of(write);
   auto pending = std::find_if(st.queue.begin() + static_cast<long>(st.in_flight), st.queue.end(),
@@ -118,14 +129,31 @@ void enqueue(queue_ptr self, store::store_write write,
     entry.waiting = std::move(pending->waiting);
     st.queue.erase(pending);
   }
-  if (confirmation) {
-    if (st.failing)
-      confirmation->deliver(false);
+  if (confirm) {
+    if (st.failing && !confirm->answered) {
+      confirm->answered = true;
+      confirm->promise.deliver(false);
+    }
+    // A confirmation that already waits for the replaced write waits for this one instead.
+    if (std::find(entry.waiting.begin(), entry.waiting.end(), confirm) != entry.waiting.end())
+      --confirm->unlanded;
     else
-      entry.waiting.push_back(std::move(*confirmation));
+      entry.waiting.push_back(confirm);
   }
   st.queue.push_back(std::move(entry));
+}
+
+caf::response_promise confirm_writes(queue_ptr self, std::vector<store::store_write> writes) {
+  auto confirm = std::make_shared<confirmation>();
+  confirm->promise = self->make_response_promise();
+  confirm->unlanded = writes.size();
+  if (writes.empty()) {
+    confirm->answered = true;
+    confirm->promise.deliver(true);
+  }
+  for (auto& w : writes) enqueue(self, std::move(w), confirm);
   flush(self);
+  return confirm->promise;
 }
 
 // Checks, while nothing is being written, that the store's data is still there.
@@ -143,11 +171,15 @@ caf::behavior write_queue(queue_ptr self, std::shared_ptr<store::cluster_store> 
       self->spawn<caf::detached + caf::linked>(writer, std::move(db), std::move(on_lost));
   self->delayed_send(self, check_interval, tick_atom::value);
   return {
-      [self](store_atom, store::store_write& write) { enqueue(self, std::move(write), {}); },
+      [self](store_atom, store::store_write& write) {
+        enqueue(self, std::move(write), nullptr);
+        flush(self);
+      },
       [self](store_atom, confirm_atom, store::store_write& write) {
-        auto promise = self->make_response_promise();
-        enqueue(self, std::move(write), promise);
-        return promise;
+        return confirm_writes(self, {std::move(write)});
+      },
+      [self](store_atom, confirm_atom, std::vector<store::store_write>& writes) {
+        return confirm_writes(self, std::move(writes));
       },
       [self](retry_atom) {
         self->state.retry_scheduled = false;

@@ -8,6 +8,8 @@
 //   (store_atom, confirm_atom, store_write) -> bool  queues the write and answers true once
 //       it is stored, or false as soon as the store fails (the write stays queued and lands
 //       once the store recovers): bounded by store::longest_call.
+//   (store_atom, confirm_atom, vector<store_write>) -> bool  the same for several writes: true
+//       once every one of them is stored.
 // The queue lives in memory: writes still queued when the head process dies are lost (see
 // docs/store.md for what a restarted head does about that).
 // The store is checked every second, also when idle: once its data is gone (store_lost) the

@@ -11,6 +11,11 @@ namespace {
 
 // Kinds that are never answered (a rejected heartbeat is, but is not waited for).
 bool is_one_way(const msg::body& body) {
+  if (const auto* jobs = std::get_if<msg::jobs_message>(&body))
+    return std::holds_alternative<msg::task_started>(jobs->body) ||
+           std::holds_alternative<msg::task_output>(jobs->body) ||
+           std::holds_alternative<msg::task_finished>(jobs->body) ||
+           std::holds_alternative<msg::node_tasks>(jobs->body);
   return std::holds_alternative<msg::heartbeat>(body) ||
          std::holds_alternative<msg::deregister_node>(body);
 }

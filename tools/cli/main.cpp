@@ -8,13 +8,18 @@
 #include <functional>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "tools/cli/commands/cluster.hpp"
+#include "tools/cli/commands/jobs.hpp"
 #include "tools/cli/commands/security.hpp"
 
 namespace {
 
 using namespace troupe;
 using command = std::function<cli::command_output(const cli::session&)>;
+// A command that writes as it goes and chooses the exit code (it follows a job).
+using streaming_command = std::function<cli::result<int>(const cli::session&)>;
 
 int report(const cli::failure& f) {
   std::cerr << "troupe: " << f.message << "\n";
@@ -62,6 +67,44 @@ int main(int argc, char** argv) {
       ->add_option("node", node, "node name or id")
       ->required();
 
+  std::string spec_file, job_id, job_state, tenant;
+  bool wait = false, follow = false;
+  uint32_t task = 0;
+  streaming_command chosen_streaming;
+  auto submit = app.add_subcommand("submit", "submit the job spec in FILE (- for stdin)");
+  submit->add_option("file", spec_file, "job spec (YAML or JSON)")->required();
+  submit->add_flag("--wait", wait, "follow the job until it ends; exit with its exit code");
+  submit->callback([&] {
+    chosen_streaming = [&](const cli::session& s) -> cli::result<int> {
+      auto id = cli::submit_job(s, spec_file);
+      if (!id) return id.error();
+      std::cout << cli::submitted_text(s, *id) << std::flush;
+      if (!wait) return 0;
+      return cli::wait_for_job(s, *id, std::cerr, ::isatty(STDERR_FILENO));
+    };
+  });
+  auto jobs = add("jobs", "jobs, newest first",
+                  [&](const cli::session& s) { return cli::list_jobs(s, job_state, tenant); });
+  jobs->add_option("--state", job_state, "only jobs in this state (e.g. RUNNING)");
+  jobs->add_option("--tenant", tenant, "only this tenant's jobs");
+  add("job", "one job: spec, state, attempts, history",
+      [&](const cli::session& s) { return cli::show_job(s, job_id); })
+      ->add_option("id", job_id, "job id")
+      ->required();
+  add("cancel", "cancel a job: its tasks get SIGTERM, then SIGKILL",
+      [&](const cli::session& s) { return cli::cancel_job(s, job_id); })
+      ->add_option("id", job_id, "job id")
+      ->required();
+  auto logs = app.add_subcommand("logs", "a task's output (stdout and stderr)");
+  logs->add_option("id", job_id, "job id")->required();
+  logs->add_option("--task", task, "task index (default 0)");
+  logs->add_flag("-f,--follow", follow, "keep printing until the job has ended");
+  logs->callback([&] {
+    chosen_streaming = [&](const cli::session& s) {
+      return cli::show_logs(s, job_id, task, follow, std::cout);
+    };
+  });
+
   std::string ttl = "1h", role, label, out_file, key_id;
   auto join_token = app.add_subcommand("join-token", "join tokens for new nodes");
   join_token->require_subcommand(1);
@@ -99,6 +142,11 @@ int main(int argc, char** argv) {
   }
   auto config = cli::resolve_config(flags, std::getenv);
   if (!config) return report(config.error());
+  if (chosen_streaming) {
+    auto code = chosen_streaming(cli::session(*config));
+    if (!code) return report(code.error());
+    return *code;
+  }
   auto output = chosen(cli::session(*config));
   if (!output) return report(output.error());
   std::cout << *output;

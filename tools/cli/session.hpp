@@ -28,6 +28,16 @@ class session {
     return failure{exit_code::head_error, "unexpected reply kind from the head"};
   }
 
+  // As call_for(), for a request of an area's message (e.g. msg::jobs_message) whose reply is
+  // `Reply` inside the same area.
+  template <class Reply, class Area>
+  result<Reply> call_in(Area request) const {
+    auto reply = call_for<Area>(std::move(request));
+    if (!reply) return reply.error();
+    if (auto* wanted = std::get_if<Reply>(&reply->body)) return std::move(*wanted);
+    return failure{exit_code::head_error, "unexpected reply kind from the head"};
+  }
+
  private:
   cli_config config_;
 };

@@ -1,0 +1,277 @@
+#include "tools/cli/commands/jobs.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "tools/cli/display_text.hpp"
+#include "tools/cli/render.hpp"
+
+namespace troupe::cli {
+namespace {
+
+constexpr auto poll_interval = std::chrono::milliseconds(200);
+constexpr int submit_tries = 3;
+
+template <class Reply, class Request>
+result<Reply> call_jobs(const session& s, Request request) {
+  return s.call_in<Reply>(msg::jobs_message{std::move(request)});
+}
+
+std::string random_request_id() {
+  std::random_device random;
+  std::ostringstream out;
+  for (int i = 0; i < 4; ++i) out << std::hex << random();
+  return out.str();
+}
+
+result<std::string> read_spec(const std::string& file) {
+  std::ostringstream text;
+  if (file == "-") {
+    text << std::cin.rdbuf();
+    return text.str();
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return failure{exit_code::usage, "cannot read the job spec " + file};
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string utc_time(int64_t unix_ms) {
+  if (unix_ms == 0) return "-";
+  std::time_t t = unix_ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string duration_text(int64_t ms) {
+  if (ms < 0) ms = 0;
+  if (ms < 10'000) {
+    std::ostringstream out;
+    out.precision(1);
+    out << std::fixed << ms / 1000.0 << "s";
+    return out.str();
+  }
+  if (ms < 3'600'000)
+    return std::to_string(ms / 60'000) + "m" + std::to_string(ms / 1000 % 60) + "s";
+  return std::to_string(ms / 3'600'000) + "h" + std::to_string(ms / 60'000 % 60) + "m";
+}
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string optional_number(const std::optional<int32_t>& v) {
+  return v ? std::to_string(*v) : "-";
+}
+
+nlohmann::json optional_json(const std::optional<int32_t>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json ms_json(int64_t unix_ms) { return unix_ms ? nlohmann::json(unix_ms) : nullptr; }
+
+nlohmann::json to_json(const msg::job_summary& j) {
+  return {{"id", j.job_id},
+          {"name", j.name},
+          {"tenant", j.tenant},
+          {"kind", j.kind},
+          {"state", j.state},
+          {"reason", j.reason},
+          {"priority", j.priority},
+          {"tasks", j.tasks},
+          {"attempts_made", j.attempts},
+          {"submitted_at", ms_json(j.submitted_at_ms)},
+          {"started_at", ms_json(j.started_at_ms)},
+          {"finished_at", ms_json(j.finished_at_ms)},
+          {"exit_code", optional_json(j.exit_code)},
+          {"nodes", j.nodes}};
+}
+
+nlohmann::json to_json(const msg::attempt_info& a) {
+  return {{"id", a.attempt_id},
+          {"task", a.task_index},
+          {"attempt", a.attempt},
+          {"node", a.node_name},
+          {"node_id", a.node_id},
+          {"state", a.state},
+          {"reason", a.reason},
+          {"exit_code", optional_json(a.exit_code)},
+          {"signal", optional_json(a.signal)},
+          {"scheduled_at", ms_json(a.scheduled_at_ms)},
+          {"started_at", ms_json(a.started_at_ms)},
+          {"finished_at", ms_json(a.finished_at_ms)}};
+}
+
+bool is_final(const std::string& state) {
+  return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
+}
+
+int exit_code_of(const msg::get_job_reply& job) {
+  if (job.job.state == "SUCCEEDED") return 0;
+  if (job.job.exit_code && *job.job.exit_code != 0) return *job.job.exit_code;
+  for (auto it = job.attempts.rbegin(); it != job.attempts.rend(); ++it)
+    if (it->signal) return 128 + *it->signal;
+  return 1;
+}
+
+std::string status_line(const msg::job_summary& j) {
+  std::string line = "job " + j.job_id + " " + j.state;
+  if (!j.nodes.empty()) {
+    line += " on ";
+    for (size_t i = 0; i < j.nodes.size(); ++i) line += (i ? "," : "") + msg::printable(j.nodes[i]);
+  }
+  if (j.started_at_ms)
+    line += " for " +
+            duration_text((j.finished_at_ms ? j.finished_at_ms : unix_now_ms()) - j.started_at_ms);
+  if (!j.reason.empty()) line += " (" + msg::printable(j.reason) + ")";
+  return line;
+}
+
+}  // namespace
+
+result<std::string> submit_job(const session& s, const std::string& file) {
+  auto spec = read_spec(file);
+  if (!spec) return spec.error();
+  const msg::submit_job_request request{*spec, random_request_id()};
+  for (int attempt = 1;; ++attempt) {
+    auto reply = call_jobs<msg::submit_job_reply>(s, request);
+    if (!reply && reply.error().exit_code == exit_code::unreachable && attempt < submit_tries)
+      continue;  // the same client request id: a job already made is returned, not made again
+    if (!reply) return reply.error();
+    return reply->job_id;
+  }
+}
+
+std::string submitted_text(const session& s, const std::string& job_id) {
+  return s.config().json ? json_text({{"id", job_id}}) : job_id + "\n";
+}
+
+result<int> wait_for_job(const session& s, const std::string& job_id, std::ostream& out,
+                         bool terminal) {
+  std::string last;
+  for (;;) {
+    auto job = call_jobs<msg::get_job_reply>(s, msg::get_job_request{job_id});
+    if (!job) return job.error();
+    const auto line = status_line(job->job);
+    if (terminal)
+      out << "\r\033[K" << line << std::flush;
+    else if (line.substr(0, line.find(" for ")) != last.substr(0, last.find(" for ")))
+      out << line << std::endl;
+    last = line;
+    if (is_final(job->job.state)) {
+      if (terminal) out << "\n";
+      return exit_code_of(*job);
+    }
+    std::this_thread::sleep_for(poll_interval);
+  }
+}
+
+command_output list_jobs(const session& s, const std::string& state, const std::string& tenant) {
+  auto reply = call_jobs<msg::list_jobs_reply>(s, msg::list_jobs_request{state, tenant, 0});
+  if (!reply) return reply.error();
+  if (s.config().json) {
+    auto out = nlohmann::json::array();
+    for (const auto& j : reply->jobs) out.push_back(to_json(j));
+    return json_text(out);
+  }
+  std::vector<std::vector<std::string>> rows{{"ID", "NAME", "TENANT", "STATE", "TASKS", "ATTEMPTS",
+                                              "EXIT", "NODES", "SUBMITTED", "REASON"}};
+  for (const auto& j : reply->jobs) {
+    std::string nodes;
+    for (const auto& n : j.nodes) nodes += (nodes.empty() ? "" : ",") + msg::printable(n);
+    rows.push_back({j.job_id, msg::printable(j.name), msg::printable(j.tenant), j.state,
+                    std::to_string(j.tasks), std::to_string(j.attempts),
+                    optional_number(j.exit_code), nodes.empty() ? "-" : nodes,
+                    utc_time(j.submitted_at_ms), msg::printable(j.reason)});
+  }
+  return table(rows);
+}
+
+command_output show_job(const session& s, const std::string& job_id) {
+  auto reply = call_jobs<msg::get_job_reply>(s, msg::get_job_request{job_id});
+  if (!reply) return reply.error();
+  const auto& j = reply->job;
+  if (s.config().json) {
+    auto out = to_json(j);
+    out["spec"] = nlohmann::json::parse(reply->spec, nullptr, false);
+    out["attempts"] = nlohmann::json::array();
+    for (const auto& a : reply->attempts) out["attempts"].push_back(to_json(a));
+    out["transitions"] = nlohmann::json::array();
+    for (const auto& t : reply->transitions)
+      out["transitions"].push_back(
+          {{"from", t.from_state}, {"to", t.to_state}, {"reason", t.reason}, {"at", t.at_ms}});
+    return json_text(out);
+  }
+  std::string text = table({{"id", j.job_id},
+                            {"name", msg::printable(j.name)},
+                            {"tenant", msg::printable(j.tenant)},
+                            {"kind", msg::printable(j.kind)},
+                            {"state", j.state},
+                            {"reason", j.reason.empty() ? "-" : msg::printable(j.reason)},
+                            {"exit code", optional_number(j.exit_code)},
+                            {"submitted", utc_time(j.submitted_at_ms)},
+                            {"started", utc_time(j.started_at_ms)},
+                            {"finished", utc_time(j.finished_at_ms)}});
+  text += "\nattempts:\n";
+  std::vector<std::vector<std::string>> rows{
+      {"ATTEMPT", "TASK", "NODE", "STATE", "EXIT", "SIGNAL", "STARTED", "FINISHED", "REASON"}};
+  for (const auto& a : reply->attempts)
+    rows.push_back({a.attempt_id, std::to_string(a.task_index), msg::printable(a.node_name),
+                    a.state, optional_number(a.exit_code), optional_number(a.signal),
+                    utc_time(a.started_at_ms), utc_time(a.finished_at_ms),
+                    msg::printable(a.reason)});
+  text += table(rows);
+  text += "\nhistory:\n";
+  std::vector<std::vector<std::string>> history;
+  for (const auto& t : reply->transitions)
+    history.push_back({utc_time(t.at_ms), t.from_state.empty() ? "-" : t.from_state, "->",
+                       t.to_state, msg::printable(t.reason)});
+  text += table(history);
+  text += "\nspec: " + msg::printable(reply->spec) + "\n";
+  return text;
+}
+
+command_output cancel_job(const session& s, const std::string& job_id) {
+  auto reply = call_jobs<msg::cancel_job_reply>(s, msg::cancel_job_request{job_id});
+  if (!reply) return reply.error();
+  if (s.config().json) return json_text({{"id", job_id}, {"state", reply->state}});
+  return "job " + job_id + " " + reply->state + "\n";
+}
+
+result<int> show_logs(const session& s, const std::string& job_id, uint32_t task, bool follow,
+                      std::ostream& out) {
+  uint64_t offset = 0;
+  std::string attempt;
+  for (;;) {
+    auto reply =
+        call_jobs<msg::job_logs_reply>(s, msg::job_logs_request{job_id, task, 0, offset, 0});
+    if (!reply) return reply.error();
+    if (reply->attempt_id != attempt) {  // a new attempt: its output starts over
+      const bool first = attempt.empty();
+      attempt = reply->attempt_id;
+      if (!first) {
+        out << "--- attempt " << attempt << " ---\n";
+        offset = 0;
+        continue;
+      }
+    }
+    out << reply->data << std::flush;
+    offset = reply->next_offset;
+    if (!reply->data.empty()) continue;  // more may be waiting
+    if (!follow || reply->complete) return 0;
+    std::this_thread::sleep_for(poll_interval);
+  }
+}
+
+}  // namespace troupe::cli

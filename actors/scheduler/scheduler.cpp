@@ -17,16 +17,16 @@ double dominant_share(const amount& used, const amount& total) {
   return share;
 }
 
-// What one round's caches compare of a job.
+// What one pass's caches compare of a job.
 struct shape {
   amount need;
   uint32_t tasks;
   const std::map<std::string, std::string>* labels;
 };
 
-// Shapes that failed (to start, or to reserve) in this round. What is free and unreserved
-// only shrinks during a round, so a job at least as large, with the same labels, fails too.
-// The labels point into jobs that stay queued for the whole round (they failed).
+// Shapes that failed (to start, or to reserve) in this pass. What is free and unreserved
+// only shrinks during a pass, so a job at least as large, with the same labels, fails too.
+// The labels point into jobs that stay queued for the whole pass (they failed).
 class failed_shapes {
  public:
   bool cover(const shape& s) const {
@@ -42,9 +42,9 @@ class failed_shapes {
 
 // The schedulable nodes during one schedule(): what is free for a job now (less what jobs
 // ahead reserved) and what capacity no job ahead reserved.
-class round {
+class scheduling_pass {
  public:
-  explicit round(const resource_pool& pool) {
+  explicit scheduling_pass(const resource_pool& pool) {
     rooms_.reserve(pool.nodes().size());
     for (const auto& [id, node] : pool.nodes()) {
       if (!node.capacity.schedulable) continue;
@@ -99,9 +99,10 @@ class round {
             short_by(free.memory_mb, need.memory_mb)};
   }
 
-  // One task at a time, to the room of the smallest rank among those that can hold it:
-  // starting, by what is free (best fit); reserving, by unreserved capacity (closest to
-  // fitting). Ties go to the smallest node id (rooms are in id order).
+  // One task at a time, among the rooms with the job's labels. Starting: of those with the
+  // task's resources free, the one left with the least (best fit). Reserving: of those whose
+  // unreserved capacity holds the task, the one closest to having it free. Ties go to the
+  // smallest node id (rooms are in id order).
   bool choose(const queued_job& job, bool reserving) {
     const amount need = per_task(job.per_task);
     trial_ = rooms_;  // as they fill; the scratch vectors keep their memory between calls
@@ -195,7 +196,7 @@ std::vector<placement> scheduler::schedule() {
   std::vector<placement> placed;
   if (!changed_) return placed;
   changed_ = false;
-  round now(pool_);
+  scheduling_pass now(pool_);
   const amount total = pool_.schedulable_total();
   auto share_of = [&](const std::string& tenant) {
     auto it = pool_.tenants().find(tenant);
@@ -205,7 +206,6 @@ std::vector<placement> scheduler::schedule() {
   failed_shapes cannot_start, cannot_reserve;
 
   struct turn {  // one tenant's queue within a priority
-    const std::string* tenant;
     std::set<queue_entry>* queue;
     std::set<queue_entry>::iterator next;
     double share;
@@ -213,7 +213,7 @@ std::vector<placement> scheduler::schedule() {
   for (auto level = ready_.begin(); level != ready_.end() && !now.exhausted(smallest);) {
     std::vector<turn> turns;
     for (auto& [tenant, queue] : level->second)
-      if (!queue.empty()) turns.push_back({&tenant, &queue, queue.begin(), share_of(tenant)});
+      if (!queue.empty()) turns.push_back({&queue, queue.begin(), share_of(tenant)});
     while (!turns.empty() && !now.exhausted(smallest)) {
       auto t = std::min_element(turns.begin(), turns.end(), [](const turn& a, const turn& b) {
         return std::tie(a.share, a.next->first) < std::tie(b.share, b.next->first);

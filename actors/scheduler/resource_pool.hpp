@@ -1,0 +1,120 @@
+// The cluster's resources as the scheduler sees them: what each node offers, which task holds
+// what where, and what each tenant uses. Plain C++ (no actors, no I/O); the scheduler decides,
+// the pool only counts.
+//
+// Invariants: a node's use is the sum of the tasks held on it, a tenant's use the sum of its
+// tasks; a task (job id, task index) is held at most once, so releasing it twice returns its
+// resources once; a GPU index is held by at most one task. CPUs are counted in thousandths
+// (0.001 is the smallest share), so use returns to exactly zero.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "cluster/jobs/job_model.hpp"
+
+namespace troupe::scheduling {
+
+// What a node offers. Nodes that are alive and not draining are `schedulable`; draining and
+// suspect nodes are known but get no new work; dead and departed nodes are removed.
+struct node_capacity {
+  std::string node_id;
+  double cpus = 0;
+  uint64_t memory_mb = 0;
+  std::vector<uint32_t> gpus;  // device indices
+  std::map<std::string, std::string> labels;
+  bool schedulable = true;
+};
+
+// Where one task runs and which of that node's GPUs it was given.
+struct task_placement {
+  std::string node_id;
+  std::vector<uint32_t> gpus;  // ascending
+  bool operator==(const task_placement& o) const { return node_id == o.node_id && gpus == o.gpus; }
+};
+
+// An amount of resources; signed, so that "what is left" may go below zero.
+struct amount {
+  int64_t milli_cpus = 0;
+  int64_t memory_mb = 0;
+  int64_t gpus = 0;
+  amount& operator+=(const amount& o);
+  amount& operator-=(const amount& o);
+  bool covers(const amount& need) const;  // every component at least `need`'s
+};
+
+int64_t milli_cpus(double cpus);
+amount per_task(const jobs::resource_request& r);
+bool carries(const std::map<std::string, std::string>& node_labels,
+             const std::map<std::string, std::string>& wanted);
+
+struct task_key {
+  std::string job_id;
+  uint32_t task_index = 0;
+  bool operator<(const task_key& o) const {
+    return std::tie(job_id, task_index) < std::tie(o.job_id, o.task_index);
+  }
+};
+
+struct pool_node {
+  node_capacity capacity;
+  amount total;  // from `capacity`
+  amount used;   // by the tasks in `tasks`
+  std::set<uint32_t> gpus_in_use;
+  std::set<task_key> tasks;
+
+  amount free() const;
+  std::vector<uint32_t> free_gpus() const;  // ascending
+};
+
+struct tenant_use {
+  amount used;
+  size_t tasks = 0;
+};
+
+class resource_pool {
+ public:
+  // Adds a node or changes what it offers; the tasks held there keep their resources.
+  void update_node(const node_capacity& capacity);
+  // Forgets a node and releases every task held there (a later release of one is a no-op).
+  void remove_node(const std::string& node_id);
+
+  // Counts `task` as running at `where`, asking `request`. False (and nothing counted) when
+  // the task is held already, the node is unknown or one of the GPUs is held by another task.
+  bool hold(const task_key& task, const std::string& tenant, const task_placement& where,
+            const jobs::resource_request& request);
+  // Returns a task's resources; false when it held none (never held, or released already).
+  bool release(const task_key& task);
+
+  // Why no known node (schedulable or not) could ever run `tasks` tasks of `request` at
+  // once, ignoring what is in use, naming the spec field; nullopt when they could.
+  std::optional<std::string> never_fits(const jobs::resource_request& request,
+                                        uint32_t tasks) const;
+
+  const std::map<std::string, pool_node>& nodes() const { return nodes_; }
+  const std::map<std::string, tenant_use>& tenants() const { return tenants_; }
+  // What the schedulable nodes offer in all.
+  amount schedulable_total() const;
+
+ private:
+  struct holding {
+    std::string tenant;
+    std::string node_id;
+    amount held;
+    std::vector<uint32_t> gpus;
+  };
+
+  void drop(std::map<task_key, holding>::iterator it);
+
+  std::map<std::string, pool_node> nodes_;     // by node id
+  std::map<task_key, holding> holdings_;       // every task that holds resources
+  std::map<std::string, tenant_use> tenants_;  // tenants with at least one task
+};
+
+}  // namespace troupe::scheduling

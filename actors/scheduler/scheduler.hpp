@@ -1,0 +1,139 @@
+// The head's scheduling decisions: the queue of jobs waiting to start and the rules that pick
+// which start where. Plain C++ (no actors, no I/O): the scheduler actor feeds it events,
+// persists what schedule() returns and only then tells the nodes.
+//
+// The rules (docs/scheduling.md tells users the same):
+// - Rank. Higher priority first. Within one priority, tenants take turns by dominant-resource
+//   fair share (DRF): next comes the oldest queued job of the tenant whose dominant share is
+//   lowest. A tenant's dominant share is the largest of its running tasks' CPUs / the
+//   schedulable nodes' CPUs, memory / their memory, GPUs / their GPUs (a resource the cluster
+//   lacks is left out). Equal shares: the older job first. Shares grow as jobs are placed
+//   within one schedule().
+// - Gang placement. A job starts when all its tasks can be placed at once, else none is. Each
+//   task in turn goes to the schedulable node that carries every requested label, has the
+//   resources free, and would be left with the least free (best fit): the fewest free GPUs,
+//   then the fewest free CPUs, then the least free memory, then the smallest node id. GPUs
+//   are handed out lowest index first.
+// - Reservations (backfill). A job that cannot start now reserves the resources it will
+//   start on: for each task, among the nodes whose capacity not reserved by jobs ahead could
+//   hold it, the one closest to fitting it (the fewest GPUs short, then CPUs, then memory,
+//   then the smallest id). A job further back may only use what is free and not reserved by
+//   a job ahead of it. So a big job waits for tasks to end on the nodes it reserved while
+//   smaller jobs keep starting elsewhere, and is never starved by them.
+// - Dependencies. A job whose `after` jobs have not all succeeded is neither placed nor
+//   reserves anything; dependency_done() releases or fails it.
+//
+// Every schedule() starts from the current state: reservations last for one call. A call with
+// nothing changed since the last one returns at once, and a call stops early once no node has
+// CPUs left for the smallest queued job.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/scheduler/resource_pool.hpp"
+#include "cluster/jobs/job_model.hpp"
+
+namespace troupe::scheduling {
+
+struct queued_job {
+  std::string job_id;
+  std::string tenant;
+  int32_t priority = 0;
+  uint64_t order = 0;  // submit order, smaller first
+  jobs::resource_request per_task;
+  uint32_t tasks = 1;
+  std::vector<std::string> after;  // dependencies that have not succeeded yet
+};
+
+struct placement {
+  std::string job_id;
+  std::vector<task_placement> tasks;  // by task index
+};
+
+struct node_usage {
+  std::string node_id;
+  bool schedulable = true;
+  double cpus = 0, cpus_used = 0;
+  uint64_t memory_mb = 0, memory_used_mb = 0;
+  std::vector<uint32_t> gpus, gpus_used;
+  size_t tasks = 0;
+};
+
+struct tenant_usage {
+  std::string tenant;
+  double cpus = 0;
+  uint64_t memory_mb = 0;
+  uint32_t gpus = 0;
+  size_t tasks = 0;
+  double dominant_share = 0;
+};
+
+struct scheduler_status {
+  std::vector<node_usage> nodes;      // by node id
+  std::vector<tenant_usage> tenants;  // those running tasks, by name
+  size_t ready = 0;                   // queued, free to start
+  size_t waiting = 0;                 // queued behind dependencies
+};
+
+class scheduler {
+ public:
+  // Nodes alive, draining or suspect: see node_capacity. Dead or departed: remove_node, which
+  // also releases the tasks held there.
+  void update_node(const node_capacity& capacity);
+  void remove_node(const std::string& node_id);
+
+  // Queues a job (also a retry of one whose attempts ended). False, and nothing queued, when a
+  // job of that id is queued already or the job has no task.
+  bool enqueue(queued_job job);
+  // Takes a queued job out (cancelled); false when it was not queued. Its dependants stay:
+  // dependency_done(job_id, false) fails them.
+  bool withdraw(const std::string& job_id);
+
+  // Places every queued job that can start now and reserves what they use: the jobs leave
+  // the queue, their tasks hold their resources until released.
+  std::vector<placement> schedule();
+
+  // A task ended, or its node died: its resources return once; false when it held none.
+  bool release(const std::string& job_id, uint32_t task_index);
+  // Recovery after a head restart: a task already running on a known node holds resources.
+  // False when it is held already, the node is unknown or a GPU is taken.
+  bool hold(const std::string& job_id, uint32_t task_index, const std::string& tenant,
+            const task_placement& where, const jobs::resource_request& request);
+
+  // A job ended. Succeeded: its dependants no longer wait for it. Otherwise the queued jobs
+  // that depended on it, directly or through others, leave the queue and are returned: they
+  // must fail.
+  std::vector<std::string> dependency_done(const std::string& job_id, bool succeeded);
+
+  // See resource_pool::never_fits: drained and suspect nodes count, removed ones do not.
+  std::optional<std::string> never_fits(const jobs::resource_request& request,
+                                        uint32_t tasks) const;
+
+  scheduler_status status() const;
+
+ private:
+  using queue_entry = std::pair<uint64_t, std::string>;  // (order, job id)
+  using tenant_queues = std::map<std::string, std::set<queue_entry>>;
+
+  void make_ready(const queued_job& job);
+  void leave_ready(const queued_job& job);
+  void forget_dependencies(const queued_job& job);
+
+  resource_pool pool_;
+  std::unordered_map<std::string, queued_job> jobs_;  // every queued job
+  // Jobs free to start: by priority (highest first), tenant, then submit order.
+  std::map<int32_t, tenant_queues, std::greater<int32_t>> ready_;
+  std::multiset<int64_t> ready_milli_cpus_;  // per-task CPUs of the ready jobs
+  // Dependency -> the queued jobs waiting for it.
+  std::unordered_map<std::string, std::vector<std::string>> dependants_;
+  bool changed_ = false;  // since the last schedule()
+};
+
+}  // namespace troupe::scheduling

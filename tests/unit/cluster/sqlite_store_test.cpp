@@ -43,9 +43,9 @@ class temp_dir {
 // A direct connection to a database file, for looking behind the store's back.
 class raw_sqlite {
  public:
-  explicit raw_sqlite(const fs::path& file) {
+  explicit raw_sqlite(const fs::path& file, int flags = SQLITE_OPEN_READWRITE) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
     db_.reset(db);
     BOOST_TEST_REQUIRE(rc == SQLITE_OK, "cannot open " << file << ": " << sqlite3_errstr(rc));
     sqlite3_busy_timeout(db, 5000);
@@ -88,7 +88,12 @@ class sqlite_backend : public backend {
     raw_sqlite(file()).execute("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (" +
                                std::to_string(version) + ", 0)");
   }
-  void drop_nodes_table() override { raw_sqlite(file()).execute("DROP TABLE nodes"); }
+  void drop_table(const std::string& table) override {
+    raw_sqlite(file()).execute("DROP TABLE " + table);
+  }
+  void execute(const std::string& sql) override {
+    raw_sqlite(file(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).execute(sql);
+  }
 
  protected:
   temp_dir dir_;

@@ -39,9 +39,19 @@ void faulty_store::apply(const std::vector<store_write>& writes) {
 }
 
 std::vector<node_record> faulty_store::load_nodes() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  enter(lock);
-  return real_->membership().load_nodes();
+  return through([](cluster_store& real) { return real.membership().load_nodes(); });
+}
+
+std::vector<job_record> faulty_store::load_jobs() {
+  return through([](cluster_store& real) { return real.jobs().load_jobs(); });
+}
+
+std::vector<attempt_record> faulty_store::load_attempts() {
+  return through([](cluster_store& real) { return real.jobs().load_attempts(); });
+}
+
+std::vector<job_transition> faulty_store::load_transitions() {
+  return through([](cluster_store& real) { return real.jobs().load_transitions(); });
 }
 
 }  // namespace troupe::store

@@ -13,7 +13,7 @@
 
 namespace troupe::store {
 
-class faulty_store final : public cluster_store, public membership_store {
+class faulty_store final : public cluster_store, public membership_store, public jobs_store {
  public:
   enum class mode { working, failing, stalling, lost };
 
@@ -26,13 +26,24 @@ class faulty_store final : public cluster_store, public membership_store {
   size_t landed_batches() const;
 
   membership_store& membership() override { return *this; }
+  jobs_store& jobs() override { return *this; }
   void apply(const std::vector<store_write>& writes) override;
   std::vector<node_record> load_nodes() override;
+  std::vector<job_record> load_jobs() override;
+  std::vector<attempt_record> load_attempts() override;
+  std::vector<job_transition> load_transitions() override;
   const std::string& name() const override { return real_->name(); }
 
  private:
   // Fails, stalls or lets the call through, as the mode says.
   void enter(std::unique_lock<std::mutex>& lock);
+  // A read of the real store, once the mode lets it through.
+  template <class Read>
+  auto through(Read read) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    enter(lock);
+    return read(*real_);
+  }
 
   std::shared_ptr<cluster_store> real_;
   mutable std::mutex mutex_;

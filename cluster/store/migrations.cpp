@@ -2,14 +2,28 @@
 
 #include <chrono>
 
+#include "cluster/store/attempts_table.hpp"
+#include "cluster/store/jobs_table.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/store.hpp"
+#include "cluster/store/transitions_table.hpp"
 
 namespace troupe::store {
+namespace {
+
+std::vector<std::string> joined(std::initializer_list<std::vector<std::string>> parts) {
+  std::vector<std::string> statements;
+  for (const auto& part : parts) statements.insert(statements.end(), part.begin(), part.end());
+  return statements;
+}
+
+}  // namespace
 
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all = {
       {1, "membership: one row per node the head has seen", nodes_table::create()},
+      {2, "jobs: jobs, their attempts and their state transitions",
+       joined({jobs_table::create(), attempts_table::create(), transitions_table::create()})},
   };
   return all;
 }

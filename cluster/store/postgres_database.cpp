@@ -127,6 +127,7 @@ std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, watchdog&
 }
 
 sql_value field_value(const pqxx::field& field) {
+  if (field.is_null()) return nullptr;
   switch (field.type()) {
     case bool_oid: return int64_t{field.as<bool>() ? 1 : 0};
     case int2_oid:
@@ -153,14 +154,21 @@ class postgres_session final : public sql_session {
   }
 
  private:
+  // Parameters travel as text; a null pointer is SQL NULL.
   pqxx::result run(const std::string& sql, const sql_params& params) {
-    std::vector<std::string> texts;
+    std::vector<std::string> numbers;
+    numbers.reserve(params.size());  // no reallocation: `texts` points into it
+    std::vector<const char*> texts;
     texts.reserve(params.size());
     for (const auto& value : params) {
-      if (const auto* number = std::get_if<int64_t>(&value))
-        texts.push_back(std::to_string(*number));
-      else
-        texts.push_back(std::get<std::string>(value));
+      if (const auto* number = std::get_if<int64_t>(&value)) {
+        numbers.push_back(std::to_string(*number));
+        texts.push_back(numbers.back().c_str());
+      } else if (const auto* text = std::get_if<std::string>(&value)) {
+        texts.push_back(text->c_str());
+      } else {
+        texts.push_back(nullptr);
+      }
     }
     return tx_.exec_params(sql, pqxx::prepare::make_dynamic_params(texts));
   }

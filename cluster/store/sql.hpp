@@ -4,20 +4,30 @@
 //
 // Statements are written in the SQL both backends accept, with parameters $1..$n
 // (PostgreSQL's form; SQLite reads them as named parameters and the backend binds by name).
-// Values are integers or text: a BOOLEAN is an integer 0 or 1 (PostgreSQL takes '0' and '1'
-// as booleans, and its booleans come back as 0 and 1). No column is ever NULL.
+// Values are integers, text or NULL: a BOOLEAN is an integer 0 or 1 (PostgreSQL takes '0' and
+// '1' as booleans, and its booleans come back as 0 and 1). NULL only ever stands for an absent
+// optional number (an exit code not known yet); every other column is NOT NULL.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace troupe::store {
 
-using sql_value = std::variant<int64_t, std::string>;
+using sql_value = std::variant<int64_t, std::string, std::nullptr_t>;
 using sql_params = std::vector<sql_value>;
+
+// The parameter for an optional number: NULL when absent.
+template <class Number>
+sql_value nullable(const std::optional<Number>& value) {
+  if (!value) return nullptr;
+  return static_cast<int64_t>(*value);
+}
 
 struct sql_row {
   std::vector<sql_value> values;
@@ -25,6 +35,8 @@ struct sql_row {
   // Throws std::runtime_error when the column is missing or of the other kind.
   int64_t integer(size_t column) const;
   const std::string& text(size_t column) const;
+  // An integer column that may be NULL (nullopt).
+  std::optional<int64_t> nullable_integer(size_t column) const;
 };
 
 class sql_session {

@@ -84,6 +84,10 @@ void bind(sqlite3* db, sqlite3_stmt* statement, const sql_params& params) {
       check(db, sqlite3_bind_int64(statement, index, *number));
       continue;
     }
+    if (std::holds_alternative<std::nullptr_t>(params[i])) {
+      check(db, sqlite3_bind_null(statement, index));
+      continue;
+    }
     const auto& text = std::get<std::string>(params[i]);
     if (text.size() > static_cast<size_t>(INT_MAX)) throw std::length_error("text too long");
     // nullptr is SQLITE_STATIC: `params` outlives the statement's execution.
@@ -93,8 +97,9 @@ void bind(sqlite3* db, sqlite3_stmt* statement, const sql_params& params) {
 }
 
 sql_value column_value(sqlite3_stmt* statement, int column) {
-  if (sqlite3_column_type(statement, column) == SQLITE_INTEGER)
-    return int64_t{sqlite3_column_int64(statement, column)};
+  const int type = sqlite3_column_type(statement, column);
+  if (type == SQLITE_INTEGER) return int64_t{sqlite3_column_int64(statement, column)};
+  if (type == SQLITE_NULL) return nullptr;
   const auto* text = sqlite3_column_text(statement, column);
   const int size = sqlite3_column_bytes(statement, column);
   return text ? std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size))

@@ -1,9 +1,12 @@
 #include "cluster/store/store.hpp"
 
+#include "cluster/store/attempts_table.hpp"
+#include "cluster/store/jobs_table.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/postgres_database.hpp"
 #include "cluster/store/sql.hpp"
 #include "cluster/store/sqlite_database.hpp"
+#include "cluster/store/transitions_table.hpp"
 #include "messages/safe_text.hpp"
 
 namespace troupe::store {
@@ -13,12 +16,33 @@ bool starts_with(const std::string& text, const std::string& prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
 }
 
+// Writes each kind of row to its table.
+struct table_writer {
+  sql_session& session;
+  void operator()(const node_record& r) const { nodes_table::put(session, r); }
+  void operator()(const node_removal& r) const { nodes_table::remove(session, r.node_id); }
+  void operator()(const job_record& r) const { jobs_table::put(session, r); }
+  void operator()(const attempt_record& r) const { attempts_table::put(session, r); }
+  void operator()(const job_transition& r) const { transitions_table::put(session, r); }
+};
+
+struct row_namer {
+  std::string operator()(const node_record& r) const { return "nodes/" + r.node_id; }
+  std::string operator()(const node_removal& r) const { return "nodes/" + r.node_id; }
+  std::string operator()(const job_record& r) const { return "jobs/" + r.job_id; }
+  std::string operator()(const attempt_record& r) const { return "attempts/" + r.attempt_id; }
+  std::string operator()(const job_transition& r) const {
+    return "transitions/" + r.job_id + "/" + std::to_string(r.seq);
+  }
+};
+
 // The cluster's store over either backend: every area's tables, written once.
-class sql_store final : public cluster_store, public membership_store {
+class sql_store final : public cluster_store, public membership_store, public jobs_store {
  public:
   explicit sql_store(std::unique_ptr<sql_database> db) : db_(std::move(db)) {}
 
   membership_store& membership() override { return *this; }
+  jobs_store& jobs() override { return *this; }
 
   void apply(const std::vector<store_write>& writes) override {
     if (writes.empty()) {
@@ -26,19 +50,17 @@ class sql_store final : public cluster_store, public membership_store {
       return;
     }
     run("cannot write " + describe(writes), [&](sql_session& session) {
-      for (const auto& write : writes) {
-        if (const auto* node = std::get_if<node_record>(&write))
-          nodes_table::put(session, *node);
-        else
-          nodes_table::remove(session, std::get<node_removal>(write).node_id);
-      }
+      for (const auto& write : writes) std::visit(table_writer{session}, write);
     });
   }
 
-  std::vector<node_record> load_nodes() override {
-    std::vector<node_record> nodes;
-    run("cannot read nodes", [&](sql_session& session) { nodes = nodes_table::load(session); });
-    return nodes;
+  std::vector<node_record> load_nodes() override { return load("nodes", nodes_table::load); }
+  std::vector<job_record> load_jobs() override { return load("jobs", jobs_table::load); }
+  std::vector<attempt_record> load_attempts() override {
+    return load("attempts", attempts_table::load);
+  }
+  std::vector<job_transition> load_transitions() override {
+    return load("transitions", transitions_table::load);
   }
 
   const std::string& name() const override { return db_->name(); }
@@ -49,6 +71,14 @@ class sql_store final : public cluster_store, public membership_store {
     auto text = row_of(writes.front());
     if (writes.size() > 1) text += " and " + std::to_string(writes.size() - 1) + " more";
     return text;
+  }
+
+  // Every row of one table, read in one transaction.
+  template <class Row>
+  std::vector<Row> load(const std::string& table, std::vector<Row> (*read)(sql_session&)) {
+    std::vector<Row> rows;
+    run("cannot read " + table, [&](sql_session& session) { rows = read(session); });
+    return rows;
   }
 
   // Runs `body` in one transaction; a failure names what was being done.
@@ -77,12 +107,15 @@ const std::string& sql_row::text(size_t column) const {
   throw std::runtime_error("column " + std::to_string(column) + " is not text");
 }
 
-std::string row_of(const store_write& write) {
-  if (const auto* node = std::get_if<node_record>(&write)) return "nodes/" + node->node_id;
-  return "nodes/" + std::get<node_removal>(write).node_id;
+std::optional<int64_t> sql_row::nullable_integer(size_t column) const {
+  if (std::holds_alternative<std::nullptr_t>(values.at(column))) return std::nullopt;
+  return integer(column);
 }
 
+std::string row_of(const store_write& write) { return std::visit(row_namer{}, write); }
+
 membership_store::~membership_store() = default;
+jobs_store::~jobs_store() = default;
 cluster_store::~cluster_store() = default;
 
 std::unique_ptr<cluster_store> open_store(const std::string& url) {

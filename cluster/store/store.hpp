@@ -1,5 +1,5 @@
 // The cluster state store: where the head keeps what must survive its restart. One store per
-// cluster, with one interface per area (membership today; jobs next), over two backends that
+// cluster, with one interface per area (membership, jobs), over two backends that
 // share one SQL layer (sql.hpp), one file per table and one list of migrations:
 //   sqlite:///abs/path/troupe.db   sqlite:relative/path.db   (default: a file in the data dir)
 //   postgresql://user@host:port/db?... and postgres://...  (a libpq connection URI)
@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -69,8 +70,61 @@ struct node_removal {
   std::string node_id;
 };
 
+// One row of the jobs table, "jobs/<job_id>". States are the job model's to_string names
+// ("PENDING" ... "CANCELLED"); spec_json is opaque to the store. Every value round-trips
+// unchanged (full ranges, an absent exit_code apart from 0, any UTF-8 text).
+struct job_record {
+  std::string job_id;  // the key
+  std::string tenant;
+  std::string name;
+  std::string kind;
+  int32_t priority = 0;
+  // Unique per tenant when not empty (idempotent submit): a write that would give a second
+  // job of the tenant the same one fails, and its whole batch with it.
+  std::string client_request_id;
+  std::string spec_json;  // the validated spec
+  std::string state;
+  std::string reason;           // why it is in that state (may be empty)
+  uint32_t attempts = 0;        // attempt number of the latest attempt (0: none yet)
+  int64_t submitted_at_ms = 0;  // Unix time; 0: not yet
+  int64_t started_at_ms = 0;
+  int64_t finished_at_ms = 0;
+  std::optional<int32_t> exit_code;  // of the job (task 0 / the first failing task)
+};
+
+// One row of the attempts table, "attempts/<attempt_id>": one attempt of one task.
+struct attempt_record {
+  std::string attempt_id;  // the key: "<job id>.<task index>.<attempt number>"
+  std::string job_id;
+  uint32_t task_index = 0;
+  uint32_t attempt = 0;
+  std::string node_id;
+  std::string state;  // "SCHEDULED" ... "LOST"
+  std::string reason;
+  std::optional<int32_t> exit_code;
+  std::optional<int32_t> signal;
+  std::string gpus_json;  // the device indices given, e.g. "[0,1]"
+  std::string log_path;   // where the head keeps its logs
+  uint32_t master_port = 0;
+  int64_t scheduled_at_ms = 0;  // Unix time; 0: not yet
+  int64_t started_at_ms = 0;
+  int64_t finished_at_ms = 0;
+};
+
+// One row of the transitions table, "transitions/<job_id>/<seq>": the history of a job's
+// states, inserted once per change (writing it again, as a retried batch may, changes nothing).
+struct job_transition {
+  std::string job_id;
+  uint64_t seq = 0;  // 1, 2, ... per job
+  std::string from_state;
+  std::string to_state;
+  std::string reason;
+  int64_t at_ms = 0;  // Unix time
+};
+
 // A change to one row of one table; a later write of the same row replaces it entirely.
-using store_write = std::variant<node_record, node_removal>;
+using store_write =
+    std::variant<node_record, node_removal, job_record, attempt_record, job_transition>;
 
 // The row a write changes, as "table/key": writes of different rows are independent.
 std::string row_of(const store_write& write);
@@ -82,11 +136,22 @@ class membership_store {
   virtual std::vector<node_record> load_nodes() = 0;
 };
 
+class jobs_store {
+ public:
+  virtual ~jobs_store();
+  // Every row of each table, one query each (the head loads them all when it starts). Jobs
+  // and attempts in no particular order; transitions ordered by job_id (byte order), then seq.
+  virtual std::vector<job_record> load_jobs() = 0;
+  virtual std::vector<attempt_record> load_attempts() = 0;
+  virtual std::vector<job_transition> load_transitions() = 0;
+};
+
 class cluster_store {
  public:
   virtual ~cluster_store();
 
   virtual membership_store& membership() = 0;
+  virtual jobs_store& jobs() = 0;
 
   // Applies `writes` in order in one transaction (group commit: one fsync for many
   // changes): all of them land or none does. An empty batch writes nothing and only checks

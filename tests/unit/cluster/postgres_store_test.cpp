@@ -95,7 +95,15 @@ class postgres_backend : public backend {
     admin("INSERT INTO " + schema_ + ".schema_migrations (version, applied_at_ms) VALUES (" +
           std::to_string(version) + ", 0)");
   }
-  void drop_nodes_table() override { admin("DROP TABLE " + schema_ + ".nodes"); }
+  void drop_table(const std::string& table) override {
+    admin("DROP TABLE " + schema_ + "." + table);
+  }
+  void execute(const std::string& sql) override {
+    pqxx::work tx(*admin_);
+    tx.exec0("SET LOCAL search_path TO " + schema_);
+    tx.exec0(sql);
+    tx.commit();
+  }
 
   // The server processes serving the store under test.
   std::vector<int> store_backends() {

@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <stdexcept>
 
+#include "cluster/store/faulty_store.hpp"
 #include "cluster/store/store.hpp"
 #include "store_contract.hpp"
 
@@ -43,9 +45,9 @@ class temp_dir {
 // A direct connection to a database file, for looking behind the store's back.
 class raw_sqlite {
  public:
-  explicit raw_sqlite(const fs::path& file) {
+  explicit raw_sqlite(const fs::path& file, int flags = SQLITE_OPEN_READWRITE) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
     db_.reset(db);
     BOOST_TEST_REQUIRE(rc == SQLITE_OK, "cannot open " << file << ": " << sqlite3_errstr(rc));
     sqlite3_busy_timeout(db, 5000);
@@ -88,7 +90,12 @@ class sqlite_backend : public backend {
     raw_sqlite(file()).execute("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (" +
                                std::to_string(version) + ", 0)");
   }
-  void drop_nodes_table() override { raw_sqlite(file()).execute("DROP TABLE nodes"); }
+  void drop_table(const std::string& table) override {
+    raw_sqlite(file()).execute("DROP TABLE " + table);
+  }
+  void execute(const std::string& sql) override {
+    raw_sqlite(file(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).execute(sql);
+  }
 
  protected:
   temp_dir dir_;
@@ -215,6 +222,34 @@ BOOST_FIXTURE_TEST_CASE(every_sqlite_url_form_names_the_same_file, sqlite_backen
   fs::create_directory("sub");
   open_store("sqlite:sub/other.db");
   BOOST_TEST(fs::exists(dir_.path() / "sub" / "other.db"));
+}
+
+// The fault seam that tests of the head use, over a SQLite store.
+BOOST_FIXTURE_TEST_CASE(the_fault_seam_fails_stalls_and_forwards_the_job_calls, sqlite_backend) {
+  std::shared_ptr<cluster_store> real = open_store(url());
+  faulty_store faults(real);
+  faults.apply(job_batch("j1"));
+  BOOST_TEST(faults.landed_batches() == 1u);
+  BOOST_TEST(faults.jobs().load_jobs().size() == 1u);
+  BOOST_TEST(faults.jobs().load_attempts().size() == 2u);
+  BOOST_TEST(faults.jobs().load_transitions().size() == 2u);
+
+  faults.set(faulty_store::mode::failing);
+  BOOST_CHECK_THROW(faults.jobs().load_jobs(), store_error);
+  BOOST_CHECK_THROW(faults.jobs().load_attempts(), store_error);
+  BOOST_CHECK_THROW(faults.jobs().load_transitions(), store_error);
+  BOOST_CHECK_THROW(faults.apply(job_batch("j2")), store_error);
+  faults.set(faulty_store::mode::lost);
+  BOOST_CHECK_THROW(faults.jobs().load_jobs(), store_lost);
+
+  faults.set(faulty_store::mode::stalling);
+  auto stalled = std::async(std::launch::async, [&] { return faults.jobs().load_transitions(); });
+  const bool a_call_stalled = faults.wait_for_stalled_call(std::chrono::seconds(10));
+  faults.set(faulty_store::mode::working);  // before any failure: the stalled call must end
+  BOOST_TEST_REQUIRE(a_call_stalled);
+  BOOST_TEST(stalled.get().size() == 2u);
+  BOOST_TEST(faults.landed_batches() == 1u, "nothing landed while the store failed");
+  BOOST_TEST(real->jobs().load_jobs().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_sqlite_url_without_a_file_gives_a_store_error) {

@@ -252,7 +252,7 @@ void a_store_written_by_a_newer_schema_is_refused(backend& b) {
 void a_failed_call_gives_a_store_error_naming_the_store(backend& b) {
   auto store = open_store(b.url());
   put(*store, sample_node("n1"));
-  b.drop_nodes_table();
+  b.drop_table("nodes");
   const auto expect_store_error = [&](const char* call, auto&& run) {
     try {
       run();

@@ -22,8 +22,11 @@ class backend {
   virtual std::vector<int> applied_migrations() = 0;
   // Records `version` in schema_migrations, as a newer build of Troupe would.
   virtual void record_migration(int version) = 0;
-  // Drops the nodes table behind the store's back, so that every call on it fails.
-  virtual void drop_nodes_table() = 0;
+  // Drops `table` behind the store's back, so that every call on it fails.
+  virtual void drop_table(const std::string& table) = 0;
+  // Runs `sql` (one or more statements) with the backend's client where the store keeps its
+  // tables, creating the database when there is none yet.
+  virtual void execute(const std::string& sql) = 0;
 };
 
 // A node with every field set to a distinct, non-default value.
@@ -33,6 +36,17 @@ void check_same(const node_record& actual, const node_record& expected);
 // One write each, as a batch of one.
 void put(cluster_store& store, const node_record& node);
 void remove(cluster_store& store, const std::string& node_id);
+
+// A job, an attempt and a transition with every field set to a distinct, non-default value.
+job_record sample_job(const std::string& job_id);
+attempt_record sample_attempt(const std::string& job_id, uint32_t task_index, uint32_t attempt);
+job_transition sample_transition(const std::string& job_id, uint64_t seq);
+void check_same(const job_record& actual, const job_record& expected);
+void check_same(const attempt_record& actual, const attempt_record& expected);
+void check_same(const job_transition& actual, const job_transition& expected);
+// What the head writes when a job starts: the job, two attempts (a gang of two tasks) and
+// its first two transitions.
+std::vector<store_write> job_batch(const std::string& job_id);
 
 namespace contract {
 void a_new_store_has_no_nodes(backend& b);
@@ -50,6 +64,19 @@ void a_failed_call_gives_a_store_error_naming_the_store(backend& b);
 void a_store_may_be_shared_between_threads(backend& b);
 void a_batch_of_writes_lands_in_order(backend& b);
 void an_empty_batch_writes_nothing(backend& b);
+
+void a_new_store_has_no_jobs_attempts_or_transitions(backend& b);
+void a_stored_job_attempt_and_transition_load_back_with_every_field(backend& b);
+void extreme_job_values_and_awkward_texts_load_back_unchanged(backend& b);
+void putting_a_known_job_or_attempt_replaces_every_field(backend& b);
+void transitions_load_ordered_by_job_then_seq(backend& b);
+void writing_a_transition_again_keeps_one_row(backend& b);
+void a_second_job_of_a_tenant_with_the_same_client_request_id_is_refused(backend& b);
+void a_batch_of_a_job_its_attempts_and_transitions_lands_all_or_nothing(backend& b);
+void a_store_of_the_first_schema_gets_the_jobs_tables_and_keeps_its_nodes(backend& b);
+void two_stores_writing_jobs_at_the_same_time_lose_nothing(backend& b);
+void a_kill_between_write_and_acknowledgement_loses_nothing_acknowledged(backend& b);
+void a_failed_job_call_gives_a_store_error_naming_the_table(backend& b);
 }  // namespace contract
 
 }  // namespace troupe::store::test
@@ -57,19 +84,36 @@ void an_empty_batch_writes_nothing(backend& b);
 #define TROUPE_STORE_CONTRACT_CASE(fixture, name) \
   BOOST_FIXTURE_TEST_CASE(name, fixture) { ::troupe::store::test::contract::name(*this); }
 
-#define TROUPE_STORE_CONTRACT(fixture)                                                         \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_nodes)                                \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_stored_node_loads_back_with_every_field)               \
-  TROUPE_STORE_CONTRACT_CASE(fixture, extreme_numbers_and_awkward_texts_load_back_unchanged)   \
-  TROUPE_STORE_CONTRACT_CASE(fixture, putting_a_known_node_id_replaces_every_field)            \
-  TROUPE_STORE_CONTRACT_CASE(fixture, removing_a_node_deletes_only_that_node)                  \
-  TROUPE_STORE_CONTRACT_CASE(fixture, removing_an_unknown_node_changes_nothing)                \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_reopened_store_keeps_every_node_and_drain_flag)        \
-  TROUPE_STORE_CONTRACT_CASE(fixture, reopening_a_store_applies_no_migration_twice)            \
-  TROUPE_STORE_CONTRACT_CASE(fixture, two_stores_open_on_the_same_data_see_each_others_writes) \
-  TROUPE_STORE_CONTRACT_CASE(fixture, stores_opened_at_the_same_time_migrate_once)             \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_written_by_a_newer_schema_is_refused)            \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_call_gives_a_store_error_naming_the_store)      \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_may_be_shared_between_threads)                   \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_batch_of_writes_lands_in_order)                        \
-  TROUPE_STORE_CONTRACT_CASE(fixture, an_empty_batch_writes_nothing)
+#define TROUPE_STORE_CONTRACT(fixture)                                                             \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_nodes)                                    \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_stored_node_loads_back_with_every_field)                   \
+  TROUPE_STORE_CONTRACT_CASE(fixture, extreme_numbers_and_awkward_texts_load_back_unchanged)       \
+  TROUPE_STORE_CONTRACT_CASE(fixture, putting_a_known_node_id_replaces_every_field)                \
+  TROUPE_STORE_CONTRACT_CASE(fixture, removing_a_node_deletes_only_that_node)                      \
+  TROUPE_STORE_CONTRACT_CASE(fixture, removing_an_unknown_node_changes_nothing)                    \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_reopened_store_keeps_every_node_and_drain_flag)            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, reopening_a_store_applies_no_migration_twice)                \
+  TROUPE_STORE_CONTRACT_CASE(fixture, two_stores_open_on_the_same_data_see_each_others_writes)     \
+  TROUPE_STORE_CONTRACT_CASE(fixture, stores_opened_at_the_same_time_migrate_once)                 \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_written_by_a_newer_schema_is_refused)                \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_call_gives_a_store_error_naming_the_store)          \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_store_may_be_shared_between_threads)                       \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_batch_of_writes_lands_in_order)                            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, an_empty_batch_writes_nothing)                               \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_jobs_attempts_or_transitions)             \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             a_stored_job_attempt_and_transition_load_back_with_every_field)       \
+  TROUPE_STORE_CONTRACT_CASE(fixture, extreme_job_values_and_awkward_texts_load_back_unchanged)    \
+  TROUPE_STORE_CONTRACT_CASE(fixture, putting_a_known_job_or_attempt_replaces_every_field)         \
+  TROUPE_STORE_CONTRACT_CASE(fixture, transitions_load_ordered_by_job_then_seq)                    \
+  TROUPE_STORE_CONTRACT_CASE(fixture, writing_a_transition_again_keeps_one_row)                    \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             a_second_job_of_a_tenant_with_the_same_client_request_id_is_refused)  \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             a_batch_of_a_job_its_attempts_and_transitions_lands_all_or_nothing)   \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             a_store_of_the_first_schema_gets_the_jobs_tables_and_keeps_its_nodes) \
+  TROUPE_STORE_CONTRACT_CASE(fixture, two_stores_writing_jobs_at_the_same_time_lose_nothing)       \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             a_kill_between_write_and_acknowledgement_loses_nothing_acknowledged)  \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_job_call_gives_a_store_error_naming_the_table)

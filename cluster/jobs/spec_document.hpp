@@ -1,9 +1,10 @@
 // A job spec's text read into a plain tree, before any field is interpreted. YAML is read with
-// yaml-cpp (JSON is YAML, so JSON specs read the same); the tree keeps what field checks need:
-// whether a scalar was quoted, the original text of numbers, and mapping entries in document
-// order. Everything here is refused with a spec_error that names where: text that is not YAML,
-// more than one document, duplicate keys, keys that are not text, aliases, scalars that are not
-// UTF-8 or hold a NUL byte, and nesting deeper than max_spec_depth.
+// yaml-cpp; JSON (which is YAML) is read directly, to the same tree, because the head reads every
+// stored spec back. The tree keeps what field checks need: whether a scalar was quoted, the
+// original text of numbers, and mapping entries in document order. Refused with a spec_error
+// that names where: text that is not YAML, more than one document, duplicate keys, keys that are
+// not text, aliases, tags other than !!str, scalars that are not UTF-8 or hold a NUL byte, and
+// nesting deeper than max_spec_depth.
 #pragma once
 
 #include <cstddef>

@@ -344,6 +344,32 @@ BOOST_AUTO_TEST_CASE(a_json_spec_is_checked_like_yaml) {
              (refusal{"tasks", "tasks: expected a whole number >= 0, got \"2\""}));
 }
 
+BOOST_AUTO_TEST_CASE(json_values_are_typed_as_yaml_types_them) {
+  const std::string head = R"({"name": "a", "kind": "command", )";
+  BOOST_TEST(refused(head + R"("argv": ["x"], "tasks": 2.0})") ==
+             (refusal{"tasks", "tasks: expected a whole number >= 0, got 2.0"}));
+  BOOST_TEST(refused(head + R"("argv": ["sleep", 5]})") ==
+             (refusal{"argv[1]", "argv[1]: expected a string, got 5"}));
+  BOOST_TEST(refused(head + R"("argv": [false]})") ==
+             (refusal{"argv[0]", "argv[0]: expected a string, got false"}));
+  BOOST_TEST(refused(head + R"("argv": ["x"], "timeout_s": null})") ==
+             (refusal{"timeout_s", "timeout_s: expected a whole number >= 0, got null"}));
+  BOOST_TEST(
+      refused(head + R"("argv": ["x"], "timeout_s": 99999999999999999999})") ==
+      (refusal{"timeout_s", "timeout_s: must be between 0 and 2592000, got 99999999999999999999"}));
+  BOOST_TEST(
+      refused(head + R"("argv": ["a\u0000b"]})") ==
+      (refusal{"argv[0]", "argv[0]: expected UTF-8 text without NUL bytes, got \"a\\x00b\""}));
+}
+
+BOOST_AUTO_TEST_CASE(json_that_is_not_strict_is_read_as_yaml) {
+  const auto spec =
+      parse_job_spec("{\"name\": \"a\", # a comment\n \"kind\": command, argv: [x],}");
+  BOOST_TEST(spec.name == "a");
+  BOOST_TEST(refused("{\"name\": \"a\", \"kind\": \"command\"").message.find("not valid YAML") ==
+             0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(accepted_specs)

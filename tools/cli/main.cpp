@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       ->add_option("node", node, "node name or id")
       ->required();
 
-  std::string ttl = "1h", role, label, out_file, key_id;
+  std::string ttl = "1h", role, tenant, label, out_file, key_id;
   auto join_token = app.add_subcommand("join-token", "join tokens for new nodes");
   join_token->require_subcommand(1);
   auto token_create = join_token->add_subcommand("create", "a new join token");
@@ -73,12 +73,14 @@ int main(int argc, char** argv) {
   credentials->require_subcommand(1);
   auto credential_create =
       credentials->add_subcommand("create", "a new key pair, its public key known to the head");
-  credential_create->add_option("--role", role, "admin")->required();
+  credential_create->add_option("--role", role, "admin, or submit (jobs of one tenant)")
+      ->required();
+  credential_create->add_option("--tenant", tenant, "the tenant a submit key is bound to");
   credential_create->add_option("--out", out_file, "file to write (mode 0600)")->required();
   credential_create->add_option("--label", label, "shown by `troupe keys ls`");
   credential_create->callback([&] {
     chosen = [&](const cli::session& s) {
-      return cli::create_credential(s, role, label.empty() ? out_file : label, out_file);
+      return cli::create_credential(s, role, tenant, label.empty() ? out_file : label, out_file);
     };
   });
   auto keys = app.add_subcommand("keys", "keys the head admits");

@@ -51,6 +51,7 @@ const char* to_string(key_role role) {
     case key_role::admin: return "admin";
     case key_role::node: return "node";
     case key_role::enroll: return "enroll";
+    case key_role::submit: return "submit";
   }
   return "unknown";
 }
@@ -60,5 +61,6 @@ std::ostream& operator<<(std::ostream& out, heartbeat_reject_reason reason) {
   return out << to_string(reason);
 }
 std::ostream& operator<<(std::ostream& out, error_code code) { return out << to_string(code); }
+std::ostream& operator<<(std::ostream& out, key_role role) { return out << to_string(role); }
 
 }  // namespace troupe::msg

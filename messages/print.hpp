@@ -5,6 +5,7 @@
 
 #include "messages/cluster.hpp"
 #include "messages/error.hpp"
+#include "messages/security.hpp"
 
 namespace troupe::msg {
 
@@ -13,5 +14,6 @@ const char* to_string(heartbeat_reject_reason reason);
 std::ostream& operator<<(std::ostream& out, node_state state);
 std::ostream& operator<<(std::ostream& out, heartbeat_reject_reason reason);
 std::ostream& operator<<(std::ostream& out, error_code code);
+std::ostream& operator<<(std::ostream& out, key_role role);
 
 }  // namespace troupe::msg

@@ -100,6 +100,14 @@ bool is_node_text(std::string_view text) {
   return true;
 }
 
+bool is_tenant_name(std::string_view name) {
+  if (name.empty() || name.size() > max_tenant_name_bytes) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
 std::string printable(std::string_view untrusted) {
   std::string out;
   out.reserve(untrusted.size());

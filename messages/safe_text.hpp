@@ -16,6 +16,12 @@ inline constexpr size_t max_node_text_bytes = 256;
 inline constexpr const char* node_text_rule = "UTF-8 without control characters, at most 256 bytes";
 bool is_node_text(std::string_view text);
 
+// A tenant's name, as a submit key is bound to it and a job spec names it.
+inline constexpr size_t max_tenant_name_bytes = 128;
+inline constexpr const char* tenant_name_rule =
+    "1 to 128 characters of A-Z, a-z, 0-9, '.', '_', '-'";
+bool is_tenant_name(std::string_view name);
+
 // `untrusted` for one line of a log or a cell of the CLI's tables: C0 controls, DEL, C1
 // controls, bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), zero-width
 // characters (U+200B..U+200D, U+2060), line and paragraph separators (U+2028, U+2029) and U+FEFF

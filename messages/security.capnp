@@ -9,11 +9,12 @@
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("troupe::wire");
 
-# What a key may do. Appended as later areas add roles (e.g. submit, bound to a tenant).
+# What a key may do. Appended as later areas add roles.
 enum KeyRole {
   admin @0;   # everything an operator does: drain, remove, keys, tokens
   node @1;    # register, heartbeat and deregister, only as the node id it enrolled with
   enroll @2;  # a join token's key: may only send EnrollNodeRequest, until it expires
+  submit @3;  # submits, watches and cancels the jobs of the one tenant it is bound to
 }
 
 struct SecurityMessage {
@@ -56,9 +57,11 @@ struct CreateJoinTokenReply {
 
 # Role admin. Registers a key pair made by the requester (the secret key never travels).
 struct CreateCredentialRequest {
-  role @0 :KeyRole;    # admin only, for now
+  role @0 :KeyRole;    # admin or submit
   publicKey @1 :Text;  # 40 characters of Z85
   label @2 :Text;      # shown by `troupe keys ls`: 1 to 256 bytes of UTF-8, no control characters
+  tenant @3 :Text;     # role submit: its tenant, 1 to 128 characters of [A-Za-z0-9._-];
+                       # role admin: empty
 }
 
 struct CreateCredentialReply {
@@ -81,6 +84,7 @@ struct KeyInfo {
   createdAtMs @5 :Int64;  # Unix time in ms
   expiresAtMs @6 :Int64;  # 0: never
   revokedAtMs @7 :Int64;  # 0: not revoked
+  tenant @8 :Text;        # role submit: the only tenant whose jobs the key may see; else empty
 }
 
 # Role admin. The key is refused from now on and its connections are closed.

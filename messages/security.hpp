@@ -8,7 +8,7 @@
 
 namespace troupe::msg {
 
-enum class key_role { admin, node, enroll };
+enum class key_role { admin, node, enroll, submit };
 
 struct enroll_node_request {
   std::string node_id;
@@ -42,8 +42,9 @@ struct create_credential_request {
   key_role role = key_role::admin;
   std::string public_key;
   std::string label;
+  std::string tenant;  // role submit only
   bool operator==(const create_credential_request& o) const {
-    return role == o.role && public_key == o.public_key && label == o.label;
+    return role == o.role && public_key == o.public_key && label == o.label && tenant == o.tenant;
   }
 };
 
@@ -65,10 +66,12 @@ struct key_info {
   int64_t created_at_ms = 0;
   int64_t expires_at_ms = 0;  // 0: never
   int64_t revoked_at_ms = 0;  // 0: not revoked
+  std::string tenant;         // role submit: the only tenant whose jobs it may see
   bool operator==(const key_info& o) const {
     return key_id == o.key_id && role == o.role && public_key == o.public_key && label == o.label &&
            node_id == o.node_id && created_at_ms == o.created_at_ms &&
-           expires_at_ms == o.expires_at_ms && revoked_at_ms == o.revoked_at_ms;
+           expires_at_ms == o.expires_at_ms && revoked_at_ms == o.revoked_at_ms &&
+           tenant == o.tenant;
   }
 };
 

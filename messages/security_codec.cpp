@@ -17,18 +17,20 @@ void put_key(wire::KeyInfo::Builder b, const key_info& v) {
   b.setCreatedAtMs(v.created_at_ms);
   b.setExpiresAtMs(v.expires_at_ms);
   b.setRevokedAtMs(v.revoked_at_ms);
+  b.setTenant(text(v.tenant));
 }
 
 key_info get_key(wire::KeyInfo::Reader r) {
   key_info v;
   v.key_id = str(r.getKeyId());
-  v.role = checked_enum(r.getRole(), key_role::enroll);
+  v.role = checked_enum(r.getRole(), key_role::submit);
   v.public_key = str(r.getPublicKey());
   v.label = str(r.getLabel());
   v.node_id = str(r.getNodeId());
   v.created_at_ms = r.getCreatedAtMs();
   v.expires_at_ms = r.getExpiresAtMs();
   v.revoked_at_ms = r.getRevokedAtMs();
+  v.tenant = str(r.getTenant());
   return v;
 }
 
@@ -56,6 +58,7 @@ struct encoder {
     r.setRole(cast_enum<wire::KeyRole>(v.role));
     r.setPublicKey(text(v.public_key));
     r.setLabel(text(v.label));
+    r.setTenant(text(v.tenant));
   }
   void operator()(const create_credential_reply& v) {
     b.initCreateCredentialReply().setKeyId(text(v.key_id));
@@ -95,8 +98,9 @@ std::optional<security_message> get(wire::SecurityMessage::Reader r) {
     }
     case Which::CREATE_CREDENTIAL_REQUEST: {
       auto c = r.getCreateCredentialRequest();
-      return security_message{create_credential_request{checked_enum(c.getRole(), key_role::enroll),
-                                                        str(c.getPublicKey()), str(c.getLabel())}};
+      return security_message{create_credential_request{checked_enum(c.getRole(), key_role::submit),
+                                                        str(c.getPublicKey()), str(c.getLabel()),
+                                                        str(c.getTenant())}};
     }
     case Which::CREATE_CREDENTIAL_REPLY:
       return security_message{

@@ -70,20 +70,26 @@ struct handler {
   }
 
   result operator()(const msg::create_credential_request& r) {
-    if (r.role != msg::key_role::admin)
-      return invalid("only admin credentials can be created (nodes enroll with a join token)");
+    if (r.role != msg::key_role::admin && r.role != msg::key_role::submit)
+      return invalid(
+          "`role`: only admin and submit credentials can be created (nodes enroll with a join "
+          "token)");
     if (!security::is_z85_key(r.public_key))
       return invalid("`publicKey` must be 40 characters of Z85");
     if (r.label.empty() || !msg::is_node_text(r.label))
       return invalid(std::string("`label` must be ") + msg::node_text_rule);
+    if (auto problem = security::tenant_problem(r.role, r.tenant))
+      return invalid("`tenant`: " + *problem);
     msg::key_info k;
     k.key_id = security::key_id_of(r.public_key);
     k.role = r.role;
     k.public_key = r.public_key;
     k.label = r.label;
+    k.tenant = r.tenant;
     k.created_at_ms = security::unix_now_ms();
     if (auto err = deps.keys->add(k, k.created_at_ms)) return *err;
-    spdlog::info("{} key {} created by key {}", msg::to_string(k.role), k.key_id, key.key_id);
+    spdlog::info("{} key {}{} created by key {}", msg::to_string(k.role), k.key_id,
+                 k.tenant.empty() ? "" : " for tenant " + k.tenant, key.key_id);
     return msg::security_message{msg::create_credential_reply{k.key_id}};
   }
 

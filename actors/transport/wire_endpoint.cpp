@@ -72,7 +72,7 @@ std::optional<sender_key> wire_endpoint::authenticate(const zmq::message_t& fram
   const char* key_id = zmq_msg_gets(frame.handle(), "User-Id");
   auto key = key_id ? keys_->usable(key_id, security::unix_now_ms()) : std::nullopt;
   if (!key) return std::nullopt;
-  return sender_key{key->key_id, key->role, key->node_id};
+  return sender_key{key->key_id, key->role, key->node_id, key->tenant};
 }
 
 bool wire_endpoint::permitted(const std::string& peer, const msg::envelope& env,

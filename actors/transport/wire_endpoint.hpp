@@ -9,6 +9,7 @@
 // connection was admitted with (the ZAP handler sets it). A frame whose key is unknown, revoked
 // or expired is dropped unanswered. A kind the key's role may not send is answered
 // `permissionDenied`; so is a node key speaking for another node id (its heartbeats are dropped).
+// The routed actor gets the key with its node id or tenant, to check what the key may see.
 //
 // On the ROUTER side requests are budgeted per peer (request_budget.hpp): beyond the budget
 // the endpoint itself answers `overloaded`. Heartbeats go to their actor at high priority,
@@ -40,6 +41,7 @@ struct sender_key {
   std::string key_id;
   msg::key_role role = msg::key_role::admin;
   std::string node_id;  // role node: the node it enrolled as
+  std::string tenant;   // role submit: the only tenant whose jobs it may see
 };
 
 // An envelope received from `peer` (a ROUTER identity; empty from a DEALER) at `received`.

@@ -9,9 +9,10 @@
 namespace troupe::security {
 
 msg::key_role parse_role(const std::string& name) {
-  for (auto role : {msg::key_role::admin, msg::key_role::node, msg::key_role::enroll})
+  for (auto role :
+       {msg::key_role::admin, msg::key_role::node, msg::key_role::enroll, msg::key_role::submit})
     if (name == msg::to_string(role)) return role;
-  throw security_error("unknown role `" + name + "` (admin, node or enroll)");
+  throw security_error("unknown role `" + name + "` (admin, node, enroll or submit)");
 }
 
 transport::curve_keys client_keys(const credential& c) {

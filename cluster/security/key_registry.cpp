@@ -14,6 +14,7 @@
 
 #include "cluster/host/atomic_file.hpp"
 #include "cluster/security/credentials.hpp"
+#include "messages/safe_text.hpp"
 
 namespace troupe::security {
 namespace {
@@ -30,7 +31,8 @@ nlohmann::json to_json(const msg::key_info& k) {
           {"node_id", k.node_id},
           {"created_at_ms", k.created_at_ms},
           {"expires_at_ms", k.expires_at_ms},
-          {"revoked_at_ms", k.revoked_at_ms}};
+          {"revoked_at_ms", k.revoked_at_ms},
+          {"tenant", k.tenant}};
 }
 
 msg::key_info from_json(const nlohmann::json& j) {
@@ -43,12 +45,24 @@ msg::key_info from_json(const nlohmann::json& j) {
   k.created_at_ms = j.at("created_at_ms").get<int64_t>();
   k.expires_at_ms = j.at("expires_at_ms").get<int64_t>();
   k.revoked_at_ms = j.at("revoked_at_ms").get<int64_t>();
+  k.tenant = j.value("tenant", "");
   if (!is_z85_key(k.public_key) || key_id_of(k.public_key) != k.key_id)
     throw security_error("key " + k.key_id + " does not match its public key");
+  if (auto problem = tenant_problem(k.role, k.tenant))
+    throw security_error("key " + k.key_id + ": " + *problem);
   return k;
 }
 
 }  // namespace
+
+std::optional<std::string> tenant_problem(msg::key_role role, const std::string& tenant) {
+  if (role == msg::key_role::submit) {
+    if (msg::is_tenant_name(tenant)) return std::nullopt;
+    return std::string("a submit key is bound to one tenant: ") + msg::tenant_name_rule;
+  }
+  if (tenant.empty()) return std::nullopt;
+  return std::string("only a submit key has a tenant, not a key of role ") + msg::to_string(role);
+}
 
 int64_t unix_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

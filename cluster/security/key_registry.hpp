@@ -3,7 +3,7 @@
 // actor changes it. Kept in the head's data dir as `keys.jsonl` (mode 0600): one JSON line per
 // change (a key added, a key revoked), appended and fsynced before the call returns, so that
 // enrolling the thousandth node costs one short write; compacted (replaced atomically) at load.
-// Thread-safe.
+// Lines written before keys had a tenant load with an empty one. Thread-safe.
 //
 // Times are Unix milliseconds passed in by the caller, so tests drive the clock.
 #pragma once
@@ -49,6 +49,10 @@ class key_registry {
   mutable std::mutex mutex_;
   std::map<std::string, msg::key_info> by_id_;
 };
+
+// Why `tenant` does not fit a key of `role`, or nullopt when it does: a submit key is bound to
+// one tenant (msg::is_tenant_name), a key of any other role to none.
+std::optional<std::string> tenant_problem(msg::key_role role, const std::string& tenant);
 
 // Unix time now, in milliseconds.
 int64_t unix_now_ms();

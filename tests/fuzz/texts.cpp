@@ -64,6 +64,7 @@ struct collector {
     add(k.public_key);
     add(k.label);
     add(k.node_id);
+    add(k.tenant);
   }
   void operator()(const msg::security_message& m) { std::visit(*this, m.body); }
   void operator()(const msg::enroll_node_request& v) {
@@ -80,6 +81,7 @@ struct collector {
   void operator()(const msg::create_credential_request& v) {
     add(v.public_key);
     add(v.label);
+    add(v.tenant);
   }
   void operator()(const msg::create_credential_reply& v) { add(v.key_id); }
   void operator()(const msg::key_list_request&) {}

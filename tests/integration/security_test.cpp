@@ -1,6 +1,7 @@
 // Authenticated links against a live head: only keys the head knows get answers, each role may
-// send only its requests, a node key speaks only for its own node, revoked keys and expired join
-// tokens are cut off (docs/security.md).
+// send only its requests, a node key speaks only for its own node, a submit key is bound to its
+// tenant and may send no cluster or security request, revoked keys and expired join tokens are
+// cut off (docs/security.md).
 #include <boost/test/unit_test.hpp>
 #include <zmq.hpp>
 
@@ -189,6 +190,116 @@ BOOST_FIXTURE_TEST_CASE(another_key_cannot_take_over_a_connection_by_its_routing
                               security::client_keys(security::load_credential(file)), "taken");
   (void)status_answered(thief, 2);  // refused or answered: either way not the victim's link
   BOOST_TEST(status_answered(victim, 3));
+}
+
+// A head alone (its own node agent is its one node) and a submit credential of tenant
+// ml-research made with the CLI.
+struct head_with_submit_key {
+  cluster c;
+  std::string file;
+  std::string head_node;
+  head_with_submit_key() {
+    c.start_head();
+    BOOST_TEST_REQUIRE(c.wait_for_alive_count(1), c.dump_logs());
+    head_node = c.nodes().begin()->first;
+    file = c.root() + "/ml.credentials";
+    auto created = c.troupe(
+        {"credentials", "create", "--role", "submit", "--tenant", "ml-research", "--out", file});
+    BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+    BOOST_TEST(created.out.find("submit key ") == 0u, created.out);
+    BOOST_TEST(created.out.find(" for tenant ml-research ") != std::string::npos, created.out);
+  }
+  // The CLI run with the submit credential.
+  command_result troupe_as_submit(std::vector<std::string> args) const {
+    std::vector<std::string> argv{binary("troupe"), "--head", c.endpoint(), "--credentials", file,
+                                  "--timeout-ms",   "2000"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_submit_credential_is_listed_with_its_tenant, head_with_submit_key) {
+  const auto key_id = security::load_credential(file).key_id;
+  bool listed = false;
+  for (auto& k : nlohmann::json::parse(c.troupe({"keys", "ls", "--json"}).out))
+    listed |= k["id"] == key_id && k["role"] == "submit" && k["tenant"] == "ml-research" &&
+              k["state"] == "active";
+  BOOST_TEST(listed);
+  const auto table = c.troupe({"keys", "ls"});
+  BOOST_TEST(table.out.find("TENANT") != std::string::npos, table.out);
+  BOOST_TEST(table.out.find("ml-research") != std::string::npos, table.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_submit_key_is_denied_every_cluster_and_security_request,
+                        head_with_submit_key) {
+  const auto keys = security::client_keys(security::load_credential(file));
+  const auto admin_key_id = security::load_credential(c.admin_credentials()).key_id;
+  const std::vector<msg::body> requests{
+      msg::cluster_status_request{},
+      msg::node_list_request{},
+      msg::drain_node_request{head_node, true},
+      msg::remove_node_request{head_node},
+      msg::register_node_request{},
+      msg::deregister_node{},
+      msg::security_message{msg::create_join_token_request{}},
+      msg::security_message{msg::create_credential_request{
+          msg::key_role::admin, security::generate_key_pair().public_key, "escalated", ""}},
+      msg::security_message{msg::key_list_request{}},
+      msg::security_message{msg::revoke_key_request{admin_key_id}},
+      msg::security_message{msg::enroll_node_request{
+          std::string(32, 'a'), security::generate_key_pair().public_key, "forged"}},
+  };
+  for (const auto& request : requests)
+    BOOST_TEST(error_of(ask(c.endpoint(), keys, request)) == msg::error_code::permission_denied,
+               "request kind #" << request.index());
+  // The CLI with this credential gets the same refusals, as head errors (exit code 1).
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"status"}, {"drain", head_node}, {"keys", "ls"}, {"keys", "revoke", admin_key_id}}) {
+    auto refused = troupe_as_submit(args);
+    BOOST_TEST(refused.exit_code == 1, args.front() << ": " << refused.err);
+    BOOST_TEST(
+        refused.err.find("may not send this request (permission_denied)") != std::string::npos,
+        refused.err);
+  }
+  // Nothing changed, and an admin can still do everything.
+  BOOST_TEST(c.troupe({"status"}).exit_code == 0);
+  const auto listed = nlohmann::json::parse(c.troupe({"keys", "ls", "--json"}).out);
+  BOOST_TEST(listed.size() == 4u);  // admin, head's node, join token, the submit key
+  for (auto& k : listed) BOOST_TEST(k["state"] == "active", k.dump());
+  BOOST_TEST(!c.nodes().at(head_node)["draining"].get<bool>());
+  auto drained = c.troupe({"drain", head_node});
+  BOOST_TEST(drained.exit_code == 0, drained.err);
+  BOOST_TEST(c.troupe({"undrain", head_node}).exit_code == 0);
+  auto revoked = c.troupe({"keys", "revoke", security::load_credential(file).key_id});
+  BOOST_TEST(revoked.exit_code == 0, revoked.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_credential_whose_tenant_does_not_fit_its_role_is_refused_naming_it,
+                        head_with_submit_key) {
+  const auto keys_before = nlohmann::json::parse(c.troupe({"keys", "ls", "--json"}).out).size();
+  const auto ask_for = [&](msg::key_role role, const std::string& tenant) {
+    auto reply = ask(c.endpoint(), c.admin_keys(),
+                     msg::security_message{msg::create_credential_request{
+                         role, security::generate_key_pair().public_key, "bob", tenant}});
+    BOOST_TEST_REQUIRE(reply.has_value());
+    const auto* err = std::get_if<msg::error>(&reply->body);
+    BOOST_TEST_REQUIRE(err, "the reply is not an error");
+    BOOST_TEST(err->code == msg::error_code::invalid_request);
+    return err->message;
+  };
+  BOOST_TEST(ask_for(msg::key_role::submit, "") ==
+             "`tenant`: a submit key is bound to one tenant: 1 to 128 characters of A-Z, a-z, "
+             "0-9, '.', '_', '-'");
+  BOOST_TEST(ask_for(msg::key_role::submit, std::string(129, 'a')).find("`tenant`: ") == 0u);
+  BOOST_TEST(ask_for(msg::key_role::admin, "ml-research") ==
+             "`tenant`: only a submit key has a tenant, not a key of role admin");
+  BOOST_TEST(ask_for(msg::key_role::node, "").find("`role`: ") == 0u);
+  // The CLI refuses the same before asking the head, as a usage error.
+  auto cli = c.troupe({"credentials", "create", "--role", "submit", "--out", c.root() + "/x"});
+  BOOST_TEST(cli.exit_code == 2);
+  BOOST_TEST(cli.err.find("--tenant: a submit key is bound to one tenant") != std::string::npos,
+             cli.err);
+  BOOST_TEST(nlohmann::json::parse(c.troupe({"keys", "ls", "--json"}).out).size() == keys_before);
 }
 
 BOOST_AUTO_TEST_CASE(a_node_without_a_token_or_key_is_refused_at_start) {

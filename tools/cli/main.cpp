@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
       ->add_option("node", node, "node name or id")
       ->required();
 
-  std::string spec_file, job_id, job_state, tenant;
+  std::string spec_file, job_id, job_state, job_tenant;
   bool wait = false, follow = false;
   uint32_t task = 0;
   streaming_command chosen_streaming;
@@ -84,9 +84,9 @@ int main(int argc, char** argv) {
     };
   });
   auto jobs = add("jobs", "jobs, newest first",
-                  [&](const cli::session& s) { return cli::list_jobs(s, job_state, tenant); });
+                  [&](const cli::session& s) { return cli::list_jobs(s, job_state, job_tenant); });
   jobs->add_option("--state", job_state, "only jobs in this state (e.g. RUNNING)");
-  jobs->add_option("--tenant", tenant, "only this tenant's jobs");
+  jobs->add_option("--tenant", job_tenant, "only this tenant's jobs");
   add("job", "one job: spec, state, attempts, history",
       [&](const cli::session& s) { return cli::show_job(s, job_id); })
       ->add_option("id", job_id, "job id")
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
     };
   });
 
-  std::string ttl = "1h", role, label, out_file, key_id;
+  std::string ttl = "1h", role, tenant, label, out_file, key_id;
   auto join_token = app.add_subcommand("join-token", "join tokens for new nodes");
   join_token->require_subcommand(1);
   auto token_create = join_token->add_subcommand("create", "a new join token");
@@ -116,12 +116,14 @@ int main(int argc, char** argv) {
   credentials->require_subcommand(1);
   auto credential_create =
       credentials->add_subcommand("create", "a new key pair, its public key known to the head");
-  credential_create->add_option("--role", role, "admin")->required();
+  credential_create->add_option("--role", role, "admin, or submit (jobs of one tenant)")
+      ->required();
+  credential_create->add_option("--tenant", tenant, "the tenant a submit key is bound to");
   credential_create->add_option("--out", out_file, "file to write (mode 0600)")->required();
   credential_create->add_option("--label", label, "shown by `troupe keys ls`");
   credential_create->callback([&] {
     chosen = [&](const cli::session& s) {
-      return cli::create_credential(s, role, label.empty() ? out_file : label, out_file);
+      return cli::create_credential(s, role, tenant, label.empty() ? out_file : label, out_file);
     };
   });
   auto keys = app.add_subcommand("keys", "keys the head admits");

@@ -1,8 +1,13 @@
-// The head's wire endpoint against a raw client: per-peer request budgets and test faults.
+// The head's wire endpoint against a raw client: per-peer request budgets, test faults, and
+// what an authenticated frame tells the actor about its key.
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 
+#include <filesystem>
+
 #include "actors/transport/wire_endpoint.hpp"
+#include "cluster/security/curve_keys.hpp"
+#include "cluster/security/zap_handler.hpp"
 #include "cluster/transport/request_client.hpp"
 #include "messages/print.hpp"
 
@@ -12,22 +17,36 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A head-side endpoint whose heartbeats and status requests go to `inbox`, a test thread's
-// actor, and a raw DEALER client.
-struct fixture {
+// `inbox`, a test thread's actor, and `relay`, which the endpoints under test route to.
+struct actors_fixture {
   caf::actor_system_config cfg;
   caf::actor_system system{cfg};
   caf::scoped_actor inbox{system};
   zmq::context_t context{1};
-  wire_endpoint head{context, wire_endpoint::role::router_bind, "tcp://127.0.0.1:0",
-                     msg::decode_limits{}, "head"};
-  transport::request_client client{head.endpoint(), "client"};
 
   // Passes on what the endpoint routes to `inbox` at normal priority: a blocking actor of
   // CAF 0.17 can miss a normal message that follows a high-priority one.
   caf::actor relay = system.spawn([to = caf::actor_cast<caf::actor>(inbox)]() -> caf::behavior {
     return {[to](const inbound& in) { caf::anon_send(to, in); }};
   });
+  ~actors_fixture() { caf::anon_send_exit(relay, caf::exit_reason::user_shutdown); }
+
+  // The next `count` messages that reach `inbox`.
+  std::vector<inbound> arrivals(size_t count) {
+    std::vector<inbound> got;
+    for (size_t i = 0; i < count; ++i)
+      inbox->receive([&](const inbound& in) { got.push_back(in); },
+                     caf::after(5s) >> [&] { BOOST_FAIL("nothing reached the actor in 5 s"); });
+    return got;
+  }
+};
+
+// A head-side endpoint whose heartbeats and status requests go to `inbox`, and a raw DEALER
+// client.
+struct fixture : actors_fixture {
+  wire_endpoint head{context, wire_endpoint::role::router_bind, "tcp://127.0.0.1:0",
+                     msg::decode_limits{}, "head"};
+  transport::request_client client{head.endpoint(), "client"};
 
   // Routes, applies `faults` and starts the endpoint.
   void start(const std::vector<fault>& faults = {}) {
@@ -36,24 +55,13 @@ struct fixture {
     for (const auto& f : faults) head.inject(f);
     head.start();
   }
-  ~fixture() {
-    head.stop();
-    caf::anon_send_exit(relay, caf::exit_reason::user_shutdown);
-  }
+  ~fixture() { head.stop(); }
 
   void send(uint64_t request_id, msg::body body) {
     client.send_raw(msg::encode(msg::envelope{msg::protocol_version, request_id, "client", body}));
   }
   void send_heartbeats(std::initializer_list<uint64_t> sequences) {
     for (auto s : sequences) send(s, msg::heartbeat{"node", 1, s, {}, {}});
-  }
-  // The next `count` messages that reach `inbox`.
-  std::vector<inbound> arrivals(size_t count) {
-    std::vector<inbound> got;
-    for (size_t i = 0; i < count; ++i)
-      inbox->receive([&](const inbound& in) { got.push_back(in); },
-                     caf::after(5s) >> [&] { BOOST_FAIL("nothing reached the actor in 5 s"); });
-    return got;
   }
   std::vector<uint64_t> arrival_ids(size_t count) {
     std::vector<uint64_t> ids;
@@ -82,6 +90,57 @@ struct fixture {
 };
 
 using ids = std::vector<uint64_t>;
+
+// A CURVE head endpoint with a ZAP handler and a key registry that knows an admin key and a
+// submit key of tenant ml-research. Status requests go to `inbox` from both roles, drain
+// requests from admins only.
+struct authenticated_fixture : actors_fixture {
+  std::filesystem::path dir;
+  std::shared_ptr<security::key_registry> keys;
+  security::key_pair head_keys = security::generate_key_pair();
+  security::key_pair admin_keys = security::generate_key_pair();
+  security::key_pair submit_keys = security::generate_key_pair();
+  std::unique_ptr<security::zap_handler> zap;
+  std::unique_ptr<wire_endpoint> head;
+
+  authenticated_fixture() {
+    char tmpl[] = "/tmp/troupe-wire-keys-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    keys = std::make_shared<security::key_registry>((dir / "keys.jsonl").string());
+    add_key(admin_keys, msg::key_role::admin, "");
+    add_key(submit_keys, msg::key_role::submit, "ml-research");
+    zap = std::make_unique<security::zap_handler>(
+        context, keys, [](const std::string& why) { BOOST_ERROR("ZAP handler failed: " << why); });
+    head = std::make_unique<wire_endpoint>(
+        context, wire_endpoint::role::router_bind, "tcp://127.0.0.1:0", msg::decode_limits{},
+        "head", transport::curve_keys{head_keys.public_key, head_keys.secret_key, ""}, keys);
+    head->route<msg::cluster_status_request>(relay, {msg::key_role::admin, msg::key_role::submit});
+    head->route<msg::drain_node_request>(relay, {msg::key_role::admin});
+    head->start();
+  }
+  ~authenticated_fixture() {
+    head->stop();
+    head.reset();
+    zap.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  void add_key(const security::key_pair& pair, msg::key_role role, const std::string& tenant) {
+    msg::key_info k;
+    k.key_id = security::key_id_of(pair.public_key);
+    k.role = role;
+    k.public_key = pair.public_key;
+    k.label = msg::to_string(role);
+    k.tenant = tenant;
+    k.created_at_ms = security::unix_now_ms();
+    BOOST_TEST_REQUIRE(!keys->add(k, k.created_at_ms));
+  }
+  transport::request_client client_of(const security::key_pair& pair) {
+    return transport::request_client(
+        head->endpoint(), "client",
+        transport::curve_keys{pair.public_key, pair.secret_key, head_keys.public_key});
+  }
+};
 
 }  // namespace
 
@@ -175,6 +234,45 @@ BOOST_FIXTURE_TEST_CASE(outbound_replies_are_dropped_delayed_and_duplicated, fix
   ids replies;
   for (int i = 0; i < 4; ++i) replies.push_back(next_reply_id());
   BOOST_TEST(replies == (ids{3, 3, 4, 2}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sender_keys)
+
+BOOST_FIXTURE_TEST_CASE(a_frame_reaches_its_actor_with_its_keys_role_and_tenant,
+                        authenticated_fixture) {
+  auto submit = client_of(submit_keys);
+  submit.send_raw(msg::encode(
+      msg::envelope{msg::protocol_version, 1, "client", msg::cluster_status_request{}}));
+  const auto from_submit = arrivals(1).front().sender;
+  BOOST_TEST_REQUIRE(from_submit.has_value());
+  BOOST_TEST(from_submit->key_id == security::key_id_of(submit_keys.public_key));
+  BOOST_TEST(from_submit->role == msg::key_role::submit);
+  BOOST_TEST(from_submit->tenant == "ml-research");
+  auto admin = client_of(admin_keys);
+  admin.send_raw(msg::encode(
+      msg::envelope{msg::protocol_version, 2, "client", msg::cluster_status_request{}}));
+  const auto from_admin = arrivals(1).front().sender;
+  BOOST_TEST_REQUIRE(from_admin.has_value());
+  BOOST_TEST(from_admin->role == msg::key_role::admin);
+  BOOST_TEST(from_admin->tenant.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_submit_key_is_denied_a_request_routed_to_admins_only,
+                        authenticated_fixture) {
+  auto submit = client_of(submit_keys);
+  auto reply = submit.call(msg::drain_node_request{"node-1", true}, 5s);
+  BOOST_TEST_REQUIRE(reply.has_value());
+  const auto* err = std::get_if<msg::error>(&reply->body);
+  BOOST_TEST_REQUIRE(err != nullptr);
+  BOOST_TEST(err->code == msg::error_code::permission_denied);
+  BOOST_TEST(err->message == "a key of role submit may not send this request");
+  // The admin's drain passes: the refusal was the role's, not the kind's.
+  auto admin = client_of(admin_keys);
+  admin.send_raw(msg::encode(
+      msg::envelope{msg::protocol_version, 3, "client", msg::drain_node_request{"node-1", true}}));
+  BOOST_TEST(arrivals(1).front().env.request_id == 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,16 +7,9 @@
 
 using namespace troupe;
 using testing::scripted_head;
+using testing::session_with;
 
 namespace {
-
-cli::session session_at(const scripted_head& head, bool json = false) {
-  cli::cli_config config;
-  config.head = head.endpoint();
-  config.credential = head.client_credential();
-  config.json = json;
-  return cli::session(config);
-}
 
 msg::node_status node(const std::string& name, const std::string& id, bool is_head = false) {
   msg::node_status n;
@@ -44,7 +37,7 @@ BOOST_AUTO_TEST_CASE(status_prints_the_cluster_summary) {
   status.available = {6, 12288, 1};
   status.malformed_messages = 3;
   scripted_head head({status});
-  auto out = cli::show_status(session_at(head));
+  auto out = cli::show_status(session_with(head));
   BOOST_TEST_REQUIRE(bool(out));
   BOOST_TEST(*out == "head       " + head.endpoint() +
                          " (troupe 0.1.0, up 65s)\n"
@@ -59,7 +52,7 @@ BOOST_AUTO_TEST_CASE(status_with_json_prints_the_counts_as_json) {
   msg::cluster_status_reply status;
   status.nodes_alive = 2;
   scripted_head head({status});
-  auto out = cli::show_status(session_at(head, true));
+  auto out = cli::show_status(session_with(head, true));
   BOOST_TEST_REQUIRE(bool(out));
   auto json = nlohmann::json::parse(*out);
   BOOST_TEST(json["nodes"]["alive"] == 2);
@@ -69,7 +62,7 @@ BOOST_AUTO_TEST_CASE(status_with_json_prints_the_counts_as_json) {
 BOOST_AUTO_TEST_CASE(nodes_lists_the_head_first_then_by_name) {
   scripted_head head({msg::node_list_reply{
       {node("b", "id-b"), node("a", "id-a"), node("z", "id-head-0123456789", true)}}});
-  auto out = cli::show_nodes(session_at(head));
+  auto out = cli::show_nodes(session_with(head));
   BOOST_TEST_REQUIRE(bool(out));
   BOOST_TEST(*out ==
              "NAME      ID            STATE  CPUS  MEMORY  GPUS  HEARTBEAT  INCARNATION  LABELS\n"
@@ -82,7 +75,7 @@ BOOST_AUTO_TEST_CASE(nodes_shows_control_and_bidi_characters_in_names_and_labels
   auto evil = node("evil\x1b[2J\nforged\u202e", "id-e");
   evil.labels = {{"k\x07", "v\u2066"}};
   scripted_head head({msg::node_list_reply{{evil}}});
-  auto out = cli::show_nodes(session_at(head));
+  auto out = cli::show_nodes(session_with(head));
   BOOST_TEST_REQUIRE(bool(out));
   BOOST_TEST(*out ==
              "NAME                       ID    STATE  CPUS  MEMORY  GPUS  HEARTBEAT  "
@@ -93,7 +86,7 @@ BOOST_AUTO_TEST_CASE(nodes_shows_control_and_bidi_characters_in_names_and_labels
 
 BOOST_AUTO_TEST_CASE(nodes_aligns_columns_by_display_width) {
   scripted_head head({msg::node_list_reply{{node("数据节点", "id-c"), node("a", "id-a")}}});
-  auto out = cli::show_nodes(session_at(head));
+  auto out = cli::show_nodes(session_with(head));
   BOOST_TEST_REQUIRE(bool(out));
   BOOST_TEST(*out ==
              "NAME      ID    STATE  CPUS  MEMORY  GPUS  HEARTBEAT  INCARNATION  LABELS\n"
@@ -104,18 +97,18 @@ BOOST_AUTO_TEST_CASE(nodes_aligns_columns_by_display_width) {
 BOOST_AUTO_TEST_CASE(drain_and_remove_show_the_node_name_escaped) {
   auto evil = node("a\x1b]0;owned\x07", "id-a");
   scripted_head head({msg::drain_node_reply{evil}, msg::remove_node_reply{"id-a", evil.name}});
-  auto drained = cli::drain_node(session_at(head), "id-a");
+  auto drained = cli::drain_node(session_with(head), "id-a");
   BOOST_TEST_REQUIRE(bool(drained));
   BOOST_TEST(*drained ==
              "node a\\x1b]0;owned\\x07 (id-a) drains: it takes no new work; state alive\n");
-  auto removed = cli::remove_node(session_at(head), "id-a");
+  auto removed = cli::remove_node(session_with(head), "id-a");
   BOOST_TEST_REQUIRE(bool(removed));
   BOOST_TEST(*removed == "node a\\x1b]0;owned\\x07 (id-a) removed\n");
 }
 
 BOOST_AUTO_TEST_CASE(nodes_with_json_prints_one_object_per_node) {
   scripted_head head({msg::node_list_reply{{node("b", "id-b"), node("a", "id-a")}}});
-  auto out = cli::show_nodes(session_at(head, true));
+  auto out = cli::show_nodes(session_with(head, true));
   BOOST_TEST_REQUIRE(bool(out));
   auto json = nlohmann::json::parse(*out);
   BOOST_TEST_REQUIRE(json.size() == 2u);
@@ -127,8 +120,8 @@ BOOST_AUTO_TEST_CASE(drain_and_undrain_send_the_node_and_report_its_state) {
   auto drained = node("a", "id-a");
   drained.state = msg::node_state::draining;
   scripted_head head({msg::drain_node_reply{drained}, msg::drain_node_reply{node("a", "id-a")}});
-  auto drain = cli::drain_node(session_at(head), "a");
-  auto undrain = cli::undrain_node(session_at(head), "a");
+  auto drain = cli::drain_node(session_with(head), "a");
+  auto undrain = cli::undrain_node(session_with(head), "a");
   BOOST_TEST_REQUIRE((drain && undrain));
   BOOST_TEST(*drain == "node a (id-a) drains: it takes no new work; state draining\n");
   BOOST_TEST(*undrain == "node a (id-a) is no longer draining; state alive\n");
@@ -142,17 +135,17 @@ BOOST_AUTO_TEST_CASE(drain_and_undrain_send_the_node_and_report_its_state) {
 
 BOOST_AUTO_TEST_CASE(remove_reports_the_removed_node) {
   scripted_head head({msg::remove_node_reply{"id-a", "a"}, msg::remove_node_reply{"id-a", "a"}});
-  auto text = cli::remove_node(session_at(head), "a");
+  auto text = cli::remove_node(session_with(head), "a");
   BOOST_TEST_REQUIRE(bool(text));
   BOOST_TEST(*text == "node a (id-a) removed\n");
-  auto json = cli::remove_node(session_at(head, true), "a");
+  auto json = cli::remove_node(session_with(head, true), "a");
   BOOST_TEST_REQUIRE(bool(json));
   BOOST_TEST(*json == "{\n  \"id\": \"id-a\",\n  \"name\": \"a\",\n  \"removed\": true\n}\n");
 }
 
 BOOST_AUTO_TEST_CASE(a_command_fails_as_its_session_call_fails) {
   scripted_head head({msg::error{msg::error_code::conflict, "node a is alive"}});
-  auto out = cli::remove_node(session_at(head), "a");
+  auto out = cli::remove_node(session_with(head), "a");
   BOOST_TEST_REQUIRE(!out);
   BOOST_TEST(int(out.error().exit_code) == 1);
   BOOST_TEST(out.error().message == "node a is alive (conflict)");

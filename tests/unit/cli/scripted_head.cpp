@@ -44,4 +44,12 @@ void scripted_head::serve() {
   }
 }
 
+cli::session session_with(const scripted_head& head, bool json) {
+  cli::cli_config config;
+  config.head = head.endpoint();
+  config.credential = head.client_credential();
+  config.json = json;
+  return cli::session(config);
+}
+
 }  // namespace troupe::testing

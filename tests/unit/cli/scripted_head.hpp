@@ -15,6 +15,7 @@
 
 #include "cluster/security/credentials.hpp"
 #include "messages/codec.hpp"
+#include "tools/cli/session.hpp"
 
 namespace troupe::testing {
 
@@ -40,5 +41,8 @@ class scripted_head {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// A CLI session with `head`, printing JSON when `json` is set.
+cli::session session_with(const scripted_head& head, bool json = false);
 
 }  // namespace troupe::testing

@@ -74,6 +74,13 @@ BOOST_AUTO_TEST_CASE(every_enum_value_survives_a_round_trip) {
     expect_round_trip(envelope{protocol_version, 2, "head", heartbeat_rejected{reason, 3}},
                       "reject reason " + std::to_string(static_cast<int>(reason)));
   }
+  for (auto role : {key_role::admin, key_role::node, key_role::enroll, key_role::submit}) {
+    auto key = std::get<revoke_key_reply>(
+        std::get<security_message>(sample_of("security.revoke_key_reply").body).body);
+    key.key.role = role;
+    expect_round_trip(envelope{protocol_version, 4, "head", security_message{key}},
+                      std::string("key role ") + to_string(role));
+  }
   for (auto code : {error_code::invalid_request, error_code::not_found, error_code::conflict,
                     error_code::overloaded, error_code::unavailable, error_code::timeout,
                     error_code::internal}) {

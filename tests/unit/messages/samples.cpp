@@ -36,6 +36,7 @@ key_info sample_key_info(int seed) {
   k.created_at_ms = 1'796'000'000'000 + seed;
   k.expires_at_ms = 1'796'000'360'000 + seed;
   k.revoked_at_ms = 1'796'000'100'000 + seed;
+  k.tenant = "tenant-" + std::to_string(seed);
   return k;
 }
 
@@ -172,7 +173,8 @@ std::vector<sample> samples() {
                 1'796'000'000'123}}))},
       {"security.create_credential_request",
        with(120, "troupe-cli",
-            security({create_credential_request{key_role::node, sample_key(2), "alice laptop"}}))},
+            security({create_credential_request{key_role::node, sample_key(2), "alice laptop",
+                                                "ml-research.team_1"}}))},
       {"security.create_credential_reply",
        with(121, "head", security({create_credential_reply{"8899aabbccddeeff"}}))},
       {"security.key_list_request", with(122, "troupe-cli", security({key_list_request{}}))},

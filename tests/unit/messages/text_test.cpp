@@ -50,6 +50,17 @@ BOOST_AUTO_TEST_CASE(node_text_is_utf8_without_control_characters_up_to_the_limi
   BOOST_TEST(!is_node_text("\xc0\x80"));
 }
 
+BOOST_AUTO_TEST_CASE(a_tenant_name_is_1_to_128_letters_digits_dots_underscores_or_dashes) {
+  BOOST_TEST(is_tenant_name("default"));
+  BOOST_TEST(is_tenant_name("ML-research.team_1"));
+  BOOST_TEST(is_tenant_name(std::string(max_tenant_name_bytes, 'a')));
+  BOOST_TEST(!is_tenant_name(std::string(max_tenant_name_bytes + 1, 'a')));
+  BOOST_TEST(!is_tenant_name(""));
+  for (const char* bad : {"a b", "a/b", "a:b", "team\n", "b\xc3\xbcro", "*", "a\x01"})
+    BOOST_TEST(!is_tenant_name(bad), bad);
+  BOOST_TEST(!is_tenant_name(std::string("a\0", 2)));
+}
+
 BOOST_AUTO_TEST_CASE(printable_escapes_controls_and_invisible_formatting) {
   BOOST_TEST(printable("plain b\xc3\xbcro") == "plain b\xc3\xbcro");
   BOOST_TEST(printable("a \\n b") == "a \\\\n b");  // a backslash cannot forge an escape

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cluster/security/curve_keys.hpp"
+#include "cluster/security/key_registry.hpp"
 #include "tools/cli/display_text.hpp"
 #include "tools/cli/render.hpp"
 
@@ -46,6 +47,7 @@ nlohmann::json to_json(const msg::key_info& k) {
           {"public_key", k.public_key},
           {"label", k.label},
           {"node_id", k.node_id},
+          {"tenant", k.tenant},
           {"state", key_state(k)},
           {"created_at_ms", k.created_at_ms},
           {"expires_at_ms", k.expires_at_ms},
@@ -92,19 +94,22 @@ command_output create_join_token(const session& s, const std::string& ttl) {
 }
 
 command_output create_credential(const session& s, const std::string& role,
-                                 const std::string& label, const std::string& out_file) {
+                                 const std::string& tenant, const std::string& label,
+                                 const std::string& out_file) {
   msg::key_role parsed;
   try {
     parsed = security::parse_role(role);
   } catch (const security::security_error& e) {
     return failure{exit_code::usage, std::string("--role: ") + e.what()};
   }
+  if (auto problem = security::tenant_problem(parsed, tenant))
+    return failure{exit_code::usage, "--tenant: " + *problem};
   if (std::filesystem::exists(out_file))
     return failure{exit_code::usage,
                    "--out " + msg::printable(out_file) + " exists; not overwriting it"};
   auto c = security::new_credential(parsed, s.config().credential.head_public_key, s.config().head);
   auto reply = call_security<msg::create_credential_reply>(
-      s, {msg::create_credential_request{parsed, c.keys.public_key, label}});
+      s, {msg::create_credential_request{parsed, c.keys.public_key, label, tenant}});
   if (!reply) return reply.error();
   try {
     security::save_credential(out_file, c);
@@ -114,8 +119,10 @@ command_output create_credential(const session& s, const std::string& role,
                                          reply->key_id + "`)"};
   }
   if (s.config().json)
-    return json_text({{"key_id", reply->key_id}, {"role", role}, {"file", out_file}});
-  return role + " key " + reply->key_id + " written to " + msg::printable(out_file) +
+    return json_text(
+        {{"key_id", reply->key_id}, {"role", role}, {"tenant", tenant}, {"file", out_file}});
+  return role + " key " + reply->key_id + (tenant.empty() ? "" : " for tenant " + tenant) +
+         " written to " + msg::printable(out_file) +
          " (keep it secret; use it with --credentials or TROUPE_CREDENTIALS)\n";
 }
 
@@ -128,10 +135,11 @@ command_output list_keys(const session& s) {
     return json_text(out);
   }
   std::vector<std::vector<std::string>> rows{
-      {"ID", "ROLE", "STATE", "LABEL", "NODE", "CREATED", "EXPIRES"}};
+      {"ID", "ROLE", "STATE", "LABEL", "NODE", "TENANT", "CREATED", "EXPIRES"}};
+  auto cell = [](const std::string& text) { return text.empty() ? "-" : msg::printable(text); };
   for (const auto& k : reply->keys)
     rows.push_back({k.key_id, msg::to_string(k.role), key_state(k), msg::printable(k.label),
-                    k.node_id.empty() ? "-" : msg::printable(k.node_id), utc_time(k.created_at_ms),
+                    cell(k.node_id), cell(k.tenant), utc_time(k.created_at_ms),
                     utc_time(k.expires_at_ms)});
   return table(rows);
 }

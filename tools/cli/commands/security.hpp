@@ -10,10 +10,12 @@ namespace troupe::cli {
 
 // `ttl` like 90s, 30m, 1h or 7d (at most 30 days).
 command_output create_join_token(const session& s, const std::string& ttl);
-// Makes a key pair here, registers its public key with `role`, writes the credential to
-// `out_file` (mode 0600; refuses to overwrite a file). The secret key never leaves this machine.
+// Makes a key pair here, registers its public key with `role` (admin, or submit bound to
+// `tenant`), writes the credential to `out_file` (mode 0600; refuses to overwrite a file). The
+// secret key never leaves this machine.
 command_output create_credential(const session& s, const std::string& role,
-                                 const std::string& label, const std::string& out_file);
+                                 const std::string& tenant, const std::string& label,
+                                 const std::string& out_file);
 command_output list_keys(const session& s);
 command_output revoke_key(const session& s, const std::string& key_id);
 

@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,12 +18,19 @@ namespace troupe::runner {
 
 namespace {
 
-// What the child reports through its close-on-exec pipe when it cannot exec; the pipe reaching
-// end-of-file without a report means the exec succeeded.
-enum class child_step : int { set_up, enter_workdir, exec };
-struct child_failure {
-  child_step step;
-  int error;
+enum class child_step : int { none, set_up, enter_workdir, exec };
+
+// Everything the child reads, prepared before the clone. The child shares the parent's memory
+// (CLONE_VM) while the parent waits (CLONE_VFORK), so it writes nothing but `failed_step` and
+// `error`, and calls only what is async-signal-safe.
+struct child_plan {
+  int in = -1, out = -1, err = -1;
+  const char* workdir = nullptr;
+  char* const* candidates = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  child_step failed_step = child_step::none;
+  int error = 0;
 };
 
 class file_descriptor {
@@ -32,10 +42,6 @@ class file_descriptor {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
-  void reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
 
  private:
   int fd_;
@@ -49,35 +55,31 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
   return result;
 }
 
-[[noreturn]] void report_and_exit(int failure_fd, child_step step) {
-  child_failure failure{step, errno};
-  ssize_t ignored = ::write(failure_fd, &failure, sizeof failure);
-  (void)ignored;
+[[noreturn]] void fail(child_plan& plan, child_step step) {
+  plan.error = errno;
+  plan.failed_step = step;
   ::_exit(127);
 }
 
-// Runs in the forked child of a multi-threaded process: async-signal-safe calls only, on data
-// prepared before the fork.
-[[noreturn]] void become_task(pid_t parent, int failure_fd, int in, int out, int err,
-                              const char* workdir, const std::vector<char*>& candidates,
-                              char* const* argv, char* const* envp) {
+int become_task(void* argument) {
+  auto& plan = *static_cast<child_plan*>(argument);
+  // The spawning thread waits (CLONE_VFORK) until the exec, so it cannot end before the
+  // parent-death signal is armed: no getppid() check is needed, as it would be after fork().
   if (::setpgid(0, 0) != 0 || ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-    report_and_exit(failure_fd, child_step::set_up);
-  if (::getppid() != parent) ::_exit(127);  // the forking thread ended before prctl took effect
+    fail(plan, child_step::set_up);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
   for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &default_action, nullptr);
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0)
-    report_and_exit(failure_fd, child_step::set_up);
+  if (::dup2(plan.in, 0) < 0 || ::dup2(plan.out, 1) < 0 || ::dup2(plan.err, 2) < 0)
+    fail(plan, child_step::set_up);
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // descriptors a library opened without O_CLOEXEC
-  if (::chdir(workdir) != 0) report_and_exit(failure_fd, child_step::enter_workdir);
+  if (::chdir(plan.workdir) != 0) fail(plan, child_step::enter_workdir);
   int exec_error = ENOENT;
-  for (char* candidate : candidates) {
-    if (candidate == nullptr) break;
-    ::execve(candidate, argv, envp);
+  for (auto candidate = plan.candidates; *candidate != nullptr; ++candidate) {
+    ::execve(*candidate, plan.argv, plan.envp);
     if (errno == EACCES) {
       exec_error = EACCES;
     } else if (errno != ENOENT && errno != ENOTDIR) {
@@ -86,16 +88,37 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
     }
   }
   errno = exec_error;
-  report_and_exit(failure_fd, child_step::exec);
+  fail(plan, child_step::exec);
 }
 
-std::string failure_text(const child_failure& failure, const spawn_request& request) {
-  auto why = std::generic_category().message(failure.error);
-  switch (failure.step) {
+// Runs `plan` in a child as posix_spawn does: clone(CLONE_VM | CLONE_VFORK) on a stack of its
+// own, with every signal blocked in between so that no handler of the daemon runs in the
+// child. Returns once the child has exec'd or exited; -1 when it could not be created.
+pid_t clone_child(child_plan& plan) {
+  constexpr size_t stack_size = 64 * 1024;
+  void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pid_t pid = ::clone(become_task, static_cast<char*>(stack) + stack_size,
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  int clone_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ::munmap(stack, stack_size);
+  errno = clone_error;
+  return pid;
+}
+
+std::string failure_text(const child_plan& plan, const spawn_request& request) {
+  auto why = std::generic_category().message(plan.error);
+  switch (plan.failed_step) {
+    case child_step::none: break;
     case child_step::set_up: return "cannot set up the process: " + why;
     case child_step::enter_workdir: return "cannot enter workdir " + request.workdir + ": " + why;
     case child_step::exec:
-      if (failure.error == ENOENT) return "no such program: " + request.argv[0];
+      if (plan.error == ENOENT) return "no such program: " + request.argv[0];
       return "cannot exec " + request.argv[0] + ": " + why;
   }
   return why;
@@ -119,29 +142,23 @@ std::variant<spawned_process, std::string> spawn_process(const spawn_request& re
   if (out.get() < 0) return errno_text("cannot create " + request.stdout_path);
   file_descriptor err(open_log(request.stderr_path));
   if (err.get() < 0) return errno_text("cannot create " + request.stderr_path);
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return errno_text("cannot create a pipe");
-  file_descriptor failure_read(pipe_fds[0]), failure_write(pipe_fds[1]);
 
   auto argv = pointers(request.argv);
   auto envp = pointers(request.environment);
   auto candidates = pointers(request.program_candidates);
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) return errno_text("cannot fork");
-  if (pid == 0)
-    become_task(parent, failure_write.get(), in.get(), out.get(), err.get(),
-                request.workdir.c_str(), candidates, argv.data(), envp.data());
-  failure_write.reset(-1);
-
-  child_failure failure{};
-  ssize_t n;
-  do {
-    n = ::read(failure_read.get(), &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof failure)) {
+  child_plan plan;
+  plan.in = in.get();
+  plan.out = out.get();
+  plan.err = err.get();
+  plan.workdir = request.workdir.c_str();
+  plan.candidates = candidates.data();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  pid_t pid = clone_child(plan);
+  if (pid < 0) return errno_text("cannot create a process");
+  if (plan.failed_step != child_step::none) {
     ::waitpid(pid, nullptr, 0);
-    return failure_text(failure, request);
+    return failure_text(plan, request);
   }
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {

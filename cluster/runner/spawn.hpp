@@ -1,8 +1,10 @@
-// Starts one task's process. The child runs in its own process group, dies with the thread
-// that forked it (PR_SET_PDEATHSIG follows the forking thread, not the process: call this from
-// a thread that lives until the child has been reaped), reads /dev/null, writes stdout and
-// stderr straight into its log files, starts with default signal dispositions and an empty
-// signal mask, and inherits no descriptor of the daemon.
+// Starts one task's process, the way posix_spawn does (clone with CLONE_VM | CLONE_VFORK: no
+// copy of the daemon's memory, and the caller resumes once the child has exec'd). The child
+// runs in its own process group, dies with the thread that started it (PR_SET_PDEATHSIG follows
+// that thread, not the process: call this from a thread that lives until the child has been
+// reaped), reads /dev/null, writes stdout and stderr straight into its log files, starts with
+// default signal dispositions and an empty signal mask, and inherits no descriptor of the
+// daemon.
 #pragma once
 
 #include <sys/types.h>

@@ -52,7 +52,7 @@ struct task_control {
 
 // Attempt ids name files: letters, digits, '.', '_' and '-', not starting with '.'.
 bool valid_attempt_id(const std::string& id) {
-  if (id.empty() || id.size() > 200 || id[0] == '.') return false;
+  if (id.empty() || id.size() > max_attempt_id_size || id[0] == '.') return false;
   return std::all_of(id.begin(), id.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '.' || c == '_' || c == '-';
   });
@@ -69,6 +69,8 @@ jobs::task_exit could_not_start(const std::string& why) {
 struct task_runner::shared_state {
   runner_options options;
   runner_callbacks callbacks;
+  std::vector<std::string> leftovers_killed;
+  std::unique_ptr<group_records> records;
   mutable std::mutex mutex;
   std::condition_variable threads_ended;
   std::map<std::string, std::shared_ptr<task_control>> running;
@@ -138,12 +140,14 @@ class attempt {
     auto result = spawn_process(request);
     auto* process = std::get_if<spawned_process>(&result);
     if (!process) return result;
-    if (auto why = record_group(options().dir, launch_.attempt_id, process->pid); !why.empty()) {
+    auto slot = state_->records->add(launch_.attempt_id, process->pid);
+    if (auto* why = std::get_if<std::string>(&slot)) {
       ::kill(-process->pid, SIGKILL);
       ::waitpid(process->pid, nullptr, 0);
       ::close(process->pidfd);
-      return why;
+      return *why;
     }
+    record_slot_ = std::get<size_t>(slot);
     logs_[0].fd = ::open(request.stdout_path.c_str(), O_RDONLY | O_CLOEXEC);
     logs_[1].fd = ::open(request.stderr_path.c_str(), O_RDONLY | O_CLOEXEC);
     return result;
@@ -186,7 +190,7 @@ class attempt {
       }
     }
     auto exit = reap(process);
-    forget_group(options().dir, launch_.attempt_id);
+    state_->records->remove(record_slot_);
     read_logs();
     for (auto& log : logs_)
       if (log.fd >= 0) ::close(log.fd);
@@ -267,6 +271,7 @@ class attempt {
   std::shared_ptr<task_control> control_;
   uint16_t master_port_ = 0;
   pid_t pid_ = 0;
+  size_t record_slot_ = 0;
   std::string reason_;
   std::optional<clock_type::time_point> sigkill_at_;
   bool sigkilled_ = false;
@@ -279,10 +284,10 @@ class attempt {
 task_runner::task_runner(runner_options options, runner_callbacks callbacks)
     : state_(std::make_shared<shared_state>()) {
   std::error_code ec;
-  for (const char* sub : {"/tasks", "/running"}) {
-    fs::create_directories(options.dir + sub, ec);
-    if (ec) throw std::runtime_error("cannot create " + options.dir + sub + ": " + ec.message());
-  }
+  fs::create_directories(options.dir + "/tasks", ec);
+  if (ec) throw std::runtime_error("cannot create " + options.dir + "/tasks: " + ec.message());
+  state_->leftovers_killed = kill_leftover_tasks(options.dir);
+  state_->records = std::make_unique<group_records>(options.dir);
   state_->options = std::move(options);
   state_->callbacks = std::move(callbacks);
 }
@@ -326,6 +331,10 @@ void task_runner::kill(const std::string& attempt_id, std::string reason) {
   if (found == state_->running.end()) return;
   if (found->second->kill_reason.empty()) found->second->kill_reason = std::move(reason);
   found->second->wake();
+}
+
+const std::vector<std::string>& task_runner::leftovers_killed() const {
+  return state_->leftovers_killed;
 }
 
 std::vector<std::string> task_runner::running() const {

@@ -7,8 +7,8 @@
 // group with setsid). Files under options.dir:
 //   tasks/<attempt id>/stdout.log, stderr.log   what the task wrote (the child writes them)
 //   tasks/<attempt id>/work/                    its working dir when the launch names none
-//   running/<attempt id>                        its process group while it runs
-//                                               (group_records.hpp, kill_leftover_tasks)
+//   running                                     the process groups of running attempts
+//                                               (group_records.hpp)
 // The daemon must not reap children it did not start (no waitpid(-1), SIGCHLD not ignored).
 #pragma once
 
@@ -53,7 +53,8 @@ struct runner_options {
 
 class task_runner {
  public:
-  // Creates options.dir and its folders; throws std::runtime_error when it cannot.
+  // Creates options.dir and its folders and kills what an earlier daemon's tasks left running
+  // there (kill_leftover_tasks); throws std::runtime_error when the dir is unusable.
   task_runner(runner_options options, runner_callbacks callbacks);
   // SIGKILLs every task's group and waits until each has finished (reason "node stopping").
   ~task_runner();
@@ -69,6 +70,9 @@ class task_runner {
   // (e.g. "cancelled") unless the attempt was already being killed for another. Unknown or
   // finished attempts are ignored.
   void kill(const std::string& attempt_id, std::string reason);
+
+  // The attempts whose leftover processes the constructor killed, for the daemon's log.
+  const std::vector<std::string>& leftovers_killed() const;
 
   // Attempts started whose `finished` has not returned yet (so a report of what runs, taken
   // while `finished` is under way, still names the attempt rather than losing it).

@@ -1,6 +1,6 @@
 // A daemon killed with SIGKILL: its tasks' own processes die with it (parent-death signal),
 // what they started survives in their groups, and kill_leftover_tasks() at the next start
-// kills it, and nothing else.
+// (the next runner's constructor) kills it, and nothing else.
 #include <boost/test/unit_test.hpp>
 
 #include <sys/wait.h>
@@ -59,7 +59,7 @@ std::pair<pid_t, pid_t> read_pids(const std::string& file) {
 
 BOOST_FIXTURE_TEST_SUITE(leftover_tasks, leftover_fixture)
 
-BOOST_AUTO_TEST_CASE(kill_leftover_tasks_kills_what_a_killed_daemon_left_running) {
+BOOST_AUTO_TEST_CASE(the_next_runner_kills_what_a_killed_daemon_left_running) {
   auto workdir = dir.path() + "/work";
   fs::create_directories(workdir);
   auto launch = shell_task("left.0.1", "sleep 100 & echo $$ $! > pids.tmp; mv pids.tmp pids; wait");
@@ -72,11 +72,11 @@ BOOST_AUTO_TEST_CASE(kill_leftover_tasks_kills_what_a_killed_daemon_left_running
   daemon = -1;
   BOOST_TEST(eventually([&] { return !alive(leader); }));  // the parent-death signal
   BOOST_TEST(alive(child));
-  BOOST_TEST(fs::exists(data + "/running/left.0.1"));
 
-  BOOST_TEST(kill_leftover_tasks(data) == std::vector<std::string>{"left.0.1"});
+  task_runner next(test_options(data), runner_callbacks{});
+  BOOST_TEST(next.leftovers_killed() == std::vector<std::string>{"left.0.1"});
   BOOST_TEST(!alive(child));
-  BOOST_TEST(fs::is_empty(data + "/running"));
+  BOOST_TEST(fs::file_size(data + "/running") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(kill_leftover_tasks_spares_a_group_that_is_not_the_recorded_task) {
@@ -88,12 +88,12 @@ BOOST_AUTO_TEST_CASE(kill_leftover_tasks_spares_a_group_that_is_not_the_recorded
     ::_exit(127);
   }
   BOOST_TEST_REQUIRE(eventually([&] { return ::getpgid(stranger) == stranger; }));
-  fs::create_directories(data + "/running");
-  std::ofstream(data + "/running/gone.0.1") << stranger << "\n";
+  fs::create_directories(data);
+  BOOST_TEST(std::holds_alternative<size_t>(group_records(data).add("gone.0.1", stranger)));
 
   BOOST_TEST(kill_leftover_tasks(data).empty());
   BOOST_TEST(alive(stranger));
-  BOOST_TEST(fs::is_empty(data + "/running"));
+  BOOST_TEST(fs::file_size(data + "/running") == 0u);
   ::kill(stranger, SIGKILL);
   ::waitpid(stranger, nullptr, 0);
 }

@@ -172,8 +172,10 @@ class attempt {
       if (deadline && reason_.empty()) wake_at = std::min(wake_at, *deadline);
       if (sigkill_at_) wake_at = std::min(wake_at, *sigkill_at_);
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - now).count();
-      if (::poll(waits, 2, static_cast<int>(std::max<int64_t>(wait, 0))) < 0 && errno != EINTR)
+      if (::poll(waits, 2, static_cast<int>(std::max<int64_t>(wait, 0))) < 0 && errno != EINTR) {
+        terminate("cannot watch the task: " + errno_text(), true);
         break;
+      }
       if (waits[0].revents != 0) break;
       if (waits[1].revents != 0) take_requests();
       now = clock_type::now();
@@ -329,6 +331,7 @@ void task_runner::kill(const std::string& attempt_id, std::string reason) {
   std::lock_guard<std::mutex> lock(state_->mutex);
   auto found = state_->running.find(attempt_id);
   if (found == state_->running.end()) return;
+  if (reason.empty()) reason = "cancelled";
   if (found->second->kill_reason.empty()) found->second->kill_reason = std::move(reason);
   found->second->wake();
 }

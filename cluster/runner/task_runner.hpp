@@ -67,8 +67,8 @@ class task_runner {
   void start(const jobs::task_launch& launch);
 
   // SIGTERM to the attempt's group, SIGKILL after kill_grace; `finished` carries `reason`
-  // (e.g. "cancelled") unless the attempt was already being killed for another. Unknown or
-  // finished attempts are ignored.
+  // ("cancelled" when empty) unless the attempt was already being killed for another. Unknown
+  // or finished attempts are ignored.
   void kill(const std::string& attempt_id, std::string reason);
 
   // The attempts whose leftover processes the constructor killed, for the daemon's log.

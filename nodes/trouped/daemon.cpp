@@ -12,8 +12,10 @@
 #include <thread>
 
 #include "actors/atoms.hpp"
+#include "actors/jobs/job_service.hpp"
 #include "actors/membership/membership_actor.hpp"
 #include "actors/node_agent/node_agent.hpp"
+#include "actors/runner/runner_actor.hpp"
 #include "actors/security/security_actor.hpp"
 #include "actors/store/store_actor.hpp"
 #include "cluster/host/resources.hpp"
@@ -124,12 +126,16 @@ int run_daemon(const config::daemon_settings& s) {
   std::unique_ptr<security::zap_handler> zap;
   std::shared_ptr<store::cluster_store> db;
   std::vector<store::node_record> known_nodes;
+  job_service::job_service_deps job_deps;
   actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
   std::string store_url, head_address = s.join;
   if (s.head) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
     db = store::open_store(store_url);
     known_nodes = db->membership().load_nodes();
+    job_deps.jobs = db->jobs().load_jobs();
+    job_deps.attempts = db->jobs().load_attempts();
+    job_deps.transitions = db->jobs().load_transitions();
     security = prepare_head_security(data->path());
     // Bound before the head's socket, so that no connection is ever admitted without it.
     zap = std::make_unique<security::zap_handler>(
@@ -205,6 +211,16 @@ int run_daemon(const config::daemon_settings& s) {
     head_endpoint->route<msg::node_list_request>(membership, {role::admin});
     head_endpoint->route<msg::drain_node_request>(membership, {role::admin});
     head_endpoint->route<msg::remove_node_request>(membership, {role::admin});
+    job_deps.endpoint = head_endpoint;
+    job_deps.store = store;
+    job_deps.membership = membership;
+    job_deps.log_dir = data->path() + "/logs";
+    job_deps.self_name = "head";
+    auto jobs = job_service::spawn_job_service(system, std::move(job_deps));
+    actors.push_back(jobs);
+    exit_when_it_dies(system, jobs, "job service", request_exit);
+    // The service checks each kind's senders itself (clients: admin or submit; reports: node).
+    head_endpoint->route<msg::jobs_message>(jobs, {role::admin, role::submit, role::node});
     auto security_service = security_service::spawn_security(
         system, {head_endpoint, security->keys, security->head_keys.public_key, "head"});
     actors.push_back(security_service);
@@ -216,8 +232,12 @@ int run_daemon(const config::daemon_settings& s) {
     print_join_command(*security, head_endpoint->endpoint());
   }
 
-  caf::actor agent;
+  caf::actor agent, runner;
   if (runs_agent) {
+    runner = runner::spawn_runner_actor(system, {agent_endpoint, data->path() + "/tasks", name});
+    actors.push_back(runner);
+    exit_when_it_dies(system, runner, "task runner", request_exit);
+    agent_endpoint->route_reply<msg::jobs_message>(runner);
     spdlog::info("node {} joining {} with {} cpus, {} MiB, {} gpus", name, head_address,
                  agent_deps.resources.cpus, agent_deps.resources.memory_mb,
                  agent_deps.resources.gpus.size());
@@ -238,6 +258,7 @@ int run_daemon(const config::daemon_settings& s) {
         .receive([](bool) {},
                  [&](caf::error& e) { spdlog::warn("{}: {}", what, system.render(e)); });
   };
+  if (runner) shut_down(runner, "the tasks were not all killed");
   if (agent) {
     shut_down(agent, "the node agent did not deregister");
     agent_endpoint->stop();  // flushes the deregistration (bounded by the socket's linger)

@@ -1,0 +1,966 @@
+#include "actors/jobs/job_service.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <caf/all.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <unordered_map>
+
+#include "actors/atoms.hpp"
+#include "actors/membership/membership_actor.hpp"
+#include "actors/scheduler/scheduler.hpp"
+#include "actors/store/store_actor.hpp"
+#include "cluster/jobs/job_ids.hpp"
+#include "cluster/jobs/job_kind.hpp"
+#include "cluster/jobs/job_spec.hpp"
+#include "cluster/jobs/spec_error.hpp"
+#include "messages/safe_text.hpp"
+
+namespace troupe::job_service {
+namespace {
+
+using actors::inbound;
+using actors::sender_key;
+using jobs::attempt_state;
+using jobs::job_state;
+using steady = std::chrono::steady_clock;
+
+constexpr auto persist_retry = std::chrono::milliseconds(250);
+// A node that reports its tasks without an attempt placed on it at least this long ago does
+// not have it (its start was lost, or the node restarted): the attempt is lost.
+constexpr auto missing_grace = std::chrono::seconds(3);
+constexpr uint32_t default_list_limit = 1000;
+constexpr uint32_t most_log_bytes = 256 * 1024;
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct attempt_entry {
+  store::attempt_record row;
+  steady::time_point placed_at;  // or recovered at
+  bool holds_resources = false;  // counted by the scheduler
+  bool start_sent = false;
+  std::map<int, uint64_t> received;  // per stream: bytes of output appended to the log
+  uint64_t log_bytes = 0;            // the log file's size
+  bool output_complete = false;      // the attempt ended and reported all of its output
+};
+
+struct job_entry {
+  store::job_record row;
+  jobs::job_spec spec;
+  std::vector<std::vector<std::string>> tasks;  // per task index: its attempt ids, oldest first
+  std::vector<store::job_transition> transitions;
+  bool durable = false;  // its submission is stored
+  bool queued = false;   // waits in the scheduler's queue
+  uint64_t order = 0;    // submission order, kept by retries
+  uint16_t master_port = 0;
+  std::string master_addr;
+};
+
+struct node_view {
+  std::string name;
+  std::string address;
+  std::string peer;  // the node's connection, learned from its own messages
+  msg::node_state state = msg::node_state::alive;
+  bool draining = false;
+  std::vector<std::string> waiting_starts;  // attempts to start once the peer is known
+};
+
+// Writes that wait for the store to recover, and what to do once they landed.
+struct pending_write {
+  std::vector<store::store_write> writes;
+  std::function<void()> then;
+  std::function<void()> on_failure;
+};
+
+struct service_state {
+  static inline const char* name = "job_service";
+  job_service_deps deps;
+  bool ready = false;  // the node list arrived and the stored jobs were recovered
+  std::unordered_map<std::string, job_entry> jobs;
+  std::vector<std::string> order;  // job ids by submission
+  uint64_t next_order = 1;
+  std::unordered_map<std::string, attempt_entry> attempts;
+  std::map<std::pair<std::string, std::string>, std::string> by_client_request;
+  std::unordered_map<std::string, node_view> nodes;
+  scheduling::scheduler scheduler;
+  std::vector<pending_write> retries;
+};
+
+using self_ptr = caf::stateful_actor<service_state>*;
+
+msg::error invalid(std::string why) { return {msg::error_code::invalid_request, std::move(why)}; }
+msg::error denied(std::string why) { return {msg::error_code::permission_denied, std::move(why)}; }
+
+void reply(self_ptr self, const inbound& in, msg::body body) {
+  self->state.deps.endpoint->send(
+      in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
+}
+
+void send_to_node(self_ptr self, const std::string& peer, msg::jobs_message m) {
+  msg::envelope env;
+  env.sender = self->state.deps.self_name;
+  env.body = std::move(m);
+  self->state.deps.endpoint->send(peer, env);
+}
+
+// Stores `writes`, retrying until they land, then calls `then`. `on_failure` (if any) is called
+// the first time the store fails.
+void persist(self_ptr self, std::vector<store::store_write> writes, std::function<void()> then,
+             std::function<void()> on_failure = {}) {
+  auto retry = [self](pending_write p) {
+    if (p.on_failure) std::exchange(p.on_failure, {})();
+    auto& st = self->state;
+    st.retries.push_back(std::move(p));
+    if (st.retries.size() == 1) self->delayed_send(self, persist_retry, actors::retry_atom::value);
+  };
+  pending_write p{writes, std::move(then), std::move(on_failure)};
+  self->request(self->state.deps.store, store::longest_call + std::chrono::seconds(5),
+                actors::store_atom::value, actors::confirm_atom::value, std::move(writes))
+      .then(
+          [p, retry](bool stored) mutable {
+            if (stored) return p.then();
+            retry(std::move(p));
+          },
+          [p, retry](caf::error&) mutable { retry(std::move(p)); });
+}
+
+void retry_writes(self_ptr self) {
+  auto retries = std::exchange(self->state.retries, {});
+  for (auto& p : retries)
+    persist(self, std::move(p.writes), std::move(p.then), std::move(p.on_failure));
+}
+
+bool visible(const sender_key& key, const job_entry& job) {
+  return key.role == msg::key_role::admin || key.tenant == job.row.tenant;
+}
+
+std::string node_name(self_ptr self, const std::string& node_id) {
+  auto it = self->state.nodes.find(node_id);
+  return it == self->state.nodes.end() ? node_id : it->second.name;
+}
+
+// The job's state change, added to `writes` (the row and a transition).
+void transition(job_entry& job, job_state to, std::string reason,
+                std::vector<store::store_write>& writes) {
+  const auto now = unix_now_ms();
+  store::job_transition t;
+  t.job_id = job.row.job_id;
+  t.seq = job.transitions.size() + 1;
+  t.from_state = job.row.state;
+  t.to_state = std::string(jobs::to_string(to));
+  t.reason = reason;
+  t.at_ms = now;
+  spdlog::info("job {} ({}): {} -> {}{}{}", job.row.job_id, msg::printable(job.row.name),
+               t.from_state.empty() ? "new" : t.from_state, t.to_state, reason.empty() ? "" : ": ",
+               msg::printable(reason));
+  job.transitions.push_back(t);
+  job.row.state = t.to_state;
+  job.row.reason = std::move(reason);
+  if (to == job_state::running && job.row.started_at_ms == 0) job.row.started_at_ms = now;
+  if (jobs::is_final(to)) job.row.finished_at_ms = now;
+  writes.emplace_back(job.row);
+  writes.emplace_back(std::move(t));
+}
+
+job_state state_of(const job_entry& job) {
+  return jobs::parse_job_state(job.row.state).value_or(job_state::failed);
+}
+attempt_state state_of(const attempt_entry& a) {
+  return jobs::parse_attempt_state(a.row.state).value_or(attempt_state::lost);
+}
+
+// The attempts of the job's latest round (one per task), or empty before its first placement.
+std::vector<attempt_entry*> current_round(self_ptr self, const job_entry& job) {
+  std::vector<attempt_entry*> out;
+  for (const auto& task : job.tasks) {
+    if (task.empty()) continue;
+    auto it = self->state.attempts.find(task.back());
+    if (it != self->state.attempts.end() && it->second.row.attempt == job.row.attempts)
+      out.push_back(&it->second);
+  }
+  return out;
+}
+
+bool is_current(self_ptr self, const attempt_entry& a) {
+  auto it = self->state.jobs.find(a.row.job_id);
+  return it != self->state.jobs.end() && a.row.attempt == it->second.row.attempts &&
+         !jobs::is_final(state_of(a));
+}
+
+std::vector<uint32_t> gpus_of(const store::attempt_record& a) {
+  return a.gpus_json.empty() ? std::vector<uint32_t>{}
+                             : nlohmann::json::parse(a.gpus_json).get<std::vector<uint32_t>>();
+}
+
+scheduling::queued_job queued(const job_entry& job) {
+  scheduling::queued_job q;
+  q.job_id = job.row.job_id;
+  q.tenant = job.row.tenant;
+  q.priority = job.row.priority;
+  q.order = job.order;
+  q.per_task = job.spec.resources;
+  q.tasks = job.spec.tasks;
+  return q;
+}
+
+void schedule(self_ptr self);
+void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>& writes);
+
+void enqueue(self_ptr self, job_entry& job, std::vector<std::string> unfinished_after) {
+  auto q = queued(job);
+  q.after = std::move(unfinished_after);
+  self->state.scheduler.enqueue(std::move(q));
+  job.queued = true;
+}
+
+void kill_attempt(self_ptr self, attempt_entry& a, const std::string& reason) {
+  auto node = self->state.nodes.find(a.row.node_id);
+  if (node == self->state.nodes.end() || node->second.peer.empty()) return;
+  send_to_node(self, node->second.peer,
+               msg::jobs_message{msg::kill_task_request{a.row.attempt_id, reason}});
+}
+
+// Ends a job; its dependants that can no longer run fail with it.
+void finish_job(self_ptr self, job_entry& job, job_state to, std::string reason,
+                std::vector<store::store_write>& writes) {
+  if (job.queued) self->state.scheduler.withdraw(job.row.job_id);
+  job.queued = false;
+  transition(job, to, std::move(reason), writes);
+  for (const auto& id :
+       self->state.scheduler.dependency_done(job.row.job_id, to == job_state::succeeded)) {
+    auto dep = self->state.jobs.find(id);
+    if (dep == self->state.jobs.end() || jobs::is_final(state_of(dep->second))) continue;
+    dep->second.queued = false;
+    transition(dep->second, job_state::failed, "dependency " + job.row.job_id + " did not succeed",
+               writes);
+  }
+}
+
+// The launch of one task of the job's current round.
+jobs::task_launch launch_of(self_ptr self, const job_entry& job, const attempt_entry& a) {
+  jobs::task_context ctx;
+  ctx.job_id = job.row.job_id;
+  ctx.attempt_id = a.row.attempt_id;
+  ctx.task_index = a.row.task_index;
+  ctx.task_count = job.spec.tasks;
+  ctx.master_addr = job.master_addr;
+  ctx.master_port = job.master_port;
+  uint32_t local_rank = 0, local_world = 0;
+  for (auto* other : current_round(self, job)) {
+    if (other->row.node_id != a.row.node_id) continue;
+    if (other->row.task_index < a.row.task_index) ++local_rank;
+    ++local_world;
+  }
+  ctx.local_rank = local_rank;
+  ctx.local_world_size = local_world;
+  ctx.gpus = gpus_of(a.row);
+  return jobs::find_kind(job.spec.kind)->launch(job.spec, ctx);
+}
+
+void start_attempt(self_ptr self, attempt_entry& a) {
+  auto job = self->state.jobs.find(a.row.job_id);
+  if (job == self->state.jobs.end() || !is_current(self, a) || a.start_sent) return;
+  auto& node = self->state.nodes[a.row.node_id];
+  if (node.peer.empty()) {
+    node.waiting_starts.push_back(a.row.attempt_id);
+    return;
+  }
+  a.start_sent = true;
+  send_to_node(self, node.peer,
+               msg::jobs_message{msg::start_task_request{a.row.job_id, a.row.task_index,
+                                                         launch_of(self, job->second, a)}});
+}
+
+// Task 0 starts first: it picks MASTER_PORT on its node; the others start once it reported it.
+void start_round(self_ptr self, job_entry& job) {
+  auto round = current_round(self, job);
+  for (auto* a : round)
+    if (a->row.task_index == 0) start_attempt(self, *a);
+}
+
+void place(self_ptr self, const scheduling::placement& p) {
+  auto& st = self->state;
+  auto it = st.jobs.find(p.job_id);
+  if (it == st.jobs.end()) return;
+  auto& job = it->second;
+  job.queued = false;
+  job.row.attempts += 1;
+  job.master_port = 0;
+  std::vector<store::store_write> writes;
+  const auto now = unix_now_ms();
+  for (uint32_t i = 0; i < p.tasks.size(); ++i) {
+    attempt_entry a;
+    a.row.attempt_id = jobs::attempt_id(job.row.job_id, i, job.row.attempts);
+    a.row.job_id = job.row.job_id;
+    a.row.task_index = i;
+    a.row.attempt = job.row.attempts;
+    a.row.node_id = p.tasks[i].node_id;
+    a.row.state = std::string(jobs::to_string(attempt_state::scheduled));
+    a.row.gpus_json = nlohmann::json(p.tasks[i].gpus).dump();
+    a.row.log_path = st.deps.log_dir + "/" + job.row.job_id + "/" + a.row.attempt_id + ".log";
+    a.row.scheduled_at_ms = now;
+    a.placed_at = steady::now();
+    a.holds_resources = true;
+    if (i == 0) job.master_addr = st.nodes[a.row.node_id].address;
+    writes.emplace_back(a.row);
+    if (job.tasks.size() <= i) job.tasks.resize(i + 1);
+    job.tasks[i].push_back(a.row.attempt_id);
+    st.attempts[a.row.attempt_id] = std::move(a);
+  }
+  transition(job, job_state::scheduled, "placed on " + node_name(self, p.tasks[0].node_id), writes);
+  const auto job_id = job.row.job_id;
+  const auto round = job.row.attempts;
+  persist(self, std::move(writes), [self, job_id, round] {
+    auto found = self->state.jobs.find(job_id);
+    if (found == self->state.jobs.end() || found->second.row.attempts != round) return;
+    start_round(self, found->second);
+  });
+}
+
+void schedule(self_ptr self) {
+  if (!self->state.ready) return;
+  for (const auto& p : self->state.scheduler.schedule()) place(self, p);
+}
+
+void release(self_ptr self, attempt_entry& a) {
+  if (!a.holds_resources) return;
+  a.holds_resources = false;
+  self->state.scheduler.release(a.row.job_id, a.row.task_index);
+}
+
+// Records how an attempt ended; the round is settled once every task of it ended.
+void end_attempt(self_ptr self, attempt_entry& a, attempt_state to, const jobs::task_exit& exit,
+                 int64_t at_ms, std::vector<store::store_write>& writes) {
+  a.row.state = std::string(jobs::to_string(to));
+  a.row.reason = exit.reason;
+  a.row.exit_code = exit.exit_code;
+  a.row.signal = exit.signal;
+  a.row.finished_at_ms = at_ms;
+  writes.emplace_back(a.row);
+  release(self, a);
+  auto job = self->state.jobs.find(a.row.job_id);
+  if (job == self->state.jobs.end()) return;
+  if (to != attempt_state::succeeded && !jobs::is_final(state_of(job->second)))
+    for (auto* other : current_round(self, job->second))
+      if (!jobs::is_final(state_of(*other)))
+        kill_attempt(self, *other,
+                     "task " + std::to_string(a.row.task_index) + " of the job failed");
+  settle_round(self, job->second, writes);
+}
+
+std::string describe(const attempt_entry& a) {
+  std::string what = "task " + std::to_string(a.row.task_index) + ": ";
+  if (!a.row.reason.empty()) return what + a.row.reason;
+  if (a.row.signal) return what + "killed by signal " + std::to_string(*a.row.signal);
+  if (a.row.exit_code) return what + "exit code " + std::to_string(*a.row.exit_code);
+  return what + "ended";
+}
+
+// Once every task of the current round ended: the job succeeded, is retried, or failed.
+void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>& writes) {
+  auto round = current_round(self, job);
+  if (round.size() < job.spec.tasks) return;
+  for (auto* a : round)
+    if (!jobs::is_final(state_of(*a))) return;
+  if (jobs::is_final(state_of(job))) return;  // cancelled: its tasks have ended now
+  const attempt_entry* failed = nullptr;
+  for (auto* a : round)
+    if (state_of(*a) != attempt_state::succeeded &&
+        (!failed || a->row.finished_at_ms < failed->row.finished_at_ms))
+      failed = a;
+  if (!failed) {
+    job.row.exit_code = 0;
+    finish_job(self, job, job_state::succeeded, "", writes);
+    return;
+  }
+  job.row.exit_code = failed->row.exit_code;
+  if (job.row.attempts <= job.spec.retries.max) {
+    transition(job, job_state::retrying, describe(*failed), writes);
+    const auto backoff =
+        std::chrono::milliseconds(static_cast<int64_t>(job.spec.retries.backoff_s * 1000.0));
+    self->delayed_send(self, backoff, actors::retry_atom::value, job.row.job_id, job.row.attempts);
+    return;
+  }
+  finish_job(self, job, job_state::failed, describe(*failed), writes);
+}
+
+// --- Client requests ---------------------------------------------------------------------
+
+struct submitted {
+  std::string job_id;
+  bool existing = false;
+};
+
+void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& r,
+               const sender_key& key) {
+  auto& st = self->state;
+  jobs::job_spec spec;
+  try {
+    spec = jobs::parse_job_spec(r.spec);
+  } catch (const jobs::spec_error& e) {
+    return reply(self, in, invalid(e.what()));
+  }
+  if (key.role == msg::key_role::submit && spec.tenant != key.tenant)
+    return reply(self, in, denied("tenant: this key may only submit jobs of tenant " + key.tenant));
+  if (r.client_request_id.size() > 128)
+    return reply(self, in, invalid("clientRequestId: at most 128 bytes"));
+  if (!r.client_request_id.empty()) {
+    auto known = st.by_client_request.find({spec.tenant, r.client_request_id});
+    if (known != st.by_client_request.end()) {
+      if (!st.jobs.at(known->second).durable)
+        return reply(
+            self, in,
+            msg::error{msg::error_code::unavailable, "the job is not stored yet: retry later"});
+      return reply(self, in, msg::jobs_message{msg::submit_job_reply{known->second, true}});
+    }
+  }
+  if (auto why = st.scheduler.never_fits(spec.resources, spec.tasks))
+    return reply(self, in, invalid(*why));
+  std::vector<std::string> unfinished;
+  bool dependency_failed = false;
+  for (const auto& dep : spec.after) {
+    auto it = st.jobs.find(dep);
+    if (it == st.jobs.end() || !visible(key, it->second))
+      return reply(self, in, invalid("after: no job " + dep));
+    const auto s = state_of(it->second);
+    if (!jobs::is_final(s))
+      unfinished.push_back(dep);
+    else if (s != job_state::succeeded)
+      dependency_failed = true;
+  }
+
+  job_entry job;
+  job.row.job_id = jobs::new_job_id();
+  job.row.tenant = spec.tenant;
+  job.row.name = spec.name;
+  job.row.kind = spec.kind;
+  job.row.priority = spec.priority;
+  job.row.client_request_id = r.client_request_id;
+  job.row.spec_json = jobs::to_json(spec);
+  job.row.submitted_at_ms = unix_now_ms();
+  job.order = st.next_order++;
+  job.spec = std::move(spec);
+  job.tasks.resize(job.spec.tasks);
+  std::vector<store::store_write> writes;
+  transition(job, job_state::pending, "submitted", writes);
+  if (dependency_failed)
+    transition(job, job_state::failed, "a job it runs after did not succeed", writes);
+  const auto id = job.row.job_id;
+  if (!r.client_request_id.empty())
+    st.by_client_request[{job.row.tenant, r.client_request_id}] = id;
+  st.order.push_back(id);
+  st.jobs.emplace(id, std::move(job));
+  auto answered = std::make_shared<bool>(false);
+  persist(
+      self, std::move(writes),
+      [self, in, id, unfinished, answered] {
+        auto& j = self->state.jobs.at(id);
+        j.durable = true;
+        if (!*answered) reply(self, in, msg::jobs_message{msg::submit_job_reply{id, false}});
+        if (jobs::is_final(state_of(j))) return;
+        enqueue(self, j, unfinished);
+        schedule(self);
+      },
+      [self, in, answered, id] {
+        *answered = true;
+        reply(self, in,
+              msg::error{msg::error_code::unavailable,
+                         "the store failed; job " + id +
+                             " is kept and stored once it recovers: retry "
+                             "with the same client request id to see it"});
+      });
+}
+
+msg::job_summary summary_of(self_ptr self, const job_entry& job) {
+  msg::job_summary s;
+  s.job_id = job.row.job_id;
+  s.name = job.row.name;
+  s.tenant = job.row.tenant;
+  s.kind = job.row.kind;
+  s.state = job.row.state;
+  s.reason = job.row.reason;
+  s.priority = job.row.priority;
+  s.tasks = job.spec.tasks;
+  s.attempts = job.row.attempts;
+  s.submitted_at_ms = job.row.submitted_at_ms;
+  s.started_at_ms = job.row.started_at_ms;
+  s.finished_at_ms = job.row.finished_at_ms;
+  s.exit_code = job.row.exit_code;
+  for (auto* a : current_round(self, job)) {
+    auto name = node_name(self, a->row.node_id);
+    if (std::find(s.nodes.begin(), s.nodes.end(), name) == s.nodes.end()) s.nodes.push_back(name);
+  }
+  return s;
+}
+
+msg::jobs_message list_jobs(self_ptr self, const msg::list_jobs_request& r, const sender_key& key) {
+  msg::list_jobs_reply out;
+  const auto limit = r.limit == 0 ? default_list_limit : r.limit;
+  const auto& order = self->state.order;
+  for (auto it = order.rbegin(); it != order.rend() && out.jobs.size() < limit; ++it) {
+    const auto& job = self->state.jobs.at(*it);
+    if (!visible(key, job) || (!r.tenant.empty() && job.row.tenant != r.tenant)) continue;
+    if (!r.state.empty() && job.row.state != r.state) continue;
+    out.jobs.push_back(summary_of(self, job));
+  }
+  return msg::jobs_message{std::move(out)};
+}
+
+msg::attempt_info info_of(self_ptr self, const attempt_entry& a) {
+  const auto& r = a.row;
+  return {r.attempt_id,    r.task_index,    r.attempt,   r.node_id, node_name(self, r.node_id),
+          r.state,         r.reason,        r.exit_code, r.signal,  r.scheduled_at_ms,
+          r.started_at_ms, r.finished_at_ms};
+}
+
+// The job a client names, if its key may see it.
+const job_entry* find_job(self_ptr self, const inbound& in, const std::string& id,
+                          const sender_key& key) {
+  auto it = self->state.jobs.find(id);
+  if (it == self->state.jobs.end() || !visible(key, it->second)) {
+    reply(self, in, msg::error{msg::error_code::not_found, "no job " + id});
+    return nullptr;
+  }
+  return &it->second;
+}
+
+void on_get(self_ptr self, const inbound& in, const msg::get_job_request& r,
+            const sender_key& key) {
+  const auto* job = find_job(self, in, r.job_id, key);
+  if (!job) return;
+  msg::get_job_reply out;
+  out.job = summary_of(self, *job);
+  out.spec = job->row.spec_json;
+  std::vector<const attempt_entry*> attempts;
+  for (const auto& task : job->tasks)
+    for (const auto& id : task) attempts.push_back(&self->state.attempts.at(id));
+  std::sort(attempts.begin(), attempts.end(), [](auto* a, auto* b) {
+    return std::tie(a->row.attempt, a->row.task_index) <
+           std::tie(b->row.attempt, b->row.task_index);
+  });
+  for (auto* a : attempts) out.attempts.push_back(info_of(self, *a));
+  for (const auto& t : job->transitions)
+    out.transitions.push_back({t.from_state, t.to_state, t.reason, t.at_ms});
+  reply(self, in, msg::jobs_message{std::move(out)});
+}
+
+void on_cancel(self_ptr self, const inbound& in, const msg::cancel_job_request& r,
+               const sender_key& key) {
+  if (!find_job(self, in, r.job_id, key)) return;
+  auto& job = self->state.jobs.at(r.job_id);
+  if (jobs::is_final(state_of(job)))
+    return reply(self, in, msg::jobs_message{msg::cancel_job_reply{job.row.state}});
+  std::vector<store::store_write> writes;
+  finish_job(self, job, job_state::cancelled, "cancelled by key " + key.key_id, writes);
+  for (auto* a : current_round(self, job))
+    if (!jobs::is_final(state_of(*a))) kill_attempt(self, *a, "cancelled");
+  persist(self, std::move(writes), [self, in] {
+    reply(self, in, msg::jobs_message{msg::cancel_job_reply{"CANCELLED"}});
+    schedule(self);
+  });
+}
+
+void on_logs(self_ptr self, const inbound& in, const msg::job_logs_request& r,
+             const sender_key& key) {
+  const auto* job = find_job(self, in, r.job_id, key);
+  if (!job) return;
+  if (r.task_index >= job->tasks.size())
+    return reply(self, in,
+                 invalid("taskIndex: the job has " + std::to_string(job->tasks.size()) + " tasks"));
+  const auto& task = job->tasks[r.task_index];
+  msg::job_logs_reply out;
+  const attempt_entry* a = nullptr;
+  for (auto it = task.rbegin(); it != task.rend(); ++it) {
+    const auto& candidate = self->state.attempts.at(*it);
+    if (r.attempt == 0 || candidate.row.attempt == r.attempt) {
+      a = &candidate;
+      break;
+    }
+  }
+  if (!a) {
+    if (r.attempt != 0)
+      return reply(self, in, msg::error{msg::error_code::not_found, "no such attempt"});
+    out.complete = jobs::is_final(state_of(*job));
+    return reply(self, in, msg::jobs_message{std::move(out)});
+  }
+  out.attempt_id = a->row.attempt_id;
+  const auto max = r.max_bytes == 0 ? most_log_bytes : std::min(r.max_bytes, most_log_bytes);
+  out.next_offset = r.offset;
+  if (r.offset < a->log_bytes) {
+    const int fd = ::open(a->row.log_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      out.data.resize(std::min<uint64_t>(max, a->log_bytes - r.offset));
+      const auto n = ::pread(fd, out.data.data(), out.data.size(), static_cast<off_t>(r.offset));
+      out.data.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      ::close(fd);
+    }
+    out.next_offset = r.offset + out.data.size();
+  }
+  // Output lost on the way (a reconnection) is not waited for long.
+  const bool output_done = a->output_complete || unix_now_ms() - a->row.finished_at_ms > 2000;
+  out.complete = jobs::is_final(state_of(*job)) && jobs::is_final(state_of(*a)) && output_done &&
+                 out.next_offset >= a->log_bytes;
+  reply(self, in, msg::jobs_message{std::move(out)});
+}
+
+// --- Node reports ------------------------------------------------------------------------
+
+// The attempt a node key reports on, if it was placed on that node.
+attempt_entry* reported(self_ptr self, const std::string& attempt_id, const sender_key& key) {
+  auto it = self->state.attempts.find(attempt_id);
+  if (it == self->state.attempts.end() || it->second.row.node_id != key.node_id) return nullptr;
+  return &it->second;
+}
+
+void learn_peer(self_ptr self, const inbound& in, const sender_key& key) {
+  auto& node = self->state.nodes[key.node_id];
+  if (node.peer == in.peer) return;
+  node.peer = in.peer;
+  auto waiting = std::move(node.waiting_starts);
+  for (const auto& id : waiting) {
+    auto a = self->state.attempts.find(id);
+    if (a != self->state.attempts.end()) start_attempt(self, a->second);
+  }
+}
+
+void on_started(self_ptr self, const msg::task_started& r, const sender_key& key) {
+  auto* a = reported(self, r.attempt_id, key);
+  if (!a) return;
+  if (!is_current(self, *a)) return kill_attempt(self, *a, "superseded");
+  auto& job = self->state.jobs.at(a->row.job_id);
+  if (jobs::is_final(state_of(job))) return kill_attempt(self, *a, "cancelled");
+  std::vector<store::store_write> writes;
+  a->row.state = std::string(jobs::to_string(attempt_state::running));
+  a->row.started_at_ms = r.started_at_ms;
+  a->row.master_port = r.master_port;
+  writes.emplace_back(a->row);
+  if (state_of(job) == job_state::scheduled)
+    transition(job, job_state::running, "started on " + node_name(self, key.node_id), writes);
+  if (a->row.task_index == 0) {
+    job.master_port = r.master_port;
+    for (auto* other : current_round(self, job))
+      if (other->row.task_index != 0) start_attempt(self, *other);
+  }
+  persist(self, std::move(writes), [] {});
+}
+
+void append_output(attempt_entry& a, const msg::task_output& r) {
+  auto& received = a.received[static_cast<int>(r.stream)];
+  if (r.offset + r.data.size() <= received) return;  // seen before
+  const auto skip = r.offset < received ? received - r.offset : 0;
+  std::error_code ignored;
+  std::filesystem::create_directories(std::filesystem::path(a.row.log_path).parent_path(), ignored);
+  const int fd = ::open(a.row.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    spdlog::warn("cannot write the log {}: {}", a.row.log_path, std::strerror(errno));
+    return;
+  }
+  const auto* data = r.data.data() + skip;
+  const auto size = r.data.size() - skip;
+  if (::write(fd, data, size) == static_cast<ssize_t>(size)) {
+    a.log_bytes += size;
+    received = r.offset + r.data.size();
+  }
+  ::close(fd);
+}
+
+void on_output(self_ptr self, const msg::task_output& r, const sender_key& key) {
+  if (auto* a = reported(self, r.attempt_id, key)) append_output(*a, r);
+}
+
+attempt_state outcome(const jobs::task_exit& exit) {
+  if (exit.succeeded()) return attempt_state::succeeded;
+  if (exit.reason == "cancelled") return attempt_state::cancelled;
+  return attempt_state::failed;
+}
+
+void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
+                 const sender_key& key) {
+  send_to_node(self, in.peer, msg::jobs_message{msg::task_finished_ack{r.attempt_id}});
+  auto* a = reported(self, r.attempt_id, key);
+  if (!a) return;
+  a->output_complete = a->received[0] >= r.stdout_bytes && a->received[1] >= r.stderr_bytes;
+  if (!is_current(self, *a)) return;  // a superseded attempt: changes nothing
+  std::vector<store::store_write> writes;
+  end_attempt(self, *a, outcome(r.exit), r.exit, r.finished_at_ms, writes);
+  persist(self, std::move(writes), [self] { schedule(self); });
+}
+
+void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
+                   const sender_key& key) {
+  auto& st = self->state;
+  for (const auto& f : r.finished) on_finished(self, in, f, key);
+  std::vector<store::store_write> writes;
+  for (const auto& id : r.running) {
+    auto* a = reported(self, id, key);
+    if (!a || !is_current(self, *a) || jobs::is_final(state_of(st.jobs.at(a->row.job_id)))) {
+      send_to_node(self, in.peer, msg::jobs_message{msg::kill_task_request{id, "superseded"}});
+      continue;
+    }
+    a->start_sent = true;  // adopted: never started twice
+    if (state_of(*a) == attempt_state::scheduled) {
+      a->row.state = std::string(jobs::to_string(attempt_state::running));
+      a->row.started_at_ms = unix_now_ms();
+      writes.emplace_back(a->row);
+    }
+  }
+  // Attempts placed on this node long enough ago that it does not have.
+  const auto now = steady::now();
+  for (auto& [id, a] : st.attempts) {
+    if (a.row.node_id != key.node_id || !is_current(self, a) || now - a.placed_at < missing_grace)
+      continue;
+    if (std::find(r.running.begin(), r.running.end(), id) != r.running.end()) continue;
+    const bool reported_finished = std::any_of(r.finished.begin(), r.finished.end(),
+                                               [&](const auto& f) { return f.attempt_id == id; });
+    if (reported_finished) continue;
+    end_attempt(self, a, attempt_state::lost,
+                {std::nullopt, std::nullopt, "the node does not run it"}, unix_now_ms(), writes);
+  }
+  if (!writes.empty()) persist(self, std::move(writes), [self] { schedule(self); });
+}
+
+// --- Nodes -------------------------------------------------------------------------------
+
+scheduling::node_capacity capacity_of(const msg::register_node_request& info, bool schedulable) {
+  scheduling::node_capacity c;
+  c.node_id = info.node_id;
+  c.cpus = info.resources.cpus;
+  c.memory_mb = info.resources.memory_mb;
+  for (const auto& g : info.resources.gpus) c.gpus.push_back(g.index);
+  for (const auto& [k, v] : info.labels) c.labels[k] = v;
+  c.schedulable = schedulable;
+  return c;
+}
+
+// Every attempt still running on a node that is gone is lost.
+void lose_node_tasks(self_ptr self, const std::string& node_id, const std::string& why) {
+  std::vector<store::store_write> writes;
+  for (auto& [id, a] : self->state.attempts)
+    if (a.row.node_id == node_id && is_current(self, a))
+      end_attempt(self, a, attempt_state::lost, {std::nullopt, std::nullopt, why}, unix_now_ms(),
+                  writes);
+  if (!writes.empty()) persist(self, std::move(writes), [self] { schedule(self); });
+}
+
+void on_node_event(self_ptr self, const membership::node_event& e) {
+  auto& st = self->state;
+  using kind = membership::node_event::kind;
+  auto& node = st.nodes[e.change.node_id];
+  node.name = e.change.name;
+  if (!e.node.addresses.empty()) node.address = e.node.addresses.front();
+  if (e.what == kind::drained) node.draining = true;
+  if (e.what == kind::undrained) node.draining = false;
+  if (e.what == kind::joined || e.what == kind::state_changed) node.state = e.change.to;
+  if (e.what == kind::joined) node.draining = e.change.to == msg::node_state::draining;
+  const bool gone = e.change.to == msg::node_state::dead || e.change.to == msg::node_state::left;
+  if (e.what == kind::removed || gone) {
+    st.scheduler.remove_node(e.change.node_id);  // also releases what its tasks held
+  } else if (!e.node.node_id.empty()) {
+    const bool alive = node.state == msg::node_state::alive && !node.draining;
+    st.scheduler.update_node(capacity_of(e.node, alive));
+  }
+  if (e.change.to == msg::node_state::dead || e.change.to == msg::node_state::left ||
+      (e.what == kind::joined && e.change.from))
+    lose_node_tasks(self, e.change.node_id,
+                    "node " + e.change.name + " " + std::string(msg::to_string(e.change.to)));
+  schedule(self);
+}
+
+// --- Start -------------------------------------------------------------------------------
+
+void recover(self_ptr self) {
+  auto& st = self->state;
+  auto& deps = st.deps;
+  for (auto& row : deps.jobs) {
+    job_entry job;
+    try {
+      job.spec = jobs::parse_job_spec(row.spec_json);
+    } catch (const std::exception& e) {
+      spdlog::error("job {}: its stored spec no longer parses ({}); it is kept as stored",
+                    row.job_id, e.what());
+      job.spec.tasks = 1;
+    }
+    job.row = std::move(row);
+    job.durable = true;
+    job.tasks.resize(job.spec.tasks);
+    const auto id = job.row.job_id;
+    if (!job.row.client_request_id.empty())
+      st.by_client_request[{job.row.tenant, job.row.client_request_id}] = id;
+    st.jobs.emplace(id, std::move(job));
+  }
+  std::vector<std::string> by_time;
+  for (auto& [id, job] : st.jobs) by_time.push_back(id);
+  std::sort(by_time.begin(), by_time.end(), [&](const auto& a, const auto& b) {
+    return std::tie(st.jobs.at(a).row.submitted_at_ms, a) <
+           std::tie(st.jobs.at(b).row.submitted_at_ms, b);
+  });
+  st.order = std::move(by_time);
+  for (const auto& id : st.order) st.jobs.at(id).order = st.next_order++;
+  for (auto& t : deps.transitions) {
+    auto it = st.jobs.find(t.job_id);
+    if (it != st.jobs.end()) it->second.transitions.push_back(std::move(t));
+  }
+  std::sort(deps.attempts.begin(), deps.attempts.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.job_id, a.attempt) < std::tie(b.job_id, b.attempt);
+  });
+  for (auto& row : deps.attempts) {
+    auto job = st.jobs.find(row.job_id);
+    if (job == st.jobs.end() || row.task_index >= job->second.tasks.size()) continue;
+    attempt_entry a;
+    a.row = std::move(row);
+    a.placed_at = steady::now();
+    struct stat file {};
+    if (::stat(a.row.log_path.c_str(), &file) == 0)
+      a.log_bytes = static_cast<uint64_t>(file.st_size);
+    a.received[0] = a.received[1] = 0;
+    a.output_complete = jobs::is_final(state_of(a));
+    job->second.tasks[a.row.task_index].push_back(a.row.attempt_id);
+    st.attempts[a.row.attempt_id] = std::move(a);
+  }
+  deps.jobs.clear();
+  deps.attempts.clear();
+  deps.transitions.clear();
+
+  std::vector<store::store_write> writes;
+  size_t running = 0, queued_jobs = 0;
+  for (const auto& id : st.order) {
+    auto& job = st.jobs.at(id);
+    const auto s = state_of(job);
+    if (jobs::is_final(s)) continue;
+    std::vector<std::string> unfinished;
+    for (const auto& dep : job.spec.after) {
+      auto it = st.jobs.find(dep);
+      if (it != st.jobs.end() && !jobs::is_final(state_of(it->second))) unfinished.push_back(dep);
+    }
+    if (s == job_state::pending || s == job_state::retrying) {
+      enqueue(self, job, unfinished);
+      ++queued_jobs;
+      continue;
+    }
+    // Scheduled or running: its tasks hold their resources until they end or are found lost.
+    for (auto* a : current_round(self, job)) {
+      if (jobs::is_final(state_of(*a))) continue;
+      st.scheduler.hold(job.row.job_id, a->row.task_index, job.row.tenant,
+                        {a->row.node_id, gpus_of(a->row)}, job.spec.resources);
+      a->holds_resources = true;
+      a->start_sent = state_of(*a) == attempt_state::running;
+      if (a->row.task_index == 0) {
+        job.master_port = static_cast<uint16_t>(a->row.master_port);
+        job.master_addr = st.nodes[a->row.node_id].address;
+      }
+      ++running;
+    }
+    settle_round(self, job, writes);
+  }
+  if (!writes.empty()) persist(self, std::move(writes), [] {});
+  spdlog::info("jobs: {} stored, {} queued, {} tasks to reconcile with their nodes", st.jobs.size(),
+               queued_jobs, running);
+  // Unstarted tasks of recovered rounds start once their node is heard from.
+  for (auto& [id, a] : st.attempts)
+    if (is_current(self, a) && state_of(a) == attempt_state::scheduled && a.row.task_index == 0 &&
+        !a.start_sent)
+      a.placed_at = steady::now();
+}
+
+template <class F>
+void as_client(self_ptr self, const inbound& in, const sender_key& key, F&& f) {
+  if (key.role != msg::key_role::admin && key.role != msg::key_role::submit)
+    return reply(self, in, denied("only admin and submit keys may send this"));
+  if (!self->state.ready)
+    return reply(self, in, msg::error{msg::error_code::unavailable, "the head is starting"});
+  f();
+}
+
+template <class F>
+void as_node(self_ptr self, const inbound& in, const sender_key& key, F&& f) {
+  if (key.role != msg::key_role::node || !self->state.ready) return;
+  learn_peer(self, in, key);
+  f();
+}
+
+void on_inbound(self_ptr self, const inbound& in) {
+  const auto& m = std::get<msg::jobs_message>(in.env.body);
+  if (!in.sender) return;
+  const auto& key = *in.sender;
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, msg::submit_job_request>)
+          as_client(self, in, key, [&] { on_submit(self, in, r, key); });
+        else if constexpr (std::is_same_v<T, msg::list_jobs_request>)
+          as_client(self, in, key, [&] { reply(self, in, list_jobs(self, r, key)); });
+        else if constexpr (std::is_same_v<T, msg::get_job_request>)
+          as_client(self, in, key, [&] { on_get(self, in, r, key); });
+        else if constexpr (std::is_same_v<T, msg::cancel_job_request>)
+          as_client(self, in, key, [&] { on_cancel(self, in, r, key); });
+        else if constexpr (std::is_same_v<T, msg::job_logs_request>)
+          as_client(self, in, key, [&] { on_logs(self, in, r, key); });
+        else if constexpr (std::is_same_v<T, msg::task_started>)
+          as_node(self, in, key, [&] { on_started(self, r, key); });
+        else if constexpr (std::is_same_v<T, msg::task_output>)
+          as_node(self, in, key, [&] { on_output(self, r, key); });
+        else if constexpr (std::is_same_v<T, msg::task_finished>)
+          as_node(self, in, key, [&] { on_finished(self, in, r, key); });
+        else if constexpr (std::is_same_v<T, msg::node_tasks>)
+          as_node(self, in, key, [&] { on_node_tasks(self, in, r, key); });
+        else
+          reply(self, in, invalid("the head does not serve this message"));
+      },
+      m.body);
+}
+
+caf::behavior service(self_ptr self, job_service_deps deps) {
+  self->state.deps = std::move(deps);
+  self->request(self->state.deps.membership, caf::infinite, actors::subscribe_atom::value,
+                caf::actor_cast<caf::actor>(self))
+      .then([self](const msg::node_list_reply& nodes) {
+        for (const auto& n : nodes.nodes) {
+          auto& view = self->state.nodes[n.node_id];
+          view.name = n.name;
+          view.state = n.state;
+          view.draining = n.draining;
+          if (!n.addresses.empty()) view.address = n.addresses.front();
+          msg::register_node_request info;
+          info.node_id = n.node_id;
+          info.resources = n.resources;
+          info.labels = n.labels;
+          self->state.scheduler.update_node(
+              capacity_of(info, n.state == msg::node_state::alive && !n.draining));
+        }
+        recover(self);
+        self->state.ready = true;
+        schedule(self);
+      });
+  return {
+      [self](const inbound& in) { on_inbound(self, in); },
+      [self](const membership::node_event& e) { on_node_event(self, e); },
+      [self](actors::retry_atom) { retry_writes(self); },
+      [self](actors::retry_atom, const std::string& job_id, uint32_t round) {
+        auto it = self->state.jobs.find(job_id);
+        if (it == self->state.jobs.end() || it->second.row.attempts != round ||
+            state_of(it->second) != job_state::retrying)
+          return;
+        enqueue(self, it->second, {});
+        schedule(self);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_job_service(caf::actor_system& system, job_service_deps deps) {
+  return system.spawn(service, std::move(deps));
+}
+
+}  // namespace troupe::job_service

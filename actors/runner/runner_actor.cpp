@@ -1,0 +1,160 @@
+#include "actors/runner/runner_actor.hpp"
+
+#include <spdlog/spdlog.h>
+#include <array>
+#include <caf/all.hpp>
+#include <chrono>
+#include <map>
+
+#include "actors/atoms.hpp"
+#include "cluster/runner/task_runner.hpp"
+#include "messages/safe_text.hpp"
+
+namespace troupe::runner {
+namespace {
+
+using actors::inbound;
+
+constexpr auto report_interval = std::chrono::seconds(1);
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What the runner's threads tell the actor.
+struct started_event {
+  std::string attempt_id;
+  int pid = 0;
+  uint16_t master_port = 0;
+};
+struct output_event {
+  msg::task_output output;
+};
+struct finished_event {
+  std::string attempt_id;
+  jobs::task_exit exit;
+};
+
+}  // namespace
+}  // namespace troupe::runner
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::runner::started_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::runner::output_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::runner::finished_event)
+
+namespace troupe::runner {
+namespace {
+
+struct runner_state {
+  static inline const char* name = "runner";
+  runner_actor_deps deps;
+  std::unique_ptr<task_runner> runner;
+  std::map<std::string, std::array<uint64_t, 2>> output_bytes;  // per running attempt and stream
+  std::map<std::string, msg::task_finished> unacknowledged;
+};
+
+using self_ptr = caf::stateful_actor<runner_state>*;
+
+void send(self_ptr self, msg::jobs_message m) {
+  msg::envelope env;
+  env.sender = self->state.deps.self_name;
+  env.body = std::move(m);
+  self->state.deps.endpoint->send("", env);
+}
+
+void report(self_ptr self) {
+  msg::node_tasks tasks;
+  tasks.running = self->state.runner->running();
+  for (const auto& [id, f] : self->state.unacknowledged) tasks.finished.push_back(f);
+  send(self, msg::jobs_message{std::move(tasks)});
+}
+
+void on_head(self_ptr self, const inbound& in) {
+  auto& st = self->state;
+  const auto& m = std::get<msg::jobs_message>(in.env.body);
+  if (const auto* r = std::get_if<msg::start_task_request>(&m.body)) {
+    const auto& id = r->launch.attempt_id;
+    if (st.unacknowledged.count(id) || st.output_bytes.count(id)) return;  // ran or runs
+    spdlog::info("starting task {} of job {} ({})", r->task_index, r->job_id, id);
+    st.output_bytes[id] = {0, 0};
+    st.runner->start(r->launch);
+  } else if (const auto* k = std::get_if<msg::kill_task_request>(&m.body)) {
+    spdlog::info("killing task {}: {}", k->attempt_id, msg::printable(k->reason));
+    st.runner->kill(k->attempt_id, k->reason);
+  } else if (const auto* a = std::get_if<msg::task_finished_ack>(&m.body)) {
+    st.unacknowledged.erase(a->attempt_id);
+  }
+}
+
+void on_finished(self_ptr self, const finished_event& e) {
+  auto& st = self->state;
+  const auto bytes = st.output_bytes[e.attempt_id];
+  st.output_bytes.erase(e.attempt_id);
+  msg::task_finished f{e.attempt_id, e.exit, unix_now_ms(), bytes[0], bytes[1]};
+  spdlog::info("task {} ended: {}", e.attempt_id,
+               e.exit.reason.empty()
+                   ? (e.exit.signal ? "signal " + std::to_string(*e.exit.signal)
+                                    : "exit code " + std::to_string(e.exit.exit_code.value_or(-1)))
+                   : msg::printable(e.exit.reason));
+  st.unacknowledged[e.attempt_id] = f;
+  send(self, msg::jobs_message{std::move(f)});
+}
+
+caf::behavior runner_behavior(self_ptr self, runner_actor_deps deps) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  runner_options options;
+  options.dir = st.deps.tasks_dir;
+  auto me = caf::actor_cast<caf::actor>(self);
+  runner_callbacks callbacks;
+  callbacks.started = [me](const std::string& id, pid_t pid, uint16_t port) {
+    caf::anon_send(me, started_event{id, pid, port});
+  };
+  callbacks.output = [me](const std::string& id, log_stream stream, uint64_t offset,
+                          std::string data) {
+    caf::anon_send(me, output_event{msg::task_output{id,
+                                                     stream == log_stream::err
+                                                         ? msg::log_stream::stderr_stream
+                                                         : msg::log_stream::stdout_stream,
+                                                     offset, std::move(data)}});
+  };
+  callbacks.finished = [me](const std::string& id, const jobs::task_exit& exit) {
+    caf::anon_send(me, finished_event{id, exit});
+  };
+  st.runner = std::make_unique<task_runner>(options, std::move(callbacks));
+  for (const auto& id : st.runner->leftovers_killed())
+    spdlog::warn("killed what task {} of an earlier daemon left running", id);
+  self->delayed_send(self, report_interval, actors::tick_atom::value);
+  return {
+      [self](const inbound& in) { on_head(self, in); },
+      [self](const started_event& e) {
+        send(self, msg::jobs_message{
+                       msg::task_started{e.attempt_id, e.pid, e.master_port, unix_now_ms()}});
+      },
+      [self](output_event& e) {
+        auto& bytes = self->state.output_bytes[e.output.attempt_id];
+        bytes[static_cast<size_t>(e.output.stream)] = e.output.offset + e.output.data.size();
+        send(self, msg::jobs_message{std::move(e.output)});
+      },
+      [self](const finished_event& e) { on_finished(self, e); },
+      [self](actors::tick_atom) {
+        report(self);
+        self->delayed_send(self, report_interval, actors::tick_atom::value);
+      },
+      [self](actors::shutdown_atom) {
+        self->state.runner.reset();  // kills every task's group and waits for it
+        return true;
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_runner_actor(caf::actor_system& system, runner_actor_deps deps) {
+  // Detached: stopping the runner waits for the tasks' processes to end.
+  return system.spawn<caf::detached>(runner_behavior, std::move(deps));
+}
+
+}  // namespace troupe::runner

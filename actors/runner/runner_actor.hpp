@@ -1,0 +1,27 @@
+// The node's side of jobs: runs the task attempts the head sends (StartTaskRequest) with the
+// task runner (cluster/runner), kills them when told (KillTaskRequest), and reports to the head:
+// TaskStarted, TaskOutput chunks, and TaskFinished, resent until the head acknowledges it.
+// Every second, and so after every registration with a (possibly restarted) head, it sends
+// NodeTasks: the attempts it runs and the ends not yet acknowledged, so the head can adopt,
+// fence or retry them (docs/protocol.md).
+//   (shutdown_atom) -> bool: kills every task (the daemon stops), answered once they ended.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/transport/wire_endpoint.hpp"
+
+namespace troupe::runner {
+
+struct runner_actor_deps {
+  actors::wire_endpoint_ptr endpoint;  // DEALER connected to the head
+  std::string tasks_dir;               // the node's data dir's task directory
+  std::string self_name;               // sender name
+};
+
+caf::actor spawn_runner_actor(caf::actor_system& system, runner_actor_deps deps);
+
+}  // namespace troupe::runner

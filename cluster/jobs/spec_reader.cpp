@@ -141,8 +141,6 @@ const spec_node* spec_map::find(std::string_view key) const {
   return nullptr;
 }
 
-bool spec_map::has(std::string_view key) const { return find(key) != nullptr; }
-
 std::string spec_map::path(std::string_view key) const { return child_path(path_, key); }
 
 std::optional<std::string> spec_map::text(std::string_view key) const {

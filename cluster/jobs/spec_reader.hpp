@@ -27,7 +27,6 @@ class spec_map {
   // Refuses the first field whose name is not in `known`.
   void allow_only(const std::vector<std::string_view>& known) const;
 
-  bool has(std::string_view key) const;
   std::string path(std::string_view key) const;
 
   std::optional<std::string> text(std::string_view key) const;

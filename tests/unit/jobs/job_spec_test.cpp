@@ -1,6 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
 #include <limits>
+#include <random>
 
 #include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/job_spec.hpp"
@@ -476,6 +478,50 @@ BOOST_AUTO_TEST_CASE(every_kind_has_its_own_field_names) {
   for (const auto* kind : job_kinds())
     for (auto field : kind->field_names())
       for (auto common : common_field_names()) BOOST_TEST(field != common);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(mutated_specs)
+
+// Any text is either a spec that round-trips or a spec_error: never another exception.
+BOOST_AUTO_TEST_CASE(a_mutated_spec_is_accepted_and_round_trips_or_refused_with_a_spec_error) {
+  const std::string seeds[] = {
+      command_spec("tenant: t\npriority: -3\nresources: {cpus: 0.5, memory_mb: 64, labels: "
+                   "{zone: a}}\ntasks: 2\nretries: {max: 1, backoff_s: 2}\ntimeout_s: 9\n"
+                   "after: [j00000000000000ff]\nenv: {A: b}\nworkdir: /w\n"),
+      R"({"name":"a","kind":"command","shell":"echo \"hi\"","env":{"K":"v\\w"},"tasks":3})",
+  };
+  const char* given = std::getenv("TROUPE_TEST_SEED");  // replays a run
+  const unsigned seed = given ? std::stoul(given, nullptr, 0) : std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed << " (TROUPE_TEST_SEED replays it)");
+  std::mt19937 random(seed);
+  const char alphabet[] = "{}[]:,\"'\\#&*!-.0123456789eE \n\txyz\xff\xc3\xa9";
+  size_t accepted = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string text = seeds[round % 2];
+    for (int edits = 1 + random() % 4; edits > 0; --edits) {
+      const size_t at = random() % text.size();
+      const char c = alphabet[random() % (sizeof alphabet - 1)];
+      switch (random() % 3) {
+        case 0: text[at] = c; break;
+        case 1: text.insert(at, 1, c); break;
+        default: text.erase(at, 1);
+      }
+      if (text.empty()) text = "x";
+    }
+    BOOST_TEST_CONTEXT("seed " << seed << ", round " << round << ": " << text) {
+      try {
+        const auto spec = parse_job_spec(text);
+        ++accepted;
+        BOOST_TEST((parse_job_spec(to_json(spec)) == spec));
+      } catch (const spec_error&) {
+      } catch (const std::exception& e) {
+        BOOST_ERROR("not a spec_error: " << e.what());
+      }
+    }
+  }
+  BOOST_TEST_MESSAGE(accepted << " of 3000 mutated specs accepted");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
-#include <map>
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "store_contract.hpp"
 

@@ -10,11 +10,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
-#include <map>
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "store_contract.hpp"
 
@@ -518,9 +519,11 @@ void two_stores_writing_jobs_at_the_same_time_lose_nothing(backend& b) {
 
 void a_kill_between_write_and_acknowledgement_loses_nothing_acknowledged(backend& b) {
   open_store(b.url());  // migrated before the child starts
-  const auto seed = std::random_device{}();
-  BOOST_TEST_MESSAGE("seed " << seed);
-  std::mt19937 random(seed);
+  // Replay a run with TROUPE_TEST_SEED=<the seed it printed>.
+  const char* given = std::getenv("TROUPE_TEST_SEED");
+  const uint64_t seed = given ? std::stoull(given, nullptr, 0) : std::random_device{}();
+  BOOST_TEST_MESSAGE("seed " << seed << " (replay with TROUPE_TEST_SEED=" << seed << ")");
+  std::mt19937_64 random(seed);
   const size_t kill_after = std::uniform_int_distribution<size_t>(1, 40)(random);
   const auto then_wait =
       std::chrono::microseconds(std::uniform_int_distribution<int>(0, 5000)(random));

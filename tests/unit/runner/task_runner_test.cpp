@@ -79,6 +79,18 @@ BOOST_AUTO_TEST_CASE(all_output_arrives_in_order_in_bounded_chunks_before_finish
   BOOST_TEST(!report.output_after_end);
 }
 
+BOOST_AUTO_TEST_CASE(a_task_finishes_when_its_process_ends_not_at_the_next_poll) {
+  auto options = test_options(dir.path() + "/slow-polls");
+  options.log_poll = std::chrono::hours(1);
+  options.memory_sample = std::chrono::hours(1);
+  runner::task_runner slow(options, events.callbacks());
+  auto launch = shell_task("quick.0.1", "echo done");
+  launch.memory_limit_mb = 100;
+  slow.start(launch);
+  BOOST_TEST(ending(events.wait_finished("quick.0.1")) == exited(0));
+  BOOST_TEST(events.report("quick.0.1").out == "done\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_task_sees_its_env_workdir_gpus_and_thread_counts) {
   auto workdir = dir.path() + "/work";
   fs::create_directories(workdir);

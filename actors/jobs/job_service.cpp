@@ -411,6 +411,9 @@ void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& 
   } catch (const jobs::spec_error& e) {
     return reply(self, in, invalid(e.what()));
   }
+  // A submit key's job is its tenant's: a spec may name that tenant or leave it out.
+  if (key.role == msg::key_role::submit && spec.tenant == jobs::job_spec{}.tenant)
+    spec.tenant = key.tenant;
   if (key.role == msg::key_role::submit && spec.tenant != key.tenant)
     return reply(self, in, denied("tenant: this key may only submit jobs of tenant " + key.tenant));
   if (r.client_request_id.size() > 128)

@@ -2,8 +2,10 @@
 # shellcheck disable=SC2317  # the clean-up functions are called from traps
 # A real local cluster on loopback: a head and two node daemons as separate processes, each
 # with its own data directory in a temporary folder. Shows the cluster's status and nodes,
-# draining, failure detection (a node frozen with SIGSTOP is declared dead, then rejoins
-# with a new incarnation after SIGCONT), a clean leave (SIGTERM), and a clean stop.
+# draining, keys, jobs (one that runs, one that fails and is retried, one cancelled, a gang of
+# 2 PyTorch tasks across both nodes whose logs are followed, the job table), failure detection
+# (a node frozen with SIGSTOP is declared dead, then rejoins with a new incarnation after
+# SIGCONT), a clean leave (SIGTERM), and a clean stop.
 # Everything it starts is stopped, and the folder removed, on exit.
 # Environment: those of tools/setup.sh (TROUPE_BUILD_DIR, TROUPE_JOBS, ...);
 # TROUPE_DEMO_KEEP=1 keeps the temporary folder (logs, data directories).
@@ -160,7 +162,8 @@ TMP=$(mktemp -d /tmp/troupe-demo.XXXXXX)
 section "Starting a local cluster: a head and two nodes on 127.0.0.1"
 say "data directories and logs in $TMP"
 # Port 0: the system picks a free port; the head writes the address it bound to a file.
-start_daemon head --head --listen tcp://127.0.0.1:0
+# The head runs no work itself (--no-worker): the two nodes do.
+start_daemon head --head --no-worker --listen tcp://127.0.0.1:0
 deadline=$(($(now_ms) + 15000))
 until [[ -s "$TMP/head/head_endpoint" ]]; do
   check_daemons
@@ -173,10 +176,10 @@ sed 's/^/      /' "$TMP/head.out"
 # Each node enrolls its own key with the head's join token once; later starts need no token.
 TOKEN=$(<"$TMP/head/join-token")
 start_daemon node-1 --join "$HEAD" --token "$TOKEN" --label zone=a --cpus 2 --memory-mb 2048
-start_daemon node-2 --join "$HEAD" --token "$TOKEN" --label zone=b --cpus 4 --memory-mb 4096
+start_daemon node-2 --join "$HEAD" --token "$TOKEN" --label zone=b --cpus 2 --memory-mb 2048
 t0=$(now_ms)
-wait_nodes 15 "3 nodes are alive" '[.[] | select(.state == "alive")] | length == 3'
-say "all 3 nodes alive after $(($(now_ms) - t0)) ms"
+wait_nodes 15 "2 nodes are alive" '[.[] | select(.state == "alive")] | length == 2'
+say "both nodes alive after $(($(now_ms) - t0)) ms"
 show status
 echo
 show nodes
@@ -187,6 +190,51 @@ show nodes
 echo
 show undrain node-2
 show nodes
+
+section "Jobs: submit, follow, retry, cancel, a gang across both nodes"
+# wait_job SECONDS ID STATE: polls `troupe job ID --json` until the job is in STATE.
+wait_job() {
+  local limit=$1 id=$2 want=$3 deadline state
+  deadline=$(($(now_ms) + limit * 1000))
+  while true; do
+    check_daemons
+    state=$(troupe --json job "$id" | jq -r .state)
+    [[ "$state" == "$want" ]] && return 0
+    (($(now_ms) < deadline)) || die "job $id is $state, not $want, after $limit s"
+    sleep 0.1
+  done
+}
+say "\$ troupe submit docs/examples/hello.yaml --wait"
+troupe submit docs/examples/hello.yaml --wait 2>&1 | sed 's/^/      /'
+hello=$(troupe --json jobs | jq -r 'map(select(.name == "hello"))[0].id')
+show logs "$hello"
+echo
+say "a job whose first attempt fails (exit 3) and whose retry succeeds:"
+say "\$ troupe submit docs/examples/retry.yaml --wait"
+troupe submit docs/examples/retry.yaml --wait 2>&1 | sed 's/^/      /'
+flaky=$(troupe --json jobs | jq -r 'map(select(.name == "flaky"))[0].id')
+show job "$flaky"
+echo
+say "a long job, cancelled while it runs (its process group gets SIGTERM, then SIGKILL):"
+printf 'name: long-sleep\nkind: command\nargv: ["sleep", "600"]\n' >"$TMP/long.yaml"
+long=$(troupe submit "$TMP/long.yaml")
+wait_job 15 "$long" RUNNING
+show cancel "$long"
+wait_job 15 "$long" CANCELLED
+echo
+/usr/bin/python3 -c 'import torch' 2>/dev/null || die "python3-torch is missing (package python3-torch)"
+say "a gang of 2 tasks, 2 CPUs each, so one on each node: PyTorch's gloo all-reduce, unchanged"
+say "(docs/examples/allreduce.py uses init_process_group(\"gloo\", init_method=\"env://\"))"
+sed -e "s|^workdir: .*|workdir: $PWD/docs/examples|" -e 's|cpus: 1,|cpus: 2,|' \
+  docs/examples/gang-ddp.yaml >"$TMP/gang-ddp.yaml"
+gang=$(troupe submit "$TMP/gang-ddp.yaml")
+say "\$ troupe logs -f $gang   (task 0; --task 1 for the other)"
+troupe logs -f "$gang" | sed 's/^/      /'
+wait_job 60 "$gang" SUCCEEDED
+nodes=$(troupe --json job "$gang" | jq -r '[.attempts[].node] | unique | join(" and ")')
+say "the gang ran on $nodes"
+echo
+show jobs
 
 section "Keys: every link is CURVE; the head admits only keys it knows, each with a role"
 show keys ls

@@ -373,7 +373,8 @@ void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>
   if (round.size() < job.spec.tasks) return;
   for (auto* a : round)
     if (!jobs::is_final(state_of(*a))) return;
-  if (jobs::is_final(state_of(job))) return;  // cancelled: its tasks have ended now
+  // Cancelled (its tasks have ended now), or decided already (a retry waits).
+  if (jobs::is_final(state_of(job)) || state_of(job) == job_state::retrying) return;
   const attempt_entry* failed = nullptr;
   for (auto* a : round)
     if (state_of(*a) != attempt_state::succeeded &&
@@ -690,14 +691,21 @@ attempt_state outcome(const jobs::task_exit& exit) {
 
 void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
                  const sender_key& key) {
-  send_to_node(self, in.peer, msg::jobs_message{msg::task_finished_ack{r.attempt_id}});
+  // Acknowledged only once the end is stored: the node forgets an acknowledged end, and a head
+  // that restarted without it would take the attempt for lost and run the task again.
+  const auto acknowledge = [self, peer = in.peer, id = r.attempt_id] {
+    send_to_node(self, peer, msg::jobs_message{msg::task_finished_ack{id}});
+  };
   auto* a = reported(self, r.attempt_id, key);
-  if (!a) return;
+  if (!a) return acknowledge();
   a->output_complete = a->received[0] >= r.stdout_bytes && a->received[1] >= r.stderr_bytes;
-  if (!is_current(self, *a)) return;  // a superseded attempt: changes nothing
+  if (!is_current(self, *a)) return acknowledge();  // a superseded attempt: changes nothing
   std::vector<store::store_write> writes;
   end_attempt(self, *a, outcome(r.exit), r.exit, r.finished_at_ms, writes);
-  persist(self, std::move(writes), [self] { schedule(self); });
+  persist(self, std::move(writes), [self, acknowledge] {
+    acknowledge();
+    schedule(self);
+  });
 }
 
 void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
@@ -854,9 +862,14 @@ void recover(self_ptr self) {
     // Scheduled or running: its tasks hold their resources until they end or are found lost.
     for (auto* a : current_round(self, job)) {
       if (jobs::is_final(state_of(*a))) continue;
-      st.scheduler.hold(job.row.job_id, a->row.task_index, job.row.tenant,
-                        {a->row.node_id, gpus_of(a->row)}, job.spec.resources);
-      a->holds_resources = true;
+      a->holds_resources = st.scheduler.hold(job.row.job_id, a->row.task_index, job.row.tenant,
+                                             {a->row.node_id, gpus_of(a->row)}, job.spec.resources);
+      if (!a->holds_resources) {  // its node is no longer known: it will never report
+        end_attempt(self, *a, attempt_state::lost,
+                    {std::nullopt, std::nullopt, "its node is no longer known"}, unix_now_ms(),
+                    writes);
+        continue;
+      }
       a->start_sent = state_of(*a) == attempt_state::running;
       if (a->row.task_index == 0) {
         job.master_port = static_cast<uint16_t>(a->row.master_port);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <caf/all.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "actors/atoms.hpp"
 #include "actors/store/store_actor.hpp"
@@ -72,6 +73,22 @@ struct fixture {
     return stored;
   }
 
+  // Asks for several writes confirmed as one; the answer, or a failed test after 5 s.
+  bool confirmed(std::vector<store::store_write> writes) {
+    caf::scoped_actor self{*system};
+    bool stored = false;
+    self->request(queue, 5s, actors::store_atom::value, actors::confirm_atom::value, writes)
+        .receive([&](bool answer) { stored = answer; },
+                 [&](caf::error& e) { BOOST_FAIL("no answer: " << system->render(e)); });
+    return stored;
+  }
+
+  std::map<std::string, std::string> stored_states() {
+    std::map<std::string, std::string> now;
+    for (const auto& r : real->membership().load_nodes()) now[r.node_id] = r.state;
+    return now;
+  }
+
   // The states in the real store, by node id, once `expected` (polled for at most 5 s).
   bool store_holds(const std::map<std::string, std::string>& expected) {
     auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -106,6 +123,27 @@ BOOST_AUTO_TEST_CASE(writes_made_while_the_store_fails_land_in_order_once_it_rec
   BOOST_TEST(real->membership().load_nodes().empty());
   faults->set(mode::working);
   BOOST_TEST(store_holds({{"n1", "left"}, {"n3", "alive"}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_is_confirmed_only_once_every_write_of_it_is_stored) {
+  faults->set(mode::stalling);
+  write(node("n1", "alive"));
+  BOOST_TEST_REQUIRE(faults->wait_for_stalled_call(5s));
+  write(node("n2", "alive"));  // queued; the batch below replaces it, moving it to the end
+  std::thread release([this] {
+    std::this_thread::sleep_for(100ms);
+    faults->set(mode::working);
+  });
+  BOOST_TEST(confirmed({node("n3", "alive"), node("n2", "left")}));
+  const auto at_answer = stored_states();
+  release.join();
+  BOOST_TEST((at_answer == std::map<std::string, std::string>{
+                               {"n1", "alive"}, {"n2", "left"}, {"n3", "alive"}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_writing_one_row_twice_is_confirmed) {
+  BOOST_TEST(confirmed({node("n4", "alive"), node("n4", "left")}));
+  BOOST_TEST((stored_states() == std::map<std::string, std::string>{{"n4", "left"}}));
 }
 
 BOOST_AUTO_TEST_CASE(a_write_confirmed_while_the_store_fails_is_answered_at_once_and_still_lands) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz) with clang in a build dir of their own and runs
-# each for a bounded time, its corpus seeded from tests/data/golden (the seeds are read,
-# never written: new inputs go to a temporary corpus, removed at exit).
+# each for a bounded time, its corpus seeded from tests/data/golden (docs/examples for the job
+# spec parser; the seeds are read, never written: new inputs go to a temporary corpus, removed
+# at exit).
 #
 #   tools/fuzz.sh              every target
 #   tools/fuzz.sh TARGET...    only these, e.g. fuzz_envelope_decoder
@@ -23,7 +24,9 @@ BUILD_DIR="${TROUPE_FUZZ_BUILD_DIR:-build-fuzz}"
 SECONDS_EACH="${TROUPE_FUZZ_SECONDS:-10}"
 CLANGXX="${TROUPE_CLANG:-clang++-14}"
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_envelope_decoder fuzz_head_messages)
+((${#TARGETS[@]})) || TARGETS=(fuzz_envelope_decoder fuzz_head_messages fuzz_job_spec)
+# Where each target's seeds come from: encoded messages, or job specs.
+seeds_of() { [[ "$1" == fuzz_job_spec ]] && echo docs/examples || echo tests/data/golden; }
 
 command -v "$CLANGXX" >/dev/null || {
   echo "fuzz: $CLANGXX not found (packages clang-14 libfuzzer-14-dev)" >&2
@@ -45,7 +48,7 @@ for target in "${TARGETS[@]}"; do
   say "$target for $SECONDS_EACH s"
   mkdir -p "$CORPUS/$target"
   if ! "$BUILD_DIR/tests/fuzz/$target" -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
-    -artifact_prefix="$BUILD_DIR/fuzz-artifacts/" "$CORPUS/$target" tests/data/golden \
+    -artifact_prefix="$BUILD_DIR/fuzz-artifacts/" "$CORPUS/$target" "$(seeds_of "$target")" \
     >"$CORPUS/$target.log" 2>&1; then
     rc=1
     tail -n 40 "$CORPUS/$target.log" >&2

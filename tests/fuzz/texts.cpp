@@ -91,9 +91,6 @@ struct collector {
   void operator()(const msg::revoke_key_request& v) { add(v.key_id); }
   void operator()(const msg::revoke_key_reply& v) { add(v.key); }
   // The jobs area.
-  void add(const std::vector<std::string>& texts) {
-    for (const auto& t : texts) add(t);
-  }
   void add(const msg::job_summary& j) {
     for (const auto* t : {&j.job_id, &j.name, &j.tenant, &j.kind, &j.state, &j.reason}) add(*t);
     add(j.nodes);

@@ -2,7 +2,8 @@
 
 namespace troupe::testing {
 
-scripted_head::scripted_head(std::vector<msg::body> replies) : replies_(std::move(replies)) {
+scripted_head::scripted_head(std::vector<msg::body> replies, size_t unanswered)
+    : replies_(std::move(replies)), unanswered_(unanswered) {
   router_.set(zmq::sockopt::linger, 0);
   const auto server = security::generate_key_pair();
   router_.set(zmq::sockopt::curve_server, 1);
@@ -37,6 +38,7 @@ void scripted_head::serve() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       requests_.push_back(request->body);
+      if (requests_.size() <= unanswered_) continue;
     }
     if (answered == replies_.size()) continue;
     router_.send(peer, zmq::send_flags::sndmore);
@@ -44,8 +46,9 @@ void scripted_head::serve() {
   }
 }
 
-cli::session session_with(const scripted_head& head, bool json) {
+cli::session session_with(const scripted_head& head, bool json, std::chrono::milliseconds timeout) {
   cli::cli_config config;
+  config.timeout = timeout;
   config.head = head.endpoint();
   config.credential = head.client_credential();
   config.json = json;

@@ -204,7 +204,8 @@ command_output show_job(const session& s, const std::string& job_id) {
   const auto& j = reply->job;
   if (s.config().json) {
     auto out = to_json(j);
-    out["spec"] = nlohmann::json::parse(reply->spec, nullptr, false);
+    auto spec = nlohmann::json::parse(reply->spec, nullptr, false);
+    out["spec"] = spec.is_discarded() ? nlohmann::json(reply->spec) : spec;
     out["attempts"] = nlohmann::json::array();
     for (const auto& a : reply->attempts) out["attempts"].push_back(to_json(a));
     out["transitions"] = nlohmann::json::array();

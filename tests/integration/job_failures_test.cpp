@@ -160,6 +160,42 @@ struct two_nodes {
 
 std::string other_node(const std::string& name) { return name == "node-1" ? "node-2" : "node-1"; }
 
+// A job whose first attempt runs on a node that is then frozen, declared dead, and replaced
+// by a second attempt on the other node, now running. The first attempt would exit 7 if it
+// ended by itself, the second exits 0.
+struct frozen_under_job : two_nodes {
+  struct frozen_job {
+    std::string id;
+    json first;  // the first attempt
+    pid_t old_pid;
+    std::string node;  // the frozen one
+  };
+  frozen_job freeze_under_job() {
+    const auto id = submit_waiting_job("frozen", "case $TROUPE_ATTEMPT_ID in *.1) exit 7;; esac");
+    BOOST_TEST_REQUIRE(wait_for_round_running(id, 1), c.dump_logs());
+    const auto first = job(id)["attempts"][0];
+    const auto old_pid = pid_of(first["id"].get<std::string>());
+    BOOST_TEST_REQUIRE(old_pid > 0);
+    const auto frozen = first["node"].get<std::string>();
+    c.node(frozen).signal(SIGSTOP);
+    BOOST_TEST_REQUIRE(c.wait_for_state(frozen, "dead", 10s), c.dump_logs());
+    BOOST_TEST_REQUIRE(wait_for_round_running(id, 2), c.dump_logs());
+    return {id, first, old_pid, frozen};
+  }
+  // The job succeeded with the second attempt's result; the first stays LOST.
+  void only_the_new_attempt_counts(const std::string& id, const std::string& frozen) const {
+    const auto j = job(id);
+    BOOST_TEST_REQUIRE(j["attempts"].size() == 2u, j.dump(2));
+    BOOST_TEST(j["state"] == "SUCCEEDED", j.dump(2));
+    BOOST_TEST(j["exit_code"] == 0, j.dump(2));
+    BOOST_TEST(j["attempts"][0]["state"] == "LOST", "its late report changed nothing\n"
+                                                        << j.dump(2));
+    BOOST_TEST(j["attempts"][0]["exit_code"].is_null(), j.dump(2));
+    BOOST_TEST(j["attempts"][1]["state"] == "SUCCEEDED", j.dump(2));
+    BOOST_TEST(j["attempts"][1]["node"] == other_node(frozen), j.dump(2));
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(job_node_failures)
@@ -187,35 +223,37 @@ BOOST_FIXTURE_TEST_CASE(a_job_whose_node_is_killed_is_retried_on_the_other_node_
 }
 
 BOOST_FIXTURE_TEST_CASE(a_frozen_nodes_superseded_attempt_is_killed_when_it_thaws_and_never_counts,
-                        two_nodes) {
-  // The first attempt would exit 7 if it ever ended by itself; the second exits 0.
-  const auto id =
-      submit_waiting_job("frozen-node", "case $TROUPE_ATTEMPT_ID in *.1) exit 7;; esac");
-  BOOST_TEST_REQUIRE(wait_for_round_running(id, 1), c.dump_logs());
-  const auto first = job(id)["attempts"][0];
-  const auto old_pid = pid_of(first["id"].get<std::string>());
-  BOOST_TEST_REQUIRE(old_pid > 0);
-  const auto frozen = first["node"].get<std::string>();
-  c.node(frozen).signal(SIGSTOP);
-  BOOST_TEST_REQUIRE(c.wait_for_state(frozen, "dead", 10s), c.dump_logs());
-  BOOST_TEST_REQUIRE(wait_for_round_running(id, 2), c.dump_logs());
-  BOOST_TEST(task_alive(old_pid), "a frozen daemon's task runs on: only its daemon is stopped");
-  c.node(frozen).signal(SIGCONT);
-  BOOST_TEST(wait_for_gone(old_pid), "the thawed node kills the superseded attempt\n"
-                                         << c.dump_logs());
-  BOOST_TEST_REQUIRE(c.wait_for_state(frozen, "alive", 10s), c.dump_logs());
+                        frozen_under_job) {
+  const auto f = freeze_under_job();
+  BOOST_TEST(task_alive(f.old_pid), "a frozen daemon's task runs on: only its daemon is stopped");
+  c.node(f.node).signal(SIGCONT);
+  BOOST_TEST(wait_for_gone(f.old_pid), "the thawed node kills the superseded attempt\n"
+                                           << c.dump_logs());
+  BOOST_TEST_REQUIRE(c.wait_for_state(f.node, "alive", 10s), c.dump_logs());
   go();
-  BOOST_TEST_REQUIRE(wait_for_job_state(id, "SUCCEEDED"), c.dump_logs());
-  const auto j = job(id);
-  BOOST_TEST_REQUIRE(j["attempts"].size() == 2u, j.dump(2));
-  BOOST_TEST(j["attempts"][0]["state"] == "LOST", "its late report changed nothing\n" << j.dump(2));
-  BOOST_TEST(j["attempts"][0]["exit_code"].is_null(), j.dump(2));
-  BOOST_TEST(j["attempts"][1]["state"] == "SUCCEEDED", j.dump(2));
-  BOOST_TEST(j["attempts"][1]["node"] == other_node(frozen), j.dump(2));
-  BOOST_TEST(j["exit_code"] == 0, j.dump(2));
-  BOOST_TEST(c.node(frozen).log().find("killing task " + first["id"].get<std::string>()) !=
+  BOOST_TEST_REQUIRE(wait_for_job_state(f.id, "SUCCEEDED"), c.dump_logs());
+  only_the_new_attempt_counts(f.id, f.node);
+  BOOST_TEST(c.node(f.node).log().find("killing task " + f.first["id"].get<std::string>()) !=
                  std::string::npos,
-             c.node(frozen).log());
+             c.node(f.node).log());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_superseded_attempt_that_ends_while_its_node_is_frozen_changes_nothing,
+                        frozen_under_job) {
+  const auto f = freeze_under_job();
+  // Both attempts end: the new one with 0, the old one (its daemon f.node) with 7.
+  go();
+  BOOST_TEST_REQUIRE(wait_for_job_state(f.id, "SUCCEEDED"), c.dump_logs());
+  BOOST_TEST_REQUIRE(wait_until([&] { return !task_alive(f.old_pid); }, 10s));
+  c.node(f.node).signal(SIGCONT);
+  BOOST_TEST_REQUIRE(c.wait_for_state(f.node, "alive", 10s), c.dump_logs());
+  const auto reported = "task " + f.first["id"].get<std::string>() + " ended: exit code 7";
+  BOOST_TEST_REQUIRE(
+      wait_until([&] { return c.node(f.node).log().find(reported) != std::string::npos; }, 10s),
+      c.node(f.node).log());
+  // The node resends an unacknowledged end with every report (each second): two reports.
+  std::this_thread::sleep_for(2s);
+  only_the_new_attempt_counts(f.id, f.node);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -250,8 +288,14 @@ BOOST_FIXTURE_TEST_CASE(a_head_killed_while_jobs_run_knows_every_job_after_its_r
   c.restart_head({"--no-worker"});
   BOOST_TEST_REQUIRE(c.wait_for_alive_count(2), c.dump_logs());
 
-  auto listed = c.troupe({"jobs", "--json"});
-  BOOST_TEST_REQUIRE(listed.exit_code == 0, listed.err);
+  command_result listed;
+  BOOST_TEST_REQUIRE(wait_until(  // the head answers once it recovered the jobs
+                         [&] {
+                           listed = c.troupe({"jobs", "--json"});
+                           return listed.exit_code == 0;
+                         },
+                         15s),
+                     listed.err);
   std::map<std::string, std::string> states;
   for (const auto& j : json::parse(listed.out)) states[j["id"]] = j["state"];
   BOOST_TEST(states.size() == 5u, listed.out);
@@ -287,6 +331,27 @@ BOOST_FIXTURE_TEST_CASE(a_head_killed_while_jobs_run_knows_every_job_after_its_r
   std::vector<std::string> started;
   for (std::string line; std::getline(lines, line);) started.push_back(line);
   BOOST_TEST(started.size() == 2u, "each long job started once:\n" << read_text(starts));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_whose_node_died_while_the_head_was_down_is_retried_after_its_restart,
+                        two_nodes) {
+  const auto id = submit_waiting_job("node-died-meanwhile");
+  BOOST_TEST_REQUIRE(wait_for_round_running(id, 1), c.dump_logs());
+  const auto first = job(id)["attempts"][0];
+  const auto lost_node = first["node"].get<std::string>();
+  c.head().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) >= 0);
+  node_of(first).signal(SIGKILL);
+  BOOST_TEST_REQUIRE(node_of(first).wait_exit(5s) >= 0);
+  c.restart_head({"--no-worker"});
+  BOOST_TEST_REQUIRE(wait_for_round_running(id, 2), c.dump_logs());
+  go();
+  BOOST_TEST_REQUIRE(wait_for_job_state(id, "SUCCEEDED"), c.dump_logs());
+  const auto j = job(id);
+  BOOST_TEST_REQUIRE(j["attempts"].size() == 2u, j.dump(2));
+  BOOST_TEST(j["attempts"][0]["state"] == "LOST", j.dump(2));
+  BOOST_TEST(j["attempts"][1]["node"] == other_node(lost_node), j.dump(2));
+  BOOST_TEST(j["exit_code"] == 0, j.dump(2));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -341,6 +406,35 @@ BOOST_FIXTURE_TEST_CASE(a_failing_task_kills_the_rest_of_its_gang_and_the_gang_i
   BOOST_TEST(by_id[id + ".0.2"]["state"] == "SUCCEEDED", j.dump(2));
   BOOST_TEST(by_id[id + ".1.2"]["state"] == "SUCCEEDED", j.dump(2));
   BOOST_TEST(j["attempts_made"] == 2, j.dump(2));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_gang_that_loses_a_node_kills_its_other_task_and_restarts_whole,
+                        two_nodes) {
+  const auto id = submit(
+      "name: gang-lost-node\nkind: command\ntasks: 2\n"
+      "retries: {max: 1, backoff_s: 0}\nshell: \"" +
+      pid_and_wait() + "\"");
+  BOOST_TEST_REQUIRE(wait_for_round_running(id, 1), c.dump_logs());
+  const auto round = job(id)["attempts"];
+  const auto& lost = round[0];
+  const auto& survivor = round[1];
+  const auto survivor_pid = pid_of(survivor["id"].get<std::string>());
+  BOOST_TEST_REQUIRE(survivor_pid > 0);
+  c.start_node("node-3", {"--cpus", "1"});  // room for the new round beside the survivor's node
+  BOOST_TEST_REQUIRE(c.wait_for_alive_count(3), c.dump_logs());
+  node_of(lost).signal(SIGKILL);
+  BOOST_TEST(wait_for_gone(survivor_pid), "the lost task's gang partner is killed");
+  BOOST_TEST_REQUIRE(wait_for_round_running(id, 2), c.dump_logs());
+  go();
+  BOOST_TEST_REQUIRE(wait_for_job_state(id, "SUCCEEDED"), c.dump_logs());
+  const auto j = job(id);
+  BOOST_TEST_REQUIRE(j["attempts"].size() == 4u, j.dump(2));
+  std::map<std::string, json> by_id;
+  for (const auto& a : j["attempts"]) by_id[a["id"]] = a;
+  BOOST_TEST(by_id[lost["id"]]["state"] == "LOST", j.dump(2));
+  BOOST_TEST(by_id[survivor["id"]]["state"] == "FAILED", j.dump(2));
+  BOOST_TEST(by_id[id + ".0.2"]["state"] == "SUCCEEDED", j.dump(2));
+  BOOST_TEST(by_id[id + ".1.2"]["state"] == "SUCCEEDED", j.dump(2));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

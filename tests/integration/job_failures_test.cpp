@@ -256,6 +256,25 @@ BOOST_FIXTURE_TEST_CASE(a_superseded_attempt_that_ends_while_its_node_is_frozen_
   only_the_new_attempt_counts(f.id, f.node);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_job_cancelled_while_its_node_is_frozen_has_its_task_killed_on_thaw,
+                        two_nodes) {
+  const auto id = submit_waiting_job("cancelled-frozen");
+  BOOST_TEST_REQUIRE(wait_for_round_running(id, 1), c.dump_logs());
+  const auto first = job(id)["attempts"][0];
+  const auto pid = pid_of(first["id"].get<std::string>());
+  BOOST_TEST_REQUIRE(pid > 0);
+  auto& frozen = node_of(first);
+  frozen.signal(SIGSTOP);
+  auto cancelled = c.troupe({"cancel", id});
+  BOOST_TEST_REQUIRE(cancelled.exit_code == 0, cancelled.err);
+  BOOST_TEST_REQUIRE(c.wait_for_state(first["node"], "dead", 10s), c.dump_logs());
+  frozen.signal(SIGCONT);
+  BOOST_TEST(wait_for_gone(pid), c.dump_logs());
+  const auto j = job(id);
+  BOOST_TEST(j["state"] == "CANCELLED", j.dump(2));
+  BOOST_TEST(j["attempts"].size() == 1u, "a cancelled job is not retried\n" << j.dump(2));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(job_head_failures)
@@ -352,6 +371,27 @@ BOOST_FIXTURE_TEST_CASE(a_job_whose_node_died_while_the_head_was_down_is_retried
   BOOST_TEST(j["attempts"][0]["state"] == "LOST", j.dump(2));
   BOOST_TEST(j["attempts"][1]["node"] == other_node(lost_node), j.dump(2));
   BOOST_TEST(j["exit_code"] == 0, j.dump(2));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_that_ends_while_the_head_is_down_has_its_exit_code_after_the_restart,
+                        two_nodes) {
+  const auto id =
+      submit("name: ends-meanwhile\nkind: command\nshell: \"" + pid_and_wait() + "; exit 4\"");
+  BOOST_TEST_REQUIRE(wait_for_round_running(id, 1), c.dump_logs());
+  const auto attempt = job(id)["attempts"][0]["id"].get<std::string>();
+  const auto pid = pid_of(attempt);
+  BOOST_TEST_REQUIRE(pid > 0);
+  c.head().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) >= 0);
+  go();
+  BOOST_TEST_REQUIRE(wait_for_gone(pid));
+  c.restart_head({"--no-worker"});
+  BOOST_TEST_REQUIRE(wait_for_job_state(id, "FAILED"), c.dump_logs());
+  const auto j = job(id);
+  BOOST_TEST_REQUIRE(j["attempts"].size() == 1u, j.dump(2));
+  BOOST_TEST(j["attempts"][0]["id"] == attempt, j.dump(2));
+  BOOST_TEST(j["attempts"][0]["exit_code"] == 4, j.dump(2));
+  BOOST_TEST(j["exit_code"] == 4, j.dump(2));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

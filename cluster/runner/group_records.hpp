@@ -1,6 +1,6 @@
 // Records of the process groups that run tasks, so that a daemon restarted after a crash can
 // kill what its predecessor left: the parent-death signal kills a task's own process, not the
-// processes it started.
+// processes it started, and the group guard (group_guard.hpp) that kills those may be gone too.
 //
 // One file, <dir>/running, of fixed-size slots, one per running attempt ("<pgid> <attempt id>"),
 // written in place and zeroed when the attempt ends. No file is created or removed per task:

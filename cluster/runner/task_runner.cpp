@@ -20,6 +20,7 @@
 #include <utility>
 #include <variant>
 
+#include "cluster/runner/group_guard.hpp"
 #include "cluster/runner/process_group.hpp"
 #include "cluster/runner/spawn.hpp"
 #include "cluster/runner/task_environment.hpp"
@@ -71,6 +72,7 @@ struct task_runner::shared_state {
   runner_callbacks callbacks;
   std::vector<std::string> leftovers_killed;
   std::unique_ptr<group_records> records;
+  std::unique_ptr<group_guard> guard;
   mutable std::mutex mutex;
   std::condition_variable threads_ended;
   std::map<std::string, std::shared_ptr<task_control>> running;
@@ -148,6 +150,7 @@ class attempt {
       return *why;
     }
     record_slot_ = std::get<size_t>(slot);
+    state_->guard->add(process->pid);
     logs_[0].fd = ::open(request.stdout_path.c_str(), O_RDONLY | O_CLOEXEC);
     logs_[1].fd = ::open(request.stderr_path.c_str(), O_RDONLY | O_CLOEXEC);
     return result;
@@ -205,6 +208,7 @@ class attempt {
     // reused until what is left of the group has been killed.
     ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT);
     ::kill(-pid_, SIGKILL);
+    state_->guard->remove(pid_);
     siginfo_t reaped{};
     ::waitid(P_PID, static_cast<id_t>(pid_), &reaped, WEXITED);
     ::close(process.pidfd);
@@ -290,6 +294,7 @@ task_runner::task_runner(runner_options options, runner_callbacks callbacks)
   if (ec) throw std::runtime_error("cannot create " + options.dir + "/tasks: " + ec.message());
   state_->leftovers_killed = kill_leftover_tasks(options.dir);
   state_->records = std::make_unique<group_records>(options.dir);
+  state_->guard = std::make_unique<group_guard>();
   state_->options = std::move(options);
   state_->callbacks = std::move(callbacks);
 }

@@ -4,7 +4,8 @@
 // parent-death signal follows the forking thread, so that thread lives until the child is
 // reaped. The process runs in its own process group; when its leader ends, whatever is left of
 // the group is killed, so no task leaves processes behind (short of a process that leaves the
-// group with setsid). Files under options.dir:
+// group with setsid). When the daemon dies, its group guard (group_guard.hpp) kills the running
+// tasks' groups. Files under options.dir:
 //   tasks/<attempt id>/stdout.log, stderr.log   what the task wrote (the child writes them)
 //   tasks/<attempt id>/work/                    its working dir when the launch names none
 //   running                                     the process groups of running attempts

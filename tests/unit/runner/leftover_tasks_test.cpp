@@ -1,11 +1,13 @@
 // A daemon killed with SIGKILL: its tasks' own processes die with it (parent-death signal),
-// what they started survives in their groups, and kill_leftover_tasks() at the next start
-// (the next runner's constructor) kills it, and nothing else.
+// and so does what they started (the group guard). Should the guard be gone too, what they
+// started survives in their groups, and kill_leftover_tasks() at the next start (the next
+// runner's constructor) kills it, and nothing else.
 #include <boost/test/unit_test.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -33,17 +35,11 @@ pid_t start_daemon(const std::string& dir, const jobs::task_launch& launch) {
   }
 }
 
-struct leftover_fixture {
-  temp_dir dir;
-  std::string data = dir.path() + "/data";
-  pid_t daemon = -1;
-  ~leftover_fixture() {
-    if (daemon > 0) {
-      ::kill(daemon, SIGKILL);
-      ::waitpid(daemon, nullptr, 0);
-    }
-  }
-};
+void kill_and_reap(pid_t& daemon) {
+  ::kill(daemon, SIGKILL);
+  ::waitpid(daemon, nullptr, 0);
+  daemon = -1;
+}
 
 // Reads "<leader pid> <child pid>" once the task has written it.
 std::pair<pid_t, pid_t> read_pids(const std::string& file) {
@@ -55,21 +51,56 @@ std::pair<pid_t, pid_t> read_pids(const std::string& file) {
   return pids;
 }
 
+struct leftover_fixture {
+  temp_dir dir;
+  std::string data = dir.path() + "/data";
+  pid_t daemon = -1;
+  ~leftover_fixture() {
+    if (daemon > 0) kill_and_reap(daemon);
+  }
+
+  // Starts the daemon with a task that starts a child; returns the task's and the child's pid.
+  std::pair<pid_t, pid_t> start_task_with_a_child() {
+    auto workdir = dir.path() + "/work";
+    fs::create_directories(workdir);
+    auto launch =
+        shell_task("left.0.1", "sleep 100 & echo $$ $! > pids.tmp; mv pids.tmp pids; wait");
+    launch.workdir = workdir;
+    daemon = start_daemon(data, launch);
+    return read_pids(workdir + "/pids");
+  }
+};
+
+// The children of a process, of all its threads.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  for (const auto& thread : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream in(thread.path() / "children");
+    for (pid_t child; in >> child;) children.push_back(child);
+  }
+  return children;
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(leftover_tasks, leftover_fixture)
 
-BOOST_AUTO_TEST_CASE(the_next_runner_kills_what_a_killed_daemon_left_running) {
-  auto workdir = dir.path() + "/work";
-  fs::create_directories(workdir);
-  auto launch = shell_task("left.0.1", "sleep 100 & echo $$ $! > pids.tmp; mv pids.tmp pids; wait");
-  launch.workdir = workdir;
-  daemon = start_daemon(data, launch);
-  auto [leader, child] = read_pids(workdir + "/pids");
+BOOST_AUTO_TEST_CASE(what_a_task_started_dies_with_its_killed_daemon) {
+  auto [leader, child] = start_task_with_a_child();
 
-  ::kill(daemon, SIGKILL);
-  ::waitpid(daemon, nullptr, 0);
-  daemon = -1;
+  kill_and_reap(daemon);
+  BOOST_TEST(eventually([&] { return !alive(leader); }));  // the parent-death signal
+  BOOST_TEST(eventually([&] { return !alive(child); }));   // the group guard
+}
+
+BOOST_AUTO_TEST_CASE(the_next_runner_kills_what_a_daemon_killed_with_its_guard_left_running) {
+  auto [leader, child] = start_task_with_a_child();
+
+  auto children = children_of(daemon);
+  children.erase(std::remove(children.begin(), children.end(), leader), children.end());
+  BOOST_TEST_REQUIRE(children.size() == 1u, "the daemon's children: its guard and the task");
+  ::kill(children[0], SIGKILL);
+  kill_and_reap(daemon);
   BOOST_TEST(eventually([&] { return !alive(leader); }));  // the parent-death signal
   BOOST_TEST(alive(child));
 

@@ -199,6 +199,17 @@ caf::result<bool> on_shutdown(self_ptr self) {
   return done;
 }
 
+// Logs when the head starts and stops doubting its own observation (observation_trouble).
+void log_doubt(const registry::observation& seen, bool was_doubting) {
+  if (seen.doubting && !was_doubting)
+    spdlog::warn(
+        "{} of {} nodes are late at once: taking it for the head's own trouble, every node "
+        "gets {} s more before it is suspected",
+        seen.late, seen.judged, observation_trouble::pause.count());
+  else if (!seen.doubting && was_doubting)
+    spdlog::info("heartbeats arrive in time again: nodes are judged by their usual timeouts");
+}
+
 // Judges the nodes as of the moment the check was due, not when this actor got to it: every
 // heartbeat read before then is ahead of the tick in the mailbox and has been applied, so a
 // backlog in front of the tick delays the verdict but never fakes a silence.
@@ -214,10 +225,12 @@ void on_tick(self_ptr self) {
     st.nodes->forgive_stall(stall, as_of);
     st.forgiven = stalled;
   }
+  const bool was_doubting = st.nodes->last_observation().doubting;
   for (const auto& change : st.nodes->evaluate(as_of)) {
     announce(self, change);
     persist(self, change.node_id);
   }
+  log_doubt(st.nodes->last_observation(), was_doubting);
   // High priority, as heartbeats: queued requests must not delay the check.
   const auto period = std::chrono::milliseconds(st.deps.detector.check_interval_ms);
   st.tick_due = clock::now() + period;

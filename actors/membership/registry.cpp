@@ -180,13 +180,25 @@ std::optional<state_change> registry::on_deregister(const msg::deregister_node& 
 }
 
 std::vector<state_change> registry::evaluate(clock::time_point now) {
-  std::vector<state_change> changes;
+  using trouble = observation_trouble;
+  size_t judged = 0;
+  std::vector<node_entry*> late;  // past trouble::late_phi, without a pause
   for (auto& [id, entry] : nodes_) {
     if (!is_live(entry.liveness) || entry.awaiting_answer) continue;
-    double phi = entry.history.phi(now - entry.last_heartbeat);
+    ++judged;
+    if (entry.history.phi(now - entry.last_heartbeat) >= trouble::late_phi) late.push_back(&entry);
+  }
+  if (late.size() >= std::max<double>(trouble::min_nodes, trouble::min_share * judged))
+    doubt_until_ = now + trouble::pause;
+  observed_ = {judged, late.size(), now < doubt_until_};
+  const clock::duration pause = observed_.doubting ? trouble::pause : clock::duration::zero();
+  std::vector<state_change> changes;
+  for (auto* entry : late) {
+    auto silence = now - entry->last_heartbeat;
+    double phi = entry->history.phi(silence > pause ? silence - pause : clock::duration::zero());
     // A node always passes through suspect, even when one check finds both thresholds met.
-    if (phi >= detector_.suspect_phi) set_liveness(entry, msg::node_state::suspect, now, &changes);
-    if (phi >= detector_.dead_phi) set_liveness(entry, msg::node_state::dead, now, &changes);
+    if (phi >= detector_.suspect_phi) set_liveness(*entry, msg::node_state::suspect, now, &changes);
+    if (phi >= detector_.dead_phi) set_liveness(*entry, msg::node_state::dead, now, &changes);
   }
   return changes;
 }

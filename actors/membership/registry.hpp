@@ -88,8 +88,18 @@ class registry {
   std::optional<state_change> on_deregister(const msg::deregister_node& request,
                                             clock::time_point now);
 
-  // Runs the failure detector over every live node whose registration was answered.
+  // Runs the failure detector over every live node whose registration was answered. When
+  // many nodes are late in the same check, the head takes it for its own trouble, not
+  // theirs, and grants everyone a pause for a while (see `observation_trouble`).
   std::vector<state_change> evaluate(clock::time_point now);
+
+  struct observation {
+    size_t judged = 0;  // live nodes whose registration was answered
+    size_t late = 0;    // of them, past observation_trouble::late_phi (before any pause)
+    bool doubting = false;
+  };
+  // What the last evaluate() saw.
+  const observation& last_observation() const { return observed_; }
 
   // Forgives a stall of the head itself (it could not read heartbeats while it was not
   // running): every live node's silence is shortened by `stall` (never into the future).
@@ -128,6 +138,28 @@ class registry {
   uint32_t heartbeat_interval_ms_;
   std::string head_node_id_;
   std::map<std::string, node_entry> nodes_;  // by node id; ordered for stable listings
+  clock::time_point doubt_until_{};          // see observation_trouble
+  observation observed_;
+};
+
+// When the head doubts its own observation, and what it does then. If, in one check, at least
+// `min_nodes` nodes and `min_share` of the judged ones are late together (silent past phi =
+// `late_phi`, a 10 % chance for a live node, well before `suspect_phi`), the likely cause is
+// common to them: the head could not read heartbeats in time (its receive path starved of
+// CPU, e.g. by a burst of CURVE handshakes), or the network or a shared host stalled.
+// Independent failures rarely coincide like that. The head then grants every node an
+// acceptable pause of `pause` on top of its usual timeout (Akka's acceptable-heartbeat-pause),
+// and keeps doing so until `pause` has passed without such a check, so that the heartbeats
+// stuck behind the trouble can arrive (Lifeguard's "local health awareness"; the Kubernetes
+// node controller also stops evicting when a large share of nodes goes unhealthy at once).
+// A lone silent node never causes doubt, so a death is declared as usual, also during a
+// request flood, whose heartbeats keep arriving on time; a real death of many nodes at once
+// is declared `pause` later than usual.
+struct observation_trouble {
+  static constexpr double late_phi = 1.0;
+  static constexpr size_t min_nodes = 8;
+  static constexpr double min_share = 0.01;
+  static constexpr std::chrono::seconds pause{3};
 };
 
 bool is_live(msg::node_state liveness);

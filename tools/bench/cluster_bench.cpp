@@ -228,6 +228,12 @@ size_t simulated_nodes_entering(const std::string& log, const std::string& state
   return names.size();
 }
 
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 void bench_capacity() {
   for (int nodes : {1000, 5000}) {
     local::cluster c;
@@ -243,6 +249,8 @@ void bench_capacity() {
     auto log = head.log();
     std::printf("  false alarms (registration burst included): %zu nodes suspect, %zu dead\n",
                 simulated_nodes_entering(log, "suspect"), simulated_nodes_entering(log, "dead"));
+    std::printf("  the head doubted its own observation (many nodes late at once) %zu times\n",
+                occurrences(log, "nodes are late at once"));
   }
 }
 

@@ -244,7 +244,7 @@ void bench_capacity() {
         {local::binary("troupe-nodesim"), "--head", c.endpoint(), "--token", c.join_token(),
          "--credentials", c.admin_credentials(), "--nodes", std::to_string(nodes), "--duration-s",
          "20", "--head-pid", std::to_string(head.pid())},
-        120s);
+        200s);  // registration may take up to 120 s (troupe-nodesim), then 21 s of heartbeats
     std::printf("%s%s", result.out.c_str(), result.err.c_str());
     auto log = head.log();
     std::printf("  false alarms (registration burst included): %zu nodes suspect, %zu dead\n",

@@ -249,8 +249,8 @@ void bench_capacity() {
     auto log = head.log();
     std::printf("  false alarms (registration burst included): %zu nodes suspect, %zu dead\n",
                 simulated_nodes_entering(log, "suspect"), simulated_nodes_entering(log, "dead"));
-    std::printf("  the head doubted its own observation (many nodes late at once) %zu times\n",
-                occurrences(log, "nodes are late at once"));
+    std::printf("  episodes of lateness shared by many nodes, forgiven by the head: %zu\n",
+                occurrences(log, "at once: taking it for the head's own trouble"));
   }
 }
 

@@ -31,8 +31,9 @@ struct membership_state {
   clock::time_point started;
   std::vector<caf::actor> subscribers;  // to node events
   std::unique_ptr<process_stall_clock> stall_clock;
-  clock::duration forgiven{0};  // of the stall clock's total
-  clock::time_point tick_due;   // when the pending tick was sent for
+  clock::duration forgiven{0};       // of the stall clock's total
+  clock::time_point tick_due;        // when the pending tick was sent for
+  clock::duration most_forgiven{0};  // of the episode of shared lateness under way, if any
 };
 
 using self_ptr = caf::stateful_actor<membership_state>*;
@@ -200,6 +201,27 @@ caf::result<bool> on_shutdown(self_ptr self) {
   return done;
 }
 
+// Logs when the head starts and stops forgiving lateness that many nodes share
+// (shared_lateness), with the most it forgave.
+void log_shared_lateness(self_ptr self) {
+  constexpr auto noticeable = std::chrono::milliseconds(100);
+  auto& st = self->state;
+  const auto& seen = st.nodes->last_observation();
+  auto ms = [](clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  if (seen.forgiven >= noticeable && st.most_forgiven < noticeable)
+    spdlog::warn(
+        "many of {} nodes are late by {} ms at once: taking it for the head's own trouble, "
+        "not counting it against nodes",
+        seen.judged, ms(seen.shared));
+  if (seen.forgiven < noticeable && st.most_forgiven >= noticeable)
+    spdlog::info("heartbeats arrive in time again (up to {} ms of lateness forgiven)",
+                 ms(st.most_forgiven));
+  st.most_forgiven = seen.forgiven < noticeable ? clock::duration::zero()
+                                                : std::max(st.most_forgiven, seen.forgiven);
+}
+
 // Judges the nodes as of the moment the check was due, not when this actor got to it: every
 // heartbeat read before then is ahead of the tick in the mailbox and has been applied, so a
 // backlog in front of the tick delays the verdict but never fakes a silence.
@@ -219,6 +241,7 @@ void on_tick(self_ptr self) {
     announce(self, change);
     persist(self, change.node_id);
   }
+  log_shared_lateness(self);
   // High priority, as heartbeats: queued requests must not delay the check.
   const auto period = std::chrono::milliseconds(st.deps.detector.check_interval_ms);
   st.tick_due = clock::now() + period;

@@ -1,5 +1,8 @@
 #include "actors/membership/registry.hpp"
 
+#include <algorithm>
+#include <functional>
+
 #include "messages/safe_text.hpp"
 
 namespace troupe::membership {
@@ -180,13 +183,37 @@ std::optional<state_change> registry::on_deregister(const msg::deregister_node& 
 }
 
 std::vector<state_change> registry::evaluate(clock::time_point now) {
-  std::vector<state_change> changes;
+  using rule = shared_lateness;
+  std::vector<node_entry*> judged;
+  std::vector<clock::duration> lateness;
   for (auto& [id, entry] : nodes_) {
     if (!is_live(entry.liveness) || entry.awaiting_answer) continue;
-    double phi = entry.history.phi(now - entry.last_heartbeat);
+    judged.push_back(&entry);
+    lateness.push_back(now - entry.last_heartbeat -
+                       std::chrono::duration_cast<clock::duration>(
+                           std::chrono::duration<double, std::milli>(entry.history.mean_ms())));
+  }
+  // The lateness that the min_nodes latest nodes have all reached.
+  clock::duration shared{0};
+  if (judged.size() >= rule::min_nodes) {
+    auto kth = lateness.begin() + (rule::min_nodes - 1);
+    std::nth_element(lateness.begin(), kth, lateness.end(), std::greater<>());
+    shared = std::max(*kth, clock::duration::zero());
+  }
+  if (shared >= peak_ || now - peak_at_ > rule::memory) {
+    peak_ = shared;
+    peak_at_ = now;
+  }
+  const auto forgiven = std::min<clock::duration>(peak_, rule::longest_pause);
+  observed_ = {judged.size(), shared, forgiven};
+  std::vector<state_change> changes;
+  for (auto* entry : judged) {
+    auto silence = now - entry->last_heartbeat;
+    double phi =
+        entry->history.phi(silence > forgiven ? silence - forgiven : clock::duration::zero());
     // A node always passes through suspect, even when one check finds both thresholds met.
-    if (phi >= detector_.suspect_phi) set_liveness(entry, msg::node_state::suspect, now, &changes);
-    if (phi >= detector_.dead_phi) set_liveness(entry, msg::node_state::dead, now, &changes);
+    if (phi >= detector_.suspect_phi) set_liveness(*entry, msg::node_state::suspect, now, &changes);
+    if (phi >= detector_.dead_phi) set_liveness(*entry, msg::node_state::dead, now, &changes);
   }
   return changes;
 }

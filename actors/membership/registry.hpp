@@ -88,8 +88,17 @@ class registry {
   std::optional<state_change> on_deregister(const msg::deregister_node& request,
                                             clock::time_point now);
 
-  // Runs the failure detector over every live node whose registration was answered.
+  // Runs the failure detector over every live node whose registration was answered, not
+  // counting against any node the lateness that many nodes share (`shared_lateness`).
   std::vector<state_change> evaluate(clock::time_point now);
+
+  struct observation {
+    size_t judged = 0;            // live nodes whose registration was answered
+    clock::duration shared{0};    // the lateness many of them shared at this check
+    clock::duration forgiven{0};  // what the check did not count against any node
+  };
+  // What the last evaluate() saw.
+  const observation& last_observation() const { return observed_; }
 
   // Forgives a stall of the head itself (it could not read heartbeats while it was not
   // running): every live node's silence is shortened by `stall` (never into the future).
@@ -128,6 +137,28 @@ class registry {
   uint32_t heartbeat_interval_ms_;
   std::string head_node_id_;
   std::map<std::string, node_entry> nodes_;  // by node id; ordered for stable listings
+  observation observed_;
+  clock::duration peak_{0};  // the largest shared lateness of the last shared_lateness::memory
+  clock::time_point peak_at_{};
+};
+
+// Lateness that many nodes share is not theirs. A node's lateness is how much longer than its
+// mean interval it has been silent. When at least `min_nodes` nodes are late by L or more in
+// the same check, the likely cause is common to them: the head could not read heartbeats in
+// time (measured: its receive path starved of CPU by a burst of CURVE handshakes on a busy
+// machine), or the network or a shared host stalled; independent failures rarely coincide
+// like that. The head then counts no node's silence up to L, and keeps granting the largest
+// such L for `memory`, so that heartbeats stuck behind the trouble can still arrive; at most
+// `longest_pause` (Lifeguard's "local health awareness", Akka's acceptable-heartbeat-pause;
+// the Kubernetes node controller also stops evicting when many nodes go unhealthy at once).
+// Only what other nodes show is forgiven: a lone silent node is judged as usual, and during a
+// request flood a death is declared late only by as much as the flood delays everyone's
+// heartbeats. Many nodes that really stop at once are declared dead `longest_pause` later than
+// usual. A cluster of fewer than `min_nodes` nodes is always judged as usual.
+struct shared_lateness {
+  static constexpr size_t min_nodes = 8;
+  static constexpr std::chrono::seconds memory{3};
+  static constexpr std::chrono::seconds longest_pause{3};
 };
 
 bool is_live(msg::node_state liveness);

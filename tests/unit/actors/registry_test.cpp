@@ -1,4 +1,6 @@
 #include <boost/test/unit_test.hpp>
+#include <functional>
+#include <optional>
 
 #include "actors/membership/registry.hpp"
 #include "messages/print.hpp"
@@ -50,6 +52,49 @@ struct fixture {
     uint64_t seq = 1;
     for (auto t = t0 + ms(200); t <= until; t += ms(200))
       nodes.on_heartbeat("p", beat(id, inc, seq++), t);
+  }
+};
+
+// A cluster of 100 nodes, each heartbeating every 200 ms (node i at phase 2i ms), whose
+// heartbeats reach the head when `arrival` says, checked every 20 ms as the head does.
+struct cluster_fixture : fixture {
+  static constexpr int count = 100;
+  using when = std::function<std::optional<time_point>(int node, time_point sent)>;
+
+  cluster_fixture() {
+    for (int i = 0; i < count; ++i) registered(node(id(i), "node-" + std::to_string(i), 1), t0);
+  }
+  static std::string id(int i) { return "n" + std::to_string(i); }
+  // Milliseconds from `from` to `to`, printable in a failed check.
+  static long long ms_between(time_point from, time_point to) {
+    return std::chrono::duration_cast<ms>(to - from).count();
+  }
+
+  // Runs the cluster up to `until`; a heartbeat sent at `sent` arrives at `arrival(node,
+  // sent)`, or never. Returns every state change, by the checks' times.
+  std::vector<std::pair<time_point, membership::state_change>> run(time_point until,
+                                                                   const when& arrival) {
+    struct delivery {
+      time_point at;
+      int node;
+      uint64_t sequence;
+    };
+    std::vector<delivery> deliveries;
+    for (int i = 0; i < count; ++i) {
+      uint64_t sequence = 0;
+      for (auto sent = t0 + ms(2 * i); sent <= until; sent += ms(200))
+        if (auto at = arrival(i, sent); ++sequence && at) deliveries.push_back({*at, i, sequence});
+    }
+    std::stable_sort(deliveries.begin(), deliveries.end(),
+                     [](const delivery& a, const delivery& b) { return a.at < b.at; });
+    std::vector<std::pair<time_point, membership::state_change>> changes;
+    auto next = deliveries.begin();
+    for (auto check = t0; check <= until; check += ms(20)) {
+      for (; next != deliveries.end() && next->at <= check; ++next)
+        nodes.on_heartbeat("p", beat(id(next->node), 1, next->sequence), next->at);
+      for (auto& change : nodes.evaluate(check)) changes.emplace_back(check, change);
+    }
+    return changes;
   }
 };
 
@@ -308,6 +353,59 @@ BOOST_FIXTURE_TEST_CASE(the_head_node_is_marked, fixture) {
   auto list = nodes.list(t0);
   BOOST_TEST_REQUIRE(list.nodes.size() == 2u);
   for (const auto& n : list.nodes) BOOST_TEST(n.is_head == (n.node_id == "head-id"));
+}
+
+BOOST_FIXTURE_TEST_CASE(many_nodes_late_at_once_because_the_head_read_nothing_are_not_suspected,
+                        cluster_fixture) {
+  // From 2 s on, the head's receive path is starved for 1.5 s (a burst of CURVE handshakes
+  // on a busy machine): what was sent meanwhile is read at its end.
+  const auto stall_from = t0 + ms(2000), stall_to = t0 + ms(3500);
+  auto changes = run(t0 + ms(8000), [&](int, time_point sent) -> std::optional<time_point> {
+    return sent >= stall_from && sent < stall_to ? stall_to : sent;
+  });
+  BOOST_TEST(changes.empty());
+  BOOST_TEST(nodes.last_observation().forgiven.count() == 0);  // it ended with the trouble
+}
+
+BOOST_FIXTURE_TEST_CASE(a_lone_silent_node_among_many_is_declared_dead_as_usual, cluster_fixture) {
+  const auto stop = t0 + ms(2000);
+  auto changes = run(t0 + ms(4000), [&](int node, time_point sent) -> std::optional<time_point> {
+    if (node == 7 && sent >= stop) return std::nullopt;
+    return sent;
+  });
+  BOOST_TEST_REQUIRE(changes.size() == 2u);
+  BOOST_TEST(changes[1].second.node_id == "n7");
+  BOOST_TEST(changes[1].second.to == node_state::dead);
+  // Its last heartbeat was sent before `stop`: dead at most 760 ms and a check later.
+  BOOST_TEST(ms_between(stop, changes[1].first) <= 800);
+  BOOST_TEST(nodes.last_observation().forgiven.count() == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(many_nodes_that_really_stop_at_once_are_declared_dead_a_pause_later,
+                        cluster_fixture) {
+  const auto stop = t0 + ms(2000);
+  auto changes = run(t0 + ms(8000), [&](int node, time_point sent) -> std::optional<time_point> {
+    if (node < 20 && sent >= stop) return std::nullopt;
+    return sent;
+  });
+  const long long pause_ms = ms(membership::shared_lateness::longest_pause).count();
+  size_t dead = 0;
+  for (const auto& [at, change] : changes) {
+    BOOST_TEST(ms_between(stop, at) >= pause_ms);
+    if (change.to == node_state::dead) {
+      ++dead;
+      BOOST_TEST(ms_between(stop, at) <= pause_ms + 800);
+    }
+  }
+  BOOST_TEST(dead == 20u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_small_cluster_whose_nodes_all_stop_is_judged_as_usual, fixture) {
+  for (int i = 0; i < 7; ++i)
+    registered(node("s" + std::to_string(i), "s-" + std::to_string(i), 1), t0);
+  auto changes = nodes.evaluate(t0 + ms(900));
+  BOOST_TEST(changes.size() == 14u);  // each suspect, then dead
+  BOOST_TEST(nodes.last_observation().forgiven.count() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,9 @@
 // Jobs end to end with real daemons on loopback: a head without a node agent and one node run
 // jobs submitted through the CLI (and a raw client); logs, exit codes, retries, cancel, timeout,
 // the memory limit, refused specs, idempotent submits, tenants and `after` (docs/jobs.md).
-#include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
 
+#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -135,6 +136,26 @@ pid_t pid_written_to(const std::string& file) {
       job_limit);
   return pid;
 }
+
+// Holds the write lock of the head's SQLite store while it lives: every write of the head waits
+// (and fails after its busy timeout, and is retried) until it goes away.
+class store_write_lock {
+ public:
+  explicit store_write_lock(const std::string& file) {
+    BOOST_TEST_REQUIRE(sqlite3_open(file.c_str(), &db_) == SQLITE_OK);
+    BOOST_TEST_REQUIRE(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK,
+                       sqlite3_errmsg(db_));
+  }
+  ~store_write_lock() {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+  store_write_lock(const store_write_lock&) = delete;
+  store_write_lock& operator=(const store_write_lock&) = delete;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
 
 }  // namespace
 
@@ -289,6 +310,7 @@ BOOST_FIXTURE_TEST_CASE(a_job_after_a_failing_job_fails_without_running, one_nod
       submit("name: third\nkind: command\nafter: [" + first + "]\nargv: [\"true\"]\n");
   const auto k = wait_until_ended(third);
   BOOST_TEST(k["state"] == "FAILED", k.dump());
+  BOOST_TEST(contains(k["reason"], first), k.dump());
   BOOST_TEST(k["attempts"].empty(), k.dump());
 }
 
@@ -307,6 +329,54 @@ BOOST_FIXTURE_TEST_CASE(a_job_after_a_succeeding_job_runs_once_it_succeeded, one
   const auto first_finished = job(first)["finished_at"].get<int64_t>();
   BOOST_TEST(j["started_at"].get<int64_t>() >= first_finished);
   BOOST_TEST(contains(c.troupe({"logs", second}).out, "ran"));
+}
+
+// The dependency ends while the dependant's submission is still being stored (the store is held
+// up meanwhile): the dependant must see how it ended, not wait for an end that already came.
+std::string submit_after_a_job_that_ends_while_the_submit_is_stored(const one_node& f,
+                                                                    int dependency_exit) {
+  const auto go = f.path("go");
+  const auto first =
+      f.submit("name: first\nkind: command\nshell: 'while [ ! -e " + go +
+               " ]; do sleep 0.05; done; exit " + std::to_string(dependency_exit) + "'\n");
+  f.wait_for_job(first, "RUNNING");
+  transport::request_client client(f.c.endpoint(), "test", f.c.admin_keys());
+  const msg::submit_job_request second{
+      "name: second\nkind: command\nafter: [" + first + "]\nargv: [\"true\"]\n", "second"};
+  {
+    store_write_lock lock(f.c.root() + "/head/troupe.db");
+    client.send_raw(
+        msg::encode(msg::envelope{msg::protocol_version, 1, "test", msg::jobs_message{second}}));
+    BOOST_TEST_REQUIRE(wait_until([&] { return f.jobs().size() == 2u; }, job_limit));
+    std::ofstream(go) << "go\n";
+    BOOST_TEST_REQUIRE(wait_until([&] { return is_final(f.job(first)["state"]); }, job_limit),
+                       f.c.dump_logs());
+  }
+  std::string id;
+  wait_until(
+      [&] {  // the reply to the first send may have been "unavailable": ask again
+        auto reply = client.call(msg::jobs_message{second}, 5s);
+        auto* m = reply ? std::get_if<msg::jobs_message>(&reply->body) : nullptr;
+        if (auto* r = m ? std::get_if<msg::submit_job_reply>(&m->body) : nullptr) id = r->job_id;
+        return !id.empty();
+      },
+      job_limit);
+  BOOST_TEST_REQUIRE(!id.empty(), f.c.dump_logs());
+  return id;
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_after_one_that_succeeded_while_it_was_being_stored_runs, one_node) {
+  const auto id = submit_after_a_job_that_ends_while_the_submit_is_stored(*this, 0);
+  const auto j = wait_until_ended(id);
+  BOOST_TEST(j["state"] == "SUCCEEDED", j.dump());
+  BOOST_TEST(j["attempts"].size() == 1u, j.dump());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_after_one_that_failed_while_it_was_being_stored_fails, one_node) {
+  const auto id = submit_after_a_job_that_ends_while_the_submit_is_stored(*this, 1);
+  const auto j = wait_until_ended(id);
+  BOOST_TEST(j["state"] == "FAILED", j.dump());
+  BOOST_TEST(j["attempts"].empty(), j.dump());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

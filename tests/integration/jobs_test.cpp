@@ -1,6 +1,7 @@
 // Jobs end to end with real daemons on loopback: a head without a node agent and one node run
 // jobs submitted through the CLI (and a raw client); logs, exit codes, retries, cancel, timeout,
 // the memory limit, refused specs, idempotent submits, tenants and `after` (docs/jobs.md).
+#include <signal.h>
 #include <sqlite3.h>
 
 #include <boost/test/unit_test.hpp>
@@ -135,6 +136,22 @@ pid_t pid_written_to(const std::string& file) {
       },
       job_limit);
   return pid;
+}
+
+// Sends the submit until the head answers it with a job (it answers unavailable while the
+// submission with the same client request id is not stored yet); nullopt if it never did.
+std::optional<msg::submit_job_reply> submit_until_answered(transport::request_client& client,
+                                                           const msg::submit_job_request& request) {
+  std::optional<msg::submit_job_reply> answer;
+  wait_until(
+      [&] {
+        auto reply = client.call(msg::jobs_message{request}, 5s);
+        auto* m = reply ? std::get_if<msg::jobs_message>(&reply->body) : nullptr;
+        if (auto* r = m ? std::get_if<msg::submit_job_reply>(&m->body) : nullptr) answer = *r;
+        return answer.has_value();
+      },
+      job_limit);
+  return answer;
 }
 
 // Holds the write lock of the head's SQLite store while it lives: every write of the head waits
@@ -284,8 +301,8 @@ BOOST_FIXTURE_TEST_CASE(a_job_past_its_timeout_fails_with_reason_timeout, one_no
 BOOST_FIXTURE_TEST_CASE(a_job_past_its_memory_limit_is_killed, one_node) {
   const auto id = submit(
       "name: hungry\nkind: command\ntimeout_s: 60\nresources: {memory_mb: 64}\n"
-      "argv: [\"/usr/bin/python3\", \"-c\", "
-      "\"import time; x = b'a' * (256 << 20); time.sleep(1000)\"]\n");
+      "shell: \"/usr/bin/python3 -c 'import time; x = b\\\"a\\\" * (256 << 20); time.sleep(1000)' "
+      "& wait\"\n");  // the allocation is in a child of the task's first process
   const auto j = wait_until_ended(id);
   BOOST_TEST(j["state"] == "FAILED", j.dump());
   BOOST_TEST(contains(j["reason"], "memory limit exceeded"), j.dump());
@@ -331,6 +348,32 @@ BOOST_FIXTURE_TEST_CASE(a_job_after_a_succeeding_job_runs_once_it_succeeded, one
   BOOST_TEST(contains(c.troupe({"logs", second}).out, "ran"));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_queued_job_cancelled_never_runs_and_its_dependants_fail, one_node) {
+  const auto go = path("go");
+  const auto big = "resources: {cpus: 4}\n";
+  const auto running = submit(std::string("name: running\nkind: command\n") + big +
+                              "shell: 'while [ ! -e " + go + " ]; do sleep 0.05; done'\n");
+  wait_for_job(running, "RUNNING");
+  const auto queued =
+      submit(std::string("name: queued\nkind: command\n") + big + "argv: [\"true\"]\n");
+  const auto behind =
+      submit("name: behind\nkind: command\nafter: [" + queued + "]\nargv: [\"true\"]\n");
+  BOOST_TEST(jobs({"--state", "PENDING"}).size() == 2u);
+  auto cancelled = c.troupe({"cancel", queued});
+  BOOST_TEST(cancelled.exit_code == 0, cancelled.err);
+  std::ofstream(go) << "go\n";
+  BOOST_TEST(wait_until_ended(running)["state"] == "SUCCEEDED");
+  const auto q = job(queued);
+  BOOST_TEST(q["state"] == "CANCELLED", q.dump());
+  BOOST_TEST(q["attempts"].empty(), q.dump());
+  const auto b = wait_until_ended(behind);
+  BOOST_TEST(b["state"] == "FAILED", b.dump());
+  BOOST_TEST(contains(b["reason"], queued), b.dump());
+  BOOST_TEST(jobs({"--state", "SUCCEEDED"}).size() == 1u);
+  auto again = c.troupe({"cancel", running});  // an ended job keeps its state
+  BOOST_TEST(again.out == "job " + running + " SUCCEEDED\n", again.out + again.err);
+}
+
 // The dependency ends while the dependant's submission is still being stored (the store is held
 // up meanwhile): the dependant must see how it ended, not wait for an end that already came.
 std::string submit_after_a_job_that_ends_while_the_submit_is_stored(const one_node& f,
@@ -352,17 +395,9 @@ std::string submit_after_a_job_that_ends_while_the_submit_is_stored(const one_no
     BOOST_TEST_REQUIRE(wait_until([&] { return is_final(f.job(first)["state"]); }, job_limit),
                        f.c.dump_logs());
   }
-  std::string id;
-  wait_until(
-      [&] {  // the reply to the first send may have been "unavailable": ask again
-        auto reply = client.call(msg::jobs_message{second}, 5s);
-        auto* m = reply ? std::get_if<msg::jobs_message>(&reply->body) : nullptr;
-        if (auto* r = m ? std::get_if<msg::submit_job_reply>(&m->body) : nullptr) id = r->job_id;
-        return !id.empty();
-      },
-      job_limit);
-  BOOST_TEST_REQUIRE(!id.empty(), f.c.dump_logs());
-  return id;
+  const auto answer = submit_until_answered(client, second);
+  BOOST_TEST_REQUIRE(answer.has_value(), f.c.dump_logs());
+  return answer->job_id;
 }
 
 BOOST_FIXTURE_TEST_CASE(a_job_after_one_that_succeeded_while_it_was_being_stored_runs, one_node) {
@@ -413,21 +448,33 @@ BOOST_FIXTURE_TEST_CASE(a_submit_retried_after_a_lost_reply_makes_one_job, one_n
   // The first reply is dropped (as if lost): the client never reads it.
   client.send_raw(
       msg::encode(msg::envelope{msg::protocol_version, 1, "test", msg::jobs_message{request}}));
-  std::optional<msg::submit_job_reply> second;
-  wait_until(
-      [&] {  // the first may not be stored yet: the head then answers unavailable
-        auto reply = client.call(msg::jobs_message{request}, 5s);
-        if (!reply) return false;
-        auto* m = std::get_if<msg::jobs_message>(&reply->body);
-        if (auto* r = m ? std::get_if<msg::submit_job_reply>(&m->body) : nullptr) second = *r;
-        return second.has_value();
-      },
-      job_limit);
+  const auto second = submit_until_answered(client, request);
   BOOST_TEST_REQUIRE(second.has_value(), c.dump_logs());
   BOOST_TEST(second->existing);
   const auto listed = jobs();
   BOOST_TEST_REQUIRE(listed.size() == 1u, listed.dump());
   BOOST_TEST(listed[0]["id"] == second->job_id);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_submit_retried_after_the_head_restarted_makes_one_job, one_node) {
+  const msg::submit_job_request request{"name: once\nkind: command\nargv: [\"true\"]\n",
+                                        "request-1"};
+  std::optional<msg::submit_job_reply> first;
+  {
+    transport::request_client client(c.endpoint(), "test", c.admin_keys());
+    first = submit_until_answered(client, request);
+  }
+  BOOST_TEST_REQUIRE(first.has_value(), c.dump_logs());
+  BOOST_TEST(!first->existing);
+  c.head().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(10s) != -1);
+  c.restart_head({"--no-worker"});
+  transport::request_client client(c.endpoint(), "test", c.admin_keys());
+  const auto again = submit_until_answered(client, request);
+  BOOST_TEST_REQUIRE(again.has_value(), c.dump_logs());
+  BOOST_TEST(again->existing);
+  BOOST_TEST(again->job_id == first->job_id);
+  BOOST_TEST(jobs().size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

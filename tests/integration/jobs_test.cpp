@@ -218,6 +218,37 @@ BOOST_FIXTURE_TEST_CASE(submit_wait_exits_with_the_jobs_exit_code, one_node) {
   BOOST_TEST(j["attempts"][0]["exit_code"] == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(submit_json_prints_the_id, one_node) {
+  auto submitted = submit_spec("name: hello\nkind: command\nargv: [\"true\"]\n", {"--json"});
+  BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
+  const auto id = json::parse(submitted.out)["id"].get<std::string>();
+  BOOST_TEST(job(id)["name"] == "hello");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failing_task_fails_the_whole_gang_and_its_other_task_is_killed,
+                        one_node) {
+  const auto id = submit(
+      "name: gang\nkind: command\ntasks: 2\n"
+      "shell: 'if [ \"$RANK\" = 1 ]; then exit 2; fi; sleep 1000'\n");
+  const auto j = wait_until_ended(id);
+  BOOST_TEST(j["state"] == "FAILED", j.dump());
+  BOOST_TEST(j["exit_code"] == 2, j.dump());
+  BOOST_TEST(contains(j["reason"], "task 1: exit code 2"), j.dump());
+  BOOST_TEST_REQUIRE(j["attempts"].size() == 2u, j.dump());
+  BOOST_TEST(j["attempts"][0]["state"] != "RUNNING", j.dump());
+  BOOST_TEST(j["attempts"][0]["exit_code"].is_null(), j.dump());  // killed
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_cancelled_while_it_waits_for_its_retry_is_not_retried, one_node) {
+  const auto id =
+      submit("name: flaky\nkind: command\nretries: {max: 1, backoff_s: 3600}\nshell: 'exit 1'\n");
+  wait_for_job(id, "RETRYING");
+  BOOST_TEST(c.troupe({"cancel", id}).exit_code == 0);
+  const auto j = job(id);
+  BOOST_TEST(j["state"] == "CANCELLED", j.dump());
+  BOOST_TEST(j["attempts"].size() == 1u, j.dump());
+}
+
 BOOST_FIXTURE_TEST_CASE(a_job_killed_by_a_signal_reports_it_and_submit_wait_exits_128_plus_it,
                         one_node) {
   auto killed = submit_spec("name: killed\nkind: command\nshell: 'kill -9 $$'\n", {"--wait"});

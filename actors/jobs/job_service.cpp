@@ -247,6 +247,26 @@ void finish_job(self_ptr self, job_entry& job, job_state to, std::string reason,
   }
 }
 
+// Queues a stored job behind those of its `after` jobs that have not ended, or fails it when
+// one of them ended without succeeding. They are looked at now, not when it was submitted: one
+// may have ended while the submission was being stored.
+void queue_after_dependencies(self_ptr self, job_entry& job,
+                              std::vector<store::store_write>& writes) {
+  std::vector<std::string> unfinished;
+  for (const auto& dep : job.spec.after) {
+    auto it = self->state.jobs.find(dep);
+    if (it == self->state.jobs.end()) continue;
+    const auto s = state_of(it->second);
+    if (!jobs::is_final(s)) {
+      unfinished.push_back(dep);
+    } else if (s != job_state::succeeded) {
+      finish_job(self, job, job_state::failed, "dependency " + dep + " did not succeed", writes);
+      return;
+    }
+  }
+  enqueue(self, job, std::move(unfinished));
+}
+
 // The launch of one task of the job's current round.
 jobs::task_launch launch_of(self_ptr self, const job_entry& job, const attempt_entry& a) {
   jobs::task_context ctx;
@@ -431,17 +451,10 @@ void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& 
   }
   if (auto why = st.scheduler.never_fits(spec.resources, spec.tasks))
     return reply(self, in, invalid(*why));
-  std::vector<std::string> unfinished;
-  bool dependency_failed = false;
   for (const auto& dep : spec.after) {
     auto it = st.jobs.find(dep);
     if (it == st.jobs.end() || !visible(key, it->second))
       return reply(self, in, invalid("after: no job " + dep));
-    const auto s = state_of(it->second);
-    if (!jobs::is_final(s))
-      unfinished.push_back(dep);
-    else if (s != job_state::succeeded)
-      dependency_failed = true;
   }
 
   job_entry job;
@@ -458,8 +471,6 @@ void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& 
   job.tasks.resize(job.spec.tasks);
   std::vector<store::store_write> writes;
   transition(job, job_state::pending, "submitted", writes);
-  if (dependency_failed)
-    transition(job, job_state::failed, "a job it runs after did not succeed", writes);
   const auto id = job.row.job_id;
   if (!r.client_request_id.empty())
     st.by_client_request[{job.row.tenant, r.client_request_id}] = id;
@@ -468,12 +479,13 @@ void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& 
   auto answered = std::make_shared<bool>(false);
   persist(
       self, std::move(writes),
-      [self, in, id, unfinished, answered] {
+      [self, in, id, answered] {
         auto& j = self->state.jobs.at(id);
         j.durable = true;
+        std::vector<store::store_write> failed;
+        if (!jobs::is_final(state_of(j))) queue_after_dependencies(self, j, failed);
         if (!*answered) reply(self, in, msg::jobs_message{msg::submit_job_reply{id, false}});
-        if (jobs::is_final(state_of(j))) return;
-        enqueue(self, j, unfinished);
+        if (!failed.empty()) persist(self, std::move(failed), [] {});
         schedule(self);
       },
       [self, in, answered, id] {
@@ -849,14 +861,9 @@ void recover(self_ptr self) {
     auto& job = st.jobs.at(id);
     const auto s = state_of(job);
     if (jobs::is_final(s)) continue;
-    std::vector<std::string> unfinished;
-    for (const auto& dep : job.spec.after) {
-      auto it = st.jobs.find(dep);
-      if (it != st.jobs.end() && !jobs::is_final(state_of(it->second))) unfinished.push_back(dep);
-    }
     if (s == job_state::pending || s == job_state::retrying) {
-      enqueue(self, job, unfinished);
-      ++queued_jobs;
+      queue_after_dependencies(self, job, writes);
+      queued_jobs += job.queued;
       continue;
     }
     // Scheduled or running: its tasks hold their resources until they end or are found lost.

@@ -16,6 +16,7 @@
 //
 // --store URL runs the head on that store (postgresql://...): each mode works in a schema of
 // its own, dropped afterwards. Default: SQLite in the head's data dir.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -243,6 +244,35 @@ double raw_spawn_to_clock_ms() {
   return (std::stoll(text) - sent) / 1e6;
 }
 
+// Milliseconds one fdatasync of a small append takes in `dir` (what one SQLite commit waits
+// for at least), `count` times.
+std::vector<double> fdatasync_ms(const std::string& dir, int count) {
+  const auto path = dir + "/fdatasync-probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + path);
+  std::vector<double> ms;
+  const std::string line(200, 'x');
+  for (int i = 0; i < count; ++i) {
+    if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+      throw std::runtime_error("cannot write " + path);
+    const auto t = clock_type::now();
+    ::fdatasync(fd);
+    ms.push_back(seconds_since(t) * 1000);
+  }
+  ::close(fd);
+  fs::remove(path);
+  return ms;
+}
+
+void print_fdatasync(const local::cluster& c, const store_under_test& store) {
+  if (store.name() != "SQLite") return;
+  const auto ms = fdatasync_ms(c.root(), 100);
+  std::printf(
+      "  raw: fdatasync on the store's disk      p50 %6.2f ms  p99 %6.2f ms   (one per "
+      "commit)\n",
+      percentile(ms, 0.5), percentile(ms, 0.99));
+}
+
 // --- Modes -----------------------------------------------------------------------------------
 
 void bench_throughput(const std::string& server, size_t count) {
@@ -282,10 +312,12 @@ void bench_throughput(const std::string& server, size_t count) {
       "  troupe %7.0f jobs/s   raw spawn+reap of `true`, 2 in flight %7.0f /s   "
       "ratio %.2f   (target >= 1,000 jobs/s)\n",
       rate, raw, rate / raw);
+  print_fdatasync(c, store);
 }
 
 void bench_latency(const std::string& server) {
   constexpr int jobs = 200, warmup = 10;
+  constexpr auto idle_gap = 50ms;
   std::vector<double> raw;
   for (int i = 0; i < jobs; ++i) raw.push_back(raw_spawn_to_clock_ms());
   store_under_test store(server);
@@ -317,14 +349,17 @@ void bench_latency(const std::string& server) {
       if (logs && logs->complete) break;
       if (seconds_since(waited) > 10) throw std::runtime_error("no output from job " + id);
     }
+    // The job's last writes are stored after it is seen ended: let them land, so that each
+    // submit finds the cluster idle.
+    std::this_thread::sleep_for(idle_gap);
     if (i < warmup) continue;
     to_clock.push_back((std::stoll(out) - sent_ns) / 1e6);
     to_started.push_back(job->attempts.front().started_at_ms - sent_ns / 1e6);
     to_reply.push_back((replied_ns - sent_ns) / 1e6);
   }
   std::printf(
-      "submit-to-start latency, %s store (%d sequential jobs after %d warm-up, idle "
-      "cluster; load %s)\n",
+      "submit-to-start latency, %s store (%d sequential jobs after %d warm-up, each "
+      "on an idle cluster; load %s)\n",
       store.name().c_str(), jobs, warmup, load_average().c_str());
   std::printf(
       "  submit sent -> the task's clock read   p50 %6.2f ms  p99 %6.2f ms   (target "
@@ -338,6 +373,7 @@ void bench_latency(const std::string& server) {
               percentile(to_reply, 0.5), percentile(to_reply, 0.99));
   std::printf("  raw: posix_spawn -> the same clock read p50 %6.2f ms  p99 %6.2f ms\n",
               percentile(raw, 0.5), percentile(raw, 0.99));
+  print_fdatasync(c, store);
 }
 
 std::map<std::string, msg::job_summary> by_id(const std::vector<msg::job_summary>& jobs) {

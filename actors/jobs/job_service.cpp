@@ -711,21 +711,22 @@ attempt_state outcome(const jobs::task_exit& exit) {
 
 void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
                  const sender_key& key) {
-  const auto ack = [self, peer = in.peer, id = r.attempt_id] {
+  // Acknowledged only once the end is stored: the node forgets an acknowledged end, and a head
+  // that restarted without it would take the attempt for lost and run the task again.
+  const auto acknowledge = [self, peer = in.peer, id = r.attempt_id] {
     send_to_node(self, peer, msg::jobs_message{msg::task_finished_ack{id}});
   };
   auto* a = reported(self, r.attempt_id, key);
-  if (!a) return ack();
+  if (!a) return acknowledge();
   a->output_complete = a->received[0] >= r.stdout_bytes && a->received[1] >= r.stderr_bytes;
-  if (a->end_unstored) return;  // a resent report: acknowledged once the first one is stored
-  if (!is_current(self, *a)) return ack();  // a superseded attempt: changes nothing
+  if (a->end_unstored) return;  // resent while the first report is stored: acknowledged then
+  if (!is_current(self, *a)) return acknowledge();  // a superseded attempt: changes nothing
   std::vector<store::store_write> writes;
   end_attempt(self, *a, outcome(r.exit), r.exit, r.finished_at_ms, writes);
-  // Acknowledged once stored: until then the node keeps resending the report.
   a->end_unstored = true;
-  persist_and_schedule(self, std::move(writes), [self, id = r.attempt_id, ack] {
+  persist_and_schedule(self, std::move(writes), [self, id = r.attempt_id, acknowledge] {
     self->state.attempts.at(id).end_unstored = false;
-    ack();
+    acknowledge();
   });
 }
 

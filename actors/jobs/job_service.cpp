@@ -50,6 +50,7 @@ struct attempt_entry {
   steady::time_point placed_at;  // or recovered at
   bool holds_resources = false;  // counted by the scheduler
   bool start_sent = false;
+  bool end_unstored = false;         // its node's report of how it ended is being stored
   std::map<int, uint64_t> received;  // per stream: bytes of output appended to the log
   uint64_t log_bytes = 0;            // the log file's size
   bool output_complete = false;      // the attempt ended and reported all of its output
@@ -161,9 +162,12 @@ void transition(job_entry& job, job_state to, std::string reason,
   t.to_state = std::string(jobs::to_string(to));
   t.reason = reason;
   t.at_ms = now;
-  spdlog::info("job {} ({}): {} -> {}{}{}", job.row.job_id, msg::printable(job.row.name),
-               t.from_state.empty() ? "new" : t.from_state, t.to_state, reason.empty() ? "" : ": ",
-               msg::printable(reason));
+  // The store keeps every transition (`troupe job ID`); the log only what needs a look.
+  const bool notable = to == job_state::failed || to == job_state::retrying;
+  spdlog::log(notable ? spdlog::level::info : spdlog::level::debug, "job {} ({}): {} -> {}{}{}",
+              job.row.job_id, msg::printable(job.row.name),
+              t.from_state.empty() ? "new" : t.from_state, t.to_state, reason.empty() ? "" : ": ",
+              msg::printable(reason));
   job.transitions.push_back(t);
   job.row.state = t.to_state;
   job.row.reason = std::move(reason);
@@ -309,15 +313,20 @@ void start_round(self_ptr self, job_entry& job) {
     if (a->row.task_index == 0) start_attempt(self, *a);
 }
 
-void place(self_ptr self, const scheduling::placement& p) {
+// A round of a job placed by the scheduler, to start once its placement is stored.
+struct placed_round {
+  std::string job_id;
+  uint32_t round = 0;
+};
+
+// Records the placement's attempts and the job's transition in `writes`.
+placed_round place(self_ptr self, const scheduling::placement& p,
+                   std::vector<store::store_write>& writes) {
   auto& st = self->state;
-  auto it = st.jobs.find(p.job_id);
-  if (it == st.jobs.end()) return;
-  auto& job = it->second;
+  auto& job = st.jobs.at(p.job_id);
   job.queued = false;
   job.row.attempts += 1;
   job.master_port = 0;
-  std::vector<store::store_write> writes;
   const auto now = unix_now_ms();
   for (uint32_t i = 0; i < p.tasks.size(); ++i) {
     attempt_entry a;
@@ -339,19 +348,33 @@ void place(self_ptr self, const scheduling::placement& p) {
     st.attempts[a.row.attempt_id] = std::move(a);
   }
   transition(job, job_state::scheduled, "placed on " + node_name(self, p.tasks[0].node_id), writes);
-  const auto job_id = job.row.job_id;
-  const auto round = job.row.attempts;
-  persist(self, std::move(writes), [self, job_id, round] {
-    auto found = self->state.jobs.find(job_id);
-    if (found == self->state.jobs.end() || found->second.row.attempts != round) return;
-    start_round(self, found->second);
-  });
+  return {job.row.job_id, job.row.attempts};
 }
 
-void schedule(self_ptr self) {
-  if (!self->state.ready) return;
-  for (const auto& p : self->state.scheduler.schedule()) place(self, p);
+// Stores `writes` together with the placements the scheduler makes now, in one transaction (a
+// finished task's report and the placement of the next job in its slot cost one commit, not
+// two); then calls `then` and has the nodes start the placed rounds.
+void persist_and_schedule(
+    self_ptr self, std::vector<store::store_write> writes, std::function<void()> then = [] {},
+    std::function<void()> on_failure = {}) {
+  std::vector<placed_round> rounds;
+  if (self->state.ready)
+    for (const auto& p : self->state.scheduler.schedule()) rounds.push_back(place(self, p, writes));
+  if (writes.empty()) return then();
+  persist(
+      self, std::move(writes),
+      [self, rounds = std::move(rounds), then = std::move(then)] {
+        then();
+        for (const auto& r : rounds) {
+          auto found = self->state.jobs.find(r.job_id);
+          if (found != self->state.jobs.end() && found->second.row.attempts == r.round)
+            start_round(self, found->second);
+        }
+      },
+      std::move(on_failure));
 }
+
+void schedule(self_ptr self) { persist_and_schedule(self, {}); }
 
 void release(self_ptr self, attempt_entry& a) {
   if (!a.holds_resources) return;
@@ -475,18 +498,16 @@ void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& 
   if (!r.client_request_id.empty())
     st.by_client_request[{job.row.tenant, r.client_request_id}] = id;
   st.order.push_back(id);
-  st.jobs.emplace(id, std::move(job));
+  auto& entry = st.jobs.emplace(id, std::move(job)).first->second;
+  // Queued at once: a placement made now is stored in the same transaction as the job, and
+  // one made later in a later one, so no node hears of the job before it is stored.
+  queue_after_dependencies(self, entry, writes);
   auto answered = std::make_shared<bool>(false);
-  persist(
+  persist_and_schedule(
       self, std::move(writes),
       [self, in, id, answered] {
-        auto& j = self->state.jobs.at(id);
-        j.durable = true;
-        std::vector<store::store_write> failed;
-        if (!jobs::is_final(state_of(j))) queue_after_dependencies(self, j, failed);
+        self->state.jobs.at(id).durable = true;
         if (!*answered) reply(self, in, msg::jobs_message{msg::submit_job_reply{id, false}});
-        if (!failed.empty()) persist(self, std::move(failed), [] {});
-        schedule(self);
       },
       [self, in, answered, id] {
         *answered = true;
@@ -581,9 +602,8 @@ void on_cancel(self_ptr self, const inbound& in, const msg::cancel_job_request& 
   finish_job(self, job, job_state::cancelled, "cancelled by key " + key.key_id, writes);
   for (auto* a : current_round(self, job))
     if (!jobs::is_final(state_of(*a))) kill_attempt(self, *a, "cancelled");
-  persist(self, std::move(writes), [self, in] {
+  persist_and_schedule(self, std::move(writes), [self, in] {
     reply(self, in, msg::jobs_message{msg::cancel_job_reply{"CANCELLED"}});
-    schedule(self);
   });
 }
 
@@ -711,12 +731,14 @@ void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
   auto* a = reported(self, r.attempt_id, key);
   if (!a) return acknowledge();
   a->output_complete = a->received[0] >= r.stdout_bytes && a->received[1] >= r.stderr_bytes;
+  if (a->end_unstored) return;  // resent while the first report is stored: acknowledged then
   if (!is_current(self, *a)) return acknowledge();  // a superseded attempt: changes nothing
   std::vector<store::store_write> writes;
   end_attempt(self, *a, outcome(r.exit), r.exit, r.finished_at_ms, writes);
-  persist(self, std::move(writes), [self, acknowledge] {
+  a->end_unstored = true;
+  persist_and_schedule(self, std::move(writes), [self, id = r.attempt_id, acknowledge] {
+    self->state.attempts.at(id).end_unstored = false;
     acknowledge();
-    schedule(self);
   });
 }
 
@@ -750,7 +772,7 @@ void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
     end_attempt(self, a, attempt_state::lost,
                 {std::nullopt, std::nullopt, "the node does not run it"}, unix_now_ms(), writes);
   }
-  if (!writes.empty()) persist(self, std::move(writes), [self] { schedule(self); });
+  if (!writes.empty()) persist_and_schedule(self, std::move(writes));
 }
 
 // --- Nodes -------------------------------------------------------------------------------
@@ -773,7 +795,7 @@ void lose_node_tasks(self_ptr self, const std::string& node_id, const std::strin
     if (a.row.node_id == node_id && is_current(self, a))
       end_attempt(self, a, attempt_state::lost, {std::nullopt, std::nullopt, why}, unix_now_ms(),
                   writes);
-  if (!writes.empty()) persist(self, std::move(writes), [self] { schedule(self); });
+  if (!writes.empty()) persist_and_schedule(self, std::move(writes));
 }
 
 void on_node_event(self_ptr self, const membership::node_event& e) {

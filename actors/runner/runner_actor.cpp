@@ -77,7 +77,7 @@ void on_head(self_ptr self, const inbound& in) {
   if (const auto* r = std::get_if<msg::start_task_request>(&m.body)) {
     const auto& id = r->launch.attempt_id;
     if (st.unacknowledged.count(id) || st.output_bytes.count(id)) return;  // ran or runs
-    spdlog::info("starting task {} of job {} ({})", r->task_index, r->job_id, id);
+    spdlog::debug("starting task {} of job {} ({})", r->task_index, r->job_id, id);
     st.output_bytes[id] = {0, 0};
     st.runner->start(r->launch);
   } else if (const auto* k = std::get_if<msg::kill_task_request>(&m.body)) {
@@ -93,11 +93,12 @@ void on_finished(self_ptr self, const finished_event& e) {
   const auto bytes = st.output_bytes[e.attempt_id];
   st.output_bytes.erase(e.attempt_id);
   msg::task_finished f{e.attempt_id, e.exit, unix_now_ms(), bytes[0], bytes[1]};
-  spdlog::info("task {} ended: {}", e.attempt_id,
-               e.exit.reason.empty()
-                   ? (e.exit.signal ? "signal " + std::to_string(*e.exit.signal)
-                                    : "exit code " + std::to_string(e.exit.exit_code.value_or(-1)))
-                   : msg::printable(e.exit.reason));
+  spdlog::log(e.exit.succeeded() ? spdlog::level::debug : spdlog::level::info, "task {} ended: {}",
+              e.attempt_id,
+              e.exit.reason.empty()
+                  ? (e.exit.signal ? "signal " + std::to_string(*e.exit.signal)
+                                   : "exit code " + std::to_string(e.exit.exit_code.value_or(-1)))
+                  : msg::printable(e.exit.reason));
   st.unacknowledged[e.attempt_id] = f;
   send(self, msg::jobs_message{std::move(f)});
 }

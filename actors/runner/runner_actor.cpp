@@ -146,6 +146,7 @@ caf::behavior runner_behavior(self_ptr self, runner_actor_deps deps) {
       },
       [self](actors::shutdown_atom) {
         self->state.runner.reset();  // kills every task's group and waits for it
+        self->quit();                // nothing is left to run or report
         return true;
       },
   };

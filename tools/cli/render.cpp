@@ -1,5 +1,7 @@
 #include "tools/cli/render.hpp"
 
+#include <ctime>
+
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
@@ -102,6 +104,16 @@ json to_json(const msg::cluster_status_reply& s) {
           {"total", to_json(s.total)},
           {"available", to_json(s.available)},
           {"malformed_messages", s.malformed_messages}};
+}
+
+std::string utc_time(int64_t unix_ms) {
+  if (unix_ms == 0) return "-";
+  std::time_t t = unix_ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 std::string json_text(const json& value) {

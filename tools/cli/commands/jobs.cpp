@@ -42,16 +42,6 @@ result<std::string> read_spec(const std::string& file) {
   return text.str();
 }
 
-std::string utc_time(int64_t unix_ms) {
-  if (unix_ms == 0) return "-";
-  std::time_t t = unix_ms / 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
 std::string duration_text(int64_t ms) {
   if (ms < 0) ms = 0;
   if (ms < 10'000) {

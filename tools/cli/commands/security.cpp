@@ -16,20 +16,7 @@ constexpr uint32_t max_ttl_s = 30 * 24 * 3600;
 
 template <class Reply>
 result<Reply> call_security(const session& s, msg::security_message request) {
-  auto reply = s.call_for<msg::security_message>(std::move(request));
-  if (!reply) return reply.error();
-  if (auto* wanted = std::get_if<Reply>(&reply->body)) return std::move(*wanted);
-  return failure{exit_code::head_error, "unexpected reply kind from the head"};
-}
-
-std::string utc_time(int64_t unix_ms) {
-  if (unix_ms == 0) return "-";
-  std::time_t t = unix_ms / 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
+  return s.call_in<Reply>(std::move(request));
 }
 
 std::string key_state(const msg::key_info& k) {

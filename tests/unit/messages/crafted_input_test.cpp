@@ -87,8 +87,8 @@ BOOST_AUTO_TEST_SUITE(malformed_input)
 
 BOOST_AUTO_TEST_CASE(an_unknown_body_kind_is_answered_with_unimplemented_and_its_ordinal) {
   // The discriminant the next appended body member will have, and the largest.
-  const auto next = static_cast<uint16_t>(
-      capnp::Schema::from<wire::Envelope::Body>().getUnionFields().size());
+  const auto next =
+      static_cast<uint16_t>(capnp::Schema::from<wire::Envelope::Body>().getUnionFields().size());
   for (uint16_t ordinal : {next, uint16_t{200}, uint16_t{65535}}) {
     capnp::MallocMessageBuilder builder;
     auto root = start(builder, 4242);

@@ -1,19 +1,14 @@
 #include "actors/jobs/job_service.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <caf/all.hpp>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
 #include <map>
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
+#include "actors/jobs/task_log.hpp"
 #include "actors/membership/membership_actor.hpp"
 #include "actors/scheduler/scheduler.hpp"
 #include "actors/store/store_actor.hpp"
@@ -21,6 +16,7 @@
 #include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/job_spec.hpp"
 #include "cluster/jobs/spec_error.hpp"
+#include "cluster/security/key_registry.hpp"
 #include "messages/safe_text.hpp"
 
 namespace troupe::job_service {
@@ -39,21 +35,16 @@ constexpr auto missing_grace = std::chrono::seconds(3);
 constexpr uint32_t default_list_limit = 1000;
 constexpr uint32_t most_log_bytes = 256 * 1024;
 
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using security::unix_now_ms;
 
 struct attempt_entry {
   store::attempt_record row;
   steady::time_point placed_at;  // or recovered at
   bool holds_resources = false;  // counted by the scheduler
   bool start_sent = false;
-  bool end_unstored = false;         // its node's report of how it ended is being stored
-  std::map<int, uint64_t> received;  // per stream: bytes of output appended to the log
-  uint64_t log_bytes = 0;            // the log file's size
-  bool output_complete = false;      // the attempt ended and reported all of its output
+  bool end_unstored = false;  // its node's report of how it ended is being stored
+  task_log log;
+  bool output_complete = false;  // the attempt ended and reported all of its output
 };
 
 struct job_entry {
@@ -338,6 +329,7 @@ placed_round place(self_ptr self, const scheduling::placement& p,
     a.row.state = std::string(jobs::to_string(attempt_state::scheduled));
     a.row.gpus_json = nlohmann::json(p.tasks[i].gpus).dump();
     a.row.log_path = st.deps.log_dir + "/" + job.row.job_id + "/" + a.row.attempt_id + ".log";
+    a.log = task_log(a.row.log_path);
     a.row.scheduled_at_ms = now;
     a.placed_at = steady::now();
     a.holds_resources = true;
@@ -440,11 +432,6 @@ void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>
 }
 
 // --- Client requests ---------------------------------------------------------------------
-
-struct submitted {
-  std::string job_id;
-  bool existing = false;
-};
 
 void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& r,
                const sender_key& key) {
@@ -632,21 +619,12 @@ void on_logs(self_ptr self, const inbound& in, const msg::job_logs_request& r,
   }
   out.attempt_id = a->row.attempt_id;
   const auto max = r.max_bytes == 0 ? most_log_bytes : std::min(r.max_bytes, most_log_bytes);
-  out.next_offset = r.offset;
-  if (r.offset < a->log_bytes) {
-    const int fd = ::open(a->row.log_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      out.data.resize(std::min<uint64_t>(max, a->log_bytes - r.offset));
-      const auto n = ::pread(fd, out.data.data(), out.data.size(), static_cast<off_t>(r.offset));
-      out.data.resize(n > 0 ? static_cast<size_t>(n) : 0);
-      ::close(fd);
-    }
-    out.next_offset = r.offset + out.data.size();
-  }
+  out.data = a->log.read(r.offset, max);
+  out.next_offset = r.offset + out.data.size();
   // Output lost on the way (a reconnection) is not waited for long.
   const bool output_done = a->output_complete || unix_now_ms() - a->row.finished_at_ms > 2000;
   out.complete = jobs::is_final(state_of(*job)) && jobs::is_final(state_of(*a)) && output_done &&
-                 out.next_offset >= a->log_bytes;
+                 out.next_offset >= a->log.size();
   reply(self, in, msg::jobs_message{std::move(out)});
 }
 
@@ -691,28 +669,8 @@ void on_started(self_ptr self, const msg::task_started& r, const sender_key& key
   persist(self, std::move(writes), [] {});
 }
 
-void append_output(attempt_entry& a, const msg::task_output& r) {
-  auto& received = a.received[static_cast<int>(r.stream)];
-  if (r.offset + r.data.size() <= received) return;  // seen before
-  const auto skip = r.offset < received ? received - r.offset : 0;
-  std::error_code ignored;
-  std::filesystem::create_directories(std::filesystem::path(a.row.log_path).parent_path(), ignored);
-  const int fd = ::open(a.row.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    spdlog::warn("cannot write the log {}: {}", a.row.log_path, std::strerror(errno));
-    return;
-  }
-  const auto* data = r.data.data() + skip;
-  const auto size = r.data.size() - skip;
-  if (::write(fd, data, size) == static_cast<ssize_t>(size)) {
-    a.log_bytes += size;
-    received = r.offset + r.data.size();
-  }
-  ::close(fd);
-}
-
 void on_output(self_ptr self, const msg::task_output& r, const sender_key& key) {
-  if (auto* a = reported(self, r.attempt_id, key)) append_output(*a, r);
+  if (auto* a = reported(self, r.attempt_id, key)) a->log.append(r.stream, r.offset, r.data);
 }
 
 attempt_state outcome(const jobs::task_exit& exit) {
@@ -730,7 +688,7 @@ void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
   };
   auto* a = reported(self, r.attempt_id, key);
   if (!a) return acknowledge();
-  a->output_complete = a->received[0] >= r.stdout_bytes && a->received[1] >= r.stderr_bytes;
+  a->output_complete = a->log.has_all(r.stdout_bytes, r.stderr_bytes);
   if (a->end_unstored) return;  // resent while the first report is stored: acknowledged then
   if (!is_current(self, *a)) return acknowledge();  // a superseded attempt: changes nothing
   std::vector<store::store_write> writes;
@@ -865,10 +823,7 @@ void recover(self_ptr self) {
     attempt_entry a;
     a.row = std::move(row);
     a.placed_at = steady::now();
-    struct stat file {};
-    if (::stat(a.row.log_path.c_str(), &file) == 0)
-      a.log_bytes = static_cast<uint64_t>(file.st_size);
-    a.received[0] = a.received[1] = 0;
+    a.log = task_log(a.row.log_path);
     a.output_complete = jobs::is_final(state_of(a));
     job->second.tasks[a.row.task_index].push_back(a.row.attempt_id);
     st.attempts[a.row.attempt_id] = std::move(a);
@@ -911,11 +866,6 @@ void recover(self_ptr self) {
   if (!writes.empty()) persist(self, std::move(writes), [] {});
   spdlog::info("jobs: {} stored, {} queued, {} tasks to reconcile with their nodes", st.jobs.size(),
                queued_jobs, running);
-  // Unstarted tasks of recovered rounds start once their node is heard from.
-  for (auto& [id, a] : st.attempts)
-    if (is_current(self, a) && state_of(a) == attempt_state::scheduled && a.row.task_index == 0 &&
-        !a.start_sent)
-      a.placed_at = steady::now();
 }
 
 template <class F>

@@ -8,6 +8,7 @@
 
 #include "actors/atoms.hpp"
 #include "cluster/runner/task_runner.hpp"
+#include "cluster/security/key_registry.hpp"
 #include "messages/safe_text.hpp"
 
 namespace troupe::runner {
@@ -17,11 +18,7 @@ using actors::inbound;
 
 constexpr auto report_interval = std::chrono::seconds(1);
 
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using security::unix_now_ms;
 
 // What the runner's threads tell the actor.
 struct started_event {

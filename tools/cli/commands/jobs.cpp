@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cluster/security/key_registry.hpp"
 #include "tools/cli/display_text.hpp"
 #include "tools/cli/render.hpp"
 
@@ -55,11 +56,7 @@ std::string duration_text(int64_t ms) {
   return std::to_string(ms / 3'600'000) + "h" + std::to_string(ms / 60'000 % 60) + "m";
 }
 
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using security::unix_now_ms;
 
 std::string optional_number(const std::optional<int32_t>& v) {
   return v ? std::to_string(*v) : "-";

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <chrono>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
@@ -83,6 +84,9 @@ struct service_state {
   std::vector<std::string> order;  // job ids by submission
   uint64_t next_order = 1;
   std::unordered_map<std::string, attempt_entry> attempts;
+  // Per node: its attempts that have not ended, so a node's report and its loss look at those
+  // alone, not at every attempt ever made.
+  std::unordered_map<std::string, std::set<std::string>> unended_by_node;
   std::map<std::pair<std::string, std::string>, std::string> by_client_request;
   std::unordered_map<std::string, node_view> nodes;
   scheduling::scheduler scheduler;
@@ -337,6 +341,7 @@ placed_round place(self_ptr self, const scheduling::placement& p,
     writes.emplace_back(a.row);
     if (job.tasks.size() <= i) job.tasks.resize(i + 1);
     job.tasks[i].push_back(a.row.attempt_id);
+    if (!jobs::is_final(state_of(a))) st.unended_by_node[a.row.node_id].insert(a.row.attempt_id);
     st.attempts[a.row.attempt_id] = std::move(a);
   }
   transition(job, job_state::scheduled, "placed on " + node_name(self, p.tasks[0].node_id), writes);
@@ -383,6 +388,7 @@ void end_attempt(self_ptr self, attempt_entry& a, attempt_state to, const jobs::
   a.row.signal = exit.signal;
   a.row.finished_at_ms = at_ms;
   writes.emplace_back(a.row);
+  self->state.unended_by_node[a.row.node_id].erase(a.row.attempt_id);
   release(self, a);
   auto job = self->state.jobs.find(a.row.job_id);
   if (job == self->state.jobs.end()) return;
@@ -628,6 +634,15 @@ void on_logs(self_ptr self, const inbound& in, const msg::job_logs_request& r,
   reply(self, in, msg::jobs_message{std::move(out)});
 }
 
+// The attempts placed on `node_id` that have not ended (a copy: ending one changes the index).
+std::vector<attempt_entry*> unended_on(self_ptr self, const std::string& node_id) {
+  std::vector<attempt_entry*> out;
+  auto it = self->state.unended_by_node.find(node_id);
+  if (it == self->state.unended_by_node.end()) return out;
+  for (const auto& id : it->second) out.push_back(&self->state.attempts.at(id));
+  return out;
+}
+
 // --- Node reports ------------------------------------------------------------------------
 
 // The attempt a node key reports on, if it was placed on that node.
@@ -720,9 +735,10 @@ void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
   }
   // Attempts placed on this node long enough ago that it does not have.
   const auto now = steady::now();
-  for (auto& [id, a] : st.attempts) {
-    if (a.row.node_id != key.node_id || !is_current(self, a) || now - a.placed_at < missing_grace)
-      continue;
+  for (auto* found : unended_on(self, key.node_id)) {
+    auto& a = *found;
+    const auto& id = a.row.attempt_id;
+    if (!is_current(self, a) || now - a.placed_at < missing_grace) continue;
     if (std::find(r.running.begin(), r.running.end(), id) != r.running.end()) continue;
     const bool reported_finished = std::any_of(r.finished.begin(), r.finished.end(),
                                                [&](const auto& f) { return f.attempt_id == id; });
@@ -749,9 +765,9 @@ scheduling::node_capacity capacity_of(const msg::register_node_request& info, bo
 // Every attempt still running on a node that is gone is lost.
 void lose_node_tasks(self_ptr self, const std::string& node_id, const std::string& why) {
   std::vector<store::store_write> writes;
-  for (auto& [id, a] : self->state.attempts)
-    if (a.row.node_id == node_id && is_current(self, a))
-      end_attempt(self, a, attempt_state::lost, {std::nullopt, std::nullopt, why}, unix_now_ms(),
+  for (auto* a : unended_on(self, node_id))
+    if (is_current(self, *a))
+      end_attempt(self, *a, attempt_state::lost, {std::nullopt, std::nullopt, why}, unix_now_ms(),
                   writes);
   if (!writes.empty()) persist_and_schedule(self, std::move(writes));
 }
@@ -826,6 +842,7 @@ void recover(self_ptr self) {
     a.log = task_log(a.row.log_path);
     a.output_complete = jobs::is_final(state_of(a));
     job->second.tasks[a.row.task_index].push_back(a.row.attempt_id);
+    if (!jobs::is_final(state_of(a))) st.unended_by_node[a.row.node_id].insert(a.row.attempt_id);
     st.attempts[a.row.attempt_id] = std::move(a);
   }
   deps.jobs.clear();

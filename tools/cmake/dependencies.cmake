@@ -39,3 +39,8 @@ if(NOT WITH_CUDA STREQUAL "OFF")
   endif()
 endif()
 message(STATUS "Troupe: CUDA toolkit ${TROUPE_HAVE_CUDA}")
+
+# libtorch (Debian's is CPU-only; a GPU machine points CMAKE_PREFIX_PATH at a CUDA build) and
+# Gloo's headers, which c10d's ProcessGroupGloo header includes (PyTorch's own install has none).
+find_package(Torch REQUIRED)
+find_path(GLOO_INCLUDE_DIR gloo/algorithm.h REQUIRED)

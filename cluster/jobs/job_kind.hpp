@@ -42,6 +42,12 @@ class job_kind {
   // job_spec::kind_fields. Fields not named by field_names() were refused before.
   virtual nlohmann::json parse_fields(const spec_map& spec) const = 0;
 
+  // Sets the common fields of `out` that follow from the kind's own, once both are parsed into
+  // it (a train job runs one task per rank); `spec` is the whole document, to tell a field the
+  // spec gave from its default. Refuses a given one that contradicts the kind's fields. The
+  // default leaves the common fields as the spec gave them.
+  virtual void derive_common_fields(const spec_map& spec, job_spec& out) const;
+
   // The process that one task attempt runs; `spec` was parsed by parse_job_spec.
   virtual task_launch launch(const job_spec& spec, const task_context& task) const = 0;
 };

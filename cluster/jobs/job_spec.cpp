@@ -22,19 +22,6 @@ std::string describe(const spec_node& node) {
   }
 }
 
-// Names and tenants: [A-Za-z0-9._-]{1,128}.
-std::string read_name(const spec_map& spec, std::string_view key, std::string value) {
-  const bool valid = !value.empty() && value.size() <= limits::max_name_chars &&
-                     std::all_of(value.begin(), value.end(), [](char c) {
-                       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-                     });
-  if (!valid)
-    throw spec_error(spec.path(key), "expected 1 to " + std::to_string(limits::max_name_chars) +
-                                         " characters of A-Z a-z 0-9 . _ -, got " + shown(value));
-  return value;
-}
-
 std::map<std::string, std::string> read_labels(const spec_map& resources) {
   std::map<std::string, std::string> labels;
   const auto entries = resources.text_map("labels");
@@ -118,8 +105,8 @@ job_spec parse_job_spec(std::string_view text) {
 
   job_spec out;
   out.kind = std::string(kind.name());
-  out.name = read_name(spec, "name", spec.required(spec.text("name"), "name"));
-  if (const auto tenant = spec.text("tenant")) out.tenant = read_name(spec, "tenant", *tenant);
+  out.name = spec.required(spec.name("name"), "name");
+  out.tenant = spec.name("tenant").value_or(out.tenant);
   out.priority = static_cast<int32_t>(spec.integer("priority", std::numeric_limits<int32_t>::min(),
                                                    std::numeric_limits<int32_t>::max())
                                           .value_or(out.priority));
@@ -129,6 +116,7 @@ job_spec parse_job_spec(std::string_view text) {
   out.timeout_s = spec.whole("timeout_s", 0, limits::max_timeout_s).value_or(out.timeout_s);
   out.after = read_after(spec);
   out.kind_fields = kind.parse_fields(spec);
+  kind.derive_common_fields(spec, out);
   // What the head stores must parse back: JSON escapes can make it larger than the YAML.
   const auto stored = to_json(out).size();
   if (stored > max_spec_bytes)

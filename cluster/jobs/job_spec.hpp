@@ -32,7 +32,6 @@ inline constexpr uint64_t max_tasks = 1024;
 inline constexpr uint64_t max_retries = 100;
 inline constexpr double max_backoff_s = 3600;
 inline constexpr uint64_t max_timeout_s = 30 * 24 * 3600;
-inline constexpr size_t max_name_chars = 128;
 }  // namespace spec_limits
 
 // The fields every kind has, at the top level of a spec.

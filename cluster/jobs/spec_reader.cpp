@@ -1,5 +1,6 @@
 #include "cluster/jobs/spec_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -111,6 +112,50 @@ std::optional<int64_t> to_int64(std::string_view s) {
   return value;
 }
 
+int64_t integer_of(const spec_node& node, const std::string& path, int64_t min, int64_t max) {
+  if (node.shape != form::plain || !is_decimal_integer(node.text))
+    throw spec_error(path, min >= 0 ? "expected a whole number >= 0, got " + got(node)
+                                    : "expected a whole number, got " + got(node));
+  const auto value = to_int64(node.text);
+  if (!value || *value < min || *value > max) out_of_range(path, min, max, node);
+  return *value;
+}
+
+double number_of(const spec_node& node, const std::string& path, double min, double max,
+                 bool above_min) {
+  const std::string_view s = node.text;
+  if (node.shape != form::plain || !(is_decimal_float(s) || is_special_float(s)))
+    throw spec_error(path, "expected a number, got " + got(node));
+  // NaN and a number too large for a double (1e999) are out of every range.
+  double value = std::nan("");
+  if (is_decimal_float(s)) {
+    const auto digits = s[0] == '+' ? s.substr(1) : s;
+    std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  } else if (s.find_first_of("nN") == std::string_view::npos) {
+    value = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+  }
+  const bool in_range = (above_min ? value > min : value >= min) && value <= max;
+  if (in_range) return value;
+  if (above_min)
+    throw spec_error(path, "must be greater than " + decimal(min) + " and at most " + decimal(max) +
+                               ", got " + got(node));
+  out_of_range(path, min, max, node);
+}
+
+// The items of the list `node` (absent: nullopt) at `path`, each read by `read(item, its path)`.
+template <class Read>
+auto list_of(const spec_node* node, const std::string& path, const char* what, Read read)
+    -> std::optional<std::vector<decltype(read(spec_node{}, std::string{}))>> {
+  if (!node) return std::nullopt;
+  if (node->shape != form::sequence)
+    throw spec_error(path, std::string("expected a list of ") + what + ", got " + got(*node));
+  std::vector<decltype(read(spec_node{}, std::string{}))> out;
+  out.reserve(node->items.size());
+  for (size_t i = 0; i < node->items.size(); ++i)
+    out.push_back(read(node->items[i], item_path(path, i)));
+  return out;
+}
+
 }  // namespace
 
 bool is_plain_text(std::string_view text) {
@@ -149,6 +194,28 @@ std::optional<std::string> spec_map::text(std::string_view key) const {
   return text_of(*node, path(key));
 }
 
+std::optional<std::string> spec_map::name(std::string_view key) const {
+  auto value = text(key);
+  if (!value) return std::nullopt;
+  const bool valid = !value->empty() && value->size() <= max_name_chars &&
+                     std::all_of(value->begin(), value->end(), [](char c) {
+                       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                     });
+  if (!valid)
+    throw spec_error(path(key), "expected 1 to " + std::to_string(max_name_chars) +
+                                    " characters of A-Z a-z 0-9 . _ -, got " + shown(*value));
+  return value;
+}
+
+std::optional<bool> spec_map::boolean(std::string_view key) const {
+  const auto* node = find(key);
+  if (!node) return std::nullopt;
+  if (node->shape != form::plain || !is_bool(node->text))
+    throw spec_error(path(key), "expected true or false, got " + got(*node));
+  return node->text[0] == 't' || node->text[0] == 'T';
+}
+
 std::optional<uint64_t> spec_map::whole(std::string_view key, uint64_t min, uint64_t max) const {
   const auto value = integer(key, static_cast<int64_t>(min), static_cast<int64_t>(max));
   if (!value) return std::nullopt;
@@ -158,47 +225,34 @@ std::optional<uint64_t> spec_map::whole(std::string_view key, uint64_t min, uint
 std::optional<int64_t> spec_map::integer(std::string_view key, int64_t min, int64_t max) const {
   const auto* node = find(key);
   if (!node) return std::nullopt;
-  if (node->shape != form::plain || !is_decimal_integer(node->text))
-    throw spec_error(path(key), min >= 0 ? "expected a whole number >= 0, got " + got(*node)
-                                         : "expected a whole number, got " + got(*node));
-  const auto value = to_int64(node->text);
-  if (!value || *value < min || *value > max) out_of_range(path(key), min, max, *node);
-  return *value;
+  return integer_of(*node, path(key), min, max);
 }
 
 std::optional<double> spec_map::number(std::string_view key, double min, double max,
                                        bool above_min) const {
   const auto* node = find(key);
   if (!node) return std::nullopt;
-  const std::string_view s = node->text;
-  if (node->shape != form::plain || !(is_decimal_float(s) || is_special_float(s)))
-    throw spec_error(path(key), "expected a number, got " + got(*node));
-  // NaN and a number too large for a double (1e999) are out of every range.
-  double value = std::nan("");
-  if (is_decimal_float(s)) {
-    const auto digits = s[0] == '+' ? s.substr(1) : s;
-    std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  } else if (s.find_first_of("nN") == std::string_view::npos) {
-    value = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
-  }
-  const bool in_range = (above_min ? value > min : value >= min) && value <= max;
-  if (in_range) return value;
-  if (above_min)
-    throw spec_error(path(key), "must be greater than " + decimal(min) + " and at most " +
-                                    decimal(max) + ", got " + got(*node));
-  out_of_range(path(key), min, max, *node);
+  return number_of(*node, path(key), min, max, above_min);
 }
 
 std::optional<std::vector<std::string>> spec_map::text_list(std::string_view key) const {
-  const auto* node = find(key);
-  if (!node) return std::nullopt;
-  if (node->shape != form::sequence)
-    throw spec_error(path(key), "expected a list of strings, got " + got(*node));
-  std::vector<std::string> out;
-  out.reserve(node->items.size());
-  for (size_t i = 0; i < node->items.size(); ++i)
-    out.push_back(text_of(node->items[i], item_path(path(key), i)));
-  return out;
+  return list_of(find(key), path(key), "strings", text_of);
+}
+
+std::optional<std::vector<int64_t>> spec_map::integer_list(std::string_view key, int64_t min,
+                                                           int64_t max) const {
+  return list_of(find(key), path(key), "whole numbers",
+                 [&](const spec_node& item, const std::string& where) {
+                   return integer_of(item, where, min, max);
+                 });
+}
+
+std::optional<std::vector<double>> spec_map::number_list(std::string_view key, double min,
+                                                         double max, bool above_min) const {
+  return list_of(find(key), path(key), "numbers",
+                 [&](const spec_node& item, const std::string& where) {
+                   return number_of(item, where, min, max, above_min);
+                 });
 }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> spec_map::text_map(

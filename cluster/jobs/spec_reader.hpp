@@ -19,6 +19,9 @@
 
 namespace troupe::jobs {
 
+// Names of jobs, tenants, datasets and models: [A-Za-z0-9._-]{1,max_name_chars}.
+inline constexpr size_t max_name_chars = 128;
+
 class spec_map {
  public:
   // `node` must be a mapping and outlive this reader; `path` is its own path ("" for the root).
@@ -30,6 +33,8 @@ class spec_map {
   std::string path(std::string_view key) const;
 
   std::optional<std::string> text(std::string_view key) const;
+  std::optional<std::string> name(std::string_view key) const;  // see max_name_chars
+  std::optional<bool> boolean(std::string_view key) const;
   // Whole numbers in [min, max]; `max` at most INT64_MAX.
   std::optional<uint64_t> whole(std::string_view key, uint64_t min, uint64_t max) const;
   std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max) const;
@@ -37,6 +42,11 @@ class spec_map {
   std::optional<double> number(std::string_view key, double min, double max,
                                bool above_min = false) const;
   std::optional<std::vector<std::string>> text_list(std::string_view key) const;
+  // Lists of the values integer() and number() take, each item checked as they check one.
+  std::optional<std::vector<int64_t>> integer_list(std::string_view key, int64_t min,
+                                                   int64_t max) const;
+  std::optional<std::vector<double>> number_list(std::string_view key, double min, double max,
+                                                 bool above_min = false) const;
   // A mapping of text to text, in document order.
   std::optional<std::vector<std::pair<std::string, std::string>>> text_map(
       std::string_view key) const;

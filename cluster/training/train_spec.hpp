@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -91,8 +92,23 @@ struct train_spec {
   int64_t bucket_mb = 25;  // gradient all-reduce bucket size
 };
 
+// Names as a spec writes them: "cpu", "cuda", "classification", "regression", "fp32", "bf16".
+std::string_view to_string(device_kind device);
+std::string_view to_string(task_kind task);
+std::string_view to_string(precision_kind precision);
+
+// Field by field, for tests and for a resumed job checking its spec is unchanged.
+bool operator==(const train_spec& a, const train_spec& b);
+inline bool operator!=(const train_spec& a, const train_spec& b) { return !(a == b); }
+
 // The spec as the rank processes receive it, and back. Round-trips exactly; from_json throws
 // std::invalid_argument naming the field on a value it cannot take.
+//
+// The JSON has the train spec's own layout (docs/jobs.md, "train"), every field written, so a
+// job spec's kind fields are this JSON and parse back to the same spec. Fields of the variant
+// not chosen are left out (model.path of an mlp, optimizer.betas of sgd, data.label of
+// synthetic data...) and keep their defaults here; from_json gives absent fields their
+// defaults too.
 nlohmann::json to_json(const train_spec& spec);
 train_spec train_spec_from_json(const nlohmann::json& json);
 

@@ -1,14 +1,18 @@
 // The one registry of the built-in job kinds.
 #include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/kinds/command/command_kind.hpp"
+#include "cluster/jobs/kinds/train/train_kind.hpp"
 
 namespace troupe::jobs {
 
 job_kind::~job_kind() = default;
 
+void job_kind::derive_common_fields(const spec_map&, job_spec&) const {}
+
 const std::vector<const job_kind*>& job_kinds() {
   static const command_kind command;
-  static const std::vector<const job_kind*> kinds{&command};
+  static const train_kind train;
+  static const std::vector<const job_kind*> kinds{&command, &train};
   return kinds;
 }
 

@@ -21,20 +21,6 @@ task_launch launch(const std::string& spec_text, const task_context& task) {
   return find_kind(spec.kind)->launch(spec, task);
 }
 
-// Task `index` of a 2-task gang with one task per node; task 0's node is 10.0.0.1.
-task_context gang_task(uint32_t index, uint16_t master_port) {
-  task_context task;
-  task.job_id = "j00000000000000aa";
-  task.attempt_id = attempt_id(task.job_id, index, 1);
-  task.task_index = index;
-  task.task_count = 2;
-  task.local_rank = 0;
-  task.local_world_size = 1;
-  task.master_addr = "10.0.0.1";
-  task.master_port = master_port;
-  return task;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(command_fields)

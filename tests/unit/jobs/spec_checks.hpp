@@ -1,10 +1,12 @@
-// What the spec tests compare: the field and message a spec is refused with.
+// What the spec and launch tests compare: the field and message a spec is refused with.
 #pragma once
 
 #include <ostream>
 #include <string>
 #include <string_view>
 
+#include "cluster/jobs/job_ids.hpp"
+#include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/job_spec.hpp"
 
 namespace troupe::jobs::test {
@@ -32,6 +34,20 @@ inline refusal refused(std::string_view text) {
 // A valid command spec followed by `more` top-level fields.
 inline std::string command_spec(const std::string& more = "") {
   return "name: etl\nkind: command\nargv: [echo, hi]\n" + more;
+}
+
+// Task `index` of a 2-task gang with one task per node; task 0's node is 10.0.0.1.
+inline task_context gang_task(uint32_t index, uint16_t master_port) {
+  task_context task;
+  task.job_id = "j00000000000000aa";
+  task.attempt_id = attempt_id(task.job_id, index, 1);
+  task.task_index = index;
+  task.task_count = 2;
+  task.local_rank = 0;
+  task.local_world_size = 1;
+  task.master_addr = "10.0.0.1";
+  task.master_port = master_port;
+  return task;
 }
 
 }  // namespace troupe::jobs::test

@@ -1,21 +1,12 @@
 #include "cluster/jobs/kinds/command/command_kind.hpp"
 
 #include <algorithm>
-#include <array>
 
+#include "cluster/jobs/kinds/common_launch.hpp"
 #include "cluster/jobs/spec_reader.hpp"
 
 namespace troupe::jobs {
 namespace {
-
-constexpr std::array<std::string_view, 10> troupe_variables{
-    "TROUPE_JOB_ID", "TROUPE_TASK_INDEX", "TROUPE_TASK_COUNT", "TROUPE_ATTEMPT_ID", "RANK",
-    "WORLD_SIZE",    "LOCAL_RANK",        "LOCAL_WORLD_SIZE",  "MASTER_ADDR",       "MASTER_PORT"};
-
-bool is_troupe_variable(std::string_view name) {
-  return std::find(troupe_variables.begin(), troupe_variables.end(), name) !=
-         troupe_variables.end();
-}
 
 // [A-Za-z_][A-Za-z0-9_]*
 bool is_variable_name(std::string_view name) {
@@ -80,33 +71,14 @@ nlohmann::json command_kind::parse_fields(const spec_map& spec) const {
 
 task_launch command_kind::launch(const job_spec& spec, const task_context& task) const {
   const auto& fields = spec.kind_fields;
-  task_launch out;
-  out.attempt_id = task.attempt_id;
+  auto out = common_launch(spec, task);
   if (fields.contains("argv"))
     out.argv = fields["argv"].get<std::vector<std::string>>();
   else
     out.argv = {"/bin/sh", "-c", fields["shell"].get<std::string>()};
   for (const auto& [name, value] : fields["env"].items())
-    if (!is_troupe_variable(name)) out.env.emplace_back(name, value.get<std::string>());
-  auto set = [&](std::string_view name, std::string value) {
-    out.env.emplace_back(std::string(name), std::move(value));
-  };
-  set("TROUPE_JOB_ID", task.job_id);
-  set("TROUPE_TASK_INDEX", std::to_string(task.task_index));
-  set("TROUPE_TASK_COUNT", std::to_string(task.task_count));
-  set("TROUPE_ATTEMPT_ID", task.attempt_id);
-  set("RANK", std::to_string(task.task_index));
-  set("WORLD_SIZE", std::to_string(task.task_count));
-  set("LOCAL_RANK", std::to_string(task.local_rank));
-  set("LOCAL_WORLD_SIZE", std::to_string(task.local_world_size));
-  set("MASTER_ADDR", task.master_addr);
-  if (task.master_port != 0) set("MASTER_PORT", std::to_string(task.master_port));
-  out.pick_master_port = task.master_port == 0 && task.task_index == 0;
+    if (!is_task_variable(name)) out.env.emplace_back(name, value.get<std::string>());
   out.workdir = fields.value("workdir", "");
-  out.cpus = spec.resources.cpus;
-  out.memory_limit_mb = spec.resources.memory_mb;
-  out.timeout_ms = spec.timeout_s * 1000;
-  out.gpus = task.gpus;
   return out;
 }
 

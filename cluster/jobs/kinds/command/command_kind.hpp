@@ -1,10 +1,7 @@
 // `command`: runs a user's program, from `argv` (a list) or `shell` (one string for /bin/sh -c),
 // with the spec's `env` and an optional absolute `workdir`. Each task gets Troupe's variables
-// and the torchrun environment, which win over the spec's env of the same name:
-//   TROUPE_JOB_ID TROUPE_TASK_INDEX TROUPE_TASK_COUNT TROUPE_ATTEMPT_ID
-//   RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE MASTER_ADDR MASTER_PORT
-// MASTER_PORT comes from the task context when known; otherwise task 0's node picks a free port
-// (pick_master_port) and the head passes it to the other tasks.
+// and the torchrun environment (common_launch.hpp), which win over the spec's env of the same
+// name.
 #pragma once
 
 #include "cluster/jobs/job_kind.hpp"

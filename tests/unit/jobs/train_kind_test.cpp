@@ -1,0 +1,821 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+
+#include "cluster/jobs/job_kind.hpp"
+#include "cluster/jobs/job_spec.hpp"
+#include "cluster/jobs/kinds/train/train_kind.hpp"
+#include "cluster/training/train_spec.hpp"
+#include "spec_checks.hpp"
+
+using namespace troupe;
+using namespace troupe::jobs;
+using namespace troupe::jobs::test;
+using training::train_spec;
+
+namespace {
+
+using fields = std::vector<std::pair<std::string, std::string>>;
+
+// A valid train spec whose top-level lines `changes` replace by key (an empty value drops the
+// line) or add to.
+std::string train_text(const fields& changes = {}) {
+  fields lines{{"name", "txn"},
+               {"kind", "train"},
+               {"model", "{type: mlp, layers: [4, 8, 3]}"},
+               {"data", "{synthetic: {rows: 100, features: 4, classes: 3}}"},
+               {"optimizer", "{name: sgd, lr: 0.1}"}};
+  for (const auto& [key, value] : changes) {
+    bool replaced = false;
+    for (auto& line : lines)
+      if (line.first == key) line.second = value, replaced = true;
+    if (!replaced) lines.emplace_back(key, value);
+  }
+  std::string text;
+  for (const auto& [key, value] : lines)
+    if (!value.empty()) text += key + ": " + value + "\n";
+  return text;
+}
+
+refusal refused_train(const fields& changes) { return refused(train_text(changes)); }
+
+train_spec parsed(const std::string& text) {
+  return training::train_spec_from_json(parse_job_spec(text).kind_fields);
+}
+
+// The example, as a dataset with a validation split.
+const fields dataset_data{{"model", "{type: mlp, layers: [64, 256, 10]}"},
+                          {"data", "{dataset: txn-train, label: category, validation_split: 0.1}"}};
+
+fields with(fields base, const fields& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+task_launch launch_of(const std::string& text, const task_context& task) {
+  const auto spec = parse_job_spec(text);
+  return find_kind(spec.kind)->launch(spec, task);
+}
+
+std::multimap<std::string, std::string> env_of(const task_launch& launch) {
+  return {launch.env.begin(), launch.env.end()};
+}
+
+// A spec listing `count` feature columns named like c00001 (6 bytes, 9 as JSON).
+std::string spec_with_features(size_t count) {
+  std::string features = "[";
+  for (size_t i = 0; i < count; ++i) {
+    const auto digits = std::to_string(100000 + i);
+    features += (i ? ", c" : "c") + digits.substr(digits.size() - 5);
+  }
+  return train_text({{"model", "{type: torchscript, path: net.pt}"},
+                     {"data", "{dataset: d, label: y, features: " + features + "]}"}});
+}
+
+// Every field set, for each variant: mlp on a dataset with its own validation set, adamw,
+// cosine; torchscript on synthetic regression data, sgd, step.
+train_spec every_field_mlp() {
+  train_spec s;
+  s.world_size = 4;
+  s.device = training::device_kind::cuda;
+  s.model = {"mlp", {3, 16, 16, 5}, "gelu", 0.25, ""};
+  s.task = training::task_kind::classification;
+  s.data.dataset = "txn-train";
+  s.data.label = "category";
+  s.data.features = {"amount", "hour_sin", "hour_cos"};
+  s.data.validation_dataset = "txn-val";
+  s.optimizer = {"adamw", 0.003, 0.0, false, 0.05, 0.85, 0.995, 1e-7};
+  s.lr_schedule = {"cosine", 100, 0, 0.1, 1e-5};
+  s.grad_clip = 1.5;
+  s.precision = training::precision_kind::bf16;
+  s.epochs = 7;
+  s.batch_size = 512;
+  s.seed = 9007199254740993u;  // not exact as a double
+  s.early_stopping = training::early_stopping_spec{"val_accuracy", "max", 3, 0.001};
+  s.checkpoint = {250, false, 5};
+  s.elastic_min_world_size = 2;
+  s.model_name = "txn-category";
+  s.bucket_mb = 50;
+  return s;
+}
+
+train_spec every_field_torchscript() {
+  train_spec s;
+  s.world_size = 2;
+  s.model.type = "torchscript";
+  s.model.path = "ranker.pt";
+  s.task = training::task_kind::regression;
+  s.data.synthetic = training::synthetic_data{200000, 64, 0, 7};
+  s.data.validation_split = 0.2;
+  s.optimizer = {"sgd", 0.05, 0.9, true, 1e-4, 0.9, 0.999, 1e-8};
+  s.lr_schedule = {"step", 10, 1000, 0.5, 0.0};
+  s.early_stopping = training::early_stopping_spec{"val_mae", "min", 0, 0.0};
+  s.checkpoint = {500, true, 3};
+  s.model_name = "ranker";
+  return s;
+}
+
+// What train_spec_from_json refuses `json` with; "(accepted)" when it does not.
+std::string from_json_error(const nlohmann::json& json) {
+  try {
+    training::train_spec_from_json(json);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(train_fields)
+
+BOOST_AUTO_TEST_CASE(a_minimal_train_spec_gets_the_documented_defaults) {
+  const auto spec = parse_job_spec(train_text());
+  BOOST_TEST(spec.tasks == 1u);
+  BOOST_TEST(spec.resources.gpus == 0u);
+  const auto s = training::train_spec_from_json(spec.kind_fields);
+  BOOST_TEST(s.world_size == 1);
+  BOOST_TEST((s.device == training::device_kind::cpu));
+  BOOST_TEST((s.task == training::task_kind::classification));
+  BOOST_TEST(s.model.activation == "relu");
+  BOOST_TEST(s.model.dropout == 0.0);
+  BOOST_TEST(s.optimizer.momentum == 0.0);
+  BOOST_TEST(s.optimizer.weight_decay == 0.0);
+  BOOST_TEST(s.lr_schedule.name == "constant");
+  BOOST_TEST(s.grad_clip == 0.0);
+  BOOST_TEST((s.precision == training::precision_kind::fp32));
+  BOOST_TEST(s.epochs == 1);
+  BOOST_TEST(s.batch_size == 32);
+  BOOST_TEST(s.seed == 0u);
+  BOOST_TEST(!s.early_stopping);
+  BOOST_TEST(s.checkpoint.every_steps == 0);
+  BOOST_TEST(s.checkpoint.every_epoch);
+  BOOST_TEST(s.checkpoint.keep == 3);
+  BOOST_TEST(!s.elastic_min_world_size);
+  BOOST_TEST(s.model_name == "txn");  // the job's name
+  BOOST_TEST(s.bucket_mb == 25);
+}
+
+BOOST_AUTO_TEST_CASE(every_field_given_in_yaml_lands_in_its_member) {
+  const auto s = parsed(
+      "name: full\nkind: train\nworld_size: 4\ndevice: cuda\n"
+      "model: {type: mlp, layers: [3, 16, 16, 5], activation: gelu, dropout: 0.25}\n"
+      "task: classification\n"
+      "data: {dataset: txn-train, label: category, features: [amount, hour_sin, hour_cos], "
+      "validation_dataset: txn-val}\n"
+      "optimizer: {name: adamw, lr: 0.003, betas: [0.85, 0.995], eps: 1.0e-7, "
+      "weight_decay: 0.05}\n"
+      "lr_schedule: {name: cosine, warmup_steps: 100, min_lr: 1.0e-5}\n"
+      "grad_clip: 1.5\nprecision: bf16\nepochs: 7\nbatch_size: 512\nseed: 9007199254740993\n"
+      "early_stopping: {metric: val_accuracy, mode: max, patience: 3, min_delta: 0.001}\n"
+      "checkpoint: {every_steps: 250, every_epoch: false, keep: 5}\n"
+      "elastic: {min_world_size: 2}\noutput: {model_name: txn-category}\nbucket_mb: 50\n");
+  BOOST_TEST((s == every_field_mlp()));
+}
+
+BOOST_AUTO_TEST_CASE(every_field_of_the_other_variants_lands_in_its_member) {
+  const auto s = parsed(
+      "name: r\nkind: train\nworld_size: 2\nmodel: {type: torchscript, path: ranker.pt}\n"
+      "task: regression\n"
+      "data: {synthetic: {rows: 200000, features: 64, seed: 7}, validation_split: 0.2}\n"
+      "optimizer: {name: sgd, lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 1.0e-4}\n"
+      "lr_schedule: {name: step, warmup_steps: 10, step_size: 1000, gamma: 0.5}\n"
+      "early_stopping: {metric: val_mae}\ncheckpoint: {every_steps: 500}\n"
+      "output: {model_name: ranker}\n");
+  BOOST_TEST((s == every_field_torchscript()));
+}
+
+BOOST_AUTO_TEST_CASE(a_train_job_runs_one_task_per_rank) {
+  BOOST_TEST(parse_job_spec(train_text({{"world_size", "3"}})).tasks == 3u);
+  BOOST_TEST(parse_job_spec(train_text({{"world_size", "3"}, {"tasks", "3"}})).tasks == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(tasks_other_than_world_size_are_refused) {
+  BOOST_TEST(refused_train({{"world_size", "2"}, {"tasks", "3"}}) ==
+             (refusal{"tasks",
+                      "tasks: a train job runs one task per rank: leave tasks out or make it "
+                      "world_size (2), got 3"}));
+}
+
+BOOST_AUTO_TEST_CASE(world_size_0_is_out_of_range) {
+  BOOST_TEST(refused_train({{"world_size", "0"}}) ==
+             (refusal{"world_size", "world_size: must be between 1 and 1024, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_quoted_world_size_is_a_wrong_type) {
+  BOOST_TEST(refused_train({{"world_size", "\"2\""}}) ==
+             (refusal{"world_size", "world_size: expected a whole number >= 0, got \"2\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_cuda_rank_gets_one_gpu_unless_the_spec_says_so) {
+  const auto spec = parse_job_spec(train_text({{"device", "cuda"}}));
+  BOOST_TEST(spec.resources.gpus == 1u);
+  BOOST_TEST(
+      parse_job_spec(train_text({{"device", "cuda"}, {"resources", "{gpus: 1}"}})).resources.gpus ==
+      1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cuda_rank_without_a_gpu_is_refused) {
+  BOOST_TEST(refused_train({{"device", "cuda"}, {"resources", "{gpus: 0}"}}) ==
+             (refusal{"resources.gpus",
+                      "resources.gpus: a cuda rank trains on one GPU: expected 1 (or leave gpus "
+                      "out), got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_cuda_rank_with_two_gpus_is_refused) {
+  BOOST_TEST(refused_train({{"device", "cuda"}, {"resources", "{gpus: 2}"}}) ==
+             (refusal{"resources.gpus",
+                      "resources.gpus: a cuda rank trains on one GPU: expected 1 (or leave gpus "
+                      "out), got 2"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_cpu_rank_holding_a_gpu_is_refused) {
+  BOOST_TEST(refused_train({{"resources", "{cpus: 2, gpus: 1}"}}) ==
+             (refusal{"resources.gpus",
+                      "resources.gpus: a cpu rank uses no GPU: expected 0 (or leave gpus out), "
+                      "got 1"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_device_is_refused) {
+  BOOST_TEST(refused_train({{"device", "tpu"}}) ==
+             (refusal{"device", "device: expected one of cpu, cuda, got \"tpu\""}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_top_level_field_is_named_with_the_train_fields) {
+  BOOST_TEST(refused_train({{"optimiser", "{name: sgd}"}}) ==
+             (refusal{"optimiser",
+                      "optimiser: unknown field (known: name, kind, tenant, priority, resources, "
+                      "tasks, retries, timeout_s, after, world_size, device, model, task, data, "
+                      "optimizer, lr_schedule, grad_clip, precision, epochs, batch_size, seed, "
+                      "early_stopping, checkpoint, elastic, output, bucket_mb)"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_model_is_refused) {
+  BOOST_TEST(refused_train({{"model", ""}}) == (refusal{"model", "model: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_model_that_is_not_a_mapping_is_a_wrong_type) {
+  BOOST_TEST(refused_train({{"model", "mlp"}}) ==
+             (refusal{"model", "model: expected a mapping, got \"mlp\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_model_without_a_type_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{layers: [4, 3]}"}}) ==
+             (refusal{"model.type", "model.type: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_model_type_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: cnn}"}}) ==
+             (refusal{"model.type", "model.type: expected one of mlp, torchscript, got \"cnn\""}));
+}
+
+BOOST_AUTO_TEST_CASE(an_mlp_without_layers_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp}"}}) ==
+             (refusal{"model.layers", "model.layers: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(one_layer_width_is_too_few) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp, layers: [4]}"}}) ==
+             (refusal{"model.layers",
+                      "model.layers: expected 2 to 64 widths (input, hidden..., output), got 1"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_width_of_0_is_out_of_range) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp, layers: [4, 0, 3]}"}}) ==
+             (refusal{"model.layers[1]", "model.layers[1]: must be between 1 and 1048576, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_width_that_is_a_word_is_a_wrong_type) {
+  BOOST_TEST(
+      refused_train({{"model", "{type: mlp, layers: [4, wide, 3]}"}}) ==
+      (refusal{"model.layers[1]", "model.layers[1]: expected a whole number >= 0, got \"wide\""}));
+}
+
+BOOST_AUTO_TEST_CASE(layers_that_are_not_a_list_are_a_wrong_type) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp, layers: 4}"}}) ==
+             (refusal{"model.layers", "model.layers: expected a list of whole numbers, got 4"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_activation_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp, layers: [4, 3], activation: swish}"}}) ==
+             (refusal{"model.activation",
+                      "model.activation: expected one of relu, gelu, tanh, sigmoid, got "
+                      "\"swish\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_dropout_of_1_is_refused) {
+  BOOST_TEST(
+      refused_train({{"model", "{type: mlp, layers: [4, 3], dropout: 1}"}}) ==
+      (refusal{"model.dropout", "model.dropout: must be at least 0 and less than 1, got 1"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_torchscript_model_without_a_path_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: torchscript}"}}) ==
+             (refusal{"model.path", "model.path: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_torchscript_path_is_an_artifact_name_not_a_file_path) {
+  BOOST_TEST(refused_train({{"model", "{type: torchscript, path: /tmp/net.pt}"}}) ==
+             (refusal{"model.path",
+                      "model.path: expected 1 to 128 characters of A-Z a-z 0-9 . _ -, got "
+                      "\"/tmp/net.pt\""}));
+}
+
+BOOST_AUTO_TEST_CASE(layers_of_a_torchscript_model_are_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: torchscript, path: net.pt, layers: [4, 3]}"}}) ==
+             (refusal{"model.layers", "model.layers: unknown field (known: type, path)"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_path_of_an_mlp_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp, layers: [4, 3], path: net.pt}"}}) ==
+             (refusal{"model.path",
+                      "model.path: unknown field (known: type, layers, activation, dropout)"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_input_width_other_than_the_synthetic_features_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp, layers: [5, 8, 3]}"}}) ==
+             (refusal{"model.layers[0]",
+                      "model.layers[0]: the input width must be data.synthetic.features (4), got "
+                      "5"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_input_width_other_than_the_listed_features_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d, label: y, features: [a, b]}"}}) ==
+             (refusal{"model.layers[0]",
+                      "model.layers[0]: the input width must be the number of data.features (2), "
+                      "got 4"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_output_width_other_than_the_synthetic_classes_is_refused) {
+  BOOST_TEST(refused_train({{"model", "{type: mlp, layers: [4, 8, 2]}"}}) ==
+             (refusal{"model.layers[2]",
+                      "model.layers[2]: the output width must be data.synthetic.classes (3), got "
+                      "2"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_regression_mlp_with_more_than_one_output_is_refused) {
+  BOOST_TEST(
+      refused_train({{"task", "regression"}, {"data", "{synthetic: {rows: 100, features: 4}}"}}) ==
+      (refusal{"model.layers[2]",
+               "model.layers[2]: the output width must be 1 for task regression, got 3"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_task_is_refused) {
+  BOOST_TEST(
+      refused_train({{"task", "ranking"}}) ==
+      (refusal{"task", "task: expected one of classification, regression, got \"ranking\""}));
+}
+
+BOOST_AUTO_TEST_CASE(missing_data_is_refused) {
+  BOOST_TEST(refused_train({{"data", ""}}) == (refusal{"data", "data: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(data_without_dataset_or_synthetic_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{label: y}"}}) ==
+             (refusal{"data.dataset",
+                      "data.dataset: required field missing (give dataset or synthetic)"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_dataset_and_synthetic_data_together_are_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d, synthetic: {rows: 1, features: 4}}"}}) ==
+             (refusal{"data.synthetic", "data.synthetic: give dataset or synthetic, not both"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_dataset_without_a_label_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d}"}}) ==
+             (refusal{"data.label", "data.label: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_dataset_name_outside_the_name_characters_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: my data, label: y}"}}) ==
+             (refusal{"data.dataset",
+                      "data.dataset: expected 1 to 128 characters of A-Z a-z 0-9 . _ -, got "
+                      "\"my data\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_label_of_synthetic_data_is_refused) {
+  BOOST_TEST(
+      refused_train({{"data", "{synthetic: {rows: 1, features: 4, classes: 3}, label: y}"}}) ==
+      (refusal{"data.label", "data.label: unknown field (known: synthetic, validation_split)"}));
+}
+
+BOOST_AUTO_TEST_CASE(synthetic_classification_data_without_classes_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{synthetic: {rows: 100, features: 4}}"}}) ==
+             (refusal{"data.synthetic.classes", "data.synthetic.classes: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(one_class_is_too_few) {
+  BOOST_TEST(refused_train({{"data", "{synthetic: {rows: 100, features: 4, classes: 1}}"}}) ==
+             (refusal{"data.synthetic.classes",
+                      "data.synthetic.classes: must be between 2 and 65536, got 1"}));
+}
+
+BOOST_AUTO_TEST_CASE(classes_of_synthetic_regression_data_are_refused) {
+  BOOST_TEST(refused_train({{"task", "regression"}, {"model", "{type: mlp, layers: [4, 1]}"}}) ==
+             (refusal{"data.synthetic.classes",
+                      "data.synthetic.classes: only for task classification (regression has no "
+                      "classes)"}));
+}
+
+BOOST_AUTO_TEST_CASE(zero_synthetic_rows_are_out_of_range) {
+  BOOST_TEST(refused_train({{"data", "{synthetic: {rows: 0, features: 4, classes: 3}}"}}) ==
+             (refusal{"data.synthetic.rows",
+                      "data.synthetic.rows: must be between 1 and 1000000000, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_synthetic_field_is_refused) {
+  BOOST_TEST(
+      refused_train({{"data", "{synthetic: {rows: 9, features: 4, classes: 3, noise: 1}}"}}) ==
+      (refusal{"data.synthetic.noise",
+               "data.synthetic.noise: unknown field (known: rows, features, classes, seed)"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_validation_split_and_a_validation_dataset_together_are_refused) {
+  BOOST_TEST(
+      refused_train({{"data",
+                      "{dataset: d, label: y, validation_split: 0.1, "
+                      "validation_dataset: v}"}}) ==
+      (refusal{"data.validation_dataset",
+               "data.validation_dataset: give validation_split or validation_dataset, not both"}));
+}
+
+BOOST_AUTO_TEST_CASE(validating_on_the_training_dataset_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d, label: y, validation_dataset: d}"}}) ==
+             (refusal{"data.validation_dataset",
+                      "data.validation_dataset: must differ from dataset: validation on the "
+                      "training data measures nothing"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_validation_split_of_1_is_refused) {
+  BOOST_TEST(refused_train({{"data",
+                             "{synthetic: {rows: 9, features: 4, classes: 3}, "
+                             "validation_split: 1.0}"}}) ==
+             (refusal{"data.validation_split",
+                      "data.validation_split: must be at least 0 and less than 1, got 1"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_feature_list_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d, label: y, features: []}"}}) ==
+             (refusal{"data.features",
+                      "data.features: expected 1 to 65536 columns (leave features out for every "
+                      "column but the label), got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(the_label_among_the_features_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d, label: y, features: [a, y, b, c]}"}}) ==
+             (refusal{"data.features[1]",
+                      "data.features[1]: the label column \"y\" cannot be a feature"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_feature_listed_twice_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d, label: y, features: [a, b, a, c]}"}}) ==
+             (refusal{"data.features[2]", "data.features[2]: \"a\" is listed twice"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_label_is_refused) {
+  BOOST_TEST(refused_train({{"data", "{dataset: d, label: ''}"}}) ==
+             (refusal{"data.label",
+                      "data.label: expected a column name of 1 to 256 bytes of text without "
+                      "control characters, got \"\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_optimizer_is_refused) {
+  BOOST_TEST(refused_train({{"optimizer", ""}}) ==
+             (refusal{"optimizer", "optimizer: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_optimizer_is_refused) {
+  BOOST_TEST(refused_train({{"optimizer", "{name: lbfgs, lr: 1}"}}) ==
+             (refusal{"optimizer.name",
+                      "optimizer.name: expected one of sgd, adam, adamw, got \"lbfgs\""}));
+}
+
+BOOST_AUTO_TEST_CASE(an_optimizer_without_a_learning_rate_is_refused) {
+  BOOST_TEST(refused_train({{"optimizer", "{name: adam}"}}) ==
+             (refusal{"optimizer.lr", "optimizer.lr: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_learning_rate_of_0_is_out_of_range) {
+  BOOST_TEST(
+      refused_train({{"optimizer", "{name: sgd, lr: 0}"}}) ==
+      (refusal{"optimizer.lr", "optimizer.lr: must be greater than 0 and at most 10, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_quoted_learning_rate_is_a_wrong_type) {
+  BOOST_TEST(refused_train({{"optimizer", "{name: sgd, lr: '0.1'}"}}) ==
+             (refusal{"optimizer.lr", "optimizer.lr: expected a number, got \"0.1\""}));
+}
+
+BOOST_AUTO_TEST_CASE(betas_of_sgd_are_refused) {
+  BOOST_TEST(refused_train({{"optimizer", "{name: sgd, lr: 0.1, betas: [0.9, 0.99]}"}}) ==
+             (refusal{"optimizer.betas",
+                      "optimizer.betas: unknown field (known: name, lr, momentum, nesterov, "
+                      "weight_decay)"}));
+}
+
+BOOST_AUTO_TEST_CASE(momentum_of_adam_is_refused) {
+  BOOST_TEST(refused_train({{"optimizer", "{name: adam, lr: 0.1, momentum: 0.9}"}}) ==
+             (refusal{"optimizer.momentum",
+                      "optimizer.momentum: unknown field (known: name, lr, betas, eps, "
+                      "weight_decay)"}));
+}
+
+BOOST_AUTO_TEST_CASE(nesterov_without_momentum_is_refused) {
+  BOOST_TEST(refused_train({{"optimizer", "{name: sgd, lr: 0.1, nesterov: true}"}}) ==
+             (refusal{"optimizer.nesterov", "optimizer.nesterov: needs momentum greater than 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_nesterov_that_is_not_a_boolean_is_a_wrong_type) {
+  BOOST_TEST(
+      refused_train({{"optimizer", "{name: sgd, lr: 0.1, momentum: 0.9, nesterov: yes}"}}) ==
+      (refusal{"optimizer.nesterov", "optimizer.nesterov: expected true or false, got \"yes\""}));
+}
+
+BOOST_AUTO_TEST_CASE(three_betas_are_refused) {
+  BOOST_TEST(
+      refused_train({{"optimizer", "{name: adam, lr: 0.1, betas: [0.9, 0.99, 0.999]}"}}) ==
+      (refusal{"optimizer.betas", "optimizer.betas: expected 2 numbers [beta1, beta2], got 3"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_beta_of_1_is_refused) {
+  BOOST_TEST(refused_train({{"optimizer", "{name: adamw, lr: 0.1, betas: [0.9, 1]}"}}) ==
+             (refusal{"optimizer.betas[1]",
+                      "optimizer.betas[1]: must be at least 0 and less than 1, got 1"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_eps_of_0_is_out_of_range) {
+  BOOST_TEST(
+      refused_train({{"optimizer", "{name: adam, lr: 0.1, eps: 0}"}}) ==
+      (refusal{"optimizer.eps", "optimizer.eps: must be greater than 0 and at most 1, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(adamw_decays_weights_by_0_01_unless_told_and_adam_not) {
+  BOOST_TEST(parsed(train_text({{"optimizer", "{name: adamw, lr: 0.1}"}})).optimizer.weight_decay ==
+             0.01);
+  BOOST_TEST(parsed(train_text({{"optimizer", "{name: adam, lr: 0.1}"}})).optimizer.weight_decay ==
+             0.0);
+  BOOST_TEST(parsed(train_text({{"optimizer", "{name: adamw, lr: 0.1, weight_decay: 0}"}}))
+                 .optimizer.weight_decay == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_lr_schedule_is_refused) {
+  BOOST_TEST(refused_train({{"lr_schedule", "{name: cyclic}"}}) ==
+             (refusal{"lr_schedule.name",
+                      "lr_schedule.name: expected one of constant, step, cosine, got \"cyclic\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_step_schedule_without_a_step_size_is_refused) {
+  BOOST_TEST(refused_train({{"lr_schedule", "{name: step, gamma: 0.5}"}}) ==
+             (refusal{"lr_schedule.step_size", "lr_schedule.step_size: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_gamma_of_a_constant_schedule_is_refused) {
+  BOOST_TEST(refused_train({{"lr_schedule", "{gamma: 0.5}"}}) ==
+             (refusal{"lr_schedule.gamma",
+                      "lr_schedule.gamma: unknown field (known: name, warmup_steps)"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_cosine_floor_above_the_learning_rate_is_refused) {
+  BOOST_TEST(refused_train({{"lr_schedule", "{name: cosine, min_lr: 0.5}"}}) ==
+             (refusal{"lr_schedule.min_lr",
+                      "lr_schedule.min_lr: must be at most optimizer.lr (0.1), got 0.5"}));
+}
+
+BOOST_AUTO_TEST_CASE(negative_warmup_steps_are_refused) {
+  BOOST_TEST(refused_train({{"lr_schedule", "{warmup_steps: -5}"}}) ==
+             (refusal{"lr_schedule.warmup_steps",
+                      "lr_schedule.warmup_steps: must be between 0 and 1000000000, got -5"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_negative_grad_clip_is_refused) {
+  BOOST_TEST(refused_train({{"grad_clip", "-1"}}) ==
+             (refusal{"grad_clip", "grad_clip: must be between 0 and 1000, got -1"}));
+}
+
+BOOST_AUTO_TEST_CASE(bf16_on_cpu_is_refused) {
+  BOOST_TEST(refused_train({{"precision", "bf16"}}) ==
+             (refusal{"precision",
+                      "precision: bf16 needs device cuda (its autocast runs on CUDA only), got "
+                      "device cpu"}));
+  BOOST_TEST((parsed(train_text({{"precision", "bf16"}, {"device", "cuda"}})).precision ==
+              training::precision_kind::bf16));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_precision_is_refused) {
+  BOOST_TEST(refused_train({{"precision", "fp16"}}) ==
+             (refusal{"precision", "precision: expected one of fp32, bf16, got \"fp16\""}));
+}
+
+BOOST_AUTO_TEST_CASE(zero_epochs_are_out_of_range) {
+  BOOST_TEST(refused_train({{"epochs", "0"}}) ==
+             (refusal{"epochs", "epochs: must be between 1 and 100000, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_size_of_0_is_out_of_range) {
+  BOOST_TEST(refused_train({{"batch_size", "0"}}) ==
+             (refusal{"batch_size", "batch_size: must be between 1 and 1048576, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_negative_seed_is_out_of_range) {
+  BOOST_TEST(refused_train({{"seed", "-1"}}) ==
+             (refusal{"seed", "seed: must be between 0 and 9223372036854775807, got -1"}));
+}
+
+BOOST_AUTO_TEST_CASE(accuracy_as_a_regression_metric_is_refused) {
+  BOOST_TEST(refused_train({{"task", "regression"},
+                            {"model", "{type: mlp, layers: [4, 1]}"},
+                            {"data", "{synthetic: {rows: 9, features: 4}, validation_split: 0.1}"},
+                            {"early_stopping", "{metric: val_accuracy}"}}) ==
+             (refusal{"early_stopping.metric",
+                      "early_stopping.metric: val_accuracy is for task classification; "
+                      "regression has val_loss, val_mae and train_loss"}));
+}
+
+BOOST_AUTO_TEST_CASE(mae_as_a_classification_metric_is_refused) {
+  BOOST_TEST(refused_train(with(dataset_data, {{"early_stopping", "{metric: val_mae}"}})) ==
+             (refusal{"early_stopping.metric",
+                      "early_stopping.metric: val_mae is for task regression; classification has "
+                      "val_loss, val_accuracy and train_loss"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_validation_metric_without_validation_data_is_refused) {
+  BOOST_TEST(refused_train({{"early_stopping", "{patience: 2}"}}) ==
+             (refusal{"early_stopping.metric",
+                      "early_stopping.metric: val_loss needs validation data: give "
+                      "data.validation_split or data.validation_dataset"}));
+  BOOST_TEST(parse_job_spec(train_text({{"early_stopping", "{metric: train_loss}"}})).kind ==
+             "train");
+}
+
+BOOST_AUTO_TEST_CASE(early_stopping_on_accuracy_looks_for_a_maximum_unless_told) {
+  const auto s =
+      parsed(train_text(with(dataset_data, {{"early_stopping", "{metric: val_accuracy}"}})));
+  BOOST_TEST(s.early_stopping->mode == "max");
+  BOOST_TEST(parsed(train_text(with(dataset_data, {{"early_stopping", "{patience: 1}"}})))
+                 .early_stopping->mode == "min");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_early_stopping_mode_is_refused) {
+  BOOST_TEST(refused_train(with(dataset_data, {{"early_stopping", "{mode: lowest}"}})) ==
+             (refusal{"early_stopping.mode",
+                      "early_stopping.mode: expected one of min, max, got \"lowest\""}));
+}
+
+BOOST_AUTO_TEST_CASE(keeping_no_checkpoint_is_out_of_range) {
+  BOOST_TEST(refused_train({{"checkpoint", "{every_steps: 500, keep: 0}"}}) ==
+             (refusal{"checkpoint.keep", "checkpoint.keep: must be between 1 and 1000, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_checkpoint_field_is_refused) {
+  BOOST_TEST(refused_train({{"checkpoint", "{every: 500}"}}) ==
+             (refusal{"checkpoint.every",
+                      "checkpoint.every: unknown field (known: every_steps, every_epoch, keep)"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_elastic_minimum_above_world_size_is_refused) {
+  BOOST_TEST(refused_train({{"world_size", "2"}, {"elastic", "{min_world_size: 3}"}}) ==
+             (refusal{"elastic.min_world_size",
+                      "elastic.min_world_size: must be at most world_size (2), got 3"}));
+}
+
+BOOST_AUTO_TEST_CASE(elastic_without_a_minimum_is_refused) {
+  BOOST_TEST(refused_train({{"elastic", "{}"}}) ==
+             (refusal{"elastic.min_world_size", "elastic.min_world_size: required field missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_model_name_outside_the_name_characters_is_refused) {
+  BOOST_TEST(refused_train({{"output", "{model_name: txn category}"}}) ==
+             (refusal{"output.model_name",
+                      "output.model_name: expected 1 to 128 characters of A-Z a-z 0-9 . _ -, got "
+                      "\"txn category\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_bucket_of_0_mb_is_out_of_range) {
+  BOOST_TEST(refused_train({{"bucket_mb", "0"}}) ==
+             (refusal{"bucket_mb", "bucket_mb: must be between 1 and 1024, got 0"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_feature_list_too_long_for_a_ranks_environment_is_refused) {
+  const auto r = refused(spec_with_features(20000));
+  BOOST_TEST(r.field == "data.features");
+  BOOST_TEST(r.message.rfind("data.features: the train spec would be ", 0) == 0u);
+  BOOST_TEST(r.message.find(" bytes as JSON, more than the 122880 a rank can be given: leave "
+                            "features out to use every column but the label") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(train_launch)
+
+BOOST_AUTO_TEST_CASE(a_rank_runs_troupe_rank_with_its_spec_and_one_blas_thread) {
+  const auto text = train_text(with(dataset_data, {{"world_size", "2"}}));
+  const auto l = launch_of(text, gang_task(1, 29500));
+  BOOST_TEST(l.argv == (std::vector<std::string>{"troupe-rank"}));
+  const auto env = env_of(l);
+  BOOST_TEST(env.count("TROUPE_TRAIN_SPEC") == 1u);
+  BOOST_TEST((training::train_spec_from_json(
+                  nlohmann::json::parse(env.find("TROUPE_TRAIN_SPEC")->second)) == parsed(text)));
+  BOOST_TEST(env.find("OPENBLAS_NUM_THREADS")->second == "1");
+  BOOST_TEST(l.workdir == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_rank_gets_the_torchrun_environment_and_task_0_picks_the_port) {
+  const auto text = train_text({{"world_size", "2"}});
+  const auto rank0 = launch_of(text, gang_task(0, 0));
+  BOOST_TEST(rank0.pick_master_port);
+  BOOST_TEST(env_of(rank0).count("MASTER_PORT") == 0u);
+  const auto rank1 = env_of(launch_of(text, gang_task(1, 29500)));
+  BOOST_TEST(rank1.find("RANK")->second == "1");
+  BOOST_TEST(rank1.find("WORLD_SIZE")->second == "2");
+  BOOST_TEST(rank1.find("LOCAL_RANK")->second == "0");
+  BOOST_TEST(rank1.find("MASTER_ADDR")->second == "10.0.0.1");
+  BOOST_TEST(rank1.find("MASTER_PORT")->second == "29500");
+  BOOST_TEST(rank1.find("TROUPE_JOB_ID")->second == "j00000000000000aa");
+  BOOST_TEST(rank1.find("TROUPE_ATTEMPT_ID")->second == "j00000000000000aa.1.1");
+}
+
+BOOST_AUTO_TEST_CASE(a_cuda_rank_is_given_its_gpu_and_the_specs_limits) {
+  auto task = gang_task(0, 0);
+  task.gpus = {3};
+  const auto l = launch_of(
+      train_text(
+          {{"device", "cuda"}, {"resources", "{cpus: 2, memory_mb: 4096}"}, {"timeout_s", "60"}}),
+      task);
+  BOOST_TEST(l.gpus == (std::vector<uint32_t>{3}));  // the runner exports CUDA_VISIBLE_DEVICES=3
+  BOOST_TEST(l.cpus == 2.0);
+  BOOST_TEST(l.memory_limit_mb == 4096u);
+  BOOST_TEST(l.timeout_ms == 60000u);
+}
+
+// The largest spec the kind accepts reaches an exec'd program whole: Linux refuses an
+// environment string longer than MAX_ARG_STRLEN (128 KiB) with E2BIG.
+BOOST_AUTO_TEST_CASE(the_largest_train_spec_accepted_reaches_a_started_process_whole) {
+  // Each further column adds 9 bytes of JSON: "c00042",
+  const auto one = parse_job_spec(spec_with_features(1)).kind_fields.dump().size();
+  const size_t count = (max_train_spec_bytes - one) / 9 + 1;
+  BOOST_TEST(refused(spec_with_features(count)).field == "(accepted)");
+  BOOST_TEST(refused(spec_with_features(count + 1)).field == "data.features");
+  const auto l = launch_of(spec_with_features(count), gang_task(0, 0));
+  const auto value = env_of(l).find("TROUPE_TRAIN_SPEC")->second;
+  BOOST_TEST_MESSAGE(count << " features: TROUPE_TRAIN_SPEC of " << value.size() << " bytes");
+  BOOST_TEST(value.size() > max_train_spec_bytes - 16);
+  BOOST_TEST_REQUIRE(::setenv("TROUPE_TRAIN_SPEC", value.c_str(), 1) == 0);
+  FILE* child = ::popen("printf %s \"$TROUPE_TRAIN_SPEC\" | wc -c", "r");
+  BOOST_TEST_REQUIRE(child);
+  char line[64] = {};
+  const bool read = std::fgets(line, sizeof line, child) != nullptr;
+  const int status = ::pclose(child);
+  ::unsetenv("TROUPE_TRAIN_SPEC");
+  BOOST_TEST_REQUIRE(read);
+  BOOST_TEST(status == 0);
+  BOOST_TEST(std::stoul(line) == value.size());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(train_spec_json)
+
+BOOST_AUTO_TEST_CASE(a_spec_with_every_field_set_round_trips_exactly) {
+  for (const auto& spec : {every_field_mlp(), every_field_torchscript()}) {
+    const auto back = training::train_spec_from_json(training::to_json(spec));
+    BOOST_TEST((back == spec));
+    BOOST_TEST(back.seed == spec.seed);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_json_is_a_train_spec_that_parses_back_to_itself) {
+  for (const auto& spec : {every_field_mlp(), every_field_torchscript()}) {
+    auto document = training::to_json(spec);
+    document["name"] = "j";
+    document["kind"] = "train";
+    BOOST_TEST((parsed(document.dump()) == spec));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_value_of_the_wrong_type_is_refused_naming_its_field) {
+  auto json = training::to_json(every_field_mlp());
+  json["optimizer"]["lr"] = "fast";
+  BOOST_TEST(from_json_error(json) == "optimizer.lr: expected a number");
+  json = training::to_json(every_field_mlp());
+  json["model"]["layers"][2] = 1.5;
+  BOOST_TEST(from_json_error(json) == "model.layers[2]: expected a whole number");
+  json = training::to_json(every_field_mlp());
+  json["seed"] = -1;
+  BOOST_TEST(from_json_error(json) == "seed: expected a whole number >= 0");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_device_is_refused_naming_its_field) {
+  auto json = training::to_json(every_field_mlp());
+  json["device"] = "tpu";
+  BOOST_TEST(from_json_error(json) == "device: unknown value \"tpu\"");
+}
+
+BOOST_AUTO_TEST_CASE(json_that_is_not_an_object_is_refused) {
+  BOOST_TEST(from_json_error(nlohmann::json::array()) == "train spec: expected an object");
+  BOOST_TEST(from_json_error({{"data", 5}}) == "data: expected an object");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -267,6 +267,13 @@ BOOST_AUTO_TEST_CASE(a_model_without_a_type_is_refused) {
              (refusal{"model.type", "model.type: required field missing"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_typo_in_a_model_is_named_before_its_missing_type) {
+  BOOST_TEST(refused_train({{"model", "{tpye: mlp, layers: [4, 3]}"}}) ==
+             (refusal{"model.tpye",
+                      "model.tpye: unknown field (known: type, layers, activation, dropout, "
+                      "path)"}));
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_model_type_is_refused) {
   BOOST_TEST(refused_train({{"model", "{type: cnn}"}}) ==
              (refusal{"model.type", "model.type: expected one of mlp, torchscript, got \"cnn\""}));

@@ -60,6 +60,7 @@ std::string read_column(const std::string& path, std::string name) {
 }
 
 tr::model_spec read_model(const spec_map& m) {
+  m.allow_only({"type", "layers", "activation", "dropout", "path"});  // a typo before its type
   tr::model_spec out;
   out.type = m.required(choice(m, "type", {"mlp", "torchscript"}), "type");
   if (out.type == "torchscript") {
@@ -146,6 +147,7 @@ tr::data_spec read_data(const spec_map& m, tr::task_kind task) {
 }
 
 tr::optimizer_spec read_optimizer(const spec_map& m) {
+  m.allow_only({"name", "lr", "momentum", "nesterov", "weight_decay", "betas", "eps"});
   tr::optimizer_spec out;
   out.name = m.required(choice(m, "name", {"sgd", "adam", "adamw"}), "name");
   const bool sgd = out.name == "sgd";
@@ -260,7 +262,7 @@ std::string read_model_name(const spec_map& spec) {
 void check_widths(const spec_map& spec, const tr::train_spec& out) {
   const auto& layers = out.model.layers;
   if (out.model.type != "mlp") return;
-  const auto layers_path = spec.path("model") + ".layers";
+  const auto layers_path = child_path(spec.path("model"), "layers");
   const auto& synthetic = out.data.synthetic;
   const auto input = item_path(layers_path, 0);
   if (synthetic && layers.front() != synthetic->features)
@@ -286,8 +288,8 @@ void check_widths(const spec_map& spec, const tr::train_spec& out) {
 
 training::train_spec read_train_fields(const spec_map& spec) {
   tr::train_spec out;
-  out.world_size =
-      spec.integer("world_size", 1, static_cast<int64_t>(spec_limits::max_tasks)).value_or(1);
+  out.world_size = spec.integer("world_size", 1, static_cast<int64_t>(spec_limits::max_tasks))
+                       .value_or(out.world_size);
   out.device = read_enum(spec, "device", {tr::device_kind::cpu, tr::device_kind::cuda});
   out.task = read_enum(spec, "task", {tr::task_kind::classification, tr::task_kind::regression});
   out.model = read_model(spec.required(spec.map("model"), "model"));

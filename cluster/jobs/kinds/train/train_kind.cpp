@@ -18,7 +18,7 @@ nlohmann::json train_kind::parse_fields(const spec_map& spec) const {
   // Every other field is bounded to a few KiB: only a long feature list can pass the limit.
   const auto bytes = fields.dump().size();
   if (bytes > max_train_spec_bytes)
-    throw spec_error(spec.path("data") + ".features",
+    throw spec_error(child_path(spec.path("data"), "features"),
                      "the train spec would be " + std::to_string(bytes) +
                          " bytes as JSON, more than the " + std::to_string(max_train_spec_bytes) +
                          " a rank can be given: leave features out to use every column but "
@@ -27,7 +27,7 @@ nlohmann::json train_kind::parse_fields(const spec_map& spec) const {
 }
 
 void train_kind::derive_common_fields(const spec_map& spec, job_spec& out) const {
-  const auto world_size = out.kind_fields["world_size"].get<uint32_t>();
+  const auto world_size = out.kind_fields.at("world_size").get<uint32_t>();
   const auto tasks = spec.whole("tasks", 1, spec_limits::max_tasks);
   if (tasks && *tasks != world_size)
     throw spec_error(spec.path("tasks"),
@@ -36,7 +36,7 @@ void train_kind::derive_common_fields(const spec_map& spec, job_spec& out) const
                          std::to_string(world_size) + "), got " + std::to_string(*tasks));
   out.tasks = world_size;
 
-  const bool cuda = out.kind_fields["device"] == "cuda";
+  const bool cuda = out.kind_fields.at("device") == "cuda";
   const auto resources = spec.map("resources");
   const auto gpus = resources ? resources->whole("gpus", 0, spec_limits::max_gpus) : std::nullopt;
   const uint32_t per_rank = cuda ? 1 : 0;

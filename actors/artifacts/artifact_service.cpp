@@ -41,7 +41,6 @@ using version_key = std::tuple<std::string, std::string, std::string>;
 struct service_state {
   static inline const char* name = "artifact_service";
   artifact_service_deps deps;
-  std::unique_ptr<artifacts::blob_store> blobs;
   std::map<version_key, msg::artifact_info> versions;
   std::unordered_map<std::string, open_upload> uploads;
 };
@@ -141,7 +140,7 @@ void on_begin(self_ptr self, const inbound& in, msg::begin_upload_request r,
                  msg::error{msg::error_code::overloaded,
                             "too many uploads are open; finish or abort one, or retry later"});
   const auto id = artifacts::random_hex(16);
-  st.uploads.emplace(id, open_upload{key.key_id, r, st.blobs->begin(id), steady::now()});
+  st.uploads.emplace(id, open_upload{key.key_id, r, st.deps.blobs->begin(id), steady::now()});
   reply_artifacts(self, in, {msg::begin_upload_reply{id, 0, st.deps.chunk_bytes}});
 }
 
@@ -201,7 +200,7 @@ void on_commit(self_ptr self, const inbound& in, const msg::commit_upload_reques
                             std::to_string(u->bytes->received()) + " of " +
                                 std::to_string(u->request.size) + " bytes were received"});
   const auto& q = u->request;
-  if (auto e = u->bytes->commit(q.digest, st.deps.root + "/blobs")) {
+  if (auto e = u->bytes->commit(q.digest)) {
     if (e->code == msg::error_code::invalid_request)
       spdlog::warn("artifacts: refused {} of tenant {}: {}", msg::printable(q.name),
                    msg::printable(q.tenant), e->message);
@@ -296,7 +295,7 @@ void on_download(self_ptr self, const inbound& in, const msg::download_chunk_req
   if (r.offset > a->size) return reply(self, in, invalid("offset: past the end of the artifact"));
   const auto most = self->state.deps.chunk_bytes;
   const uint64_t length = r.max_bytes == 0 ? most : std::min(r.max_bytes, most);
-  auto bytes = self->state.blobs->read(a->digest, a->size, r.offset, length);
+  auto bytes = self->state.deps.blobs->read(a->digest, a->size, r.offset, length);
   if (auto* e = std::get_if<msg::error>(&bytes)) {
     spdlog::error("artifacts: {}", e->message);
     return reply(self, in, *e);
@@ -349,7 +348,6 @@ void on_inbound(self_ptr self, const inbound& in) {
 caf::behavior service(self_ptr self, artifact_service_deps deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
-  st.blobs = std::make_unique<artifacts::blob_store>(st.deps.root);
   for (const auto& r : st.deps.artifacts) st.versions[{r.tenant, r.name, r.digest}] = info_of(r);
   st.deps.artifacts.clear();
   const auto sweep = std::max(std::chrono::milliseconds(50), st.deps.upload_idle / 4);

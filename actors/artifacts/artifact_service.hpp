@@ -17,12 +17,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/fwd.hpp>
 
 #include "actors/transport/wire_endpoint.hpp"
+#include "cluster/artifacts/blob_store.hpp"
 #include "cluster/store/store.hpp"
 
 namespace troupe::artifact_service {
@@ -31,7 +33,7 @@ struct artifact_service_deps {
   actors::wire_endpoint_ptr endpoint;             // the head's ROUTER
   caf::actor store;                               // the store actor
   std::vector<store::artifact_record> artifacts;  // loaded from the store at start
-  std::string root;                               // the blob store's folder
+  std::shared_ptr<artifacts::blob_store> blobs;   // the bytes, on the head's disk
   uint64_t max_artifact_bytes = 0;
   uint32_t chunk_bytes = 0;  // the most bytes of one upload or download chunk
   std::chrono::milliseconds upload_idle{60'000};

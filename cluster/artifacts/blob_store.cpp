@@ -32,8 +32,10 @@ struct file {
 
 }  // namespace
 
-blob_upload::blob_upload(std::string data_path, std::string blocks_path)
-    : data_(std::move(data_path)), blocks_(std::move(blocks_path)) {}
+blob_upload::blob_upload(std::string data_path, std::string blocks_path, std::string blobs_dir)
+    : blobs_dir_(std::move(blobs_dir)),
+      data_(std::move(data_path)),
+      blocks_(std::move(blocks_path)) {}
 
 std::optional<msg::error> blob_upload::close_block() {
   in_block_ = 0;
@@ -57,8 +59,7 @@ std::optional<msg::error> blob_upload::append(std::string_view bytes) {
   return std::nullopt;
 }
 
-std::optional<msg::error> blob_upload::commit(const std::string& digest,
-                                              const std::string& blobs_dir) {
+std::optional<msg::error> blob_upload::commit(const std::string& digest) {
   if (in_block_ > 0)
     if (auto e = close_block()) return e;
   const auto actual = whole_.hex_digest();
@@ -67,7 +68,7 @@ std::optional<msg::error> blob_upload::commit(const std::string& digest,
                       "the bytes received do not match the declared sha256 " + digest +
                           " (their sha256 is " + actual + "); nothing was stored"};
   // The checksums first: a blob is never visible without them.
-  const auto blob = blobs_dir + "/" + digest;
+  const auto blob = blobs_dir_ + "/" + digest;
   if (auto e = blocks_.publish(blob + ".blocks")) return e;
   return data_.publish(blob);
 }
@@ -83,7 +84,7 @@ blob_store::blob_store(std::string root) : root_(std::move(root)) {
 
 std::unique_ptr<blob_upload> blob_store::begin(const std::string& upload_id) const {
   const auto base = root_ + "/uploads/" + upload_id;
-  return std::make_unique<blob_upload>(base, base + ".blocks");
+  return std::make_unique<blob_upload>(base, base + ".blocks", root_ + "/blobs");
 }
 
 std::string blob_store::blob_path(const std::string& digest) const {

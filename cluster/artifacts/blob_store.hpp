@@ -27,17 +27,19 @@ inline constexpr uint64_t block_bytes = 64 * 1024;
 // The bytes of one upload as they arrive, in order, hashed as they are written.
 class blob_upload {
  public:
-  blob_upload(std::string data_path, std::string blocks_path);
+  // Bytes go to `data_path`, checksums to `blocks_path`; a commit publishes into `blobs_dir`.
+  blob_upload(std::string data_path, std::string blocks_path, std::string blobs_dir);
 
   uint64_t received() const { return received_; }
   std::optional<msg::error> append(std::string_view bytes);
   // Publishes the blob under `digest` when the bytes' SHA-256 is `digest`; else invalid_request
   // and nothing is published. The upload is spent either way.
-  std::optional<msg::error> commit(const std::string& digest, const std::string& blobs_dir);
+  std::optional<msg::error> commit(const std::string& digest);
 
  private:
   std::optional<msg::error> close_block();
 
+  std::string blobs_dir_;
   staged_file data_;
   staged_file blocks_;
   sha256 whole_;

@@ -52,6 +52,11 @@ parsed_args parse_daemon_args(const std::vector<std::string>& args) {
       ->check(not_negative);
   app.add_option("--max-frame-bytes", s.max_frame_bytes, "largest inbound frame accepted")
       ->check(not_negative);
+  app.add_option("--artifact-max-bytes", s.artifact_max_bytes, "head: largest artifact accepted")
+      ->check(not_negative);
+  app.add_option("--artifact-upload-idle-ms", s.artifact_upload_idle_ms,
+                 "head: drop an upload idle this long")
+      ->check(not_negative);
   app.add_option("--log-level", s.log_level, "trace, debug, info, warn or error");
   app.add_option("--log-file", s.log_file, "log to this file instead of standard error");
 

@@ -79,7 +79,9 @@ const char* const known_keys[] = {"head",
                                   "max_frame_bytes",
                                   "log_level",
                                   "log_file",
-                                  "failure_detector"};
+                                  "failure_detector",
+                                  "artifact_max_bytes",
+                                  "artifact_upload_idle_ms"};
 
 }  // namespace
 
@@ -114,6 +116,8 @@ void load_yaml_file(const std::string& path, daemon_settings& s) {
   read(root, "max_frame_bytes", s.max_frame_bytes);
   read(root, "log_level", s.log_level);
   read(root, "log_file", s.log_file);
+  read(root, "artifact_max_bytes", s.artifact_max_bytes);
+  read(root, "artifact_upload_idle_ms", s.artifact_upload_idle_ms);
   if (auto fd = root["failure_detector"]) {
     for (const auto& entry : fd) {
       auto key = entry.first.as<std::string>();
@@ -152,6 +156,9 @@ void validate(const daemon_settings& s) {
               limits::max_interval_ms);
   check_range("max_frame_bytes", s.max_frame_bytes, limits::min_frame_bytes,
               limits::max_frame_bytes);
+  check_range("artifact_max_bytes", s.artifact_max_bytes, uint64_t{1}, limits::max_artifact_bytes);
+  check_range("artifact_upload_idle_ms", s.artifact_upload_idle_ms, limits::min_upload_idle_ms,
+              limits::max_upload_idle_ms);
   const auto& f = s.failure_detector;
   check_range("failure_detector.suspect_phi", f.suspect_phi, limits::min_phi, limits::max_phi);
   check_range("failure_detector.dead_phi", f.dead_phi, limits::min_phi, limits::max_phi);

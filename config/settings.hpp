@@ -24,7 +24,10 @@ inline constexpr uint32_t max_gpus = 256;
 inline constexpr uint32_t min_interval_ms = 10, max_interval_ms = 60000;
 inline constexpr uint32_t min_frame_bytes = 4096, max_frame_bytes = 64 << 20;
 inline constexpr double min_phi = 0.1, max_phi = 100;
-inline constexpr uint32_t max_window = 1000;  // 8 KiB of history per node
+inline constexpr uint32_t max_window = 1000;                       // 8 KiB of history per node
+inline constexpr uint64_t max_artifact_bytes = uint64_t{1} << 50;  // 1 PiB
+// artifact_upload_idle_ms
+inline constexpr uint32_t min_upload_idle_ms = 100, max_upload_idle_ms = 86'400'000;
 }  // namespace limits
 
 // Phi-accrual failure detector (see docs/failure-detection.md).
@@ -55,6 +58,10 @@ struct daemon_settings {
   std::string log_level = "info";        // trace, debug, info, warn, error
   std::string log_file;                  // default: standard error
   failure_detector_settings failure_detector;
+  // head: the largest artifact it accepts (docs/artifacts.md), 16 GiB
+  uint64_t artifact_max_bytes = uint64_t{16} << 30;
+  // head: an upload that sends nothing for this long is dropped with its bytes
+  uint32_t artifact_upload_idle_ms = 60'000;
 };
 
 // Reads a YAML file into `settings` (keys absent from the file keep their value).

@@ -1,4 +1,4 @@
-// Helpers shared by the area codecs (codec.cpp, security_codec.cpp): text and enum
+// Helpers shared by the area codecs (codec.cpp, security_codec.cpp, ...): text, bytes and enum
 // conversions between plain values and Cap'n Proto. Internal to the messages library.
 #pragma once
 
@@ -34,6 +34,11 @@ To cast_enum(From value) {
 }
 
 inline capnp::Text::Reader text(const std::string& s) { return {s.data(), s.size()}; }
+
+inline capnp::Data::Reader data(const std::string& s) {
+  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
+}
+inline std::string bytes(capnp::Data::Reader d) { return {d.asChars().begin(), d.size()}; }
 
 // Every received text must be valid UTF-8 (messages/utf8.hpp).
 inline std::string str(capnp::Text::Reader t) {

@@ -56,11 +56,27 @@ const char* to_string(key_role role) {
   return "unknown";
 }
 
+const char* to_string(artifact_kind kind) {
+  switch (kind) {
+    case artifact_kind::dataset: return "dataset";
+    case artifact_kind::checkpoint: return "checkpoint";
+    case artifact_kind::model: return "model";
+  }
+  return "unknown";
+}
+
+std::optional<artifact_kind> parse_artifact_kind(const std::string& text) {
+  for (auto kind : {artifact_kind::dataset, artifact_kind::checkpoint, artifact_kind::model})
+    if (text == to_string(kind)) return kind;
+  return std::nullopt;
+}
+
 std::ostream& operator<<(std::ostream& out, node_state state) { return out << to_string(state); }
 std::ostream& operator<<(std::ostream& out, heartbeat_reject_reason reason) {
   return out << to_string(reason);
 }
 std::ostream& operator<<(std::ostream& out, error_code code) { return out << to_string(code); }
 std::ostream& operator<<(std::ostream& out, key_role role) { return out << to_string(role); }
+std::ostream& operator<<(std::ostream& out, artifact_kind kind) { return out << to_string(kind); }
 
 }  // namespace troupe::msg

@@ -54,4 +54,8 @@ std::vector<job_transition> faulty_store::load_transitions() {
   return through([](cluster_store& real) { return real.jobs().load_transitions(); });
 }
 
+std::vector<artifact_record> faulty_store::load_artifacts() {
+  return through([](cluster_store& real) { return real.artifacts().load_artifacts(); });
+}
+
 }  // namespace troupe::store

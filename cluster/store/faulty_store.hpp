@@ -13,7 +13,10 @@
 
 namespace troupe::store {
 
-class faulty_store final : public cluster_store, public membership_store, public jobs_store {
+class faulty_store final : public cluster_store,
+                           public membership_store,
+                           public jobs_store,
+                           public artifacts_store {
  public:
   enum class mode { working, failing, stalling, lost };
 
@@ -27,11 +30,13 @@ class faulty_store final : public cluster_store, public membership_store, public
 
   membership_store& membership() override { return *this; }
   jobs_store& jobs() override { return *this; }
+  artifacts_store& artifacts() override { return *this; }
   void apply(const std::vector<store_write>& writes) override;
   std::vector<node_record> load_nodes() override;
   std::vector<job_record> load_jobs() override;
   std::vector<attempt_record> load_attempts() override;
   std::vector<job_transition> load_transitions() override;
+  std::vector<artifact_record> load_artifacts() override;
   const std::string& name() const override { return real_->name(); }
 
  private:

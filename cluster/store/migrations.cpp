@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "cluster/store/artifacts_table.hpp"
 #include "cluster/store/attempts_table.hpp"
 #include "cluster/store/jobs_table.hpp"
 #include "cluster/store/nodes_table.hpp"
@@ -24,6 +25,7 @@ const std::vector<migration>& migrations() {
       {1, "membership: one row per node the head has seen", nodes_table::create()},
       {2, "jobs: jobs, their attempts and their state transitions",
        joined({jobs_table::create(), attempts_table::create(), transitions_table::create()})},
+      {3, "artifacts: every stored version of every artifact", artifacts_table::create()},
   };
   return all;
 }

@@ -1,5 +1,6 @@
 #include "cluster/store/store.hpp"
 
+#include "cluster/store/artifacts_table.hpp"
 #include "cluster/store/attempts_table.hpp"
 #include "cluster/store/jobs_table.hpp"
 #include "cluster/store/nodes_table.hpp"
@@ -24,6 +25,7 @@ struct table_writer {
   void operator()(const job_record& r) const { jobs_table::put(session, r); }
   void operator()(const attempt_record& r) const { attempts_table::put(session, r); }
   void operator()(const job_transition& r) const { transitions_table::put(session, r); }
+  void operator()(const artifact_record& r) const { artifacts_table::put(session, r); }
 };
 
 struct row_namer {
@@ -34,15 +36,22 @@ struct row_namer {
   std::string operator()(const job_transition& r) const {
     return "transitions/" + r.job_id + "/" + std::to_string(r.seq);
   }
+  std::string operator()(const artifact_record& r) const {
+    return "artifacts/" + r.tenant + "/" + r.name + "/" + r.digest;
+  }
 };
 
 // The cluster's store over either backend: every area's tables, written once.
-class sql_store final : public cluster_store, public membership_store, public jobs_store {
+class sql_store final : public cluster_store,
+                        public membership_store,
+                        public jobs_store,
+                        public artifacts_store {
  public:
   explicit sql_store(std::unique_ptr<sql_database> db) : db_(std::move(db)) {}
 
   membership_store& membership() override { return *this; }
   jobs_store& jobs() override { return *this; }
+  artifacts_store& artifacts() override { return *this; }
 
   void apply(const std::vector<store_write>& writes) override {
     if (writes.empty()) {
@@ -61,6 +70,10 @@ class sql_store final : public cluster_store, public membership_store, public jo
   }
   std::vector<job_transition> load_transitions() override {
     return load("transitions", transitions_table::load);
+  }
+
+  std::vector<artifact_record> load_artifacts() override {
+    return load("artifacts", artifacts_table::load);
   }
 
   const std::string& name() const override { return db_->name(); }
@@ -116,6 +129,7 @@ std::string row_of(const store_write& write) { return std::visit(row_namer{}, wr
 
 membership_store::~membership_store() = default;
 jobs_store::~jobs_store() = default;
+artifacts_store::~artifacts_store() = default;
 cluster_store::~cluster_store() = default;
 
 std::unique_ptr<cluster_store> open_store(const std::string& url) {

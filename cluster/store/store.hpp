@@ -1,5 +1,5 @@
 // The cluster state store: where the head keeps what must survive its restart. One store per
-// cluster, with one interface per area (membership, jobs), over two backends that
+// cluster, with one interface per area (membership, jobs, artifacts), over two backends that
 // share one SQL layer (sql.hpp), one file per table and one list of migrations:
 //   sqlite:///abs/path/troupe.db   sqlite:relative/path.db   (default: a file in the data dir)
 //   postgresql://user@host:port/db?... and postgres://...  (a libpq connection URI)
@@ -122,9 +122,21 @@ struct job_transition {
   int64_t at_ms = 0;  // Unix time
 };
 
+// One row of the artifacts table, "artifacts/<tenant>/<name>/<digest>": one stored version of
+// an artifact (docs/artifacts.md). Every value round-trips unchanged (full range of size).
+struct artifact_record {
+  std::string tenant;  // the key: tenant, name, digest
+  std::string name;
+  std::string digest;  // SHA-256 of the bytes, 64 lowercase hex digits
+  std::string kind;    // "dataset", "checkpoint", "model"
+  uint64_t size = 0;
+  int64_t created_at_ms = 0;  // Unix time
+  std::string job_id;         // empty when a user uploaded it
+};
+
 // A change to one row of one table; a later write of the same row replaces it entirely.
-using store_write =
-    std::variant<node_record, node_removal, job_record, attempt_record, job_transition>;
+using store_write = std::variant<node_record, node_removal, job_record, attempt_record,
+                                 job_transition, artifact_record>;
 
 // The row a write changes, as "table/key": writes of different rows are independent.
 std::string row_of(const store_write& write);
@@ -146,12 +158,20 @@ class jobs_store {
   virtual std::vector<job_transition> load_transitions() = 0;
 };
 
+class artifacts_store {
+ public:
+  virtual ~artifacts_store();
+  // Every stored version of every artifact, in no particular order.
+  virtual std::vector<artifact_record> load_artifacts() = 0;
+};
+
 class cluster_store {
  public:
   virtual ~cluster_store();
 
   virtual membership_store& membership() = 0;
   virtual jobs_store& jobs() = 0;
+  virtual artifacts_store& artifacts() = 0;
 
   // Applies `writes` in order in one transaction (group commit: one fsync for many
   // changes): all of them land or none does. An empty batch writes nothing and only checks

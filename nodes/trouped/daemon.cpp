@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "actors/artifacts/artifact_service.hpp"
 #include "actors/atoms.hpp"
 #include "actors/jobs/job_service.hpp"
 #include "actors/membership/membership_actor.hpp"
@@ -127,6 +128,7 @@ int run_daemon(const config::daemon_settings& s) {
   std::shared_ptr<store::cluster_store> db;
   std::vector<store::node_record> known_nodes;
   job_service::job_service_deps job_deps;
+  artifact_service::artifact_service_deps artifact_deps;
   actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
   std::string store_url, head_address = s.join;
   if (s.head) {
@@ -136,6 +138,8 @@ int run_daemon(const config::daemon_settings& s) {
     job_deps.jobs = db->jobs().load_jobs();
     job_deps.attempts = db->jobs().load_attempts();
     job_deps.transitions = db->jobs().load_transitions();
+    artifact_deps.artifacts = db->artifacts().load_artifacts();
+    artifact_deps.blobs = std::make_shared<artifacts::blob_store>(data->path() + "/artifacts");
     security = prepare_head_security(data->path());
     // Bound before the head's socket, so that no connection is ever admitted without it.
     zap = std::make_unique<security::zap_handler>(
@@ -221,6 +225,19 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, jobs, "job service", request_exit);
     // The service checks each kind's senders itself (clients: admin or submit; reports: node).
     head_endpoint->route<msg::jobs_message>(jobs, {role::admin, role::submit, role::node});
+    artifact_deps.endpoint = head_endpoint;
+    artifact_deps.store = store;
+    artifact_deps.max_artifact_bytes = s.artifact_max_bytes;
+    // Half a frame: a chunk and its envelope fit in every decoder's default limit.
+    artifact_deps.chunk_bytes = std::min<uint32_t>(512 * 1024, s.max_frame_bytes / 2);
+    artifact_deps.upload_idle = std::chrono::milliseconds(s.artifact_upload_idle_ms);
+    artifact_deps.self_name = "head";
+    auto artifacts = artifact_service::spawn_artifact_service(system, std::move(artifact_deps));
+    actors.push_back(artifacts);
+    exit_when_it_dies(system, artifacts, "artifact service", request_exit);
+    // The service checks each request's role itself (docs/protocol.md, artifacts).
+    head_endpoint->route<msg::artifacts_message>(artifacts,
+                                                 {role::admin, role::submit, role::node});
     auto security_service = security_service::spawn_security(
         system, {head_endpoint, security->keys, security->head_keys.public_key, "head"});
     actors.push_back(security_service);

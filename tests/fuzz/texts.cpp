@@ -147,6 +147,29 @@ struct collector {
     add(v.running);
     for (const auto& f : v.finished) add(f);
   }
+  // The artifacts area (chunk data is bytes).
+  void add(const msg::artifact_info& a) {
+    for (const auto* t : {&a.name, &a.tenant, &a.digest, &a.job_id}) add(*t);
+  }
+  void operator()(const msg::artifacts_message& m) { std::visit(*this, m.body); }
+  void operator()(const msg::begin_upload_request& v) {
+    for (const auto* t : {&v.name, &v.tenant, &v.digest, &v.job_id}) add(*t);
+  }
+  void operator()(const msg::begin_upload_reply& v) { add(v.upload_id); }
+  void operator()(const msg::upload_chunk_request& v) { add(v.upload_id); }
+  void operator()(const msg::upload_chunk_reply&) {}
+  void operator()(const msg::commit_upload_request& v) { add(v.upload_id); }
+  void operator()(const msg::commit_upload_reply& v) { add(v.artifact); }
+  void operator()(const msg::abort_upload_request& v) { add(v.upload_id); }
+  void operator()(const msg::abort_upload_reply&) {}
+  void operator()(const msg::list_artifacts_request& v) { add(v.tenant); }
+  void operator()(const msg::list_artifacts_reply& v) {
+    for (const auto& a : v.artifacts) add(a);
+  }
+  void operator()(const msg::download_chunk_request& v) {
+    for (const auto* t : {&v.name, &v.tenant, &v.digest}) add(*t);
+  }
+  void operator()(const msg::download_chunk_reply& v) { add(v.artifact); }
 };
 
 }  // namespace

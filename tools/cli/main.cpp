@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tools/cli/commands/cluster.hpp"
+#include "tools/cli/commands/data.hpp"
 #include "tools/cli/commands/jobs.hpp"
 #include "tools/cli/commands/security.hpp"
 
@@ -135,6 +136,38 @@ int main(int argc, char** argv) {
   revoke->add_option("key", key_id, "key id (troupe keys ls)")->required();
   revoke->callback(
       [&] { chosen = [&](const cli::session& s) { return cli::revoke_key(s, key_id); }; });
+
+  cli::data_put_options put;
+  std::string data_name, data_file, data_tenant;
+  bool all_versions = false;
+  auto data = app.add_subcommand("data", "datasets, checkpoints and models kept by the head");
+  data->require_subcommand(1);
+  auto data_put = data->add_subcommand("put", "upload FILE to the head's artifact store");
+  data_put->add_option("file", put.file, "the file to upload")->required();
+  data_put->add_option("--name", put.name, "the artifact's name (default: the file's name)");
+  data_put->add_option("--tenant", put.tenant, "its tenant (default: the key's own)");
+  data_put->add_option("--kind", put.kind, "dataset (default), checkpoint or model");
+  data_put->callback([&] {
+    chosen = [&](const cli::session& s) {
+      return cli::put_data(s, put, std::cerr, ::isatty(STDERR_FILENO));
+    };
+  });
+  auto data_ls = data->add_subcommand("ls", "artifacts, each name's newest version");
+  data_ls->add_option("--tenant", data_tenant, "only this tenant's artifacts");
+  data_ls->add_flag("--all", all_versions, "every version, not only the newest");
+  data_ls->callback([&] {
+    chosen = [&](const cli::session& s) { return cli::list_data(s, data_tenant, all_versions); };
+  });
+  auto data_get = data->add_subcommand("get", "download artifact NAME (or NAME@SHA256) to FILE");
+  data_get->add_option("name", data_name, "artifact name, or name@sha256")->required();
+  data_get->add_option("file", data_file, "where to write it")->required();
+  data_get->add_option("--tenant", data_tenant, "its tenant (default: the key's own)");
+  data_get->callback([&] {
+    chosen = [&](const cli::session& s) {
+      return cli::get_data(s, data_name, data_tenant, data_file, std::cerr,
+                           ::isatty(STDERR_FILENO));
+    };
+  });
 
   try {
     app.parse(argc, argv);

@@ -26,13 +26,13 @@ std::vector<std::string> ids_of(const std::vector<node_record>& nodes) {
   return ids;
 }
 
+}  // namespace
+
 std::vector<int> all_versions() {
   std::vector<int> versions;
   for (const auto& m : migrations()) versions.push_back(m.version);
   return versions;
 }
-
-}  // namespace
 
 node_record sample_node(const std::string& node_id) {
   node_record r;

@@ -29,6 +29,9 @@ class backend {
   virtual void execute(const std::string& sql) = 0;
 };
 
+// Every migration's version, ascending: what a store of this build has applied.
+std::vector<int> all_versions();
+
 // A node with every field set to a distinct, non-default value.
 node_record sample_node(const std::string& node_id);
 // Checks each field, naming the one that differs.
@@ -77,6 +80,12 @@ void a_store_of_the_first_schema_gets_the_jobs_tables_and_keeps_its_nodes(backen
 void two_stores_writing_jobs_at_the_same_time_lose_nothing(backend& b);
 void a_kill_between_write_and_acknowledgement_loses_nothing_acknowledged(backend& b);
 void a_failed_job_call_gives_a_store_error_naming_the_table(backend& b);
+
+void a_new_store_has_no_artifacts(backend& b);
+void a_stored_artifact_loads_back_with_every_field(backend& b);
+void versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it(backend& b);
+void a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes(backend& b);
+void a_failed_artifact_call_gives_a_store_error_naming_the_table(backend& b);
 }  // namespace contract
 
 }  // namespace troupe::store::test
@@ -116,4 +125,11 @@ void a_failed_job_call_gives_a_store_error_naming_the_table(backend& b);
   TROUPE_STORE_CONTRACT_CASE(fixture, two_stores_writing_jobs_at_the_same_time_lose_nothing)       \
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
                              a_kill_between_write_and_acknowledgement_loses_nothing_acknowledged)  \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_job_call_gives_a_store_error_naming_the_table)
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_job_call_gives_a_store_error_naming_the_table)      \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_artifacts)                                \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_stored_artifact_loads_back_with_every_field)               \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it)  \
+  TROUPE_STORE_CONTRACT_CASE(                                                                      \
+      fixture, a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes)            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_artifact_call_gives_a_store_error_naming_the_table)

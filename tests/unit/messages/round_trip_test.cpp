@@ -39,11 +39,13 @@ BOOST_AUTO_TEST_CASE(the_samples_cover_every_alternative_of_the_body_variant) {
     size_t inner = 0;
     if (const auto* area = std::get_if<security_message>(&s.env.body)) inner = area->body.index();
     if (const auto* area = std::get_if<jobs_message>(&s.env.body)) inner = area->body.index();
+    if (const auto* area = std::get_if<artifacts_message>(&s.env.body)) inner = area->body.index();
     covered.insert({s.env.body.index(), inner});
   }
-  constexpr size_t kinds = std::variant_size_v<body> - 2 +
+  constexpr size_t kinds = std::variant_size_v<body> - 3 +
                            std::variant_size_v<decltype(security_message::body)> +
-                           std::variant_size_v<decltype(jobs_message::body)>;
+                           std::variant_size_v<decltype(jobs_message::body)> +
+                           std::variant_size_v<decltype(artifacts_message::body)>;
   BOOST_TEST(samples().size() == kinds);
   BOOST_TEST(covered.size() == kinds);
 }

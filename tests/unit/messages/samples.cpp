@@ -42,6 +42,17 @@ key_info sample_key_info(int seed) {
 
 body security(security_message m) { return body{std::move(m)}; }
 body jobs(jobs_message m) { return body{std::move(m)}; }
+body artifacts(artifacts_message m) { return body{std::move(m)}; }
+
+artifact_info sample_artifact(int seed) {
+  return {"txn-train-" + std::to_string(seed),
+          "research",
+          artifact_kind::checkpoint,
+          "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0" + std::to_string(seed),
+          1'099'511'627'776ULL + static_cast<uint64_t>(seed),
+          1'796'000'000'000 + seed,
+          "j0123456789abcdef"};
+}
 
 job_summary sample_job(int seed) {
   job_summary j;
@@ -245,6 +256,44 @@ std::vector<sample> samples() {
       {"jobs.node_tasks", with(140, "worker-1",
                                jobs({node_tasks{{"j0123456789abcdef.0.1", "j1123456789abcdef.0.3"},
                                                 {sample_finished(2), sample_finished(3)}}}))},
+      // The artifacts area.
+      {"artifacts.begin_upload_request",
+       with(150, "troupe-cli",
+            artifacts({begin_upload_request{"txn-train", "research", artifact_kind::model,
+                                            4'294'967'297ULL, sample_artifact(1).digest,
+                                            "j0123456789abcdef"}}))},
+      {"artifacts.begin_upload_reply",
+       with(150, "head",
+            artifacts(
+                {begin_upload_reply{"00112233445566778899aabbccddeeff", 1'048'576, 524'288}}))},
+      {"artifacts.upload_chunk_request",
+       with(151, "troupe-cli",
+            artifacts({upload_chunk_request{"00112233445566778899aabbccddeeff", 1'048'576,
+                                            std::string("a,b\n1,2\n\0\xff", 10)}}))},
+      {"artifacts.upload_chunk_reply",
+       with(151, "head", artifacts({upload_chunk_reply{1'048'586}}))},
+      {"artifacts.commit_upload_request",
+       with(152, "troupe-cli",
+            artifacts({commit_upload_request{"00112233445566778899aabbccddeeff"}}))},
+      {"artifacts.commit_upload_reply",
+       with(152, "head", artifacts({commit_upload_reply{sample_artifact(2)}}))},
+      {"artifacts.abort_upload_request",
+       with(153, "worker-1",
+            artifacts({abort_upload_request{"ffeeddccbbaa99887766554433221100"}}))},
+      {"artifacts.abort_upload_reply", with(153, "head", artifacts({abort_upload_reply{}}))},
+      {"artifacts.list_artifacts_request",
+       with(154, "troupe-cli", artifacts({list_artifacts_request{"research", true}}))},
+      {"artifacts.list_artifacts_reply",
+       with(154, "head",
+            artifacts({list_artifacts_reply{{sample_artifact(3), sample_artifact(4)}}}))},
+      {"artifacts.download_chunk_request",
+       with(155, "worker-2",
+            artifacts({download_chunk_request{"txn-train", "research", sample_artifact(5).digest,
+                                              2'097'152, 262'144}}))},
+      {"artifacts.download_chunk_reply",
+       with(155, "head",
+            artifacts({download_chunk_reply{sample_artifact(5), 2'097'152,
+                                            std::string("\x00\x01\x02rows", 7)}}))},
   };
 }
 

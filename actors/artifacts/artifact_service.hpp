@@ -1,0 +1,45 @@
+// The head's artifact service: the artifacts area of the protocol (messages/artifacts.capnp;
+// docs/artifacts.md). It keeps the blobs on the head's disk (cluster/artifacts/blob_store) and
+// one store row per version of an artifact; a name means its newest version.
+//
+// An upload's life: begun (open, bytes arriving in order) -> committed (its SHA-256 matched:
+// the blob is published, its row stored, then it is answered and visible) | refused (digest
+// mismatch: its bytes are deleted, nothing stored) | aborted | dropped (idle longer than
+// upload_idle: a dead uploader's bytes are deleted).
+//
+// Roles: admin may do everything; a submit key uploads only datasets of its own tenant and
+// reads and lists only its own tenant's artifacts; a node key reads and lists every artifact
+// and uploads only checkpoints and models. An upload is continued only by the key that began it.
+//
+// Blocking file I/O (chunk writes, fsync at commit, checked reads) runs on this actor's own
+// thread (it is detached), never on CAF's shared workers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/transport/wire_endpoint.hpp"
+#include "cluster/artifacts/blob_store.hpp"
+#include "cluster/store/store.hpp"
+
+namespace troupe::artifact_service {
+
+struct artifact_service_deps {
+  actors::wire_endpoint_ptr endpoint;             // the head's ROUTER
+  caf::actor store;                               // the store actor
+  std::vector<store::artifact_record> artifacts;  // loaded from the store at start
+  std::shared_ptr<artifacts::blob_store> blobs;   // the bytes, on the head's disk
+  uint64_t max_artifact_bytes = 0;
+  uint32_t chunk_bytes = 0;  // the most bytes of one upload or download chunk
+  std::chrono::milliseconds upload_idle{60'000};
+  std::string self_name;  // sender name in replies
+};
+
+caf::actor spawn_artifact_service(caf::actor_system& system, artifact_service_deps deps);
+
+}  // namespace troupe::artifact_service

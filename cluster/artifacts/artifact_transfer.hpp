@@ -1,0 +1,73 @@
+// Moving one artifact between a file here and the head, in chunks over the artifacts protocol
+// (messages/artifacts.capnp): the CLI (`troupe data put/get`) and the node-side cache use it.
+//
+// Upload: the file's SHA-256 and size are declared first; the head checks every byte against
+// them before the artifact becomes visible. Download: bytes go to a temporary beside the target,
+// hashed as they come; the file appears (fsynced, renamed) only when their SHA-256 is the
+// artifact's digest, else nothing is left. A chunk whose reply is lost is asked for again (a
+// resent chunk is idempotent on the head); every wait is bounded by the caller's timeout.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "messages/envelope.hpp"
+
+namespace troupe::transport {
+class request_client;
+}
+
+namespace troupe::artifacts {
+
+// Sends one request and waits at most `timeout` for its reply's body; nullopt when none came.
+using artifact_caller =
+    std::function<std::optional<msg::body>(msg::artifacts_message, std::chrono::milliseconds)>;
+
+// A caller over one connection to the head.
+artifact_caller caller_over(transport::request_client& client);
+
+struct transfer_failure {
+  enum class kind {
+    head_error,  // the head refused, or sent bytes that do not match their digest
+    no_answer,   // no reply in time
+    local,       // a file here cannot be read or written
+  };
+  transfer_failure::kind kind = kind::head_error;
+  std::string message;
+};
+
+template <class T>
+using transfer_result = std::variant<T, transfer_failure>;
+
+// Told how many of `total` bytes are done, after each chunk.
+using progress_fn = std::function<void(uint64_t done, uint64_t total)>;
+
+struct upload_spec {
+  std::string path;  // the file to send
+  std::string name;
+  std::string tenant;  // empty: the key's own (submit) or "default"
+  msg::artifact_kind kind = msg::artifact_kind::dataset;
+  std::string job_id;
+};
+
+struct download_spec {
+  std::string name;    // the latest version of this name; or empty, with `digest`
+  std::string tenant;  // as for upload_spec
+  std::string digest;  // a version, or (name empty) any artifact with these bytes
+};
+
+transfer_result<msg::artifact_info> upload_file(const artifact_caller& call,
+                                                const upload_spec& spec,
+                                                std::chrono::milliseconds timeout,
+                                                const progress_fn& progress = {});
+
+transfer_result<msg::artifact_info> download_file(const artifact_caller& call,
+                                                  const download_spec& spec,
+                                                  const std::string& path,
+                                                  std::chrono::milliseconds timeout,
+                                                  const progress_fn& progress = {});
+
+}  // namespace troupe::artifacts

@@ -1,0 +1,122 @@
+#include "cluster/artifacts/blob_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+namespace troupe::artifacts {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t sum_bytes = crypto_hash_sha256_BYTES;
+
+msg::error corrupt(const std::string& digest, uint64_t block) {
+  return {msg::error_code::internal, "artifact " + digest + " is damaged on the head (block " +
+                                         std::to_string(block) +
+                                         " does not match its checksum); it is not served"};
+}
+
+// A file descriptor closed when it goes.
+struct file {
+  int fd;
+  explicit file(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  ~file() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+blob_upload::blob_upload(std::string data_path, std::string blocks_path, std::string blobs_dir)
+    : blobs_dir_(std::move(blobs_dir)),
+      data_(std::move(data_path)),
+      blocks_(std::move(blocks_path)) {}
+
+std::optional<msg::error> blob_upload::close_block() {
+  in_block_ = 0;
+  auto sum = block_.raw_digest();
+  block_ = sha256();
+  return blocks_.write(sum);
+}
+
+std::optional<msg::error> blob_upload::append(std::string_view bytes) {
+  if (auto e = data_.write(bytes)) return e;
+  whole_.update(bytes);
+  received_ += bytes.size();
+  while (!bytes.empty()) {
+    const auto take = std::min<uint64_t>(bytes.size(), block_bytes - in_block_);
+    block_.update(bytes.substr(0, take));
+    in_block_ += take;
+    bytes.remove_prefix(take);
+    if (in_block_ == block_bytes)
+      if (auto e = close_block()) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<msg::error> blob_upload::commit(const std::string& digest) {
+  if (in_block_ > 0)
+    if (auto e = close_block()) return e;
+  const auto actual = whole_.hex_digest();
+  if (actual != digest)
+    return msg::error{msg::error_code::invalid_request,
+                      "the bytes received do not match the declared sha256 " + digest +
+                          " (their sha256 is " + actual + "); nothing was stored"};
+  // The checksums first: a blob is never visible without them.
+  const auto blob = blobs_dir_ + "/" + digest;
+  if (auto e = blocks_.publish(blob + ".blocks")) return e;
+  return data_.publish(blob);
+}
+
+blob_store::blob_store(std::string root) : root_(std::move(root)) {
+  std::error_code ec;
+  fs::remove_all(root_ + "/uploads", ec);
+  fs::create_directories(root_ + "/uploads", ec);
+  if (!ec) fs::create_directories(root_ + "/blobs", ec);
+  if (ec)
+    throw std::runtime_error("cannot create the artifact store in " + root_ + ": " + ec.message());
+}
+
+std::unique_ptr<blob_upload> blob_store::begin(const std::string& upload_id) const {
+  const auto base = root_ + "/uploads/" + upload_id;
+  return std::make_unique<blob_upload>(base, base + ".blocks", root_ + "/blobs");
+}
+
+std::string blob_store::blob_path(const std::string& digest) const {
+  return root_ + "/blobs/" + digest;
+}
+
+std::variant<std::string, msg::error> blob_store::read(const std::string& digest, uint64_t size,
+                                                       uint64_t offset, uint64_t length) const {
+  if (offset >= size || length == 0) return std::string();
+  length = std::min(length, size - offset);
+  const file data(blob_path(digest));
+  const file sums(blob_path(digest) + ".blocks");
+  if (data.fd < 0 || sums.fd < 0)
+    return msg::error{msg::error_code::not_found,
+                      "the bytes of artifact " + digest + " are missing on the head"};
+  const uint64_t first = offset / block_bytes;
+  const uint64_t last = (offset + length - 1) / block_bytes;
+  const auto expected = read_at(sums.fd, first * sum_bytes, (last - first + 1) * sum_bytes);
+  const auto blocks = read_at(data.fd, first * block_bytes,
+                              std::min(size, (last + 1) * block_bytes) - first * block_bytes);
+  if (!expected || !blocks)
+    return msg::error{msg::error_code::internal, "cannot read artifact " + digest + " on the head"};
+  for (uint64_t b = first; b <= last; ++b) {
+    const auto at = (b - first) * block_bytes;
+    const auto sum_at = (b - first) * sum_bytes;
+    if (sum_at + sum_bytes > expected->size() || at >= blocks->size()) return corrupt(digest, b);
+    sha256 h;
+    h.update(std::string_view(*blocks).substr(at, block_bytes));
+    if (h.raw_digest() != expected->substr(sum_at, sum_bytes)) return corrupt(digest, b);
+  }
+  // A blob shorter than recorded fails its last block's checksum above.
+  return blocks->substr(offset - first * block_bytes, length);
+}
+
+}  // namespace troupe::artifacts

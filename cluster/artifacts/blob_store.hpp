@@ -1,0 +1,71 @@
+// The head's artifact bytes on disk, content-addressed by SHA-256 (docs/artifacts.md):
+//   ROOT/blobs/<digest>          the bytes
+//   ROOT/blobs/<digest>.blocks   the raw SHA-256 of each block_bytes block of them, in order
+//   ROOT/uploads/<id>, <id>.blocks   an upload not committed yet
+// A blob appears only by rename, once its bytes were fsynced and matched the declared digest.
+// Every block read is checked against the checksum recorded at upload, so a blob damaged on
+// disk is refused (internal), never served. Memory per upload and per read is bounded by a
+// block plus the bytes asked for, whatever the blob's size.
+//
+// Not thread-safe: one owner (the head's artifact service).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "cluster/artifacts/digest.hpp"
+#include "cluster/artifacts/staged_file.hpp"
+
+namespace troupe::artifacts {
+
+inline constexpr uint64_t block_bytes = 64 * 1024;
+
+// The bytes of one upload as they arrive, in order, hashed as they are written.
+class blob_upload {
+ public:
+  // Bytes go to `data_path`, checksums to `blocks_path`; a commit publishes into `blobs_dir`.
+  blob_upload(std::string data_path, std::string blocks_path, std::string blobs_dir);
+
+  uint64_t received() const { return received_; }
+  std::optional<msg::error> append(std::string_view bytes);
+  // Publishes the blob under `digest` when the bytes' SHA-256 is `digest`; else invalid_request
+  // and nothing is published. The upload is spent either way.
+  std::optional<msg::error> commit(const std::string& digest);
+
+ private:
+  std::optional<msg::error> close_block();
+
+  std::string blobs_dir_;
+  staged_file data_;
+  staged_file blocks_;
+  sha256 whole_;
+  sha256 block_;
+  uint64_t in_block_ = 0;
+  uint64_t received_ = 0;
+};
+
+class blob_store {
+ public:
+  // Creates the folders under `root`; removes what uploads a previous process left (their
+  // hashing state died with it). Throws std::runtime_error when `root` cannot be made.
+  explicit blob_store(std::string root);
+
+  // A new upload, its files named after `upload_id` (hex).
+  std::unique_ptr<blob_upload> begin(const std::string& upload_id) const;
+
+  // Bytes [offset, offset + length) of the blob `digest` of `size` bytes, checked block by
+  // block: not_found when it is missing, internal when a block does not match its checksum.
+  std::variant<std::string, msg::error> read(const std::string& digest, uint64_t size,
+                                             uint64_t offset, uint64_t length) const;
+
+  std::string blob_path(const std::string& digest) const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace troupe::artifacts

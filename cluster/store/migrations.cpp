@@ -4,6 +4,7 @@
 
 #include "cluster/store/attempts_table.hpp"
 #include "cluster/store/jobs_table.hpp"
+#include "cluster/store/models_tables.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/store.hpp"
 #include "cluster/store/transitions_table.hpp"
@@ -24,6 +25,9 @@ const std::vector<migration>& migrations() {
       {1, "membership: one row per node the head has seen", nodes_table::create()},
       {2, "jobs: jobs, their attempts and their state transitions",
        joined({jobs_table::create(), attempts_table::create(), transitions_table::create()})},
+      // 3 is the artifact store's.
+      {4, "models: the model registry's models, versions and stage changes",
+       models_tables::create()},
   };
   return all;
 }

@@ -17,6 +17,7 @@
 #include <thread>
 #include <tuple>
 
+#include "cluster/store/migrations.hpp"
 #include "store_contract.hpp"
 
 namespace troupe::store::test {
@@ -476,7 +477,9 @@ void a_store_of_the_first_schema_gets_the_jobs_tables_and_keeps_its_nodes(backen
   BOOST_TEST(b.applied_migrations() == std::vector<int>{1}, boost::test_tools::per_element());
 
   auto store = open_store(b.url());
-  BOOST_TEST(b.applied_migrations() == (std::vector<int>{1, 2}), boost::test_tools::per_element());
+  std::vector<int> every_version;
+  for (const auto& m : migrations()) every_version.push_back(m.version);
+  BOOST_TEST(b.applied_migrations() == every_version, boost::test_tools::per_element());
   const auto nodes = store->membership().load_nodes();
   BOOST_TEST_REQUIRE(nodes.size() == 1u);
   check_same(nodes[0], the_old_node());

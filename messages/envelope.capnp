@@ -12,6 +12,7 @@ $Cxx.namespace("troupe::wire");
 using Cluster = import "cluster.capnp";
 using Security = import "security.capnp";
 using Jobs = import "jobs.capnp";
+using Models = import "models.capnp";
 
 const protocolVersion :UInt16 = 1;
 
@@ -41,6 +42,8 @@ struct Envelope {
     # From here on, one member per area; each area has its own schema and union.
     security @18 :Security.SecurityMessage;
     jobs @19 :Jobs.JobsMessage;
+    artifacts @20 :Void;  # the artifact store's area (a schema of its own, landing separately)
+    models @21 :Models.ModelsMessage;
   }
 }
 

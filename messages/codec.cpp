@@ -15,6 +15,7 @@
 #include "messages/codec_parts.hpp"
 #include "messages/envelope.capnp.h"
 #include "messages/jobs_codec.hpp"
+#include "messages/models_codec.hpp"
 #include "messages/security_codec.hpp"
 
 namespace troupe::msg {
@@ -25,7 +26,7 @@ using Body = wire::Envelope::Body;
 using namespace parts;
 
 // The envelope's own members (error, unimplemented) are encoded here; each area's members
-// in its own codec (cluster_codec, security_codec, jobs_codec, artifacts_codec).
+// in its own codec (cluster_codec, security_codec, jobs_codec, artifacts_codec, models_codec).
 void put_body(Body::Builder b, const body& v) {
   if (const auto* e = std::get_if<error>(&v)) {
     auto out = b.initError();
@@ -39,6 +40,8 @@ void put_body(Body::Builder b, const body& v) {
     jobs_codec::put(b.initJobs(), *j);
   } else if (const auto* a = std::get_if<artifacts_message>(&v)) {
     artifacts_codec::put(b.initArtifacts(), *a);
+  } else if (const auto* models = std::get_if<models_message>(&v)) {
+    models_codec::put(b.initModels(), *models);
   } else {
     cluster_codec::put(b, v);
   }
@@ -69,6 +72,11 @@ std::optional<body> get_body(Body::Reader b) {
     }
     case Body::ARTIFACTS: {
       auto m = artifacts_codec::get(b.getArtifacts());
+      if (!m) return std::nullopt;
+      return std::move(*m);
+    }
+    case Body::MODELS: {
+      auto m = models_codec::get(b.getModels());
       if (!m) return std::nullopt;
       return std::move(*m);
     }

@@ -13,6 +13,7 @@ using Cluster = import "cluster.capnp";
 using Security = import "security.capnp";
 using Jobs = import "jobs.capnp";
 using Artifacts = import "artifacts.capnp";
+using Models = import "models.capnp";
 
 const protocolVersion :UInt16 = 1;
 
@@ -43,6 +44,7 @@ struct Envelope {
     security @18 :Security.SecurityMessage;
     jobs @19 :Jobs.JobsMessage;
     artifacts @20 :Artifacts.ArtifactsMessage;
+    models @21 :Models.ModelsMessage;
   }
 }
 

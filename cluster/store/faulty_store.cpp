@@ -58,4 +58,21 @@ std::vector<artifact_record> faulty_store::load_artifacts() {
   return through([](cluster_store& real) { return real.artifacts().load_artifacts(); });
 }
 
+model_registration faulty_store::register_version(const model_version_record& v) {
+  return through([&](cluster_store& real) { return real.models().register_version(v); });
+}
+
+std::vector<model_version_record> faulty_store::load_versions(const std::string& model) {
+  return through([&](cluster_store& real) { return real.models().load_versions(model); });
+}
+
+std::vector<model_stage_change> faulty_store::load_stage_changes(const std::string& model) {
+  return through([&](cluster_store& real) { return real.models().load_stage_changes(model); });
+}
+
+std::vector<model_stage_change> faulty_store::change_stages(const std::string& model,
+                                                            const stage_plan& plan) {
+  return through([&](cluster_store& real) { return real.models().change_stages(model, plan); });
+}
+
 }  // namespace troupe::store

@@ -16,7 +16,8 @@ namespace troupe::store {
 class faulty_store final : public cluster_store,
                            public membership_store,
                            public jobs_store,
-                           public artifacts_store {
+                           public artifacts_store,
+                           public models_store {
  public:
   enum class mode { working, failing, stalling, lost };
 
@@ -31,12 +32,18 @@ class faulty_store final : public cluster_store,
   membership_store& membership() override { return *this; }
   jobs_store& jobs() override { return *this; }
   artifacts_store& artifacts() override { return *this; }
+  models_store& models() override { return *this; }
   void apply(const std::vector<store_write>& writes) override;
   std::vector<node_record> load_nodes() override;
   std::vector<job_record> load_jobs() override;
   std::vector<attempt_record> load_attempts() override;
   std::vector<job_transition> load_transitions() override;
   std::vector<artifact_record> load_artifacts() override;
+  model_registration register_version(const model_version_record& v) override;
+  std::vector<model_version_record> load_versions(const std::string& model) override;
+  std::vector<model_stage_change> load_stage_changes(const std::string& model) override;
+  std::vector<model_stage_change> change_stages(const std::string& model,
+                                                const stage_plan& plan) override;
   const std::string& name() const override { return real_->name(); }
 
  private:

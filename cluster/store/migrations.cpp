@@ -5,6 +5,7 @@
 #include "cluster/store/artifacts_table.hpp"
 #include "cluster/store/attempts_table.hpp"
 #include "cluster/store/jobs_table.hpp"
+#include "cluster/store/models_tables.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/store.hpp"
 #include "cluster/store/transitions_table.hpp"
@@ -26,6 +27,8 @@ const std::vector<migration>& migrations() {
       {2, "jobs: jobs, their attempts and their state transitions",
        joined({jobs_table::create(), attempts_table::create(), transitions_table::create()})},
       {3, "artifacts: every stored version of every artifact", artifacts_table::create()},
+      {4, "models: the model registry's models, versions and stage changes",
+       models_tables::create()},
   };
   return all;
 }

@@ -3,6 +3,7 @@
 #include "cluster/store/artifacts_table.hpp"
 #include "cluster/store/attempts_table.hpp"
 #include "cluster/store/jobs_table.hpp"
+#include "cluster/store/models_tables.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/postgres_database.hpp"
 #include "cluster/store/sql.hpp"
@@ -45,13 +46,15 @@ struct row_namer {
 class sql_store final : public cluster_store,
                         public membership_store,
                         public jobs_store,
-                        public artifacts_store {
+                        public artifacts_store,
+                        public models_store {
  public:
   explicit sql_store(std::unique_ptr<sql_database> db) : db_(std::move(db)) {}
 
   membership_store& membership() override { return *this; }
   jobs_store& jobs() override { return *this; }
   artifacts_store& artifacts() override { return *this; }
+  models_store& models() override { return *this; }
 
   void apply(const std::vector<store_write>& writes) override {
     if (writes.empty()) {
@@ -74,6 +77,33 @@ class sql_store final : public cluster_store,
 
   std::vector<artifact_record> load_artifacts() override {
     return load("artifacts", artifacts_table::load);
+  }
+
+  model_registration register_version(const model_version_record& v) override {
+    model_registration registration;
+    run("cannot register a version of model " + v.name,
+        [&](sql_session& session) { registration = models_tables::register_version(session, v); });
+    return registration;
+  }
+  std::vector<model_version_record> load_versions(const std::string& model) override {
+    std::vector<model_version_record> versions;
+    run("cannot read model_versions",
+        [&](sql_session& session) { versions = models_tables::load_versions(session, model); });
+    return versions;
+  }
+  std::vector<model_stage_change> load_stage_changes(const std::string& model) override {
+    std::vector<model_stage_change> changes;
+    run("cannot read model_stage_changes",
+        [&](sql_session& session) { changes = models_tables::load_stage_changes(session, model); });
+    return changes;
+  }
+  std::vector<model_stage_change> change_stages(const std::string& model,
+                                                const stage_plan& plan) override {
+    std::vector<model_stage_change> changes;
+    run("cannot change the stages of model " + model, [&](sql_session& session) {
+      changes = models_tables::change_stages(session, model, plan);
+    });
+    return changes;
   }
 
   const std::string& name() const override { return db_->name(); }
@@ -130,6 +160,7 @@ std::string row_of(const store_write& write) { return std::visit(row_namer{}, wr
 membership_store::~membership_store() = default;
 jobs_store::~jobs_store() = default;
 artifacts_store::~artifacts_store() = default;
+models_store::~models_store() = default;
 cluster_store::~cluster_store() = default;
 
 std::unique_ptr<cluster_store> open_store(const std::string& url) {

@@ -1,5 +1,6 @@
 // The cluster state store: where the head keeps what must survive its restart. One store per
-// cluster, with one interface per area (membership, jobs, artifacts), over two backends that
+// cluster, with one interface per area (membership, jobs, artifacts, models), over two backends
+// that
 // share one SQL layer (sql.hpp), one file per table and one list of migrations:
 //   sqlite:///abs/path/troupe.db   sqlite:relative/path.db   (default: a file in the data dir)
 //   postgresql://user@host:port/db?... and postgres://...  (a libpq connection URI)
@@ -19,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -165,6 +167,72 @@ class artifacts_store {
   virtual std::vector<artifact_record> load_artifacts() = 0;
 };
 
+// One row of the model_versions table: a registered version of a model (docs/models.md).
+// The *_json strings are opaque to the store.
+struct model_version_record {
+  std::string name;      // the model's name; with `version`, the key
+  uint32_t version = 0;  // 1, 2, ... per name, assigned by register_version
+  std::string tenant;
+  std::string job_id;  // the train job that made it: unique over every version of every model
+  std::string artifact_digest;  // sha256 of the artifact, 64 lowercase hex digits
+  std::string final_metrics_json;
+  std::string best_metrics_json;
+  std::string params_json;  // the train spec
+  std::string dataset_fingerprint;
+  std::string stage;          // "none", "staging", "production", "archived"
+  int64_t created_at_ms = 0;  // Unix time
+};
+
+// One row of the model_stage_changes table: one stage change of one version, never changed once
+// written. seq counts 1, 2, ... per model, in the order the changes were made.
+struct model_stage_change {
+  std::string name;
+  uint64_t seq = 0;
+  uint32_t version = 0;
+  std::string from_stage;
+  std::string to_stage;
+  std::string changed_by;  // who asked (a key id)
+  int64_t at_ms = 0;       // Unix time
+};
+
+struct model_registration {
+  enum class outcome {
+    registered,    // stored as a new version
+    existing,      // the job had registered a version before: that one, unchanged
+    other_tenant,  // the name belongs to another tenant's model: nothing was stored
+  };
+  outcome result = outcome::registered;
+  // As stored (other_tenant: the request, with the tenant that owns the name).
+  model_version_record version;
+};
+
+class models_store {
+ public:
+  virtual ~models_store();
+  // Stores `v` as the next version of model `v.name`: one more than the highest version the
+  // name ever had, with stage "none" (`v.version` and `v.stage` are ignored). It runs in one
+  // transaction holding the model's row locked, so that concurrent registrations of one name,
+  // through any number of stores, get distinct consecutive versions. Idempotent per job id; a
+  // model belongs to the tenant of its first version.
+  virtual model_registration register_version(const model_version_record& v) = 0;
+  // Every version of model `name` (of every model when empty), ordered by name (bytes), then
+  // version.
+  virtual std::vector<model_version_record> load_versions(const std::string& name) = 0;
+  // Every stage change of model `name` (of every model when empty), ordered by name, then seq.
+  virtual std::vector<model_stage_change> load_stage_changes(const std::string& name) = 0;
+
+  // Which stages a change makes, from every version of the model as stored: each entry's
+  // version, to_stage, changed_by and at_ms (the store fills in seq and from_stage). It may
+  // run twice (a retried transaction), so it must only compute.
+  using stage_plan =
+      std::function<std::vector<model_stage_change>(const std::vector<model_version_record>&)>;
+  // Reads model `name`'s versions with its row locked, asks `plan`, and stores each change (the
+  // version's new stage and its history row) in the same transaction, so that concurrent
+  // changes of one model apply one after the other. Returns the changes as stored.
+  virtual std::vector<model_stage_change> change_stages(const std::string& name,
+                                                        const stage_plan& plan) = 0;
+};
+
 class cluster_store {
  public:
   virtual ~cluster_store();
@@ -172,6 +240,7 @@ class cluster_store {
   virtual membership_store& membership() = 0;
   virtual jobs_store& jobs() = 0;
   virtual artifacts_store& artifacts() = 0;
+  virtual models_store& models() = 0;
 
   // Applies `writes` in order in one transaction (group commit: one fsync for many
   // changes): all of them land or none does. An empty batch writes nothing and only checks

@@ -15,6 +15,7 @@
 #include "actors/atoms.hpp"
 #include "actors/jobs/job_service.hpp"
 #include "actors/membership/membership_actor.hpp"
+#include "actors/models/registry_actor.hpp"
 #include "actors/node_agent/node_agent.hpp"
 #include "actors/runner/runner_actor.hpp"
 #include "actors/security/security_actor.hpp"
@@ -244,6 +245,10 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, security_service, "security", request_exit);
     // The service checks each request's role itself (enroll: a token's key; the rest: admin).
     head_endpoint->route<msg::security_message>(security_service, {role::admin, role::enroll});
+    auto models = model_registry::spawn_model_registry(system, {head_endpoint, db, "head"});
+    actors.push_back(models);
+    exit_when_it_dies(system, models, "model registry", request_exit);
+    head_endpoint->route<msg::models_message>(models, {role::admin, role::submit});
     head_endpoint->start();
     write_endpoint_file(data->path(), head_endpoint->endpoint());
     print_join_command(*security, head_endpoint->endpoint());

@@ -17,6 +17,7 @@
 #include <thread>
 #include <tuple>
 
+#include "cluster/store/migrations.hpp"
 #include "store_contract.hpp"
 
 namespace troupe::store::test {

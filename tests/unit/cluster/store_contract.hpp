@@ -86,6 +86,13 @@ void a_stored_artifact_loads_back_with_every_field(backend& b);
 void versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it(backend& b);
 void a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes(backend& b);
 void a_failed_artifact_call_gives_a_store_error_naming_the_table(backend& b);
+void versions_count_from_one_per_model_and_load_back_with_every_field(backend& b);
+void a_retried_registration_of_a_job_returns_its_first_version(backend& b);
+void concurrent_registrations_of_one_name_get_distinct_consecutive_versions(backend& b);
+void concurrent_registrations_of_one_job_store_one_version(backend& b);
+void a_name_of_another_tenants_model_is_refused_and_nothing_stored(backend& b);
+void stage_changes_land_with_their_history_in_order(backend& b);
+void concurrent_stage_changes_of_one_model_apply_one_after_the_other(backend& b);
 }  // namespace contract
 
 }  // namespace troupe::store::test
@@ -132,4 +139,15 @@ void a_failed_artifact_call_gives_a_store_error_naming_the_table(backend& b);
                              versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it)  \
   TROUPE_STORE_CONTRACT_CASE(                                                                      \
       fixture, a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes)            \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_artifact_call_gives_a_store_error_naming_the_table)
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_artifact_call_gives_a_store_error_naming_the_table) \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             versions_count_from_one_per_model_and_load_back_with_every_field)     \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_retried_registration_of_a_job_returns_its_first_version)   \
+  TROUPE_STORE_CONTRACT_CASE(                                                                      \
+      fixture, concurrent_registrations_of_one_name_get_distinct_consecutive_versions)             \
+  TROUPE_STORE_CONTRACT_CASE(fixture, concurrent_registrations_of_one_job_store_one_version)       \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             a_name_of_another_tenants_model_is_refused_and_nothing_stored)        \
+  TROUPE_STORE_CONTRACT_CASE(fixture, stage_changes_land_with_their_history_in_order)              \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             concurrent_stage_changes_of_one_model_apply_one_after_the_other)

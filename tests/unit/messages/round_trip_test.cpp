@@ -40,12 +40,14 @@ BOOST_AUTO_TEST_CASE(the_samples_cover_every_alternative_of_the_body_variant) {
     if (const auto* area = std::get_if<security_message>(&s.env.body)) inner = area->body.index();
     if (const auto* area = std::get_if<jobs_message>(&s.env.body)) inner = area->body.index();
     if (const auto* area = std::get_if<artifacts_message>(&s.env.body)) inner = area->body.index();
+    if (const auto* area = std::get_if<models_message>(&s.env.body)) inner = area->body.index();
     covered.insert({s.env.body.index(), inner});
   }
   constexpr size_t kinds = std::variant_size_v<body> - 3 +
                            std::variant_size_v<decltype(security_message::body)> +
                            std::variant_size_v<decltype(jobs_message::body)> +
-                           std::variant_size_v<decltype(artifacts_message::body)>;
+                           std::variant_size_v<decltype(artifacts_message::body)> +
+                           std::variant_size_v<decltype(models_message::body)>;
   BOOST_TEST(samples().size() == kinds);
   BOOST_TEST(covered.size() == kinds);
 }
@@ -88,6 +90,12 @@ BOOST_AUTO_TEST_CASE(every_enum_value_survives_a_round_trip) {
                     error_code::internal}) {
     expect_round_trip(envelope{protocol_version, 3, "head", error{code, "detail"}},
                       std::string("error code ") + to_string(code));
+  }
+  for (auto stage : {models::stage::none, models::stage::staging, models::stage::production,
+                     models::stage::archived}) {
+    expect_round_trip(envelope{protocol_version, 5, "troupe-cli",
+                               models_message{promote_model_request{"txn", 2, stage}}},
+                      std::string("model stage ") + models::to_string(stage));
   }
 }
 

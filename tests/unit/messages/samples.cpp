@@ -53,6 +53,39 @@ artifact_info sample_artifact(int seed) {
           1'796'000'000'000 + seed,
           "j0123456789abcdef"};
 }
+body models(models_message m) { return body{std::move(m)}; }
+
+model_summary sample_model(int seed) {
+  return {"txn-category-" + std::to_string(seed),
+          "research",
+          uint32_t(7 + seed),
+          uint32_t(6 + seed),
+          uint32_t(5 + seed),
+          uint32_t(4 + seed),
+          1'796'000'000'000 + seed};
+}
+
+model_version sample_version(int seed) {
+  model_version v;
+  v.name = "txn-category";
+  v.version = uint32_t(3 + seed);
+  v.tenant = "research";
+  v.job_id = "j0123456789abcde" + std::to_string(seed % 10);
+  v.artifact_digest =
+      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0" + std::to_string(seed % 10);
+  v.final_metrics_json = R"({"val_loss":0.31,"accuracy":0.9})";
+  v.best_metrics_json = R"({"val_loss":0.29,"epoch":4})";
+  v.params_json = seed % 2 ? "" : R"({"kind":"train","epochs":5})";
+  v.dataset_fingerprint = "sha256:" + std::string(64, 'd');
+  v.stage = seed % 2 ? models::stage::archived : models::stage::production;
+  v.created_at_ms = 1'796'000'000'000 + seed;
+  return v;
+}
+
+stage_change sample_change(int seed) {
+  return {uint32_t(3 + seed), models::stage::staging, models::stage::production,
+          "0123456789abcde" + std::to_string(seed % 10), 1'796'000'000'000 + seed};
+}
 
 job_summary sample_job(int seed) {
   job_summary j;
@@ -294,6 +327,26 @@ std::vector<sample> samples() {
        with(155, "head",
             artifacts({download_chunk_reply{sample_artifact(5), 2'097'152,
                                             std::string("\x00\x01\x02rows", 7)}}))},
+      // The models area.
+      {"models.list_models_request",
+       with(141, "troupe-cli", models({list_models_request{"research", 20}}))},
+      {"models.list_models_reply",
+       with(141, "head", models({list_models_reply{{sample_model(1), sample_model(2)}}}))},
+      {"models.get_model_request",
+       with(142, "troupe-cli",
+            models({get_model_request{"txn-category", 0, models::stage::staging}}))},
+      {"models.get_model_reply",
+       with(142, "head",
+            models({get_model_reply{sample_model(3),
+                                    {sample_version(1), sample_version(2)},
+                                    {sample_change(1), sample_change(2)}}}))},
+      {"models.promote_model_request",
+       with(143, "troupe-cli",
+            models({promote_model_request{"txn-category", 4, models::stage::production}}))},
+      {"models.promote_model_reply",
+       with(
+           143, "head",
+           models({promote_model_reply{sample_version(2), {sample_change(3), sample_change(4)}}}))},
   };
 }
 

@@ -136,6 +136,7 @@ struct trainer::impl {
   int64_t global_step = 0;
   at::Tensor epoch_loss_sum;
   int64_t epoch_batches = 0;
+  bool stopped_early = false;  // a resume after the early stop must not train on
   double lr = 0.0;
 
   at::Tensor standardized(const at::Tensor& raw) const { return (raw - mean) / std; }
@@ -286,6 +287,12 @@ std::variant<run_outcome, msg::error> trainer::run(const trainer_callbacks& call
   const int64_t rows = s.train_x.size(0);
   const int64_t every_steps = spec.checkpoint.every_steps;
   const int64_t report_every = std::max<int64_t>(s.options.report_every_steps, 1);
+  if (s.stopped_early) {
+    outcome.end = run_end::stopped_early;
+    outcome.epochs = s.epoch;
+    outcome.steps = s.global_step;
+    return outcome;
+  }
   try {
     s.sync->broadcast_parameters(s.net->state());
     auto window_start = clock_type::now();
@@ -341,10 +348,9 @@ std::variant<run_outcome, msg::error> trainer::run(const trainer_callbacks& call
       s.epoch_batches = 0;
       outcome.last_epoch = report;
       if (callbacks.on_epoch) callbacks.on_epoch(report);
-      bool stop = false;
       if (s.stopper) {
         const auto value = metric_of(report, spec.early_stopping->metric);
-        stop = value && s.stopper->should_stop(*value);
+        s.stopped_early = value && s.stopper->should_stop(*value);
       }
       if (callbacks.on_checkpoint && spec.checkpoint.every_epoch) {
         ++s.epoch;
@@ -352,7 +358,7 @@ std::variant<run_outcome, msg::error> trainer::run(const trainer_callbacks& call
         callbacks.on_checkpoint(checkpoint(), s.global_step);
         --s.epoch;
       }
-      if (stop) {
+      if (s.stopped_early) {
         outcome.end = run_end::stopped_early;
         ++s.epoch;
         s.batch = 0;
@@ -378,7 +384,8 @@ std::string trainer::checkpoint() {
                     {"world_size", s.options.world_size},
                     {"batch_size", s.spec.batch_size},
                     {"epoch_loss_sum", s.epoch_loss_sum.item<double>()},
-                    {"epoch_batches", s.epoch_batches}};
+                    {"epoch_batches", s.epoch_batches},
+                    {"stopped_early", s.stopped_early}};
   if (s.stopper) {
     const auto& e = s.stopper->current();
     contents.state["early_stopping"] = {
@@ -444,6 +451,7 @@ std::optional<msg::error> trainer::resume(const std::string& blob) {
         std::min(samples_done / (s.spec.batch_size * s.options.world_size), s.steps_per_epoch);
     s.epoch_loss_sum.fill_(state.at("epoch_loss_sum").get<double>());
     s.epoch_batches = state.at("epoch_batches").get<int64_t>();
+    s.stopped_early = state.at("stopped_early").get<bool>();
     if (s.stopper && state.contains("early_stopping")) {
       const auto& e = state.at("early_stopping");
       s.stopper->restore({e.at("has_best").get<bool>(), e.at("best").get<double>(),

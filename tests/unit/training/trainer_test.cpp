@@ -191,12 +191,21 @@ BOOST_AUTO_TEST_CASE(early_stopping_ends_the_run_at_the_first_epoch_past_its_pat
   single_rank_sync sync;
   auto t = make_trainer(spec, sync);
   int reported = 0;
+  std::string last_checkpoint;
   trainer_callbacks callbacks;
   callbacks.on_epoch = [&](const epoch_report&) { ++reported; };
+  callbacks.on_checkpoint = [&](const std::string& blob, int64_t) { last_checkpoint = blob; };
   const auto outcome = run(*t, callbacks);
   BOOST_TEST((outcome.end == run_end::stopped_early));
   BOOST_TEST(outcome.epochs == 3);
   BOOST_TEST(reported == 3);
+
+  // A rank restarted from the checkpoint of the stopping epoch does not train on.
+  auto resumed = make_trainer(spec, sync);
+  BOOST_REQUIRE(!resumed->resume(last_checkpoint));
+  const auto again = run(*resumed);
+  BOOST_TEST((again.end == run_end::stopped_early));
+  BOOST_TEST(again.steps == outcome.steps);
 }
 
 BOOST_AUTO_TEST_CASE(a_stop_request_cancels_before_the_next_step) {

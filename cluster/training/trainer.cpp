@@ -157,6 +157,45 @@ struct trainer::impl {
     lr = value;
   }
 
+  // The whole state, as if the run stood at (`next_epoch`, `next_batch`).
+  std::string checkpoint_at(int64_t next_epoch, int64_t next_batch) {
+    checkpoint_contents contents;
+    contents.state = {{"epoch", next_epoch},
+                      {"batch", next_batch},
+                      {"global_step", global_step},
+                      {"world_size", options.world_size},
+                      {"batch_size", spec.batch_size},
+                      {"epoch_loss_sum", epoch_loss_sum.item<double>()},
+                      {"epoch_batches", epoch_batches},
+                      {"stopped_early", stopped_early}};
+    if (stopper) {
+      const auto& e = stopper->current();
+      contents.state["early_stopping"] = {
+          {"has_best", e.has_best},
+          {"best", e.best},
+          {"epochs_without_improvement", e.epochs_without_improvement}};
+    }
+    torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+    net->save(model_archive);
+    optimizer->save(optimizer_archive);
+    archive.write("model", model_archive);
+    archive.write("optimizer", optimizer_archive);
+    {
+      auto generator = at::globalContext().defaultGenerator(torch::kCPU);
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      archive.write("rng_cpu", generator.get_state());
+    }
+    if (device.is_cuda()) {
+      auto generator = at::globalContext().defaultGenerator(device);
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      archive.write("rng_cuda", generator.get_state());
+    }
+    std::ostringstream out;
+    archive.save_to(out);
+    contents.tensors = out.str();
+    return seal_checkpoint(contents);
+  }
+
   epoch_report evaluate(int64_t epoch_number) {
     epoch_report report;
     report.epoch = epoch_number;
@@ -338,9 +377,7 @@ std::variant<run_outcome, msg::error> trainer::run(const trainer_callbacks& call
           window_samples = 0;
         }
         if (callbacks.on_checkpoint && every_steps > 0 && s.global_step % every_steps == 0) {
-          s.batch += 1;  // the checkpoint resumes after this step
-          callbacks.on_checkpoint(checkpoint(), s.global_step);
-          s.batch -= 1;
+          callbacks.on_checkpoint(s.checkpoint_at(s.epoch, s.batch + 1), s.global_step);
         }
       }
       const auto report = s.evaluate(s.epoch + 1);
@@ -353,10 +390,7 @@ std::variant<run_outcome, msg::error> trainer::run(const trainer_callbacks& call
         s.stopped_early = value && s.stopper->should_stop(*value);
       }
       if (callbacks.on_checkpoint && spec.checkpoint.every_epoch) {
-        ++s.epoch;
-        s.batch = 0;
-        callbacks.on_checkpoint(checkpoint(), s.global_step);
-        --s.epoch;
+        callbacks.on_checkpoint(s.checkpoint_at(s.epoch + 1, 0), s.global_step);
       }
       if (s.stopped_early) {
         outcome.end = run_end::stopped_early;
@@ -375,44 +409,7 @@ std::variant<run_outcome, msg::error> trainer::run(const trainer_callbacks& call
   return outcome;
 }
 
-std::string trainer::checkpoint() {
-  auto& s = *impl_;
-  checkpoint_contents contents;
-  contents.state = {{"epoch", s.epoch},
-                    {"batch", s.batch},
-                    {"global_step", s.global_step},
-                    {"world_size", s.options.world_size},
-                    {"batch_size", s.spec.batch_size},
-                    {"epoch_loss_sum", s.epoch_loss_sum.item<double>()},
-                    {"epoch_batches", s.epoch_batches},
-                    {"stopped_early", s.stopped_early}};
-  if (s.stopper) {
-    const auto& e = s.stopper->current();
-    contents.state["early_stopping"] = {
-        {"has_best", e.has_best},
-        {"best", e.best},
-        {"epochs_without_improvement", e.epochs_without_improvement}};
-  }
-  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
-  s.net->save(model_archive);
-  s.optimizer->save(optimizer_archive);
-  archive.write("model", model_archive);
-  archive.write("optimizer", optimizer_archive);
-  {
-    auto generator = at::globalContext().defaultGenerator(torch::kCPU);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write("rng_cpu", generator.get_state());
-  }
-  if (s.device.is_cuda()) {
-    auto generator = at::globalContext().defaultGenerator(s.device);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write("rng_cuda", generator.get_state());
-  }
-  std::ostringstream out;
-  archive.save_to(out);
-  contents.tensors = out.str();
-  return seal_checkpoint(contents);
-}
+std::string trainer::checkpoint() { return impl_->checkpoint_at(impl_->epoch, impl_->batch); }
 
 std::optional<msg::error> trainer::resume(const std::string& blob) {
   auto opened = open_checkpoint(blob);

@@ -41,6 +41,42 @@ void check_fails(Call&& call, msg::error_code code, std::initializer_list<std::s
   BOOST_ERROR("it did not fail");
 }
 
+enum class peer_fault { stalls, leaves };
+
+// Rank 1 joins, then stalls (still connected) or leaves (its sockets close, as when its process
+// dies); rank 0's next all-reduce, with a 300 ms timeout, must fail saying `words`.
+void check_survivor_fails(peer_fault fault, const std::string& words) {
+  auto shared = std::make_shared<local_rendezvous>();
+  std::promise<void> peer_ready, survivor_done;
+  auto ready = peer_ready.get_future().share();
+  auto done = survivor_done.get_future().share();
+  std::exception_ptr failure;  // Boost.Test's checks stay on the test's own thread
+  run_ranks(2, [&](int rank) {
+    auto options = gloo_rank(rank, 2);
+    options.timeout = 300ms;
+    auto group = make_gloo_communicator(shared, options);
+    if (rank == 1) {
+      if (fault == peer_fault::leaves) group.reset();
+      peer_ready.set_value();
+      done.wait_for(30s);
+      return;
+    }
+    if (ready.wait_for(30s) != std::future_status::ready) throw std::runtime_error("no peer");
+    at::Tensor tensor = at::ones({100});
+    try {
+      group->all_reduce_sum(tensor)->wait();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    survivor_done.set_value();
+  });
+  check_fails(
+      [&] {
+        if (failure) std::rethrow_exception(failure);
+      },
+      msg::error_code::unavailable, {words});
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(rendezvous_keys)
@@ -76,21 +112,23 @@ BOOST_AUTO_TEST_SUITE(gloo_communicator)
 
 BOOST_AUTO_TEST_CASE(two_ranks_all_reduce_broadcast_and_meet_at_a_barrier) {
   auto shared = std::make_shared<local_rendezvous>();
+  std::vector<int> ranks(2), world_sizes(2);
+  std::vector<at::Tensor> sums{at::full({1000}, 1.0), at::full({1000}, 2.0)};
+  std::vector<at::Tensor> broadcast{at::full({10}, -1.0), at::full({10}, 42.0)};
   run_ranks(2, [&](int rank) {
     auto group = make_gloo_communicator(shared, gloo_rank(rank, 2));
-    BOOST_TEST(group->rank() == rank);
-    BOOST_TEST(group->world_size() == 2);
-
-    at::Tensor sum = at::full({1000}, rank + 1.0);
-    group->all_reduce_sum(sum)->wait();
-    BOOST_TEST(at::equal(sum, at::full({1000}, 3.0)));
-
-    at::Tensor from_root = at::full({10}, rank == 1 ? 42.0 : -1.0);
-    group->broadcast(from_root, 1);
-    BOOST_TEST(at::equal(from_root, at::full({10}, 42.0)));
-
+    ranks[rank] = group->rank();
+    world_sizes[rank] = group->world_size();
+    group->all_reduce_sum(sums[rank])->wait();
+    group->broadcast(broadcast[rank], 1);
     group->barrier();
   });
+  for (int rank = 0; rank < 2; ++rank) {
+    BOOST_TEST(ranks[rank] == rank);
+    BOOST_TEST(world_sizes[rank] == 2);
+    BOOST_TEST(at::equal(sums[rank], at::full({1000}, 3.0)));
+    BOOST_TEST(at::equal(broadcast[rank], at::full({10}, 42.0)));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_options_are_refused_before_joining) {
@@ -113,42 +151,12 @@ BOOST_AUTO_TEST_CASE(a_peer_that_never_joins_makes_joining_time_out) {
 }
 
 BOOST_AUTO_TEST_CASE(a_peer_that_stops_taking_part_makes_the_all_reduce_fail_after_the_timeout) {
-  auto shared = std::make_shared<local_rendezvous>();
-  std::promise<void> survivor_done;
-  auto done = survivor_done.get_future().share();
-  run_ranks(2, [&](int rank) {
-    auto options = gloo_rank(rank, 2);
-    options.timeout = 300ms;
-    auto group = make_gloo_communicator(shared, options);
-    if (rank == 1) {
-      done.wait_for(30s);  // stalled, but still connected
-      return;
-    }
-    at::Tensor tensor = at::ones({100});
-    check_fails([&] { group->all_reduce_sum(tensor)->wait(); }, msg::error_code::unavailable,
-                {"gloo all-reduce of 100 elements (rank 0 of 2, timeout 300 ms) failed"});
-    survivor_done.set_value();
-  });
+  check_survivor_fails(peer_fault::stalls,
+                       "gloo all-reduce of 100 elements (rank 0 of 2, timeout 300 ms) failed");
 }
 
 BOOST_AUTO_TEST_CASE(a_peer_that_is_gone_makes_the_all_reduce_fail) {
-  auto shared = std::make_shared<local_rendezvous>();
-  std::promise<void> peer_gone;
-  auto gone = peer_gone.get_future().share();
-  run_ranks(2, [&](int rank) {
-    auto options = gloo_rank(rank, 2);
-    options.timeout = 1s;
-    auto group = make_gloo_communicator(shared, options);
-    if (rank == 1) {
-      group.reset();  // its sockets close, as when its process dies
-      peer_gone.set_value();
-      return;
-    }
-    BOOST_REQUIRE(gone.wait_for(30s) == std::future_status::ready);
-    at::Tensor tensor = at::ones({100});
-    check_fails([&] { group->all_reduce_sum(tensor)->wait(); }, msg::error_code::unavailable,
-                {"gloo all-reduce of 100 elements"});
-  });
+  check_survivor_fails(peer_fault::leaves, "gloo all-reduce of 100 elements");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

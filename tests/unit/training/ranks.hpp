@@ -10,6 +10,7 @@ namespace troupe::training::test {
 
 // Runs body(rank) on `world_size` threads and rethrows the first rank's exception, if any.
 // Every collective in a body is bounded by its communicator's timeout, so the joins are too.
+// Bodies make no Boost.Test checks (its checks are not thread-safe): the test checks after.
 inline void run_ranks(int world_size, const std::function<void(int)>& body) {
   std::vector<std::exception_ptr> errors(world_size);
   std::vector<std::thread> threads;

@@ -49,6 +49,12 @@ std::string sha256::hex_digest() {
   return hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
+std::string sha256_raw(std::string_view bytes) {
+  sha256 hasher;
+  hasher.update(bytes);
+  return hasher.raw_digest();
+}
+
 std::string sha256_hex(std::string_view bytes) {
   sha256 h;
   h.update(bytes);

@@ -30,6 +30,10 @@ class sha256 {
 
 std::string sha256_hex(std::string_view bytes);
 
+// The 32 raw bytes of the digest of `bytes`.
+inline constexpr size_t sha256_bytes = crypto_hash_sha256_BYTES;
+std::string sha256_raw(std::string_view bytes);
+
 // The digest and size of a file, read in pieces; nullopt when it cannot be read.
 struct file_digest {
   std::string digest;

@@ -5,15 +5,15 @@
 #include <filesystem>
 #include <vector>
 
+#include "cluster/artifacts/digest.hpp"
 #include "cluster/host/atomic_file.hpp"
-#include "cluster/training/checksum.hpp"
 
 namespace troupe::training {
 namespace {
 
 constexpr std::string_view magic = "TRPCKPT1";
 constexpr size_t size_bytes = 8;
-constexpr size_t header_bytes = magic.size() + sha256_size + size_bytes;
+constexpr size_t header_bytes = magic.size() + artifacts::sha256_bytes + size_bytes;
 constexpr std::string_view prefix = "checkpoint-";
 constexpr std::string_view suffix = ".ckpt";
 
@@ -45,15 +45,15 @@ std::string seal_checkpoint(const checkpoint_contents& contents) {
   for (size_t i = 0; i < size_bytes; ++i) body += static_cast<char>((size >> (8 * i)) & 0xff);
   body += state;
   body += contents.tensors;
-  return std::string(magic) + sha256(body) + body;
+  return std::string(magic) + artifacts::sha256_raw(body) + body;
 }
 
 std::variant<checkpoint_contents, msg::error> open_checkpoint(const std::string& blob) {
   if (blob.size() < header_bytes || blob.compare(0, magic.size(), magic) != 0)
     return refused("not a Troupe checkpoint");
-  const std::string_view body(blob.data() + magic.size() + sha256_size,
-                              blob.size() - magic.size() - sha256_size);
-  if (sha256(body) != blob.substr(magic.size(), sha256_size))
+  const std::string_view body(blob.data() + magic.size() + artifacts::sha256_bytes,
+                              blob.size() - magic.size() - artifacts::sha256_bytes);
+  if (artifacts::sha256_raw(body) != blob.substr(magic.size(), artifacts::sha256_bytes))
     return refused("its sha256 does not match its content (damaged or cut short)");
   uint64_t size = 0;
   for (size_t i = 0; i < size_bytes; ++i)

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cluster/artifacts/digest.hpp"
 #include "cluster/host/atomic_file.hpp"
 #include "cluster/jobs/spec_error.hpp"
-#include "cluster/training/checksum.hpp"
 
 namespace troupe::training {
 namespace {
@@ -323,7 +323,7 @@ std::variant<training_data, msg::error> load_training_data(const train_spec& spe
     out.train = std::move(train);
   }
   out.stats = statistics(out.train);
-  out.fingerprint = sha256_hex(fingerprinted);
+  out.fingerprint = artifacts::sha256_hex(fingerprinted);
   return out;
 }
 

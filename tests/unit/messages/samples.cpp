@@ -229,7 +229,8 @@ std::vector<sample> samples() {
                                                        512,
                                                        3'600'000,
                                                        {0, 1},
-                                                       true}}}))},
+                                                       true},
+                                     "j1123456789abcdef.0.2"}}))},
       {"jobs.kill_task_request",
        with(136, "head", jobs({kill_task_request{"j0123456789abcdef.1.1", "cancelled"}}))},
       {"jobs.task_started",
@@ -244,7 +245,8 @@ std::vector<sample> samples() {
        with(139, "head", jobs({task_finished_ack{"j0123456789abcdef.1.1"}}))},
       {"jobs.node_tasks", with(140, "worker-1",
                                jobs({node_tasks{{"j0123456789abcdef.0.1", "j1123456789abcdef.0.3"},
-                                                {sample_finished(2), sample_finished(3)}}}))},
+                                                {sample_finished(2), sample_finished(3)},
+                                                {"j2123456789abcdef.0.1"}}}))},
   };
 }
 

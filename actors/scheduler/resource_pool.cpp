@@ -106,12 +106,13 @@ void resource_pool::remove_node(const std::string& node_id) {
 }
 
 bool resource_pool::hold(const task_key& task, const std::string& tenant,
-                         const task_placement& where, const jobs::resource_request& request) {
+                         const task_placement& where, const jobs::resource_request& request,
+                         bool recovered) {
   auto node = nodes_.find(where.node_id);
   if (node == nodes_.end() || holdings_.count(task) || standbys_.count(task)) return false;
   for (uint32_t gpu : where.gpus)
     if (node->second.gpus_in_use.count(gpu)) return false;
-  holding h{tenant, where.node_id, per_task(request), where.gpus, std::nullopt};
+  holding h{tenant, where.node_id, per_task(request), where.gpus, std::nullopt, recovered};
   h.held.gpus = static_cast<int64_t>(where.gpus.size());
   node->second.used += h.held;
   node->second.gpus_in_use.insert(where.gpus.begin(), where.gpus.end());
@@ -163,7 +164,7 @@ std::optional<task_key> resource_pool::standby_slot(const std::string& node_id,
   std::pair<int64_t, int64_t> best_rank;  // (CPUs, memory) held: smaller first
   for (const auto& task : node->second.tasks) {
     const holding& h = holdings_.at(task);
-    if (h.standby || !can_follow(h.held, request)) continue;
+    if (h.standby || h.recovered || !can_follow(h.held, request)) continue;
     const std::pair<int64_t, int64_t> rank{h.held.milli_cpus, h.held.memory_mb};
     if (!best || rank < best_rank) {
       best = task;
@@ -177,8 +178,8 @@ bool resource_pool::hold_standby(const task_key& task, const std::string& tenant
                                  const task_key& predecessor,
                                  const jobs::resource_request& request) {
   auto held = holdings_.find(predecessor);
-  if (held == holdings_.end() || held->second.standby || !can_follow(held->second.held, request) ||
-      holdings_.count(task) || standbys_.count(task))
+  if (held == holdings_.end() || held->second.standby || held->second.recovered ||
+      !can_follow(held->second.held, request) || holdings_.count(task) || standbys_.count(task))
     return false;
   held->second.standby = task;
   standbys_.emplace(task, standby{tenant, predecessor, request});

@@ -93,14 +93,16 @@ class resource_pool {
 
   // Counts `task` as running at `where`, asking `request`. False (and nothing counted) when
   // the task is held already, the node is unknown or one of the GPUs is held by another task.
+  // A task recovered after a head restart is held `recovered`: it may be a standby its node
+  // has not started yet, or have one the head no longer knows, so none is placed behind it.
   bool hold(const task_key& task, const std::string& tenant, const task_placement& where,
-            const jobs::resource_request& request);
+            const jobs::resource_request& request, bool recovered = false);
   // Returns a task's resources (or drops a waiting standby); false when it held none (never
   // held, or released already). A standby behind it is held in its place.
   bool release(const task_key& task);
 
-  // A task held on `node_id` without a standby whose resources cover `request` (no GPUs),
-  // the one holding the least, then the smallest key; or nothing.
+  // A task held on `node_id`, not recovered, without a standby, whose resources cover `request` (no
+  // GPUs), the one holding the least, then the smallest key; or nothing.
   std::optional<task_key> standby_slot(const std::string& node_id,
                                        const jobs::resource_request& request) const;
   // Places `task` as the standby of `predecessor` (see standby_slot); false (nothing changed)
@@ -126,6 +128,7 @@ class resource_pool {
     amount held;
     std::vector<uint32_t> gpus;
     std::optional<task_key> standby;
+    bool recovered = false;
   };
   struct standby {
     std::string tenant;

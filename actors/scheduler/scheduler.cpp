@@ -291,7 +291,7 @@ bool scheduler::release(const std::string& job_id, uint32_t task_index) {
 
 bool scheduler::hold(const std::string& job_id, uint32_t task_index, const std::string& tenant,
                      const task_placement& where, const jobs::resource_request& request) {
-  if (!pool_.hold({job_id, task_index}, tenant, where, request)) return false;
+  if (!pool_.hold({job_id, task_index}, tenant, where, request, true)) return false;
   changed_ = true;
   return true;
 }

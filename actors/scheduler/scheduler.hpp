@@ -113,8 +113,9 @@ class scheduler {
   // A task ended, or its node died: its resources return once (to its standby, if it has one);
   // false when it held none. A standby released before its turn returns nothing.
   bool release(const std::string& job_id, uint32_t task_index);
-  // Recovery after a head restart: a task already running on a known node holds resources.
-  // False when it is held already, the node is unknown or a GPU is taken.
+  // Recovery after a head restart: a task already running (or waiting as a standby) on a
+  // known node holds resources, and gets no standby. False when it is held already, the node
+  // is unknown or a GPU is taken.
   bool hold(const std::string& job_id, uint32_t task_index, const std::string& tenant,
             const task_placement& where, const jobs::resource_request& request);
 

@@ -586,6 +586,21 @@ BOOST_FIXTURE_TEST_CASE(gangs_gpu_jobs_and_jobs_larger_than_the_running_task_get
   BOOST_TEST(standbys() == 0u);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_task_recovered_after_a_head_restart_gets_no_standby, standby_fixture) {
+  // Either could be a standby its node has not started yet: a standby behind it would start
+  // on the node at once, beside the task the node runs.
+  s.update_node(node("a", 1));
+  BOOST_TEST(s.hold("running", 0, "t", {"a", {}}, ask(1)));
+  BOOST_TEST(s.hold("waiting", 0, "t", {"a", {}}, ask(1)));
+  submit("next", 1);
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(standbys() == 0u);
+  BOOST_TEST(s.release("running", 0));
+  BOOST_TEST(s.schedule().empty());  // "waiting" holds the node now
+  BOOST_TEST(s.release("waiting", 0));
+  BOOST_TEST(ids(s.schedule()) == "next");
+}
+
 BOOST_FIXTURE_TEST_CASE(a_standby_never_takes_the_place_a_job_ahead_reserved, standby_fixture) {
   s.update_node(node("a", 2));
   submit("r1", 1);

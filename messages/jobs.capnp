@@ -6,7 +6,8 @@
 #   GetJobRequest -> GetJobReply            CancelJobRequest -> CancelJobReply
 #   JobLogsRequest -> JobLogsReply
 # Node flows (role node, only for attempts placed on that node):
-#   head -> node: StartTaskRequest, KillTaskRequest, TaskFinishedAck
+#   head -> node: StartTaskRequest (now, or as a standby after an attempt), KillTaskRequest,
+#   TaskFinishedAck
 #   node -> head: TaskStarted, TaskOutput, TaskFinished (resent until acknowledged), and
 #   NodeTasks after every registration (what the node runs and what it has not yet reported).
 #
@@ -168,6 +169,10 @@ struct StartTaskRequest {
   jobId @0 :Text;
   taskIndex @1 :UInt32;
   launch @2 :TaskLaunch;
+  # A standby (docs/scheduling.md): while this attempt runs on the node, the node keeps the
+  # launch and starts it the moment that attempt ends. Empty, or an attempt the node does not
+  # run: start now.
+  afterAttemptId @3 :Text;
 }
 
 # Head -> node: kill the attempt's process group (SIGTERM, SIGKILL after a grace period). Sent
@@ -219,4 +224,5 @@ struct TaskFinishedAck {
 struct NodeTasks {
   running @0 :List(Text);          # attempt ids
   finished @1 :List(TaskFinished);
+  waiting @2 :List(Text);          # standbys kept until the attempt they follow ends
 }

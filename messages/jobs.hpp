@@ -151,8 +151,10 @@ struct start_task_request {
   std::string job_id;
   uint32_t task_index = 0;
   jobs::task_launch launch;
+  std::string after_attempt_id;  // a standby: start once this attempt ended on the node
   bool operator==(const start_task_request& o) const {
-    return job_id == o.job_id && task_index == o.task_index && launch == o.launch;
+    return job_id == o.job_id && task_index == o.task_index && launch == o.launch &&
+           after_attempt_id == o.after_attempt_id;
   }
 };
 
@@ -207,8 +209,9 @@ struct task_finished_ack {
 struct node_tasks {
   std::vector<std::string> running;
   std::vector<task_finished> finished;
+  std::vector<std::string> waiting;  // standbys not started yet
   bool operator==(const node_tasks& o) const {
-    return running == o.running && finished == o.finished;
+    return running == o.running && finished == o.finished && waiting == o.waiting;
   }
 };
 

@@ -209,6 +209,7 @@ struct encoder {
     r.setJobId(text(v.job_id));
     r.setTaskIndex(v.task_index);
     put_launch(r.initLaunch(), v.launch);
+    r.setAfterAttemptId(text(v.after_attempt_id));
   }
   void operator()(const kill_task_request& v) {
     auto r = b.initKillTaskRequest();
@@ -238,6 +239,7 @@ struct encoder {
     put_texts(r.initRunning(static_cast<unsigned>(v.running.size())), v.running);
     auto finished = r.initFinished(static_cast<unsigned>(v.finished.size()));
     for (unsigned i = 0; i < v.finished.size(); ++i) put_finished(finished[i], v.finished[i]);
+    put_texts(r.initWaiting(static_cast<unsigned>(v.waiting.size())), v.waiting);
   }
 };
 
@@ -293,8 +295,9 @@ std::optional<jobs_message> get(wire::JobsMessage::Reader r) {
     }
     case Which::START_TASK_REQUEST: {
       auto s = r.getStartTaskRequest();
-      return jobs_message{
-          start_task_request{str(s.getJobId()), s.getTaskIndex(), get_launch(s.getLaunch())}};
+      return jobs_message{start_task_request{str(s.getJobId()), s.getTaskIndex(),
+                                             get_launch(s.getLaunch()),
+                                             str(s.getAfterAttemptId())}};
     }
     case Which::KILL_TASK_REQUEST: {
       auto k = r.getKillTaskRequest();
@@ -319,6 +322,7 @@ std::optional<jobs_message> get(wire::JobsMessage::Reader r) {
       node_tasks v;
       v.running = texts(n.getRunning());
       for (auto f : n.getFinished()) v.finished.push_back(get_finished(f));
+      v.waiting = texts(n.getWaiting());
       return jobs_message{std::move(v)};
     }
   }

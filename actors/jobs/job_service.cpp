@@ -44,6 +44,9 @@ struct attempt_entry {
   bool holds_resources = false;  // counted by the scheduler
   bool start_sent = false;
   bool end_unstored = false;  // its node's report of how it ended is being stored
+  // A standby (docs/scheduling.md): the attempt it follows on its node; and the other way.
+  std::string after;
+  std::string standby;
   task_log log;
   bool output_complete = false;  // the attempt ended and reported all of its output
 };
@@ -89,7 +92,7 @@ struct service_state {
   std::unordered_map<std::string, std::set<std::string>> unended_by_node;
   std::map<std::pair<std::string, std::string>, std::string> by_client_request;
   std::unordered_map<std::string, node_view> nodes;
-  scheduling::scheduler scheduler;
+  scheduling::scheduler scheduler{true};
   std::vector<pending_write> retries;
 };
 
@@ -287,18 +290,29 @@ jobs::task_launch launch_of(self_ptr self, const job_entry& job, const attempt_e
   return jobs::find_kind(job.spec.kind)->launch(job.spec, ctx);
 }
 
+// A standby's start goes after the start of the attempt it follows, so that the node knows
+// what to wait for.
 void start_attempt(self_ptr self, attempt_entry& a) {
-  auto job = self->state.jobs.find(a.row.job_id);
-  if (job == self->state.jobs.end() || !is_current(self, a) || a.start_sent) return;
-  auto& node = self->state.nodes[a.row.node_id];
+  auto& st = self->state;
+  auto job = st.jobs.find(a.row.job_id);
+  if (job == st.jobs.end() || !is_current(self, a) || a.start_sent) return;
+  if (!a.after.empty()) {
+    auto before = st.attempts.find(a.after);
+    if (before != st.attempts.end() && !before->second.start_sent &&
+        is_current(self, before->second))
+      return;
+  }
+  auto& node = st.nodes[a.row.node_id];
   if (node.peer.empty()) {
     node.waiting_starts.push_back(a.row.attempt_id);
     return;
   }
   a.start_sent = true;
   send_to_node(self, node.peer,
-               msg::jobs_message{msg::start_task_request{a.row.job_id, a.row.task_index,
-                                                         launch_of(self, job->second, a)}});
+               msg::jobs_message{msg::start_task_request{
+                   a.row.job_id, a.row.task_index, launch_of(self, job->second, a), a.after}});
+  auto standby = st.attempts.find(a.standby);
+  if (standby != st.attempts.end()) start_attempt(self, standby->second);
 }
 
 // Task 0 starts first: it picks MASTER_PORT on its node; the others start once it reported it.
@@ -337,6 +351,12 @@ placed_round place(self_ptr self, const scheduling::placement& p,
     a.row.scheduled_at_ms = now;
     a.placed_at = steady::now();
     a.holds_resources = true;
+    if (p.after) {
+      auto& before =
+          st.attempts.at(st.jobs.at(p.after->job_id).tasks.at(p.after->task_index).back());
+      a.after = before.row.attempt_id;
+      before.standby = a.row.attempt_id;
+    }
     if (i == 0) job.master_addr = st.nodes[a.row.node_id].address;
     writes.emplace_back(a.row);
     if (job.tasks.size() <= i) job.tasks.resize(i + 1);
@@ -344,7 +364,11 @@ placed_round place(self_ptr self, const scheduling::placement& p,
     if (!jobs::is_final(state_of(a))) st.unended_by_node[a.row.node_id].insert(a.row.attempt_id);
     st.attempts[a.row.attempt_id] = std::move(a);
   }
-  transition(job, job_state::scheduled, "placed on " + node_name(self, p.tasks[0].node_id), writes);
+  const auto& after = st.attempts.at(job.tasks[0].back()).after;
+  transition(job, job_state::scheduled,
+             "placed on " + node_name(self, p.tasks[0].node_id) +
+                 (after.empty() ? "" : ", to start when " + after + " ends"),
+             writes);
   return {job.row.job_id, job.row.attempts};
 }
 
@@ -715,19 +739,30 @@ void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
   });
 }
 
+// An attempt a node says it runs or keeps as a standby: adopted when it still counts (never
+// started twice), else killed there (fencing).
+attempt_entry* adopted(self_ptr self, const inbound& in, const std::string& id,
+                       const sender_key& key) {
+  auto* a = reported(self, id, key);
+  if (!a || !is_current(self, *a) || jobs::is_final(state_of(self->state.jobs.at(a->row.job_id)))) {
+    send_to_node(self, in.peer, msg::jobs_message{msg::kill_task_request{id, "superseded"}});
+    return nullptr;
+  }
+  a->start_sent = true;
+  return a;
+}
+
 void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
                    const sender_key& key) {
-  auto& st = self->state;
   for (const auto& f : r.finished) on_finished(self, in, f, key);
+  for (const auto& id : r.waiting) adopted(self, in, id, key);
   std::vector<store::store_write> writes;
+  const auto holds = [&](const std::vector<std::string>& ids, const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
   for (const auto& id : r.running) {
-    auto* a = reported(self, id, key);
-    if (!a || !is_current(self, *a) || jobs::is_final(state_of(st.jobs.at(a->row.job_id)))) {
-      send_to_node(self, in.peer, msg::jobs_message{msg::kill_task_request{id, "superseded"}});
-      continue;
-    }
-    a->start_sent = true;  // adopted: never started twice
-    if (state_of(*a) == attempt_state::scheduled) {
+    auto* a = adopted(self, in, id, key);
+    if (a && state_of(*a) == attempt_state::scheduled) {
       a->row.state = std::string(jobs::to_string(attempt_state::running));
       a->row.started_at_ms = unix_now_ms();
       writes.emplace_back(a->row);
@@ -739,7 +774,7 @@ void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
     auto& a = *found;
     const auto& id = a.row.attempt_id;
     if (!is_current(self, a) || now - a.placed_at < missing_grace) continue;
-    if (std::find(r.running.begin(), r.running.end(), id) != r.running.end()) continue;
+    if (holds(r.running, id) || holds(r.waiting, id)) continue;
     const bool reported_finished = std::any_of(r.finished.begin(), r.finished.end(),
                                                [&](const auto& f) { return f.attempt_id == id; });
     if (reported_finished) continue;

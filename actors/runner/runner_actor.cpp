@@ -1,10 +1,12 @@
 #include "actors/runner/runner_actor.hpp"
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <array>
 #include <caf/all.hpp>
 #include <chrono>
 #include <map>
+#include <vector>
 
 #include "actors/atoms.hpp"
 #include "cluster/runner/task_runner.hpp"
@@ -44,12 +46,19 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::runner::finished_event)
 namespace troupe::runner {
 namespace {
 
+// A standby: started the moment the attempt it follows ends.
+struct standby {
+  std::string after;
+  jobs::task_launch launch;
+};
+
 struct runner_state {
   static inline const char* name = "runner";
   runner_actor_deps deps;
   std::unique_ptr<task_runner> runner;
   std::map<std::string, std::array<uint64_t, 2>> output_bytes;  // per running attempt and stream
   std::map<std::string, msg::task_finished> unacknowledged;
+  std::vector<standby> standbys;
 };
 
 using self_ptr = caf::stateful_actor<runner_state>*;
@@ -65,21 +74,58 @@ void report(self_ptr self) {
   msg::node_tasks tasks;
   tasks.running = self->state.runner->running();
   for (const auto& [id, f] : self->state.unacknowledged) tasks.finished.push_back(f);
+  for (const auto& s : self->state.standbys) tasks.waiting.push_back(s.launch.attempt_id);
   send(self, msg::jobs_message{std::move(tasks)});
+}
+
+void start(self_ptr self, const jobs::task_launch& launch) {
+  spdlog::debug("starting task {}", launch.attempt_id);
+  self->state.output_bytes[launch.attempt_id] = {0, 0};
+  self->state.runner->start(launch);
+}
+
+// Reports an end (kept until the head acknowledges it).
+void report_end(self_ptr self, msg::task_finished f) {
+  self->state.unacknowledged[f.attempt_id] = f;
+  send(self, msg::jobs_message{std::move(f)});
+}
+
+std::vector<standby>::iterator find_standby(self_ptr self, const std::string& attempt_id) {
+  auto& all = self->state.standbys;
+  return std::find_if(all.begin(), all.end(),
+                      [&](const standby& s) { return s.launch.attempt_id == attempt_id; });
+}
+
+void on_start(self_ptr self, const msg::start_task_request& r) {
+  auto& st = self->state;
+  const auto& id = r.launch.attempt_id;
+  if (st.unacknowledged.count(id) || st.output_bytes.count(id)) return;  // ran or runs
+  if (find_standby(self, id) != st.standbys.end()) return;
+  if (!r.after_attempt_id.empty() && st.output_bytes.count(r.after_attempt_id))
+    return st.standbys.push_back({r.after_attempt_id, r.launch});
+  start(self, r.launch);
+}
+
+void on_kill(self_ptr self, const msg::kill_task_request& k) {
+  spdlog::info("killing task {}: {}", k.attempt_id, msg::printable(k.reason));
+  auto waiting = find_standby(self, k.attempt_id);
+  if (waiting == self->state.standbys.end())
+    return self->state.runner->kill(k.attempt_id, k.reason);
+  self->state.standbys.erase(waiting);
+  msg::task_finished f;
+  f.attempt_id = k.attempt_id;
+  f.exit.reason = k.reason.empty() ? "cancelled" : k.reason;
+  f.finished_at_ms = unix_now_ms();
+  report_end(self, std::move(f));
 }
 
 void on_head(self_ptr self, const inbound& in) {
   auto& st = self->state;
   const auto& m = std::get<msg::jobs_message>(in.env.body);
   if (const auto* r = std::get_if<msg::start_task_request>(&m.body)) {
-    const auto& id = r->launch.attempt_id;
-    if (st.unacknowledged.count(id) || st.output_bytes.count(id)) return;  // ran or runs
-    spdlog::debug("starting task {} of job {} ({})", r->task_index, r->job_id, id);
-    st.output_bytes[id] = {0, 0};
-    st.runner->start(r->launch);
+    on_start(self, *r);
   } else if (const auto* k = std::get_if<msg::kill_task_request>(&m.body)) {
-    spdlog::info("killing task {}: {}", k->attempt_id, msg::printable(k->reason));
-    st.runner->kill(k->attempt_id, k->reason);
+    on_kill(self, *k);
   } else if (const auto* a = std::get_if<msg::task_finished_ack>(&m.body)) {
     st.unacknowledged.erase(a->attempt_id);
   }
@@ -89,6 +135,15 @@ void on_finished(self_ptr self, const finished_event& e) {
   auto& st = self->state;
   const auto bytes = st.output_bytes[e.attempt_id];
   st.output_bytes.erase(e.attempt_id);
+  // Its standbys start at once: the head counted its place as theirs when it placed them.
+  for (auto it = st.standbys.begin(); it != st.standbys.end();) {
+    if (it->after != e.attempt_id) {
+      ++it;
+      continue;
+    }
+    start(self, it->launch);
+    it = st.standbys.erase(it);
+  }
   msg::task_finished f{e.attempt_id, e.exit, unix_now_ms(), bytes[0], bytes[1]};
   spdlog::log(e.exit.succeeded() ? spdlog::level::debug : spdlog::level::info, "task {} ended: {}",
               e.attempt_id,
@@ -96,8 +151,7 @@ void on_finished(self_ptr self, const finished_event& e) {
                   ? (e.exit.signal ? "signal " + std::to_string(*e.exit.signal)
                                    : "exit code " + std::to_string(e.exit.exit_code.value_or(-1)))
                   : msg::printable(e.exit.reason));
-  st.unacknowledged[e.attempt_id] = f;
-  send(self, msg::jobs_message{std::move(f)});
+  report_end(self, std::move(f));
 }
 
 caf::behavior runner_behavior(self_ptr self, runner_actor_deps deps) {

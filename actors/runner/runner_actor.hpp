@@ -1,9 +1,11 @@
 // The node's side of jobs: runs the task attempts the head sends (StartTaskRequest) with the
 // task runner (cluster/runner), kills them when told (KillTaskRequest), and reports to the head:
 // TaskStarted, TaskOutput chunks, and TaskFinished, resent until the head acknowledges it.
+// A start that names an attempt running here (a standby) is kept and started the moment that
+// attempt ends; killing a kept one reports its end without running it.
 // Every second, and so after every registration with a (possibly restarted) head, it sends
-// NodeTasks: the attempts it runs and the ends not yet acknowledged, so the head can adopt,
-// fence or retry them (docs/protocol.md).
+// NodeTasks: the attempts it runs, the standbys it keeps and the ends not yet acknowledged, so
+// the head can adopt, fence or retry them (docs/protocol.md).
 //   (shutdown_atom) -> bool: kills every task (the daemon stops), answered once they ended.
 #pragma once
 

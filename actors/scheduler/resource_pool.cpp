@@ -97,17 +97,22 @@ void resource_pool::update_node(const node_capacity& capacity) {
 void resource_pool::remove_node(const std::string& node_id) {
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return;
-  for (const auto& task : it->second.tasks) drop(holdings_.find(task));
+  for (const auto& task : it->second.tasks) {
+    auto held = holdings_.find(task);
+    if (held->second.standby) standbys_.erase(*held->second.standby);
+    drop(held);
+  }
   nodes_.erase(it);
 }
 
 bool resource_pool::hold(const task_key& task, const std::string& tenant,
-                         const task_placement& where, const jobs::resource_request& request) {
+                         const task_placement& where, const jobs::resource_request& request,
+                         bool recovered) {
   auto node = nodes_.find(where.node_id);
-  if (node == nodes_.end() || holdings_.count(task)) return false;
+  if (node == nodes_.end() || holdings_.count(task) || standbys_.count(task)) return false;
   for (uint32_t gpu : where.gpus)
     if (node->second.gpus_in_use.count(gpu)) return false;
-  holding h{tenant, where.node_id, per_task(request), where.gpus};
+  holding h{tenant, where.node_id, per_task(request), where.gpus, std::nullopt, recovered};
   h.held.gpus = static_cast<int64_t>(where.gpus.size());
   node->second.used += h.held;
   node->second.gpus_in_use.insert(where.gpus.begin(), where.gpus.end());
@@ -120,11 +125,64 @@ bool resource_pool::hold(const task_key& task, const std::string& tenant,
 }
 
 bool resource_pool::release(const task_key& task) {
+  if (auto waiting = standbys_.find(task); waiting != standbys_.end()) {
+    holdings_.at(waiting->second.predecessor).standby.reset();
+    standbys_.erase(waiting);
+    return true;
+  }
   auto it = holdings_.find(task);
   if (it == holdings_.end()) return false;
-  auto node = nodes_.find(it->second.node_id);
+  const std::string node_id = it->second.node_id;
+  auto node = nodes_.find(node_id);
   if (node != nodes_.end()) node->second.tasks.erase(task);
+  std::optional<task_key> next = it->second.standby;
   drop(it);
+  if (next) {
+    auto waiting = standbys_.find(*next);
+    standby s = std::move(waiting->second);
+    standbys_.erase(waiting);
+    hold(*next, s.tenant, {node_id, {}}, s.request);
+  }
+  return true;
+}
+
+namespace {
+
+bool can_follow(const amount& held, const jobs::resource_request& request) {
+  const amount need = per_task(request);
+  return request.gpus == 0 && held.milli_cpus >= need.milli_cpus &&
+         held.memory_mb >= need.memory_mb;
+}
+
+}  // namespace
+
+std::optional<task_key> resource_pool::standby_slot(const std::string& node_id,
+                                                    const jobs::resource_request& request) const {
+  auto node = nodes_.find(node_id);
+  if (node == nodes_.end()) return std::nullopt;
+  std::optional<task_key> best;
+  std::pair<int64_t, int64_t> best_rank;  // (CPUs, memory) held: smaller first
+  for (const auto& task : node->second.tasks) {
+    const holding& h = holdings_.at(task);
+    if (h.standby || h.recovered || !can_follow(h.held, request)) continue;
+    const std::pair<int64_t, int64_t> rank{h.held.milli_cpus, h.held.memory_mb};
+    if (!best || rank < best_rank) {
+      best = task;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+bool resource_pool::hold_standby(const task_key& task, const std::string& tenant,
+                                 const task_key& predecessor,
+                                 const jobs::resource_request& request) {
+  auto held = holdings_.find(predecessor);
+  if (held == holdings_.end() || held->second.standby || held->second.recovered ||
+      !can_follow(held->second.held, request) || holdings_.count(task) || standbys_.count(task))
+    return false;
+  held->second.standby = task;
+  standbys_.emplace(task, standby{tenant, predecessor, request});
   return true;
 }
 

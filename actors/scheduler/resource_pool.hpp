@@ -6,6 +6,12 @@
 // tasks; a task (job id, task index) is held at most once, so releasing it twice returns its
 // resources once; a GPU index is held by at most one task. CPUs are counted in thousandths
 // (0.001 is the smallest share), so use returns to exactly zero.
+//
+// A standby is a task placed behind one held task (its predecessor) that holds at least the
+// CPUs and memory it asks and no GPU it would need: it counts nowhere while it waits, and when
+// the predecessor is released it is held in its place, on the same node (the rest of the
+// predecessor's resources return). A held task has at most one standby; releasing a standby
+// that waits, or removing its node, returns nothing, as it held nothing.
 #pragma once
 
 #include <cstdint>
@@ -87,10 +93,23 @@ class resource_pool {
 
   // Counts `task` as running at `where`, asking `request`. False (and nothing counted) when
   // the task is held already, the node is unknown or one of the GPUs is held by another task.
+  // A task recovered after a head restart is held `recovered`: it may be a standby its node
+  // has not started yet, or have one the head no longer knows, so none is placed behind it.
   bool hold(const task_key& task, const std::string& tenant, const task_placement& where,
-            const jobs::resource_request& request);
-  // Returns a task's resources; false when it held none (never held, or released already).
+            const jobs::resource_request& request, bool recovered = false);
+  // Returns a task's resources (or drops a waiting standby); false when it held none (never
+  // held, or released already). A standby behind it is held in its place.
   bool release(const task_key& task);
+
+  // A task held on `node_id`, not recovered, without a standby, whose resources cover `request` (no
+  // GPUs), the one holding the least, then the smallest key; or nothing.
+  std::optional<task_key> standby_slot(const std::string& node_id,
+                                       const jobs::resource_request& request) const;
+  // Places `task` as the standby of `predecessor` (see standby_slot); false (nothing changed)
+  // when `task` is held or waits already, or `predecessor` is not a held task without one.
+  bool hold_standby(const task_key& task, const std::string& tenant, const task_key& predecessor,
+                    const jobs::resource_request& request);
+  size_t standbys() const { return standbys_.size(); }
 
   // Why no known node (schedulable or not) could ever run `tasks` tasks of `request` at
   // once, ignoring what is in use, naming the spec field; nullopt when they could.
@@ -108,12 +127,20 @@ class resource_pool {
     std::string node_id;
     amount held;
     std::vector<uint32_t> gpus;
+    std::optional<task_key> standby;
+    bool recovered = false;
+  };
+  struct standby {
+    std::string tenant;
+    task_key predecessor;
+    jobs::resource_request request;
   };
 
   void drop(std::map<task_key, holding>::iterator it);
 
   std::map<std::string, pool_node> nodes_;     // by node id
   std::map<task_key, holding> holdings_;       // every task that holds resources
+  std::map<task_key, standby> standbys_;       // every standby that waits
   std::map<std::string, tenant_use> tenants_;  // tenants with at least one task
 };
 

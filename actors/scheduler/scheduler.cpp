@@ -69,7 +69,24 @@ class scheduling_pass {
     return true;
   }
 
+  // The room where the job may wait as a standby: the first with its labels whose unreserved
+  // capacity holds it and that runs a task it may follow; that task too.
+  std::optional<std::pair<size_t, task_key>> standby(const queued_job& job,
+                                                     const resource_pool& pool) const {
+    if (job.tasks != 1 || job.per_task.gpus > 0) return std::nullopt;
+    const amount need = per_task(job.per_task);
+    for (size_t i = 0; i < rooms_.size(); ++i) {
+      const room& r = rooms_[i];
+      if (!r.unreserved.covers(need) || !carries(r.node->capacity.labels, job.per_task.labels))
+        continue;
+      if (auto behind = pool.standby_slot(r.node->capacity.node_id, job.per_task))
+        return std::make_pair(i, *behind);
+    }
+    return std::nullopt;
+  }
+
   void take(size_t index, const amount& need) { rooms_[index].free -= need; }
+  void claim(size_t index, const amount& need) { rooms_[index].unreserved -= need; }
   const pool_node& node(size_t index) const { return *rooms_[index].node; }
 
   // No node has CPUs left to start or reserve a task of `smallest_milli_cpus` or more.
@@ -220,12 +237,18 @@ std::vector<placement> scheduler::schedule() {
       });
       auto entry = t->next++;
       const queued_job& job = jobs_.at(entry->second);
-      const shape s{per_task(job.per_task), job.tasks, &job.per_task.labels};
+      const amount need = per_task(job.per_task);
+      const shape s{need, job.tasks, &job.per_task.labels};
+      const auto leave_queue = [&](placement p) {
+        placed.push_back(std::move(p));
+        ready_milli_cpus_.erase(ready_milli_cpus_.find(need.milli_cpus));
+        jobs_.erase(entry->second);
+        t->queue->erase(entry);
+      };
       const bool may_start = !cannot_start.cover(s);
       const std::vector<size_t>* rooms = may_start ? now.fit(job) : nullptr;
       if (rooms) {
-        placement p{job.job_id, {}};
-        const amount need = per_task(job.per_task);
+        placement p{job.job_id, {}, std::nullopt};
         for (uint32_t task = 0; task < job.tasks; ++task) {
           const pool_node& node = now.node((*rooms)[task]);
           auto gpus = node.free_gpus();
@@ -235,13 +258,17 @@ std::vector<placement> scheduler::schedule() {
           now.take((*rooms)[task], need);
         }
         t->share = share_of(job.tenant);
-        placed.push_back(std::move(p));
-        ready_milli_cpus_.erase(ready_milli_cpus_.find(need.milli_cpus));
-        jobs_.erase(entry->second);
-        t->queue->erase(entry);
+        leave_queue(std::move(p));
       } else {
         if (may_start) cannot_start.add(s);
-        if (!cannot_reserve.cover(s) && !now.reserve(job)) cannot_reserve.add(s);
+        if (auto behind = standbys_ ? now.standby(job, pool_) : std::nullopt) {
+          const auto& [room, predecessor] = *behind;
+          pool_.hold_standby({job.job_id, 0}, job.tenant, predecessor, job.per_task);
+          now.claim(room, need);
+          leave_queue({job.job_id, {{now.node(room).capacity.node_id, {}}}, predecessor});
+        } else if (!cannot_reserve.cover(s) && !now.reserve(job)) {
+          cannot_reserve.add(s);
+        }
       }
       if (t->next == t->queue->end()) {
         *t = turns.back();
@@ -264,7 +291,7 @@ bool scheduler::release(const std::string& job_id, uint32_t task_index) {
 
 bool scheduler::hold(const std::string& job_id, uint32_t task_index, const std::string& tenant,
                      const task_placement& where, const jobs::resource_request& request) {
-  if (!pool_.hold({job_id, task_index}, tenant, where, request)) return false;
+  if (!pool_.hold({job_id, task_index}, tenant, where, request, true)) return false;
   changed_ = true;
   return true;
 }
@@ -324,6 +351,7 @@ scheduler_status scheduler::status() const {
                            static_cast<uint32_t>(use.used.gpus), use.tasks,
                            dominant_share(use.used, total)});
   out.ready = ready_milli_cpus_.size();
+  out.standbys = pool_.standbys();
   out.waiting = jobs_.size() - out.ready;
   return out;
 }

@@ -20,6 +20,12 @@
 //   then the smallest id). A job further back may only use what is free and not reserved by
 //   a job ahead of it. So a big job waits for tasks to end on the nodes it reserved while
 //   smaller jobs keep starting elsewhere, and is never starved by them.
+// - Standbys (when the scheduler is made with them). A job of one task asking no GPU that
+//   cannot start now may wait on a node behind a running task instead (resource_pool.hpp):
+//   behind a task of the first node by id that carries its labels, whose capacity not reserved
+//   by jobs ahead holds it, and that runs a task without a standby holding at least its CPUs
+//   and memory. The node starts it the moment that task ends, without waiting for the head.
+//   This comes before reserving, and a standby counts as a reservation for the jobs behind.
 // - Dependencies. A job whose `after` jobs have not all succeeded is neither placed nor
 //   reserves anything; dependency_done() releases or fails it.
 //
@@ -55,6 +61,7 @@ struct queued_job {
 struct placement {
   std::string job_id;
   std::vector<task_placement> tasks;  // by task index
+  std::optional<task_key> after;      // a standby (one task): the task it follows
 };
 
 struct node_usage {
@@ -80,10 +87,13 @@ struct scheduler_status {
   std::vector<tenant_usage> tenants;  // those running tasks, by name
   size_t ready = 0;                   // queued, free to start
   size_t waiting = 0;                 // queued behind dependencies
+  size_t standbys = 0;                // placed behind a running task, not started yet
 };
 
 class scheduler {
  public:
+  explicit scheduler(bool standbys = false) : standbys_(standbys) {}
+
   // Nodes alive, draining or suspect: see node_capacity. Dead or departed: remove_node, which
   // also releases the tasks held there.
   void update_node(const node_capacity& capacity);
@@ -96,14 +106,16 @@ class scheduler {
   // dependency_done(job_id, false) fails them.
   bool withdraw(const std::string& job_id);
 
-  // Places every queued job that can start now and reserves what they use: the jobs leave
-  // the queue, their tasks hold their resources until released.
+  // Places every queued job that can start now, and the standbys, and reserves what they use:
+  // the jobs leave the queue, their tasks hold their resources until released.
   std::vector<placement> schedule();
 
-  // A task ended, or its node died: its resources return once; false when it held none.
+  // A task ended, or its node died: its resources return once (to its standby, if it has one);
+  // false when it held none. A standby released before its turn returns nothing.
   bool release(const std::string& job_id, uint32_t task_index);
-  // Recovery after a head restart: a task already running on a known node holds resources.
-  // False when it is held already, the node is unknown or a GPU is taken.
+  // Recovery after a head restart: a task already running (or waiting as a standby) on a
+  // known node holds resources, and gets no standby. False when it is held already, the node
+  // is unknown or a GPU is taken.
   bool hold(const std::string& job_id, uint32_t task_index, const std::string& tenant,
             const task_placement& where, const jobs::resource_request& request);
 
@@ -126,6 +138,7 @@ class scheduler {
   void leave_ready(const queued_job& job);
   void forget_dependencies(const queued_job& job);
 
+  bool standbys_;
   resource_pool pool_;
   std::unordered_map<std::string, queued_job> jobs_;  // every queued job
   // Jobs free to start: by priority (highest first), tenant, then submit order.

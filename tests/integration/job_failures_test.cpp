@@ -1,6 +1,7 @@
 // Jobs when things fail, with real daemons on loopback: a node killed or frozen under a running
 // job, the head killed while jobs run, a gang whose task fails, a PyTorch gang across two nodes,
-// and tasks that must not outlive their node daemon.
+// standbys (a job waiting on a node behind a running task), and tasks that must not outlive
+// their node daemon.
 //
 // Tasks talk to the test through files in a directory of the cluster's own: they write their
 // pid (`$$`) to <attempt id>.pid and wait for a file named `go` before they end. Every task
@@ -277,6 +278,101 @@ BOOST_FIXTURE_TEST_CASE(a_job_cancelled_while_its_node_is_frozen_has_its_task_ki
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// Two jobs that run until released (`release(name)`), one on each node, and a third that waits
+// as the standby of one of them.
+struct standby_behind_a_job : two_nodes {
+  std::string a = submit_held("held-a"), b = submit_held("held-b");
+  std::string standby;
+  json standby_job;
+  std::string node;    // the standby's
+  std::string ahead;   // the job it follows
+  std::string beside;  // the job on the other node
+
+  standby_behind_a_job() {
+    BOOST_TEST_REQUIRE(wait_for_round_running(a, 1), c.dump_logs());
+    BOOST_TEST_REQUIRE(wait_for_round_running(b, 1), c.dump_logs());
+    standby = submit(
+        "name: standby\nkind: command\nretries: {max: 1, backoff_s: 0}\n"
+        "shell: \"echo $TROUPE_ATTEMPT_ID >> " +
+        dir + "/standby.started\"");
+    BOOST_TEST_REQUIRE(wait_for_job_state(standby, "SCHEDULED"), job(standby).dump(2));
+    standby_job = job(standby);
+    node = standby_job["attempts"][0]["node"].get<std::string>();
+    const bool behind_a = job(a)["attempts"][0]["node"] == node;
+    ahead = behind_a ? a : b;
+    beside = behind_a ? b : a;
+  }
+  std::string submit_held(const std::string& name) {
+    return submit("name: " + name + "\nkind: command\nshell: \"while [ ! -f " + dir + "/" + name +
+                  ".go ]; do sleep 0.05; done\"");
+  }
+  void release(const std::string& id) {
+    std::ofstream(dir + "/" + job(id)["name"].get<std::string>() + ".go") << "go\n";
+  }
+  std::string started() const { return read_text(dir + "/standby.started"); }
+};
+
+BOOST_AUTO_TEST_SUITE(job_standbys)
+
+BOOST_FIXTURE_TEST_CASE(a_standby_starts_on_its_node_the_moment_the_task_ahead_ends,
+                        standby_behind_a_job) {
+  BOOST_TEST(standby_job["attempts"].size() == 1u, standby_job.dump(2));
+  BOOST_TEST(standby_job["attempts"][0]["state"] == "SCHEDULED", standby_job.dump(2));
+  const auto ahead_attempt = job(ahead)["attempts"][0]["id"].get<std::string>();
+  BOOST_TEST(
+      standby_job["reason"] == "placed on " + node + ", to start when " + ahead_attempt + " ends",
+      standby_job.dump(2));
+  release(ahead);
+  BOOST_TEST_REQUIRE(wait_for_job_state(standby, "SUCCEEDED"), c.dump_logs());
+  const auto j = job(standby);
+  BOOST_TEST_REQUIRE(j["attempts"].size() == 1u, j.dump(2));
+  BOOST_TEST(j["attempts"][0]["node"] == node, j.dump(2));
+  const auto ahead_ended = job(ahead)["attempts"][0]["finished_at"];
+  BOOST_TEST_REQUIRE(!ahead_ended.is_null());
+  BOOST_TEST(j["attempts"][0]["started_at"] >= ahead_ended, "it waited for the task ahead\n"
+                                                                << j.dump(2));
+  BOOST_TEST(job(beside)["state"] == "RUNNING", "and for that task alone");
+  BOOST_TEST(started() == j["attempts"][0]["id"].get<std::string>() + "\n");
+  release(beside);
+  BOOST_TEST_REQUIRE(wait_for_job_state(beside, "SUCCEEDED"), c.dump_logs());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_standby_cancelled_while_it_waits_never_runs, standby_behind_a_job) {
+  auto cancelled = c.troupe({"cancel", standby});
+  BOOST_TEST_REQUIRE(cancelled.exit_code == 0, cancelled.err);
+  BOOST_TEST_REQUIRE(wait_for_job(standby,
+                                  [](const json& j) {
+                                    return j["state"] == "CANCELLED" &&
+                                           j["attempts"][0]["state"] == "CANCELLED";
+                                  }),
+                     c.dump_logs());
+  release(ahead);
+  release(beside);
+  BOOST_TEST_REQUIRE(wait_for_job_state(ahead, "SUCCEEDED"), c.dump_logs());
+  BOOST_TEST_REQUIRE(wait_for_job_state(beside, "SUCCEEDED"), c.dump_logs());
+  BOOST_TEST(started().empty());
+  BOOST_TEST(job(standby)["attempts"].size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_standby_whose_node_is_killed_is_retried_on_the_other_node,
+                        standby_behind_a_job) {
+  c.node(node).signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.wait_for_state(node, "dead", 10s), c.dump_logs());
+  BOOST_TEST_REQUIRE(
+      wait_for_job(standby, [](const json& j) { return j["attempts"].size() == 2u; }),
+      c.dump_logs());
+  release(beside);
+  BOOST_TEST_REQUIRE(wait_for_job_state(standby, "SUCCEEDED"), c.dump_logs());
+  const auto j = job(standby);
+  BOOST_TEST_REQUIRE(j["attempts"].size() == 2u, j.dump(2));
+  BOOST_TEST(j["attempts"][0]["state"] == "LOST", j.dump(2));
+  BOOST_TEST(j["attempts"][1]["state"] == "SUCCEEDED", j.dump(2));
+  BOOST_TEST(j["attempts"][1]["node"] == other_node(node), j.dump(2));
+  BOOST_TEST(started() == j["attempts"][1]["id"].get<std::string>() + "\n", "run once, there");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(job_head_failures)
 
 BOOST_FIXTURE_TEST_CASE(a_head_killed_while_jobs_run_knows_every_job_after_its_restart, two_nodes) {
@@ -292,7 +388,9 @@ BOOST_FIXTURE_TEST_CASE(a_head_killed_while_jobs_run_knows_every_job_after_its_r
   };
   const std::vector<std::string> running{long_job("long-1"), long_job("long-2")};
   for (const auto& id : running) BOOST_TEST_REQUIRE(wait_for_round_running(id, 1), c.dump_logs());
-  const auto queued = submit("name: queued\nkind: command\nargv: [\"true\"]");
+  // More memory than a long job holds: it queues rather than wait as a standby.
+  const auto queued =
+      submit("name: queued\nkind: command\nresources: {memory_mb: 1}\nargv: [\"true\"]");
   BOOST_TEST_REQUIRE(wait_for_job_state(queued, "PENDING"), c.dump_logs());
   std::map<std::string, std::string> attempt_before;
   std::map<std::string, pid_t> pid_before;

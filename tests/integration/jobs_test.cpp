@@ -385,8 +385,9 @@ BOOST_FIXTURE_TEST_CASE(a_queued_job_cancelled_never_runs_and_its_dependants_fai
   const auto running = submit(std::string("name: running\nkind: command\n") + big +
                               "shell: 'while [ ! -e " + go + " ]; do sleep 0.05; done'\n");
   wait_for_job(running, "RUNNING");
+  // More memory than the running job holds: it queues rather than wait there as its standby.
   const auto queued =
-      submit(std::string("name: queued\nkind: command\n") + big + "argv: [\"true\"]\n");
+      submit("name: queued\nkind: command\nresources: {cpus: 4, memory_mb: 1}\nargv: [\"true\"]\n");
   const auto behind =
       submit("name: behind\nkind: command\nafter: [" + queued + "]\nargv: [\"true\"]\n");
   BOOST_TEST(jobs({"--state", "PENDING"}).size() == 2u);

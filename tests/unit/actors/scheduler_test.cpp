@@ -74,6 +74,19 @@ struct fixture {
   }
 };
 
+// A scheduler that places standbys.
+struct standby_fixture : fixture {
+  standby_fixture() { s = scheduling::scheduler(true); }
+  size_t standbys() { return s.status().standbys; }
+  // "job.task": the task the one standby that schedule() places now follows; "" when it
+  // places something else.
+  std::string standby_placed() {
+    auto placed = s.schedule();
+    if (placed.size() != 1u || !placed[0].after) return "";
+    return placed[0].after->job_id + "." + std::to_string(placed[0].after->task_index);
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(scheduler_queue)
@@ -487,6 +500,119 @@ BOOST_FIXTURE_TEST_CASE(random_workloads_keep_the_books_and_leave_only_jobs_that
     BOOST_TEST_REQUIRE(st.tenants.empty(), "seed " << seed);
     for (const auto& n : st.nodes) BOOST_TEST_REQUIRE(n.tasks == 0u, "seed " << seed);
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(scheduler_standbys)
+
+BOOST_FIXTURE_TEST_CASE(a_job_that_cannot_start_waits_behind_a_running_task_and_takes_its_place,
+                        standby_fixture) {
+  s.update_node(node("a", 1));
+  submit("x", 1);
+  submit("y", 1);
+  submit("z", 1);
+  auto placed = s.schedule();
+  BOOST_TEST_REQUIRE(ids(placed) == "x y");
+  BOOST_TEST(!placed[0].after);
+  BOOST_TEST_REQUIRE(placed[1].after.has_value());
+  BOOST_TEST(placed[1].after->job_id == "x");
+  BOOST_TEST(nodes_of(placed[1]) == "a");
+  // The standby holds nothing while it waits; z waits in the queue (one standby per task).
+  BOOST_TEST(cpus_used("a") == 1);
+  BOOST_TEST(standbys() == 1u);
+  BOOST_TEST(s.status().ready == 1u);
+  BOOST_TEST(s.status().tenants.at(0).cpus == 1);
+  BOOST_TEST(s.release("x", 0));  // y holds x's place now, and z may follow y
+  BOOST_TEST(cpus_used("a") == 1);
+  BOOST_TEST(standbys() == 0u);
+  BOOST_TEST(standby_placed() == "y.0");
+  BOOST_TEST(s.release("y", 0));
+  BOOST_TEST(s.release("z", 0));
+  BOOST_TEST(!s.release("z", 0));
+  BOOST_TEST(cpus_used("a") == 0);
+  BOOST_TEST(s.status().tenants.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_standby_cancelled_before_its_turn_returns_nothing_and_frees_its_place,
+                        standby_fixture) {
+  s.update_node(node("a", 1));
+  submit("x", 1);
+  submit("y", 1);
+  BOOST_TEST(ids(s.schedule()) == "x y");
+  submit("z", 1);
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(s.release("y", 0));  // cancelled while it waits
+  BOOST_TEST(!s.release("y", 0));
+  BOOST_TEST(cpus_used("a") == 1);
+  BOOST_TEST(standbys() == 0u);
+  BOOST_TEST(standby_placed() == "x.0");  // z waits in y's place
+  BOOST_TEST(s.release("x", 0));
+  BOOST_TEST(s.release("z", 0));
+  BOOST_TEST(cpus_used("a") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_dead_node_takes_its_standby_with_it, standby_fixture) {
+  s.update_node(node("a", 1));
+  s.update_node(node("b", 1));
+  submit("x", 1);
+  submit("y", 1);
+  submit("sx", 1);
+  submit("sy", 1);
+  BOOST_TEST(ids(s.schedule()) == "x y sx sy");
+  BOOST_TEST(standbys() == 2u);
+  s.remove_node("a");
+  BOOST_TEST(standbys() == 1u);
+  BOOST_TEST(!s.release("x", 0));   // released with its node
+  BOOST_TEST(!s.release("sx", 0));  // waited there: nothing to return
+  BOOST_TEST(s.status().tenants.at(0).cpus == 1);
+  BOOST_TEST(s.release("y", 0));
+  BOOST_TEST(s.release("sy", 0));
+  BOOST_TEST(cpus_used("b") == 0);
+  BOOST_TEST(s.status().tenants.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(gangs_gpu_jobs_and_jobs_larger_than_the_running_task_get_no_standby,
+                        standby_fixture) {
+  s.update_node(node("a", 4, 8192, {0}));
+  BOOST_TEST_REQUIRE(s.enqueue(job("small", ask(2))));
+  BOOST_TEST_REQUIRE(s.enqueue(job("rest", ask(2, 0, 1))));
+  BOOST_TEST(ids(s.schedule()) == "small rest");
+  BOOST_TEST_REQUIRE(s.enqueue(job("gang", ask(1), 2)));
+  BOOST_TEST_REQUIRE(s.enqueue(job("gpu", ask(1, 0, 1))));
+  BOOST_TEST_REQUIRE(s.enqueue(job("large", ask(3))));
+  BOOST_TEST_REQUIRE(s.enqueue(job("memory", ask(1, 100))));  // small asked no memory
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(standbys() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_task_recovered_after_a_head_restart_gets_no_standby, standby_fixture) {
+  // Either could be a standby its node has not started yet: a standby behind it would start
+  // on the node at once, beside the task the node runs.
+  s.update_node(node("a", 1));
+  BOOST_TEST(s.hold("running", 0, "t", {"a", {}}, ask(1)));
+  BOOST_TEST(s.hold("waiting", 0, "t", {"a", {}}, ask(1)));
+  submit("next", 1);
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(standbys() == 0u);
+  BOOST_TEST(s.release("running", 0));
+  BOOST_TEST(s.schedule().empty());  // "waiting" holds the node now
+  BOOST_TEST(s.release("waiting", 0));
+  BOOST_TEST(ids(s.schedule()) == "next");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_standby_never_takes_the_place_a_job_ahead_reserved, standby_fixture) {
+  s.update_node(node("a", 2));
+  submit("r1", 1);
+  submit("r2", 1);
+  BOOST_TEST(ids(s.schedule()) == "r1 r2");
+  submit("big", 2);  // waits for a whole: reserves it
+  submit("small", 1);
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(s.release("r1", 0));
+  BOOST_TEST(s.release("r2", 0));
+  BOOST_TEST(ids(s.schedule()) == "big small");  // small waits behind big now
+  BOOST_TEST(standbys() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -33,6 +33,17 @@ fs::path golden_file(const std::string& kind) { return golden_dir() / (kind + ".
 // Files an earlier build wrote, before keys had a tenant: kept as they were, never rewritten.
 fs::path before_tenants_dir() { return golden_dir() / "before_tenants"; }
 
+// Files written before standbys (StartTaskRequest.afterAttemptId, NodeTasks.waiting).
+fs::path before_standbys_dir() { return golden_dir() / "before_standbys"; }
+
+// A sample as the schema before standbys could carry it.
+envelope without_standbys(envelope env) {
+  auto& body = std::get<jobs_message>(env.body).body;
+  if (auto* r = std::get_if<start_task_request>(&body)) r->after_attempt_id.clear();
+  if (auto* r = std::get_if<node_tasks>(&body)) r->waiting.clear();
+  return env;
+}
+
 // A sample as the schema before tenants could carry it: every tenant empty.
 envelope without_tenants(envelope env) {
   auto& body = std::get<security_message>(env.body).body;
@@ -47,6 +58,22 @@ std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Checks that each file an earlier schema wrote in `dir` decodes to its sample as that schema
+// could carry it (`as_then`); returns how many files there are.
+size_t earlier_files_decode(const fs::path& dir, envelope (*as_then)(envelope)) {
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const auto kind = entry.path().stem().string();
+    const auto result = decode_string(read_file(entry.path()));
+    const auto* failure = std::get_if<decode_failure>(&result);
+    BOOST_TEST_REQUIRE(!failure, kind << ": " << (failure ? failure->message : ""));
+    BOOST_TEST((std::get<envelope>(result) == as_then(sample_of(kind))),
+               kind << " decodes to other values");
+    ++files;
+  }
+  return files;
 }
 
 boost::test_tools::assertion_result regeneration_requested(utf::test_unit_id) {
@@ -97,17 +124,11 @@ BOOST_AUTO_TEST_CASE(encoding_the_fixed_values_reproduces_every_golden_file_byte
 }
 
 BOOST_AUTO_TEST_CASE(files_written_before_keys_had_tenants_decode_with_empty_tenants) {
-  size_t files = 0;
-  for (const auto& entry : fs::directory_iterator(before_tenants_dir())) {
-    const auto kind = entry.path().stem().string();
-    const auto result = decode_string(read_file(entry.path()));
-    const auto* failure = std::get_if<decode_failure>(&result);
-    BOOST_TEST_REQUIRE(!failure, kind << ": " << (failure ? failure->message : ""));
-    BOOST_TEST((std::get<envelope>(result) == without_tenants(sample_of(kind))),
-               kind << " decodes to other values");
-    ++files;
-  }
-  BOOST_TEST(files == 3u);
+  BOOST_TEST(earlier_files_decode(before_tenants_dir(), without_tenants) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(files_written_before_standbys_decode_as_plain_starts_and_reports) {
+  BOOST_TEST(earlier_files_decode(before_standbys_dir(), without_standbys) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(every_golden_file_belongs_to_a_known_message_kind) {

@@ -15,6 +15,7 @@
 #include "messages/envelope.capnp.h"
 #include "messages/jobs_codec.hpp"
 #include "messages/security_codec.hpp"
+#include "messages/training_codec.hpp"
 
 namespace troupe::msg {
 namespace {
@@ -24,7 +25,7 @@ using Body = wire::Envelope::Body;
 using namespace parts;
 
 // The envelope's own members (error, unimplemented) are encoded here; each area's members
-// in its own codec (cluster_codec, security_codec, jobs_codec).
+// in its own codec (cluster_codec, security_codec, jobs_codec, training_codec).
 void put_body(Body::Builder b, const body& v) {
   if (const auto* e = std::get_if<error>(&v)) {
     auto out = b.initError();
@@ -36,6 +37,8 @@ void put_body(Body::Builder b, const body& v) {
     security_codec::put(b.initSecurity(), *m);
   } else if (const auto* j = std::get_if<jobs_message>(&v)) {
     jobs_codec::put(b.initJobs(), *j);
+  } else if (const auto* t = std::get_if<training_message>(&v)) {
+    training_codec::put(b.initTraining(), *t);
   } else {
     cluster_codec::put(b, v);
   }
@@ -61,6 +64,11 @@ std::optional<body> get_body(Body::Reader b) {
     }
     case Body::JOBS: {
       auto m = jobs_codec::get(b.getJobs());
+      if (!m) return std::nullopt;
+      return std::move(*m);
+    }
+    case Body::TRAINING: {
+      auto m = training_codec::get(b.getTraining());
       if (!m) return std::nullopt;
       return std::move(*m);
     }

@@ -1,4 +1,4 @@
-// Helpers shared by the area codecs (codec.cpp, security_codec.cpp): text and enum
+// Helpers shared by the area codecs (codec.cpp, security_codec.cpp, ...): text, data and enum
 // conversions between plain values and Cap'n Proto. Internal to the messages library.
 #pragma once
 
@@ -41,6 +41,11 @@ inline std::string str(capnp::Text::Reader t) {
   if (!is_utf8(s)) throw refused_value("a text field is not valid UTF-8");
   return s;
 }
+
+inline capnp::Data::Reader data(const std::string& s) {
+  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
+}
+inline std::string bytes(capnp::Data::Reader d) { return {d.asChars().begin(), d.size()}; }
 
 inline double finite(double value) {
   if (!std::isfinite(value)) throw refused_value("a number is not finite");

@@ -12,6 +12,7 @@ $Cxx.namespace("troupe::wire");
 using Cluster = import "cluster.capnp";
 using Security = import "security.capnp";
 using Jobs = import "jobs.capnp";
+using Training = import "training.capnp";
 
 const protocolVersion :UInt16 = 1;
 
@@ -41,6 +42,11 @@ struct Envelope {
     # From here on, one member per area; each area has its own schema and union.
     security @18 :Security.SecurityMessage;
     jobs @19 :Jobs.JobsMessage;
+    # Held for the artifacts (@20) and models (@21) areas, written on other branches: Cap'n
+    # Proto numbers union members without gaps. Replaced by those areas when they merge.
+    reservedArtifacts @20 :Void;
+    reservedModels @21 :Void;
+    training @22 :Training.TrainingMessage;
   }
 }
 

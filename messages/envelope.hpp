@@ -10,6 +10,7 @@
 #include "messages/error.hpp"
 #include "messages/jobs.hpp"
 #include "messages/security.hpp"
+#include "messages/training.hpp"
 
 namespace troupe::msg {
 
@@ -21,11 +22,11 @@ struct unimplemented {
 };
 
 // Order matches nothing on the wire; the codec maps each alternative to its union member.
-using body =
-    std::variant<error, unimplemented, register_node_request, register_node_reply, heartbeat,
-                 heartbeat_rejected, deregister_node, cluster_status_request, cluster_status_reply,
-                 node_list_request, node_list_reply, drain_node_request, drain_node_reply,
-                 remove_node_request, remove_node_reply, security_message, jobs_message>;
+using body = std::variant<error, unimplemented, register_node_request, register_node_reply,
+                          heartbeat, heartbeat_rejected, deregister_node, cluster_status_request,
+                          cluster_status_reply, node_list_request, node_list_reply,
+                          drain_node_request, drain_node_reply, remove_node_request,
+                          remove_node_reply, security_message, jobs_message, training_message>;
 
 struct envelope {
   uint16_t version = protocol_version;

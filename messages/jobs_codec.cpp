@@ -8,11 +8,6 @@ namespace {
 using namespace parts;
 using Which = wire::JobsMessage;
 
-capnp::Data::Reader data(const std::string& s) {
-  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
-}
-std::string bytes(capnp::Data::Reader d) { return {d.asChars().begin(), d.size()}; }
-
 template <class List>
 std::vector<std::string> texts(List list) {
   std::vector<std::string> out;

@@ -16,6 +16,8 @@ bool is_one_way(const msg::body& body) {
            std::holds_alternative<msg::task_output>(jobs->body) ||
            std::holds_alternative<msg::task_finished>(jobs->body) ||
            std::holds_alternative<msg::node_tasks>(jobs->body);
+  if (const auto* training = std::get_if<msg::training_message>(&body))
+    return std::holds_alternative<msg::metrics_report>(training->body);
   return std::holds_alternative<msg::heartbeat>(body) ||
          std::holds_alternative<msg::deregister_node>(body);
 }

@@ -42,6 +42,29 @@ key_info sample_key_info(int seed) {
 
 body security(security_message m) { return body{std::move(m)}; }
 body jobs(jobs_message m) { return body{std::move(m)}; }
+body training(training_message m) { return body{std::move(m)}; }
+
+step_metric sample_step(int seed) {
+  return {static_cast<uint32_t>(seed),
+          1'000u + static_cast<uint64_t>(seed),
+          0.25 * seed,
+          0.05,
+          98'765.5,
+          1'796'000'000'000 + seed};
+}
+
+epoch_metric sample_epoch(int seed, bool classification) {
+  epoch_metric e;
+  e.epoch = static_cast<uint32_t>(seed);
+  e.train_loss = 0.5 / seed;
+  e.val_loss = 0.75 / seed;
+  if (classification)
+    e.val_accuracy = 0.875;
+  else
+    e.val_mae = 1.5;
+  e.at_ms = 1'796'000'100'000 + seed;
+  return e;
+}
 
 job_summary sample_job(int seed) {
   job_summary j;
@@ -245,6 +268,35 @@ std::vector<sample> samples() {
       {"jobs.node_tasks", with(140, "worker-1",
                                jobs({node_tasks{{"j0123456789abcdef.0.1", "j1123456789abcdef.0.3"},
                                                 {sample_finished(2), sample_finished(3)}}}))},
+      // The training area.
+      {"training.rendezvous_set_request",
+       with(150, "rank-0",
+            training({rendezvous_set_request{"j0123456789abcdef.0.2", "/default_pg/0//rank_0",
+                                             std::string("\x01\x00"
+                                                         "addr\xff",
+                                                         7)}}))},
+      {"training.rendezvous_set_reply", with(150, "head", training({rendezvous_set_reply{}}))},
+      {"training.rendezvous_get_request",
+       with(151, "rank-1",
+            training({rendezvous_get_request{"j0123456789abcdef.1.2", "/default_pg/0//rank_0",
+                                             30'000}}))},
+      {"training.rendezvous_get_reply", with(151, "head",
+                                             training({rendezvous_get_reply{std::string("\x01\x00"
+                                                                                        "addr\xff",
+                                                                                        7)}}))},
+      {"training.metrics_report",
+       with(152, "rank-0",
+            training({metrics_report{"j0123456789abcdef.0.2",
+                                     {sample_step(1), sample_step(2)},
+                                     {sample_epoch(1, true), sample_epoch(2, false)}}}))},
+      {"training.job_metrics_request",
+       with(153, "troupe-cli", training({job_metrics_request{"j0123456789abcdef", 40, 500}}))},
+      {"training.job_metrics_reply",
+       with(153, "head",
+            training({job_metrics_reply{{{41, "j0123456789abcdef.0.2", sample_step(3)},
+                                         {42, "j0123456789abcdef.0.2", sample_epoch(3, true)}},
+                                        43,
+                                        "RUNNING"}}))},
   };
 }
 

@@ -68,6 +68,29 @@ void report(self_ptr self) {
   send(self, msg::jobs_message{std::move(tasks)});
 }
 
+void on_finished(self_ptr self, const finished_event& e);
+
+// Starts the attempt, with its rank link when it asks for one.
+void start(self_ptr self, jobs::task_launch launch) {
+  auto& st = self->state;
+  if (launch.rank_link) {
+    std::string why = "the node has no rank link";
+    try {
+      if (st.deps.rank_link) {
+        launch.env.emplace_back(security::rank_link_variable,
+                                st.deps.rank_link->issue(launch.attempt_id));
+        why.clear();
+      }
+    } catch (const security::security_error& e) {
+      why = e.what();
+    }
+    if (!why.empty())
+      return on_finished(
+          self, {launch.attempt_id, {std::nullopt, std::nullopt, "could not start: " + why}});
+  }
+  st.runner->start(launch);
+}
+
 void on_head(self_ptr self, const inbound& in) {
   auto& st = self->state;
   const auto& m = std::get<msg::jobs_message>(in.env.body);
@@ -76,7 +99,7 @@ void on_head(self_ptr self, const inbound& in) {
     if (st.unacknowledged.count(id) || st.output_bytes.count(id)) return;  // ran or runs
     spdlog::debug("starting task {} of job {} ({})", r->task_index, r->job_id, id);
     st.output_bytes[id] = {0, 0};
-    st.runner->start(r->launch);
+    start(self, r->launch);
   } else if (const auto* k = std::get_if<msg::kill_task_request>(&m.body)) {
     spdlog::info("killing task {}: {}", k->attempt_id, msg::printable(k->reason));
     st.runner->kill(k->attempt_id, k->reason);
@@ -87,6 +110,7 @@ void on_head(self_ptr self, const inbound& in) {
 
 void on_finished(self_ptr self, const finished_event& e) {
   auto& st = self->state;
+  if (st.deps.rank_link) st.deps.rank_link->revoke(e.attempt_id);
   const auto bytes = st.output_bytes[e.attempt_id];
   st.output_bytes.erase(e.attempt_id);
   msg::task_finished f{e.attempt_id, e.exit, unix_now_ms(), bytes[0], bytes[1]};

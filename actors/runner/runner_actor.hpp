@@ -3,7 +3,8 @@
 // TaskStarted, TaskOutput chunks, and TaskFinished, resent until the head acknowledges it.
 // Every second, and so after every registration with a (possibly restarted) head, it sends
 // NodeTasks: the attempts it runs and the ends not yet acknowledged, so the head can adopt,
-// fence or retry them (docs/protocol.md).
+// fence or retry them (docs/protocol.md). A launch with rank_link gets its rank key and
+// credential file before it starts; they are revoked when it ends.
 //   (shutdown_atom) -> bool: kills every task (the daemon stops), answered once they ended.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/transport/wire_endpoint.hpp"
+#include "cluster/security/rank_link.hpp"
 
 namespace troupe::runner {
 
@@ -20,6 +22,9 @@ struct runner_actor_deps {
   actors::wire_endpoint_ptr endpoint;  // DEALER connected to the head
   std::string tasks_dir;               // the node's data dir's task directory
   std::string self_name;               // sender name
+  // Makes the rank link credentials of launches that ask for one; null: the node has no rank
+  // link, and such a launch fails to start.
+  std::shared_ptr<security::rank_link_issuer> rank_link;
 };
 
 caf::actor spawn_runner_actor(caf::actor_system& system, runner_actor_deps deps);

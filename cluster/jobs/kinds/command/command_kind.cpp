@@ -8,9 +8,10 @@
 namespace troupe::jobs {
 namespace {
 
-constexpr std::array<std::string_view, 10> troupe_variables{
-    "TROUPE_JOB_ID", "TROUPE_TASK_INDEX", "TROUPE_TASK_COUNT", "TROUPE_ATTEMPT_ID", "RANK",
-    "WORLD_SIZE",    "LOCAL_RANK",        "LOCAL_WORLD_SIZE",  "MASTER_ADDR",       "MASTER_PORT"};
+constexpr std::array<std::string_view, 11> troupe_variables{
+    "TROUPE_JOB_ID", "TROUPE_TASK_INDEX", "TROUPE_TASK_COUNT", "TROUPE_ATTEMPT_ID",
+    "RANK",          "WORLD_SIZE",        "LOCAL_RANK",        "LOCAL_WORLD_SIZE",
+    "MASTER_ADDR",   "MASTER_PORT",       "TROUPE_RANK_LINK"};
 
 bool is_troupe_variable(std::string_view name) {
   return std::find(troupe_variables.begin(), troupe_variables.end(), name) !=
@@ -102,6 +103,8 @@ task_launch command_kind::launch(const job_spec& spec, const task_context& task)
   set("MASTER_ADDR", task.master_addr);
   if (task.master_port != 0) set("MASTER_PORT", std::to_string(task.master_port));
   out.pick_master_port = task.master_port == 0 && task.task_index == 0;
+  // A gang's tasks are ranks: they may meet through the head's rendezvous and report metrics.
+  out.rank_link = task.task_count > 1;
   out.workdir = fields.value("workdir", "");
   out.cpus = spec.resources.cpus;
   out.memory_limit_mb = spec.resources.memory_mb;

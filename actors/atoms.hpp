@@ -14,5 +14,7 @@ using confirm_atom = caf::atom_constant<caf::atom("confirm")>;
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
+using job_atom = caf::atom_constant<caf::atom("job")>;
 
 }  // namespace troupe::actors

@@ -17,6 +17,7 @@
 #include "messages/jobs_codec.hpp"
 #include "messages/models_codec.hpp"
 #include "messages/security_codec.hpp"
+#include "messages/training_codec.hpp"
 
 namespace troupe::msg {
 namespace {
@@ -26,7 +27,8 @@ using Body = wire::Envelope::Body;
 using namespace parts;
 
 // The envelope's own members (error, unimplemented) are encoded here; each area's members
-// in its own codec (cluster_codec, security_codec, jobs_codec, artifacts_codec, models_codec).
+// in its own codec (cluster_codec, security_codec, jobs_codec, artifacts_codec, models_codec,
+// training_codec).
 void put_body(Body::Builder b, const body& v) {
   if (const auto* e = std::get_if<error>(&v)) {
     auto out = b.initError();
@@ -42,6 +44,8 @@ void put_body(Body::Builder b, const body& v) {
     artifacts_codec::put(b.initArtifacts(), *a);
   } else if (const auto* models = std::get_if<models_message>(&v)) {
     models_codec::put(b.initModels(), *models);
+  } else if (const auto* t = std::get_if<training_message>(&v)) {
+    training_codec::put(b.initTraining(), *t);
   } else {
     cluster_codec::put(b, v);
   }
@@ -77,6 +81,11 @@ std::optional<body> get_body(Body::Reader b) {
     }
     case Body::MODELS: {
       auto m = models_codec::get(b.getModels());
+      if (!m) return std::nullopt;
+      return std::move(*m);
+    }
+    case Body::TRAINING: {
+      auto m = training_codec::get(b.getTraining());
       if (!m) return std::nullopt;
       return std::move(*m);
     }

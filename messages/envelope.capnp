@@ -14,6 +14,7 @@ using Security = import "security.capnp";
 using Jobs = import "jobs.capnp";
 using Artifacts = import "artifacts.capnp";
 using Models = import "models.capnp";
+using Training = import "training.capnp";
 
 const protocolVersion :UInt16 = 1;
 
@@ -45,6 +46,7 @@ struct Envelope {
     jobs @19 :Jobs.JobsMessage;
     artifacts @20 :Artifacts.ArtifactsMessage;
     models @21 :Models.ModelsMessage;
+    training @22 :Training.TrainingMessage;
   }
 }
 

@@ -52,6 +52,7 @@ const char* to_string(key_role role) {
     case key_role::node: return "node";
     case key_role::enroll: return "enroll";
     case key_role::submit: return "submit";
+    case key_role::rank: return "rank";
   }
   return "unknown";
 }

@@ -12,6 +12,7 @@
 #include "messages/jobs.hpp"
 #include "messages/models.hpp"
 #include "messages/security.hpp"
+#include "messages/training.hpp"
 
 namespace troupe::msg {
 
@@ -28,7 +29,7 @@ using body =
                  heartbeat_rejected, deregister_node, cluster_status_request, cluster_status_reply,
                  node_list_request, node_list_reply, drain_node_request, drain_node_reply,
                  remove_node_request, remove_node_reply, security_message, jobs_message,
-                 artifacts_message, models_message>;
+                 artifacts_message, models_message, training_message>;
 
 struct envelope {
   uint16_t version = protocol_version;

@@ -161,6 +161,8 @@ struct TaskLaunch {
   timeoutMs @6 :UInt64;      # 0: none
   gpus @7 :List(UInt32);
   pickMasterPort @8 :Bool;   # bind a free port, export it as MASTER_PORT, report it in TaskStarted
+  rankLink @9 :Bool;         # give the task a rank link (docs/training.md): TROUPE_RANK_LINK names
+                             # its credential file
 }
 
 # Head -> node. The node answers TaskStarted, or TaskFinished when it could not start it. A

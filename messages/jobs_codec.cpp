@@ -107,6 +107,7 @@ void put_launch(wire::TaskLaunch::Builder b, const jobs::task_launch& v) {
   auto gpus = b.initGpus(static_cast<unsigned>(v.gpus.size()));
   for (unsigned i = 0; i < v.gpus.size(); ++i) gpus.set(i, v.gpus[i]);
   b.setPickMasterPort(v.pick_master_port);
+  b.setRankLink(v.rank_link);
 }
 
 jobs::task_launch get_launch(wire::TaskLaunch::Reader r) {
@@ -120,6 +121,7 @@ jobs::task_launch get_launch(wire::TaskLaunch::Reader r) {
   v.timeout_ms = r.getTimeoutMs();
   for (auto g : r.getGpus()) v.gpus.push_back(g);
   v.pick_master_port = r.getPickMasterPort();
+  v.rank_link = r.getRankLink();
   return v;
 }
 

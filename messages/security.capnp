@@ -15,6 +15,8 @@ enum KeyRole {
   node @1;    # register, heartbeat and deregister, only as the node id it enrolled with
   enroll @2;  # a join token's key: may only send EnrollNodeRequest, until it expires
   submit @3;  # submits, watches and cancels the jobs of the one tenant it is bound to
+  rank @4;    # a training rank on its node's rank link, for the one task attempt its key was
+              # made for; never a key of the head (docs/training.md)
 }
 
 struct SecurityMessage {

@@ -8,7 +8,7 @@
 
 namespace troupe::msg {
 
-enum class key_role { admin, node, enroll, submit };
+enum class key_role { admin, node, enroll, submit, rank };
 
 struct enroll_node_request {
   std::string node_id;

@@ -23,7 +23,7 @@ void put_key(wire::KeyInfo::Builder b, const key_info& v) {
 key_info get_key(wire::KeyInfo::Reader r) {
   key_info v;
   v.key_id = str(r.getKeyId());
-  v.role = checked_enum(r.getRole(), key_role::submit);
+  v.role = checked_enum(r.getRole(), key_role::rank);
   v.public_key = str(r.getPublicKey());
   v.label = str(r.getLabel());
   v.node_id = str(r.getNodeId());
@@ -98,7 +98,7 @@ std::optional<security_message> get(wire::SecurityMessage::Reader r) {
     }
     case Which::CREATE_CREDENTIAL_REQUEST: {
       auto c = r.getCreateCredentialRequest();
-      return security_message{create_credential_request{checked_enum(c.getRole(), key_role::submit),
+      return security_message{create_credential_request{checked_enum(c.getRole(), key_role::rank),
                                                         str(c.getPublicKey()), str(c.getLabel()),
                                                         str(c.getTenant())}};
     }

@@ -920,6 +920,30 @@ void recover(self_ptr self) {
                queued_jobs, running);
 }
 
+// --- Questions of other head actors ------------------------------------------------------
+
+job_view view_of_job(self_ptr self, const std::string& job_id) {
+  job_view v;
+  auto it = self->state.jobs.find(job_id);
+  if (it == self->state.jobs.end()) return v;
+  v.known = true;
+  v.job_id = job_id;
+  v.tenant = it->second.row.tenant;
+  v.state = it->second.row.state;
+  return v;
+}
+
+job_view view_of_attempt(self_ptr self, const std::string& attempt_id) {
+  auto a = self->state.attempts.find(attempt_id);
+  if (a == self->state.attempts.end()) return {};
+  auto v = view_of_job(self, a->second.row.job_id);
+  v.round = a->second.row.attempt;
+  v.node_id = a->second.row.node_id;
+  v.current =
+      is_current(self, a->second) && !jobs::is_final(state_of(self->state.jobs.at(v.job_id)));
+  return v;
+}
+
 template <class F>
 void as_client(self_ptr self, const inbound& in, const sender_key& key, F&& f) {
   if (key.role != msg::key_role::admin && key.role != msg::key_role::submit)
@@ -992,6 +1016,8 @@ caf::behavior service(self_ptr self, job_service_deps deps) {
   return {
       [self](const inbound& in) { on_inbound(self, in); },
       [self](const membership::node_event& e) { on_node_event(self, e); },
+      [self](actors::attempt_atom, const std::string& id) { return view_of_attempt(self, id); },
+      [self](actors::job_atom, const std::string& id) { return view_of_job(self, id); },
       [self](actors::retry_atom) { retry_writes(self); },
       [self](actors::retry_atom, const std::string& job_id, uint32_t round) {
         auto it = self->state.jobs.find(job_id);

@@ -10,11 +10,17 @@
 //
 // Roles: admin sees and acts on every job; a submit key only on its own tenant's jobs; a node
 // key reports only on attempts placed on its own node.
+//
+// Other head actors ask about a job or an attempt (the training service checks that a node
+// relays for an attempt it runs):
+//   (attempt_atom, attempt id) -> job_view      (job_atom, job id) -> job_view
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/transport/wire_endpoint.hpp"
@@ -36,4 +42,17 @@ struct job_service_deps {
 
 caf::actor spawn_job_service(caf::actor_system& system, job_service_deps deps);
 
+// A job, and for an attempt query the attempt, as the service knows them now.
+struct job_view {
+  bool known = false;  // the service knows the job (and the attempt, when asked about one)
+  std::string job_id;
+  std::string tenant;
+  std::string state;   // the job's, e.g. "RUNNING"
+  uint32_t round = 0;  // the attempt's number, which every task of its gang's round shares
+  std::string node_id;
+  bool current = false;  // of the job's latest round, not ended, and the job has not ended
+};
+
 }  // namespace troupe::job_service
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::job_service::job_view)

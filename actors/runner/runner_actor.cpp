@@ -78,10 +78,29 @@ void report(self_ptr self) {
   send(self, msg::jobs_message{std::move(tasks)});
 }
 
-void start(self_ptr self, const jobs::task_launch& launch) {
+void on_finished(self_ptr self, const finished_event& e);
+
+// Starts the attempt, with its rank link when it asks for one.
+void start(self_ptr self, jobs::task_launch launch) {
+  auto& st = self->state;
   spdlog::debug("starting task {}", launch.attempt_id);
-  self->state.output_bytes[launch.attempt_id] = {0, 0};
-  self->state.runner->start(launch);
+  st.output_bytes[launch.attempt_id] = {0, 0};
+  if (launch.rank_link) {
+    std::string why = "the node has no rank link";
+    try {
+      if (st.deps.rank_link) {
+        launch.env.emplace_back(security::rank_link_variable,
+                                st.deps.rank_link->issue(launch.attempt_id));
+        why.clear();
+      }
+    } catch (const security::security_error& e) {
+      why = e.what();
+    }
+    if (!why.empty())
+      return on_finished(
+          self, {launch.attempt_id, {std::nullopt, std::nullopt, "could not start: " + why}});
+  }
+  st.runner->start(launch);
 }
 
 // Reports an end (kept until the head acknowledges it).
@@ -133,17 +152,21 @@ void on_head(self_ptr self, const inbound& in) {
 
 void on_finished(self_ptr self, const finished_event& e) {
   auto& st = self->state;
+  if (st.deps.rank_link) st.deps.rank_link->revoke(e.attempt_id);
   const auto bytes = st.output_bytes[e.attempt_id];
   st.output_bytes.erase(e.attempt_id);
   // Its standbys start at once: the head counted its place as theirs when it placed them.
+  // Taken out first: a start that fails ends here too.
+  std::vector<jobs::task_launch> next;
   for (auto it = st.standbys.begin(); it != st.standbys.end();) {
     if (it->after != e.attempt_id) {
       ++it;
       continue;
     }
-    start(self, it->launch);
+    next.push_back(std::move(it->launch));
     it = st.standbys.erase(it);
   }
+  for (auto& launch : next) start(self, std::move(launch));
   msg::task_finished f{e.attempt_id, e.exit, unix_now_ms(), bytes[0], bytes[1]};
   spdlog::log(e.exit.succeeded() ? spdlog::level::debug : spdlog::level::info, "task {} ended: {}",
               e.attempt_id,

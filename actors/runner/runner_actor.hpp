@@ -5,7 +5,8 @@
 // attempt ends; killing a kept one reports its end without running it.
 // Every second, and so after every registration with a (possibly restarted) head, it sends
 // NodeTasks: the attempts it runs, the standbys it keeps and the ends not yet acknowledged, so
-// the head can adopt, fence or retry them (docs/protocol.md).
+// the head can adopt, fence or retry them (docs/protocol.md). A launch with rank_link gets its
+// rank key and credential file before it starts; they are revoked when it ends.
 //   (shutdown_atom) -> bool: kills every task (the daemon stops), answered once they ended.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/transport/wire_endpoint.hpp"
+#include "cluster/security/rank_link.hpp"
 
 namespace troupe::runner {
 
@@ -22,6 +24,9 @@ struct runner_actor_deps {
   actors::wire_endpoint_ptr endpoint;  // DEALER connected to the head
   std::string tasks_dir;               // the node's data dir's task directory
   std::string self_name;               // sender name
+  // Makes the rank link credentials of launches that ask for one; null: the node has no rank
+  // link, and such a launch fails to start.
+  std::shared_ptr<security::rank_link_issuer> rank_link;
 };
 
 caf::actor spawn_runner_actor(caf::actor_system& system, runner_actor_deps deps);

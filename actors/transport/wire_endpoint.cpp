@@ -4,6 +4,7 @@
 #include <caf/send.hpp>
 #include <stdexcept>
 
+#include "cluster/security/key_registry.hpp"
 #include "messages/safe_text.hpp"
 
 namespace troupe::actors {
@@ -16,6 +17,8 @@ bool is_one_way(const msg::body& body) {
            std::holds_alternative<msg::task_output>(jobs->body) ||
            std::holds_alternative<msg::task_finished>(jobs->body) ||
            std::holds_alternative<msg::node_tasks>(jobs->body);
+  if (const auto* training = std::get_if<msg::training_message>(&body))
+    return std::holds_alternative<msg::metrics_report>(training->body);
   return std::holds_alternative<msg::heartbeat>(body) ||
          std::holds_alternative<msg::deregister_node>(body);
 }
@@ -33,7 +36,7 @@ const std::string* claimed_node_id(const msg::body& body) {
 wire_endpoint::wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
                              const msg::decode_limits& limits, std::string self_name,
                              std::optional<transport::curve_keys> curve,
-                             std::shared_ptr<const security::key_registry> keys)
+                             std::shared_ptr<const security::key_lookup> keys)
     : role_(r),
       limits_(limits),
       self_name_(std::move(self_name)),

@@ -30,7 +30,7 @@
 
 #include "actors/transport/fault_knob.hpp"
 #include "actors/transport/request_budget.hpp"
-#include "cluster/security/key_registry.hpp"
+#include "cluster/security/key_lookup.hpp"
 #include "cluster/transport/socket_loop.hpp"
 #include "messages/codec.hpp"
 
@@ -78,7 +78,7 @@ class wire_endpoint {
   wire_endpoint(zmq::context_t& context, role r, const std::string& endpoint,
                 const msg::decode_limits& limits, std::string self_name,
                 std::optional<transport::curve_keys> curve = std::nullopt,
-                std::shared_ptr<const security::key_registry> keys = nullptr);
+                std::shared_ptr<const security::key_lookup> keys = nullptr);
   ~wire_endpoint();
 
   // Routes every inbound request whose body holds alternative `T` to `handler`, from keys
@@ -131,7 +131,7 @@ class wire_endpoint {
   role role_;
   msg::decode_limits limits_;
   std::string self_name_;
-  std::shared_ptr<const security::key_registry> keys_;
+  std::shared_ptr<const security::key_lookup> keys_;
   std::array<route_entry, std::variant_size_v<msg::body>> routes_{};
   std::atomic<uint64_t> malformed_{0};
   std::atomic<uint64_t> unrouted_{0};

@@ -80,10 +80,13 @@ struct task_launch {
   uint64_t timeout_ms = 0;        // 0: none
   std::vector<uint32_t> gpus;     // device indices given to this task
   bool pick_master_port = false;  // task 0 of a gang: bind a free port, export MASTER_PORT
+  // The task is a rank: the node makes it a key of role rank for this attempt and exports
+  // TROUPE_RANK_LINK, the path of its credential file (cluster/security/rank_link.hpp).
+  bool rank_link = false;
   bool operator==(const task_launch& o) const {
     return attempt_id == o.attempt_id && argv == o.argv && env == o.env && workdir == o.workdir &&
            cpus == o.cpus && memory_limit_mb == o.memory_limit_mb && timeout_ms == o.timeout_ms &&
-           gpus == o.gpus && pick_master_port == o.pick_master_port;
+           gpus == o.gpus && pick_master_port == o.pick_master_port && rank_link == o.rank_link;
   }
 };
 

@@ -9,10 +9,10 @@
 namespace troupe::security {
 
 msg::key_role parse_role(const std::string& name) {
-  for (auto role :
-       {msg::key_role::admin, msg::key_role::node, msg::key_role::enroll, msg::key_role::submit})
+  for (auto role : {msg::key_role::admin, msg::key_role::node, msg::key_role::enroll,
+                    msg::key_role::submit, msg::key_role::rank})
     if (name == msg::to_string(role)) return role;
-  throw security_error("unknown role `" + name + "` (admin, node, enroll or submit)");
+  throw security_error("unknown role `" + name + "` (admin, node, enroll, submit or rank)");
 }
 
 transport::curve_keys client_keys(const credential& c) {

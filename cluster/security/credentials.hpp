@@ -1,6 +1,8 @@
 // Credential files: a key pair with its role, the head's public key, and where the head is.
 // The CLI reads one (`admin.credentials`, or a file from `troupe credentials create`); every
-// node keeps its own as `node.key` in its data dir. JSON, mode 0600, replaced atomically:
+// node keeps its own as `node.key` in its data dir; a rank process reads the one its node made
+// for its attempt (rank_link.hpp: there the "head" is the node's rank link). JSON, mode 0600,
+// replaced atomically:
 //   {"role": "admin", "key_id": "…", "public_key": "…", "secret_key": "…",
 //    "head_public_key": "…", "head_address": "tcp://HOST:PORT"}
 // A file that others may read is refused, as ssh refuses an unprotected private key.

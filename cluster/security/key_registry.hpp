@@ -15,23 +15,24 @@
 #include <variant>
 #include <vector>
 
+#include "cluster/security/key_lookup.hpp"
 #include "messages/error.hpp"
 #include "messages/security.hpp"
 
 namespace troupe::security {
 
-class key_registry {
+class key_registry : public key_lookup {
  public:
   // Loads `path` if it exists; throws security_error when it cannot be read or parsed.
   explicit key_registry(std::string path);
-  ~key_registry();
+  ~key_registry() override;
   key_registry(const key_registry&) = delete;
   key_registry& operator=(const key_registry&) = delete;
 
   // The key with this public key, if it may connect now (known, not revoked, not expired).
-  std::optional<msg::key_info> admit(const std::string& public_key, int64_t now_ms) const;
+  std::optional<msg::key_info> admit(const std::string& public_key, int64_t now_ms) const override;
   // The key with this id, if it may speak now.
-  std::optional<msg::key_info> usable(const std::string& key_id, int64_t now_ms) const;
+  std::optional<msg::key_info> usable(const std::string& key_id, int64_t now_ms) const override;
 
   // Stores a new key; `conflict` when its id is taken, or when a node key is added for a node
   // id that already has a usable one. Throws security_error when the file cannot be written.

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "cluster/security/key_registry.hpp"
+
 namespace troupe::security {
 namespace {
 
@@ -11,7 +13,7 @@ constexpr const char* zap_endpoint = "inproc://zeromq.zap.01";
 
 }  // namespace
 
-zap_handler::zap_handler(zmq::context_t& context, std::shared_ptr<const key_registry> keys,
+zap_handler::zap_handler(zmq::context_t& context, std::shared_ptr<const key_lookup> keys,
                          std::function<void(const std::string&)> on_failure)
     : keys_(std::move(keys)),
       on_failure_(std::move(on_failure)),

@@ -5,13 +5,13 @@
 namespace troupe::transport {
 
 request_client::request_client(std::string endpoint, std::string sender_name,
-                               const std::optional<curve_keys>& curve)
+                               const std::optional<curve_keys>& curve, int linger_ms)
     : endpoint_(std::move(endpoint)),
       sender_(std::move(sender_name)),
       socket_(context_, zmq::socket_type::dealer),
       // Random start so ids of successive CLI runs do not collide at the head.
       next_request_id_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32)) {
-  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::linger, linger_ms);
   if (curve) set_client_curve(socket_, *curve);
   socket_.connect(endpoint_);
 }

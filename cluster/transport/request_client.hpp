@@ -17,9 +17,10 @@ namespace troupe::transport {
 class request_client {
  public:
   // With `curve`, the link is CURVE-encrypted and authenticated (the head admits only keys it
-  // knows; without one, or with a key it does not know, no reply ever comes).
+  // knows; without one, or with a key it does not know, no reply ever comes). `linger_ms`: how
+  // long closing may still deliver frames sent without waiting for a reply.
   request_client(std::string endpoint, std::string sender_name,
-                 const std::optional<curve_keys>& curve = std::nullopt);
+                 const std::optional<curve_keys>& curve = std::nullopt, int linger_ms = 0);
 
   // Sends `body` and waits for the matching reply. Returns nullopt when no reply came
   // within `timeout`; a reply that cannot be decoded comes back as an error body.

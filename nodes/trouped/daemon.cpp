@@ -20,6 +20,8 @@
 #include "actors/runner/runner_actor.hpp"
 #include "actors/security/security_actor.hpp"
 #include "actors/store/store_actor.hpp"
+#include "actors/training/rank_relay.hpp"
+#include "actors/training/training_service.hpp"
 #include "cluster/host/resources.hpp"
 #include "cluster/security/zap_handler.hpp"
 #include "messages/safe_text.hpp"
@@ -118,19 +120,24 @@ int run_daemon(const config::daemon_settings& s) {
   // reaches an idle worker at once, where work stealing's idle workers sleep in 50 us steps
   // (measured: control round trip 1.7x -> 1.4x raw ZeroMQ).
   cfg.set("scheduler.policy", caf::atom("sharing"));
-  // Declared before the actor system so that it outlives every actor's socket.
+  // Declared before the actor system so that they outlive every actor's socket. The rank link
+  // has a context of its own: a context has one ZAP handler, and the rank link's admits rank
+  // keys, the head's the keys of its registry.
   zmq::context_t context{1};
+  zmq::context_t rank_context{1};
   caf::actor_system system{cfg};
   const bool runs_agent = !s.head || !s.no_worker;
 
   // Everything that can fail comes before the first actor is spawned.
   std::optional<head_security> security;
-  std::unique_ptr<security::zap_handler> zap;
+  std::unique_ptr<security::zap_handler> zap, rank_zap;
   std::shared_ptr<store::cluster_store> db;
   std::vector<store::node_record> known_nodes;
   job_service::job_service_deps job_deps;
   artifact_service::artifact_service_deps artifact_deps;
-  actors::wire_endpoint_ptr head_endpoint, agent_endpoint;
+  actors::wire_endpoint_ptr head_endpoint, agent_endpoint, rank_endpoint;
+  std::shared_ptr<security::rank_keys> rank_keys;
+  std::shared_ptr<security::rank_link_issuer> rank_link;
   std::string store_url, head_address = s.join;
   if (s.head) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
@@ -178,6 +185,22 @@ int run_daemon(const config::daemon_settings& s) {
     agent_deps.addresses = {host::host_name()};
     agent_deps.register_retry_ms = s.register_retry_ms;
     agent_deps.request_exit = request_exit;
+
+    // The rank link: this node's rank processes reach it on an ipc:// socket in its data dir.
+    const auto rank_dir = data->path() + "/ranks";
+    const auto link_keys = security::generate_key_pair();
+    rank_keys = std::make_shared<security::rank_keys>();
+    rank_link = std::make_shared<security::rank_link_issuer>(
+        rank_keys, rank_dir, security::rank_link_endpoint(rank_dir), link_keys.public_key);
+    rank_zap = std::make_unique<security::zap_handler>(
+        rank_context, rank_keys, [](const std::string& why) {
+          spdlog::critical("{}; stopping: no rank may connect unchecked", why);
+          request_exit(1);
+        });
+    rank_endpoint = std::make_shared<actors::wire_endpoint>(
+        rank_context, actors::wire_endpoint::role::router_bind,
+        security::rank_link_endpoint(rank_dir), limits, name,
+        transport::curve_keys{link_keys.public_key, link_keys.secret_key, ""}, rank_keys);
   }
 
   // Actors spawned from here on are told to exit however this function is left: CAF's
@@ -249,6 +272,11 @@ int run_daemon(const config::daemon_settings& s) {
     actors.push_back(models);
     exit_when_it_dies(system, models, "model registry", request_exit);
     head_endpoint->route<msg::models_message>(models, {role::admin, role::submit});
+    auto training = training::spawn_training_service(system, {head_endpoint, jobs, {}, "head"});
+    actors.push_back(training);
+    exit_when_it_dies(system, training, "training service", request_exit);
+    // The service checks each kind's senders itself (rendezvous: node; metrics: admin, submit).
+    head_endpoint->route<msg::training_message>(training, {role::node, role::admin, role::submit});
     head_endpoint->start();
     write_endpoint_file(data->path(), head_endpoint->endpoint());
     print_join_command(*security, head_endpoint->endpoint());
@@ -256,7 +284,8 @@ int run_daemon(const config::daemon_settings& s) {
 
   caf::actor agent, runner;
   if (runs_agent) {
-    runner = runner::spawn_runner_actor(system, {agent_endpoint, data->path() + "/tasks", name});
+    runner = runner::spawn_runner_actor(system,
+                                        {agent_endpoint, data->path() + "/tasks", name, rank_link});
     actors.push_back(runner);
     exit_when_it_dies(system, runner, "task runner", request_exit);
     agent_endpoint->route_reply<msg::jobs_message>(runner);
@@ -268,7 +297,15 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, agent, "node agent", request_exit);
     agent_endpoint->route_reply<msg::register_node_reply>(agent);
     agent_endpoint->route_reply<msg::heartbeat_rejected>(agent);
-    agent_endpoint->route_reply<msg::error>(agent);
+    auto relay =
+        training::spawn_rank_relay(system, {rank_endpoint, agent_endpoint, rank_keys, agent, name});
+    actors.push_back(relay);
+    exit_when_it_dies(system, relay, "rank relay", request_exit);
+    // The relay tells the head's errors to its own requests apart and gives the agent the rest.
+    agent_endpoint->route_reply<msg::error>(relay);
+    agent_endpoint->route_reply<msg::training_message>(relay);
+    rank_endpoint->route<msg::training_message>(relay, {msg::key_role::rank});
+    rank_endpoint->start();
     agent_endpoint->start();  // the agent's first registration, queued at its spawn, leaves now
   }
 
@@ -284,12 +321,14 @@ int run_daemon(const config::daemon_settings& s) {
   if (agent) {
     shut_down(agent, "the node agent did not deregister");
     agent_endpoint->stop();  // flushes the deregistration (bounded by the socket's linger)
+    rank_endpoint->stop();
   }
   if (head_endpoint) {
     shut_down(membership, "the head's own node was not stored as left");
     head_endpoint->stop();
   }
   zap.reset();  // after every socket that asks it is closed
+  rank_zap.reset();
   spdlog::info("stopped");
   return exit_code;
 }

@@ -14,6 +14,7 @@
 #include "tools/cli/commands/data.hpp"
 #include "tools/cli/commands/jobs.hpp"
 #include "tools/cli/commands/security.hpp"
+#include "tools/cli/commands/training.hpp"
 
 namespace {
 
@@ -103,6 +104,14 @@ int main(int argc, char** argv) {
   logs->callback([&] {
     chosen_streaming = [&](const cli::session& s) {
       return cli::show_logs(s, job_id, task, follow, std::cout);
+    };
+  });
+  auto metrics = app.add_subcommand("metrics", "what a job's ranks reported: steps and epochs");
+  metrics->add_option("id", job_id, "job id")->required();
+  metrics->add_flag("-f,--follow", follow, "keep printing until the job has ended");
+  metrics->callback([&] {
+    chosen_streaming = [&](const cli::session& s) {
+      return cli::show_metrics(s, job_id, follow, std::cout);
     };
   });
 

@@ -6,9 +6,10 @@
 namespace troupe::jobs {
 namespace {
 
-constexpr std::array<std::string_view, 10> task_variables{
-    "TROUPE_JOB_ID", "TROUPE_TASK_INDEX", "TROUPE_TASK_COUNT", "TROUPE_ATTEMPT_ID", "RANK",
-    "WORLD_SIZE",    "LOCAL_RANK",        "LOCAL_WORLD_SIZE",  "MASTER_ADDR",       "MASTER_PORT"};
+constexpr std::array<std::string_view, 11> task_variables{
+    "TROUPE_JOB_ID", "TROUPE_TASK_INDEX", "TROUPE_TASK_COUNT", "TROUPE_ATTEMPT_ID",
+    "RANK",          "WORLD_SIZE",        "LOCAL_RANK",        "LOCAL_WORLD_SIZE",
+    "MASTER_ADDR",   "MASTER_PORT",       "TROUPE_RANK_LINK"};
 
 }  // namespace
 
@@ -33,6 +34,8 @@ task_launch common_launch(const job_spec& spec, const task_context& task) {
   set("MASTER_ADDR", task.master_addr);
   if (task.master_port != 0) set("MASTER_PORT", std::to_string(task.master_port));
   out.pick_master_port = task.master_port == 0 && task.task_index == 0;
+  // A gang's tasks are ranks: they may meet through the head's rendezvous and report metrics.
+  out.rank_link = task.task_count > 1;
   out.cpus = spec.resources.cpus;
   out.memory_limit_mb = spec.resources.memory_mb;
   out.timeout_ms = spec.timeout_s * 1000;

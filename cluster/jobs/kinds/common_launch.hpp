@@ -2,6 +2,7 @@
 // and the variables every task gets, Troupe's own and the torchrun environment:
 //   TROUPE_JOB_ID TROUPE_TASK_INDEX TROUPE_TASK_COUNT TROUPE_ATTEMPT_ID
 //   RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE MASTER_ADDR MASTER_PORT
+// and TROUPE_RANK_LINK (set by the node for a launch with rank_link; gang tasks have one).
 // MASTER_PORT comes from the task context when known; otherwise task 0's node picks a free port
 // (pick_master_port) and the head passes it to the other tasks. A kind adds argv, workdir and
 // its own variables, none of them named like these (is_task_variable).

@@ -7,6 +7,7 @@
 
 #include "actors/transport/wire_endpoint.hpp"
 #include "cluster/security/curve_keys.hpp"
+#include "cluster/security/key_registry.hpp"
 #include "cluster/security/zap_handler.hpp"
 #include "cluster/transport/request_client.hpp"
 #include "messages/print.hpp"

@@ -148,6 +148,14 @@ BOOST_AUTO_TEST_CASE(two_tasks_on_one_node_get_their_local_ranks) {
   BOOST_TEST(env.find("LOCAL_WORLD_SIZE")->second == "2");
 }
 
+BOOST_AUTO_TEST_CASE(the_tasks_of_a_gang_are_ranks_with_a_rank_link_and_a_single_task_is_not) {
+  BOOST_TEST(launch(command_spec("tasks: 2\n"), gang_task(0, 0)).rank_link);
+  BOOST_TEST(launch(command_spec("tasks: 2\n"), gang_task(1, 29500)).rank_link);
+  auto single = gang_task(0, 0);
+  single.task_count = 1;
+  BOOST_TEST(!launch(command_spec(""), single).rank_link);
+}
+
 BOOST_AUTO_TEST_CASE(task_0_does_not_pick_a_port_it_was_given) {
   const auto l = launch(command_spec("tasks: 2\n"), gang_task(0, 29500));
   BOOST_TEST(!l.pick_master_port);

@@ -9,10 +9,12 @@
 #include <capnp/serialize.h>
 
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "messages/cluster.capnp.h"
 #include "messages/envelope.capnp.h"
+#include "messages/training.capnp.h"
 #include "samples.hpp"
 
 namespace troupe::msg::test {
@@ -132,6 +134,30 @@ BOOST_AUTO_TEST_CASE(an_out_of_range_heartbeat_reject_reason_is_malformed) {
   auto rejected = start(builder, 33).getBody().initHeartbeatRejected();
   rejected.setReason(static_cast<wire::HeartbeatRejectReason>(3));
   rejected.setKnownIncarnation(5);
+  BOOST_TEST(kind_name(expect_failure(flat(builder)).kind) == "malformed");
+}
+
+BOOST_AUTO_TEST_CASE(a_metrics_report_with_a_loss_that_is_not_finite_is_malformed) {
+  for (double loss :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    capnp::MallocMessageBuilder builder;
+    auto report = start(builder, 35).getBody().initTraining().initMetricsReport();
+    report.setAttemptId("j0123456789abcdef.0.1");
+    report.initSteps(2)[1].setLoss(loss);
+    BOOST_TEST(kind_name(expect_failure(flat(builder)).kind) == "malformed");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_metric_entry_of_a_kind_this_build_does_not_know_is_malformed) {
+  capnp::MallocMessageBuilder builder;
+  auto entry = start(builder, 36).getBody().initTraining().initJobMetricsReply().initEntries(1)[0];
+  entry.initStep();
+  const auto offset =
+      capnp::Schema::from<wire::MetricEntry>().getProto().getStruct().getDiscriminantOffset();
+  auto data = capnp::AnyStruct::Builder(kj::mv(entry)).getDataSection();
+  BOOST_TEST_REQUIRE(data.size() >= 2 * offset + 2);
+  data[2 * offset] = 9;  // no member has this discriminant
+  data[2 * offset + 1] = 0;
   BOOST_TEST(kind_name(expect_failure(flat(builder)).kind) == "malformed");
 }
 

@@ -41,13 +41,15 @@ BOOST_AUTO_TEST_CASE(the_samples_cover_every_alternative_of_the_body_variant) {
     if (const auto* area = std::get_if<jobs_message>(&s.env.body)) inner = area->body.index();
     if (const auto* area = std::get_if<artifacts_message>(&s.env.body)) inner = area->body.index();
     if (const auto* area = std::get_if<models_message>(&s.env.body)) inner = area->body.index();
+    if (const auto* area = std::get_if<training_message>(&s.env.body)) inner = area->body.index();
     covered.insert({s.env.body.index(), inner});
   }
-  constexpr size_t kinds = std::variant_size_v<body> - 3 +
+  constexpr size_t kinds = std::variant_size_v<body> - 5 +
                            std::variant_size_v<decltype(security_message::body)> +
                            std::variant_size_v<decltype(jobs_message::body)> +
                            std::variant_size_v<decltype(artifacts_message::body)> +
-                           std::variant_size_v<decltype(models_message::body)>;
+                           std::variant_size_v<decltype(models_message::body)> +
+                           std::variant_size_v<decltype(training_message::body)>;
   BOOST_TEST(samples().size() == kinds);
   BOOST_TEST(covered.size() == kinds);
 }
@@ -78,7 +80,8 @@ BOOST_AUTO_TEST_CASE(every_enum_value_survives_a_round_trip) {
     expect_round_trip(envelope{protocol_version, 2, "head", heartbeat_rejected{reason, 3}},
                       "reject reason " + std::to_string(static_cast<int>(reason)));
   }
-  for (auto role : {key_role::admin, key_role::node, key_role::enroll, key_role::submit}) {
+  for (auto role :
+       {key_role::admin, key_role::node, key_role::enroll, key_role::submit, key_role::rank}) {
     auto key = std::get<revoke_key_reply>(
         std::get<security_message>(sample_of("security.revoke_key_reply").body).body);
     key.key.role = role;

@@ -53,6 +53,7 @@ task_launch train_kind::launch(const job_spec& spec, const task_context& task) c
   out.argv = {rank_program};
   out.env.emplace_back(train_spec_variable, spec.kind_fields.dump());
   out.env.emplace_back("OPENBLAS_NUM_THREADS", "1");
+  out.rank_link = true;  // every rank, one alone too, meets its peers and reports through it
   return out;
 }
 

@@ -1,0 +1,205 @@
+#include "actors/training/training_service.hpp"
+
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <caf/all.hpp>
+#include <chrono>
+#include <deque>
+#include <unordered_map>
+
+#include "actors/atoms.hpp"
+#include "actors/jobs/job_service.hpp"
+
+namespace troupe::training {
+namespace {
+
+using actors::inbound;
+using actors::sender_key;
+using job_service::job_view;
+
+constexpr auto job_service_timeout = std::chrono::seconds(5);
+constexpr size_t most_entries_per_report = 256;
+constexpr size_t most_entries_per_job = 100'000;  // older ones are forgotten
+constexpr uint32_t most_entries_per_reply = 10'000;
+
+// A job's metrics as its ranks reported them, numbered from 1 in arrival order.
+struct job_metrics {
+  std::deque<msg::metric_entry> entries;
+  uint64_t next_seq = 1;
+};
+
+struct service_state {
+  static inline const char* name = "training_service";
+  training_service_deps deps;
+  std::optional<rendezvous_kv> kv;
+  waiter_id next_waiter = 1;
+  std::unordered_map<waiter_id, inbound> waiting;        // gets waiting for their key
+  std::unordered_map<std::string, job_metrics> metrics;  // by job id
+  std::optional<clock::time_point> timer_due;            // the earliest tick under way
+  uint64_t timer = 0;                                    // that tick's number; others are stale
+};
+
+using self_ptr = caf::stateful_actor<service_state>*;
+
+void reply(self_ptr self, const inbound& in, msg::body body) {
+  self->state.deps.endpoint->send(
+      in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
+}
+
+void arm_timer(self_ptr self) {
+  auto& st = self->state;
+  auto due = st.kv->next_deadline();
+  if (!due || (st.timer_due && *st.timer_due <= *due)) return;
+  st.timer_due = due;
+  auto delay = std::max(*due - clock::now(), clock::duration::zero());
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
+                     actors::tick_atom::value, ++st.timer);
+}
+
+void answer_waiters(self_ptr self, std::vector<answer> answers) {
+  auto& st = self->state;
+  for (auto& a : answers) {
+    auto it = st.waiting.find(a.waiter);
+    if (it == st.waiting.end()) continue;
+    if (auto* value = std::get_if<std::string>(&a.result))
+      reply(self, it->second, msg::training_message{msg::rendezvous_get_reply{std::move(*value)}});
+    else
+      reply(self, it->second, std::get<msg::error>(a.result));
+    st.waiting.erase(it);
+  }
+}
+
+void on_tick(self_ptr self) {
+  self->state.timer_due.reset();
+  answer_waiters(self, self->state.kv->take_due(clock::now()));
+  arm_timer(self);
+}
+
+void on_set(self_ptr self, const inbound& in, const msg::rendezvous_set_request& r,
+            const generation& g) {
+  auto result = self->state.kv->set(g, r.key, r.value, clock::now());
+  if (auto* e = std::get_if<msg::error>(&result)) return reply(self, in, *e);
+  answer_waiters(self, std::get<std::vector<answer>>(std::move(result)));
+  reply(self, in, msg::training_message{msg::rendezvous_set_reply{}});
+  on_tick(self);  // the gets of rounds this one superseded
+}
+
+void on_get(self_ptr self, const inbound& in, const msg::rendezvous_get_request& r,
+            const generation& g) {
+  auto& st = self->state;
+  const auto id = st.next_waiter++;
+  auto result = st.kv->get(g, r.key, r.timeout_ms, id, clock::now());
+  if (auto* e = std::get_if<msg::error>(&result)) return reply(self, in, *e);
+  if (auto* value = std::get_if<std::string>(&result))
+    return reply(self, in, msg::training_message{msg::rendezvous_get_reply{std::move(*value)}});
+  st.waiting.emplace(id, in);
+  on_tick(self);
+}
+
+void on_report(self_ptr self, const msg::metrics_report& r, const generation& g) {
+  if (r.steps.size() + r.epochs.size() > most_entries_per_report) return;
+  auto& job = self->state.metrics[g.job_id];
+  auto add = [&](auto metric) {
+    job.entries.push_back({job.next_seq++, r.attempt_id, std::move(metric)});
+    if (job.entries.size() > most_entries_per_job) job.entries.pop_front();
+  };
+  for (const auto& s : r.steps) add(s);
+  for (const auto& e : r.epochs) add(e);
+}
+
+void on_metrics(self_ptr self, const inbound& in, const msg::job_metrics_request& r,
+                const job_view& v) {
+  const auto& key = *in.sender;
+  if (!v.known || (key.role != msg::key_role::admin && key.tenant != v.tenant))
+    return reply(self, in, msg::error{msg::error_code::not_found, "jobId: no job " + r.job_id});
+  msg::job_metrics_reply out;
+  out.job_state = v.state;
+  out.next = r.after;
+  const auto most = r.max_entries == 0 || r.max_entries > most_entries_per_reply
+                        ? most_entries_per_reply
+                        : r.max_entries;
+  auto found = self->state.metrics.find(r.job_id);
+  if (found != self->state.metrics.end()) {
+    const auto& entries = found->second.entries;
+    auto from = std::upper_bound(entries.begin(), entries.end(), r.after,
+                                 [](uint64_t after, const auto& e) { return after < e.seq; });
+    for (; from != entries.end() && out.entries.size() < most; ++from) out.entries.push_back(*from);
+    if (!out.entries.empty()) out.next = out.entries.back().seq;
+  }
+  reply(self, in, msg::training_message{std::move(out)});
+}
+
+// Does `then` with the job's generation once the job service confirmed that the sending node
+// runs the attempt, in the job's current round; else answers why not. A metrics report (one-way:
+// never answered) may come from an attempt that ended since: its last figures count too.
+template <class F>
+void for_attempt(self_ptr self, const inbound& in, const std::string& attempt_id, F then) {
+  const auto node_id = in.sender->node_id;
+  const bool one_way = std::holds_alternative<msg::metrics_report>(
+      std::get<msg::training_message>(in.env.body).body);
+  auto refuse = [self, in, one_way](msg::error e) {
+    if (!one_way) reply(self, in, std::move(e));
+  };
+  self->request(self->state.deps.jobs, job_service_timeout, actors::attempt_atom::value, attempt_id)
+      .then(
+          [attempt_id, node_id, one_way, then, refuse](const job_view& v) {
+            if (!v.known || v.node_id != node_id)
+              return refuse({msg::error_code::permission_denied,
+                             "attempt " + attempt_id + " does not run on this node"});
+            if (!v.current && !one_way)
+              return refuse({msg::error_code::conflict,
+                             "attempt " + attempt_id + " has ended or was superseded"});
+            then(generation{v.job_id, v.round});
+          },
+          [refuse](const caf::error&) {
+            refuse({msg::error_code::unavailable, "the job service did not answer"});
+          });
+}
+
+void on_inbound(self_ptr self, const inbound& in) {
+  if (!in.sender) return;
+  const auto& m = std::get<msg::training_message>(in.env.body);
+  const bool from_node = in.sender->role == msg::key_role::node;
+  if (const auto* s = std::get_if<msg::rendezvous_set_request>(&m.body); s && from_node)
+    return for_attempt(self, in, s->attempt_id,
+                       [self, in, r = *s](const generation& g) { on_set(self, in, r, g); });
+  if (const auto* g = std::get_if<msg::rendezvous_get_request>(&m.body); g && from_node)
+    return for_attempt(self, in, g->attempt_id,
+                       [self, in, r = *g](const generation& gen) { on_get(self, in, r, gen); });
+  if (const auto* r = std::get_if<msg::metrics_report>(&m.body); r && from_node)
+    return for_attempt(self, in, r->attempt_id,
+                       [self, r = *r](const generation& g) { on_report(self, r, g); });
+  const bool from_client =
+      in.sender->role == msg::key_role::admin || in.sender->role == msg::key_role::submit;
+  if (const auto* q = std::get_if<msg::job_metrics_request>(&m.body); q && from_client) {
+    self->request(self->state.deps.jobs, job_service_timeout, actors::job_atom::value, q->job_id)
+        .then([self, in, r = *q](const job_view& v) { on_metrics(self, in, r, v); },
+              [self, in](const caf::error&) {
+                reply(self, in,
+                      msg::error{msg::error_code::unavailable, "the job service did not answer"});
+              });
+    return;
+  }
+  if (std::holds_alternative<msg::metrics_report>(m.body)) return;  // one-way: never answered
+  reply(self, in,
+        msg::error{msg::error_code::invalid_request, "the head does not serve this message"});
+}
+
+caf::behavior service(self_ptr self, training_service_deps deps) {
+  self->state.deps = std::move(deps);
+  self->state.kv.emplace(self->state.deps.limits);
+  return {
+      [self](const inbound& in) { on_inbound(self, in); },
+      [self](actors::tick_atom, uint64_t timer) {
+        if (timer == self->state.timer) on_tick(self);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_training_service(caf::actor_system& system, training_service_deps deps) {
+  return system.spawn(service, std::move(deps));
+}
+
+}  // namespace troupe::training

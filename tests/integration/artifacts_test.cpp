@@ -1,7 +1,8 @@
 // The artifact store end to end with real daemons on loopback: a head without a node agent and
 // one node. Files go up through the CLI (and a raw client), are listed, come back through the
 // CLI and through a node's cache with the node's own key; damaged blobs, mismatched digests,
-// other tenants, dead uploaders and oversized files are refused (docs/artifacts.md).
+// other tenants, dead uploaders and oversized files are refused; resent chunks and resumed
+// uploads add nothing twice (docs/artifacts.md).
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -204,6 +205,43 @@ BOOST_FIXTURE_TEST_CASE(
   BOOST_TEST(json::parse(ls.out).empty(), ls.out);
   BOOST_TEST(files_in(artifacts_dir() + "/blobs") == 0u);
   BOOST_TEST(files_in(artifacts_dir() + "/uploads") == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_resent_chunk_and_a_resumed_upload_add_no_byte_twice, artifact_cluster) {
+  transport::request_client client(c.endpoint(), "test", c.admin_keys());
+  const auto bytes = random_bytes(250'000, 6);
+  auto call = [&](msg::artifacts_message m) {
+    auto reply = client.call(std::move(m), std::chrono::milliseconds(5000));
+    BOOST_TEST_REQUIRE(reply.has_value());
+    return reply->body;
+  };
+  auto received = [&](const msg::body& b) {
+    return std::get<msg::upload_chunk_reply>(std::get<msg::artifacts_message>(b).body).received;
+  };
+  const msg::begin_upload_request begin{
+      "resent", "", msg::artifact_kind::dataset, bytes.size(), artifacts::sha256_hex(bytes), ""};
+  auto begun = call({begin});
+  const auto id =
+      std::get<msg::begin_upload_reply>(std::get<msg::artifacts_message>(begun).body).upload_id;
+  BOOST_TEST(received(call({msg::upload_chunk_request{id, 0, bytes.substr(0, 100'000)}})) ==
+             100'000u);
+  // The same chunk again, as after a lost reply: nothing is added.
+  BOOST_TEST(received(call({msg::upload_chunk_request{id, 0, bytes.substr(0, 100'000)}})) ==
+             100'000u);
+  // Beginning again resumes where the head is.
+  auto resumed = call({begin});
+  const auto& again =
+      std::get<msg::begin_upload_reply>(std::get<msg::artifacts_message>(resumed).body);
+  BOOST_TEST(again.upload_id == id);
+  BOOST_TEST(again.offset == 100'000u);
+  BOOST_TEST(received(call({msg::upload_chunk_request{id, 100'000, bytes.substr(100'000)}})) ==
+             bytes.size());
+  auto committed = call({msg::commit_upload_request{id}});
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifacts_message>(committed));
+  const auto out = c.root() + "/resent.bin";
+  auto get = c.troupe({"data", "get", "resent", out});
+  BOOST_TEST_REQUIRE(get.exit_code == 0, get.err);
+  BOOST_TEST(read_text(out) == bytes);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_submit_key_of_one_tenant_cannot_read_another_tenants_dataset,

@@ -13,6 +13,7 @@
 #include "tools/cli/commands/cluster.hpp"
 #include "tools/cli/commands/data.hpp"
 #include "tools/cli/commands/jobs.hpp"
+#include "tools/cli/commands/models.hpp"
 #include "tools/cli/commands/security.hpp"
 #include "tools/cli/commands/training.hpp"
 
@@ -113,6 +114,28 @@ int main(int argc, char** argv) {
     chosen_streaming = [&](const cli::session& s) {
       return cli::show_metrics(s, job_id, follow, std::cout);
     };
+  });
+
+  std::string model_ref, model_tenant, model_stage;
+  add("models", "registered models, by name", [&](const cli::session& s) {
+    return cli::list_models(s, model_tenant);
+  })->add_option("--tenant", model_tenant, "only this tenant's models");
+  auto model = app.add_subcommand(
+      "model", "one model: every version and its history, or NAME@VERSION or NAME@STAGE in full");
+  model->add_option("ref", model_ref, "NAME, NAME@VERSION or NAME@staging|production");
+  auto promote = model->add_subcommand(
+      "promote",
+      "move NAME@VERSION to a stage; the version in staging or production before it "
+      "is archived");
+  promote->add_option("ref", model_ref, "NAME@VERSION")->required();
+  promote->add_option("--stage", model_stage, "staging, production, archived or none")->required();
+  promote->callback([&] {
+    chosen = [&](const cli::session& s) { return cli::promote_model(s, model_ref, model_stage); };
+  });
+  model->callback([&] {
+    if (promote->parsed()) return;
+    if (model_ref.empty()) throw CLI::RequiredError("ref");
+    chosen = [&](const cli::session& s) { return cli::show_model(s, model_ref); };
   });
 
   std::string ttl = "1h", role, tenant, label, out_file, key_id;

@@ -1,0 +1,122 @@
+// The model registry through a real head: versions a train job would have registered are
+// seeded into the head's store before it starts (the registration path from the job service is
+// wired later; the store is what the head serves from), then listed, read and promoted with the
+// CLI, across a head restart, and hidden from another tenant's submit key.
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "cluster/store/store.hpp"
+#include "tools/local_cluster/local_cluster.hpp"
+
+using namespace troupe;
+using namespace troupe::local;
+using nlohmann::json;
+
+namespace {
+
+store::model_version_record trained(const std::string& name, const std::string& tenant,
+                                    const std::string& job_id) {
+  store::model_version_record v;
+  v.name = name;
+  v.tenant = tenant;
+  v.job_id = job_id;
+  v.artifact_digest = std::string(64, 'a');
+  v.final_metrics_json = R"({"val_loss":0.3})";
+  v.best_metrics_json = R"({"val_loss":0.25})";
+  v.params_json = R"({"kind":"train"})";
+  v.dataset_fingerprint = "sha256:" + std::string(64, 'd');
+  v.created_at_ms = 1'796'000'000'000;
+  return v;
+}
+
+// A head whose store holds txn v1..v3 (tenant ml) and churn v1 (tenant other).
+struct seeded_head {
+  cluster c;
+  seeded_head() {
+    const auto dir = c.root() + "/head";
+    std::filesystem::create_directories(dir);
+    auto db = store::open_store("sqlite://" + dir + "/troupe.db");
+    for (const char* job : {"j1", "j2", "j3"})
+      db->models().register_version(trained("txn", "ml", job));
+    db->models().register_version(trained("churn", "other", "j4"));
+    db.reset();
+    c.start_head({"--no-worker"});
+  }
+  json troupe_json(std::vector<std::string> args) {
+    args.push_back("--json");
+    auto r = c.troupe(args);
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err << c.dump_logs());
+    return json::parse(r.out);
+  }
+  json stages_of(const std::string& name) {
+    json stages = json::array();
+    const auto model = troupe_json({"model", name});
+    for (const auto& v : model["versions"]) stages.push_back(v["stage"]);
+    return stages;  // newest first
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(models_registry)
+
+BOOST_FIXTURE_TEST_CASE(models_are_listed_and_promoted_through_the_cli_and_survive_a_restart,
+                        seeded_head) {
+  auto listed = troupe_json({"models"});
+  BOOST_TEST_REQUIRE(listed.size() == 2u, listed.dump());
+  BOOST_TEST(listed[1]["name"] == "txn");
+  BOOST_TEST(listed[1]["latest_version"] == 3);
+
+  auto promoted = c.troupe({"model", "promote", "txn@2", "--stage", "production"});
+  BOOST_TEST_REQUIRE(promoted.exit_code == 0, promoted.err);
+  BOOST_TEST(promoted.out == "txn@2 production\n");
+  promoted = c.troupe({"model", "promote", "txn@3", "--stage", "production"});
+  BOOST_TEST_REQUIRE(promoted.exit_code == 0, promoted.err);
+  BOOST_TEST(promoted.out == "txn@3 production; txn@2 archived\n");
+  BOOST_TEST(c.troupe({"model", "promote", "txn@1", "--stage", "staging"}).exit_code == 0);
+
+  c.head().signal(SIGTERM);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) == 0);
+  c.restart_head({"--no-worker"});
+
+  BOOST_TEST(stages_of("txn").dump() == R"(["production","archived","staging"])");
+  auto in_production = troupe_json({"model", "txn@production"});
+  BOOST_TEST(in_production["versions"][0]["version"] == 3);
+  BOOST_TEST(in_production["versions"][0]["params"]["kind"] == "train");
+  BOOST_TEST(in_production["stage_changes"].size() == 1u);
+  auto human = c.troupe({"model", "txn"});
+  BOOST_TEST_REQUIRE(human.exit_code == 0, human.err);
+  BOOST_TEST(human.out.find("production  3\n") != std::string::npos, human.out);
+  auto missing = c.troupe({"model", "txn@9"});
+  BOOST_TEST(missing.exit_code == 1);
+  BOOST_TEST(missing.err == "troupe: model txn has no version 9 (not_found)\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_submit_key_sees_and_promotes_only_its_tenants_models, seeded_head) {
+  const auto credentials = c.root() + "/ml.credentials";
+  auto created = c.troupe(
+      {"credentials", "create", "--role", "submit", "--tenant", "ml", "--out", credentials});
+  BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+  auto as_ml = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{binary("troupe"), "--head",       c.endpoint(), "--credentials",
+                                  credentials,      "--timeout-ms", "2000"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  };
+  auto listed = as_ml({"models", "--json"});
+  BOOST_TEST_REQUIRE(listed.exit_code == 0, listed.err);
+  BOOST_TEST(json::parse(listed.out).size() == 1u);
+  BOOST_TEST(json::parse(listed.out)[0]["name"] == "txn");
+  BOOST_TEST(as_ml({"model", "promote", "txn@1", "--stage", "staging"}).exit_code == 0);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"model", "churn"}, {"model", "promote", "churn@1", "--stage", "production"}}) {
+    auto refused = as_ml(args);
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(refused.err == "troupe: no model churn (not_found)\n");
+  }
+  BOOST_TEST(stages_of("churn").dump() == R"(["none"])");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

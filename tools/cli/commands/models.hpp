@@ -1,0 +1,18 @@
+// Commands about the model registry: models, model, model promote (docs/models.md). A
+// reference (NAME, NAME@VERSION, NAME@staging|production) that cannot be read is a usage
+// error, found before the head is asked.
+#pragma once
+
+#include <string>
+
+#include "tools/cli/commands/cluster.hpp"
+
+namespace troupe::cli {
+
+command_output list_models(const session& s, const std::string& tenant);
+// Every version of the model (newest first) and its stage history, or one version in full.
+command_output show_model(const session& s, const std::string& ref);
+// Moves NAME@VERSION to `stage` (none, staging, production or archived).
+command_output promote_model(const session& s, const std::string& ref, const std::string& stage);
+
+}  // namespace troupe::cli

@@ -117,7 +117,7 @@ class attempt {
   };
 
   const runner_options& options() const { return state_->options; }
-  std::string work_dir() const { return options().dir + "/tasks/" + launch_.attempt_id; }
+  std::string work_dir() const { return options().dir + "/work/" + launch_.attempt_id; }
   std::string log_path(const char* stream) const {
     return options().dir + "/logs/" + launch_.attempt_id + "." + stream + ".log";
   }
@@ -292,7 +292,7 @@ class attempt {
 
 task_runner::task_runner(runner_options options, runner_callbacks callbacks)
     : state_(std::make_shared<shared_state>()) {
-  for (const char* folder : {"/tasks", "/logs"}) {
+  for (const char* folder : {"/work", "/logs"}) {
     std::error_code ec;
     fs::create_directories(options.dir + folder, ec);
     if (ec) throw std::runtime_error("cannot create " + options.dir + folder + ": " + ec.message());

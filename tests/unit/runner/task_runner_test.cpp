@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(
 BOOST_AUTO_TEST_CASE(a_task_without_a_workdir_runs_in_a_fresh_directory_of_its_own) {
   runner->start(shell_task("fresh.0.1", "pwd; ls -A | wc -l"));
   events.wait_finished("fresh.0.1");
-  auto expected = dir.path() + "/data/tasks/fresh.0.1";
+  auto expected = dir.path() + "/data/work/fresh.0.1";
   BOOST_TEST(events.report("fresh.0.1").out == expected + "\n0\n");
 }
 
@@ -140,13 +140,13 @@ BOOST_AUTO_TEST_CASE(a_task_makes_its_two_log_files_and_at_most_one_directory) {
   events.wait_finished("given.0.1");
   events.wait_finished("fresh.0.1");
   std::set<std::string> made;
-  for (const auto& folder : {"/data/tasks", "/data/logs"})
+  for (const auto& folder : {"/data/work", "/data/logs"})
     for (const auto& entry : fs::recursive_directory_iterator(dir.path() + folder))
       made.insert(fs::relative(entry.path(), dir.path() + "/data").string());
   BOOST_TEST(
       made == (std::set<std::string>{"logs/fresh.0.1.stderr.log", "logs/fresh.0.1.stdout.log",
                                      "logs/given.0.1.stderr.log", "logs/given.0.1.stdout.log",
-                                     "tasks/fresh.0.1"}),
+                                     "work/fresh.0.1"}),
       boost::test_tools::per_element());
   std::ifstream out(dir.path() + "/data/logs/given.0.1.stdout.log");
   BOOST_TEST(std::string(std::istreambuf_iterator<char>(out), {}) == "out\n");

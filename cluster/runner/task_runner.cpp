@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,7 +117,10 @@ class attempt {
   };
 
   const runner_options& options() const { return state_->options; }
-  std::string task_dir() const { return options().dir + "/tasks/" + launch_.attempt_id; }
+  std::string work_dir() const { return options().dir + "/work/" + launch_.attempt_id; }
+  std::string log_path(const char* stream) const {
+    return options().dir + "/logs/" + launch_.attempt_id + "." + stream + ".log";
+  }
 
   std::variant<spawned_process, std::string> start_process() {
     if (control_->wake_fd < 0) return "cannot create an eventfd: " + errno_text();
@@ -124,11 +128,10 @@ class attempt {
       return "invalid attempt id \"" + launch_.attempt_id + "\"";
     if (launch_.argv.empty() || launch_.argv[0].empty()) return std::string("empty argv");
     spawn_request request;
-    request.workdir = launch_.workdir.empty() ? task_dir() + "/work" : launch_.workdir;
-    std::error_code ec;
-    auto dir_to_create = launch_.workdir.empty() ? request.workdir : task_dir();
-    fs::create_directories(dir_to_create, ec);
-    if (ec) return "cannot create " + dir_to_create + ": " + ec.message();
+    // Each inode made costs (ext4 scans recently freed ones), so a task makes three at most.
+    request.workdir = launch_.workdir.empty() ? work_dir() : launch_.workdir;
+    if (launch_.workdir.empty() && ::mkdir(request.workdir.c_str(), 0755) != 0 && errno != EEXIST)
+      return "cannot create " + request.workdir + ": " + errno_text();
     if (launch_.pick_master_port) {
       auto port = pick_free_port();
       if (auto* why = std::get_if<std::string>(&port)) return *why;
@@ -137,8 +140,8 @@ class attempt {
     request.argv = launch_.argv;
     request.environment = task_environment(launch_, environ, master_port_);
     request.program_candidates = program_candidates(launch_.argv[0], request.environment);
-    request.stdout_path = task_dir() + "/stdout.log";
-    request.stderr_path = task_dir() + "/stderr.log";
+    request.stdout_path = log_path("stdout");
+    request.stderr_path = log_path("stderr");
     auto result = spawn_process(request);
     auto* process = std::get_if<spawned_process>(&result);
     if (!process) return result;
@@ -289,9 +292,11 @@ class attempt {
 
 task_runner::task_runner(runner_options options, runner_callbacks callbacks)
     : state_(std::make_shared<shared_state>()) {
-  std::error_code ec;
-  fs::create_directories(options.dir + "/tasks", ec);
-  if (ec) throw std::runtime_error("cannot create " + options.dir + "/tasks: " + ec.message());
+  for (const char* folder : {"/work", "/logs"}) {
+    std::error_code ec;
+    fs::create_directories(options.dir + folder, ec);
+    if (ec) throw std::runtime_error("cannot create " + options.dir + folder + ": " + ec.message());
+  }
   state_->leftovers_killed = kill_leftover_tasks(options.dir);
   state_->records = std::make_unique<group_records>(options.dir);
   state_->guard = std::make_unique<group_guard>();

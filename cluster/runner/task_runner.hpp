@@ -6,8 +6,8 @@
 // the group is killed, so no task leaves processes behind (short of a process that leaves the
 // group with setsid). When the daemon dies, its group guard (group_guard.hpp) kills the running
 // tasks' groups. Files under options.dir:
-//   tasks/<attempt id>/stdout.log, stderr.log   what the task wrote (the child writes them)
-//   tasks/<attempt id>/work/                    its working dir when the launch names none
+//   logs/<attempt id>.stdout.log, .stderr.log   what the task wrote (the child writes them)
+//   work/<attempt id>/                          its working dir when the launch names none
 //   running                                     the process groups of running attempts
 //                                               (group_records.hpp)
 // The daemon must not reap children it did not start (no waitpid(-1), SIGCHLD not ignored).

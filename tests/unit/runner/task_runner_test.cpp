@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "cluster/runner/process_group.hpp"
@@ -124,8 +126,30 @@ BOOST_AUTO_TEST_CASE(
 BOOST_AUTO_TEST_CASE(a_task_without_a_workdir_runs_in_a_fresh_directory_of_its_own) {
   runner->start(shell_task("fresh.0.1", "pwd; ls -A | wc -l"));
   events.wait_finished("fresh.0.1");
-  auto expected = dir.path() + "/data/tasks/fresh.0.1/work";
+  auto expected = dir.path() + "/data/work/fresh.0.1";
   BOOST_TEST(events.report("fresh.0.1").out == expected + "\n0\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_task_makes_its_two_log_files_and_at_most_one_directory) {
+  auto workdir = dir.path() + "/work";
+  fs::create_directories(workdir);
+  auto given = shell_task("given.0.1", "echo out; echo err >&2");
+  given.workdir = workdir;
+  runner->start(given);
+  runner->start(shell_task("fresh.0.1", "true"));
+  events.wait_finished("given.0.1");
+  events.wait_finished("fresh.0.1");
+  std::set<std::string> made;
+  for (const auto& folder : {"/data/work", "/data/logs"})
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path() + folder))
+      made.insert(fs::relative(entry.path(), dir.path() + "/data").string());
+  BOOST_TEST(
+      made == (std::set<std::string>{"logs/fresh.0.1.stderr.log", "logs/fresh.0.1.stdout.log",
+                                     "logs/given.0.1.stderr.log", "logs/given.0.1.stdout.log",
+                                     "work/fresh.0.1"}),
+      boost::test_tools::per_element());
+  std::ifstream out(dir.path() + "/data/logs/given.0.1.stdout.log");
+  BOOST_TEST(std::string(std::istreambuf_iterator<char>(out), {}) == "out\n");
 }
 
 BOOST_AUTO_TEST_CASE(a_task_starts_with_default_signals_and_no_descriptor_of_the_daemon) {

@@ -170,6 +170,50 @@ struct collector {
     for (const auto* t : {&v.name, &v.tenant, &v.digest}) add(*t);
   }
   void operator()(const msg::download_chunk_reply& v) { add(v.artifact); }
+  // The models area.
+  void add(const msg::model_summary& m) {
+    add(m.name);
+    add(m.tenant);
+  }
+  void add(const msg::model_version& v) {
+    for (const auto* t : {&v.name, &v.tenant, &v.job_id, &v.artifact_digest, &v.final_metrics_json,
+                          &v.best_metrics_json, &v.params_json, &v.dataset_fingerprint})
+      add(*t);
+  }
+  void operator()(const msg::models_message& m) { std::visit(*this, m.body); }
+  void operator()(const msg::list_models_request& v) { add(v.tenant); }
+  void operator()(const msg::list_models_reply& v) {
+    for (const auto& m : v.models) add(m);
+  }
+  void operator()(const msg::get_model_request& v) { add(v.name); }
+  void operator()(const msg::get_model_reply& v) {
+    add(v.model);
+    for (const auto& version : v.versions) add(version);
+    for (const auto& c : v.stage_changes) add(c.changed_by);
+  }
+  void operator()(const msg::promote_model_request& v) { add(v.name); }
+  void operator()(const msg::promote_model_reply& v) {
+    add(v.version);
+    for (const auto& c : v.changes) add(c.changed_by);
+  }
+  // The training area (rendezvous values are bytes).
+  void operator()(const msg::training_message& m) { std::visit(*this, m.body); }
+  void operator()(const msg::rendezvous_set_request& v) {
+    add(v.attempt_id);
+    add(v.key);
+  }
+  void operator()(const msg::rendezvous_set_reply&) {}
+  void operator()(const msg::rendezvous_get_request& v) {
+    add(v.attempt_id);
+    add(v.key);
+  }
+  void operator()(const msg::rendezvous_get_reply&) {}
+  void operator()(const msg::metrics_report& v) { add(v.attempt_id); }
+  void operator()(const msg::job_metrics_request& v) { add(v.job_id); }
+  void operator()(const msg::job_metrics_reply& v) {
+    for (const auto& e : v.entries) add(e.attempt_id);
+    add(v.job_state);
+  }
 };
 
 }  // namespace

@@ -47,11 +47,6 @@ inline std::string str(capnp::Text::Reader t) {
   return s;
 }
 
-inline capnp::Data::Reader data(const std::string& s) {
-  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
-}
-inline std::string bytes(capnp::Data::Reader d) { return {d.asChars().begin(), d.size()}; }
-
 inline double finite(double value) {
   if (!std::isfinite(value)) throw refused_value("a number is not finite");
   return value;

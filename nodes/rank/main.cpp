@@ -51,9 +51,13 @@ msg::epoch_metric epoch_metric_of(const training::epoch_report& e) {
 
 int train(const rank_environment& env) {
   const auto& spec = env.spec;
+  // Fetching from the artifact store comes later: until then only what needs no file runs.
   if (!spec.data.synthetic)
     return fail("data.dataset '" + spec.data.dataset +
                 "': ranks do not fetch datasets from the artifact store yet; use data.synthetic");
+  if (spec.model.type == "torchscript")
+    return fail("model.path '" + spec.model.path +
+                "': ranks do not fetch modules from the artifact store yet; use model.type mlp");
   auto data = training::load_training_data(spec, {});
   if (auto* error = std::get_if<msg::error>(&data)) return fail("data: " + error->message);
 

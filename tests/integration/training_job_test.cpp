@@ -55,6 +55,20 @@ std::vector<json> of_attempt(const std::vector<json>& entries, const std::string
 
 BOOST_AUTO_TEST_SUITE(train_jobs)
 
+BOOST_AUTO_TEST_CASE(a_rank_with_a_bad_environment_exits_2_naming_the_variable) {
+  const auto rank = binary("troupe-rank");
+  const auto no_world = run_command({"/usr/bin/env", "-i", rank});
+  BOOST_TEST(no_world.exit_code == 2);
+  BOOST_TEST(no_world.err == "troupe-rank: WORLD_SIZE is not set\n");
+  const auto bad_rank = run_command({"/usr/bin/env", "-i", "WORLD_SIZE=2", "RANK=2", rank});
+  BOOST_TEST(bad_rank.exit_code == 2);
+  BOOST_TEST(bad_rank.err == "troupe-rank: RANK: expected a whole number from 0 to 1, got '2'\n");
+  const auto bad_spec = run_command({"/usr/bin/env", "-i", "WORLD_SIZE=1", "RANK=0",
+                                     "TROUPE_TRAIN_SPEC={\"epochs\": \"many\"}", rank});
+  BOOST_TEST(bad_spec.exit_code == 2);
+  BOOST_TEST(bad_spec.err.rfind("troupe-rank: TROUPE_TRAIN_SPEC: ", 0) == 0u, bad_spec.err);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_two_rank_train_job_learns_reports_its_metrics_and_exports_its_model,
                         two_nodes) {
   const auto id = submit(train_spec(2));

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -32,6 +33,11 @@ namespace troupe::nodes {
 namespace {
 
 std::atomic<int> requested_exit_code{0};
+
+// The directory of this executable, where the build and an install put troupe-rank beside it.
+std::string own_directory() {
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+}
 
 void request_exit(int code) {
   requested_exit_code = code;
@@ -284,8 +290,8 @@ int run_daemon(const config::daemon_settings& s) {
 
   caf::actor agent, runner;
   if (runs_agent) {
-    runner = runner::spawn_runner_actor(system,
-                                        {agent_endpoint, data->path() + "/tasks", name, rank_link});
+    runner = runner::spawn_runner_actor(
+        system, {agent_endpoint, data->path() + "/tasks", name, rank_link, own_directory()});
     actors.push_back(runner);
     exit_when_it_dies(system, runner, "task runner", request_exit);
     agent_endpoint->route_reply<msg::jobs_message>(runner);

@@ -33,27 +33,6 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-// The processes whose environment holds `entry` ("NAME=value").
-std::vector<pid_t> processes_with(const std::string& entry) {
-  std::vector<pid_t> found;
-  for (const auto& dir : fs::directory_iterator("/proc")) {
-    const auto name = dir.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const auto environ = read_text(dir.path().string() + "/environ");
-    size_t start = 0;
-    while (start < environ.size()) {
-      auto end = environ.find('\0', start);
-      if (end == std::string::npos) end = environ.size();
-      if (environ.compare(start, end - start, entry) == 0) {
-        found.push_back(static_cast<pid_t>(std::stol(name)));
-        break;
-      }
-      start = end + 1;
-    }
-  }
-  return found;
-}
-
 // A head without a node agent, and node-1 and node-2 with one CPU each: one task at a time on
 // each, so a second job or task goes to the other node.
 struct two_nodes {

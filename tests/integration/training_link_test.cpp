@@ -9,7 +9,7 @@
 
 #include "cluster/transport/request_client.hpp"
 #include "messages/print.hpp"
-#include "tools/local_cluster/local_cluster.hpp"
+#include "tests/integration/rank_cluster.hpp"
 
 using namespace troupe;
 using namespace troupe::local;
@@ -17,30 +17,13 @@ using nlohmann::json;
 
 namespace {
 
-constexpr auto job_limit = 60s;
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
 // node-1 and node-2, 2 CPUs each: a gang of two 1-CPU tasks may land on one or both.
-struct two_nodes {
-  cluster c;
-  two_nodes() {
-    c.start_head({"--no-worker"});
-    for (const char* name : {"node-1", "node-2"})
-      c.start_node(name, {"--cpus", "2", "--memory-mb", "2048", "--gpus", "0"});
-    BOOST_TEST_REQUIRE(c.wait_for_alive_count(2), c.dump_logs());
-  }
-
-  std::string submit(const std::string& spec) const {
-    static int count = 0;
-    const auto path = c.root() + "/spec-" + std::to_string(++count) + ".yaml";
-    std::ofstream(path) << spec;
-    auto result = c.troupe({"submit", path});
-    BOOST_TEST_REQUIRE(result.exit_code == 0, result.err + c.dump_logs());
-    return result.out.substr(0, result.out.find('\n'));
-  }
+struct two_nodes : rank_cluster {
+  two_nodes() : rank_cluster(2, 60s) {}
 
   // A gang of `tasks` 1-CPU tasks running troupe-test-rank with `args`.
   std::string submit_ranks(const std::string& args, int tasks = 2) const {
@@ -48,36 +31,6 @@ struct two_nodes {
                   "\nresources: {cpus: 1}\nshell: '" + binary("troupe-test-rank") + " " + args +
                   "'\n");
   }
-
-  json job(const std::string& id) const {
-    auto result = c.troupe({"job", id, "--json"});
-    BOOST_TEST_REQUIRE(result.exit_code == 0, result.err);
-    return json::parse(result.out);
-  }
-
-  json wait_for(const std::string& id, const std::function<bool(const json&)>& done) const {
-    json seen;
-    const bool reached = wait_until(
-        [&] {
-          seen = job(id);
-          return done(seen);
-        },
-        job_limit);
-    BOOST_TEST_REQUIRE(reached, "job " + id + " is " + seen.dump() + "\n" + c.dump_logs());
-    return seen;
-  }
-
-  json wait_until_ended(const std::string& id) const {
-    return wait_for(id, [](const json& j) {
-      const auto s = j["state"].get<std::string>();
-      return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
-    });
-  }
-
-  std::string logs(const std::string& id, int task) const {
-    return c.troupe({"logs", id, "--task", std::to_string(task)}).out;
-  }
-  std::string all_logs(const std::string& id) const { return logs(id, 0) + logs(id, 1); }
 };
 
 size_t credential_files(const std::string& data_dir) {
@@ -110,16 +63,8 @@ BOOST_FIXTURE_TEST_CASE(the_ranks_metrics_are_shown_by_troupe_metrics_the_last_s
   BOOST_TEST_REQUIRE(wait_until_ended(id)["state"] == "SUCCEEDED", all_logs(id));
   // Each rank reports steps 1, 2 and 3 at a rate limit of one per 100 s, then its epoch: step 1
   // leaves at once, step 3 replaces step 2 as the one to send and leaves with the epoch.
-  std::vector<json> entries;
-  wait_until(
-      [&] {
-        auto shown = c.troupe({"metrics", id, "--json"});
-        entries.clear();
-        std::istringstream lines(shown.out);
-        for (std::string line; std::getline(lines, line);) entries.push_back(json::parse(line));
-        return entries.size() >= 6;
-      },
-      10s);
+  const auto entries =
+      metrics(id, [](const std::vector<json>& shown) { return shown.size() >= 6; });
   BOOST_TEST_REQUIRE(entries.size() == 6u, c.troupe({"metrics", id}).out);
   for (int task : {0, 1}) {
     const auto attempt = id + "." + std::to_string(task) + ".1";

@@ -57,6 +57,26 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& out_file,
 
 }  // namespace
 
+std::vector<pid_t> processes_with(const std::string& entry) {
+  std::vector<pid_t> found;
+  for (const auto& dir : fs::directory_iterator("/proc")) {
+    const auto name = dir.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto environ = read_file(dir.path().string() + "/environ");
+    size_t start = 0;
+    while (start < environ.size()) {
+      auto end = environ.find('\0', start);
+      if (end == std::string::npos) end = environ.size();
+      if (environ.compare(start, end - start, entry) == 0) {
+        found.push_back(static_cast<pid_t>(std::stol(name)));
+        break;
+      }
+      start = end + 1;
+    }
+  }
+  return found;
+}
+
 process_sample sample_process(pid_t pid) {
   process_sample s;
   auto proc = "/proc/" + std::to_string(pid);

@@ -109,6 +109,10 @@ struct process_sample {
 // Reads a process's CPU time and RSS from /proc.
 process_sample sample_process(pid_t pid);
 
+// The processes whose environment holds `entry` ("NAME=value"), e.g. a task's
+// "TROUPE_ATTEMPT_ID=<attempt id>".
+std::vector<pid_t> processes_with(const std::string& entry);
+
 // A Troupe program: from $TROUPE_BIN_DIR, else beside the running executable.
 std::string binary(const std::string& name);
 

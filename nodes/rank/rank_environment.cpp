@@ -1,0 +1,76 @@
+#include "nodes/rank/rank_environment.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+#include <stdexcept>
+
+#include "cluster/jobs/kinds/train/train_kind.hpp"
+
+namespace troupe::rank {
+namespace {
+
+std::optional<std::string> variable(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value) return std::nullopt;
+  return std::string(value);
+}
+
+// A whole number in [low, high], or nullopt.
+std::optional<int> whole(const std::string& text, long low, long high) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || n < low || n > high) return std::nullopt;
+  return static_cast<int>(n);
+}
+
+std::string bad(const char* name, const std::string& expected, const std::string& got) {
+  return std::string(name) + ": expected " + expected + ", got '" + got + "'";
+}
+
+}  // namespace
+
+std::variant<rank_environment, std::string> read_rank_environment() {
+  constexpr long max_world_size = 1 << 16;
+  rank_environment out;
+
+  const auto world_text = variable("WORLD_SIZE");
+  if (!world_text) return std::string("WORLD_SIZE is not set");
+  const auto world = whole(*world_text, 1, max_world_size);
+  if (!world) return bad("WORLD_SIZE", "a whole number from 1", *world_text);
+  out.world_size = *world;
+
+  const auto rank_text = variable("RANK");
+  if (!rank_text) return std::string("RANK is not set");
+  const auto rank = whole(*rank_text, 0, out.world_size - 1);
+  if (!rank)
+    return bad("RANK", "a whole number from 0 to " + std::to_string(out.world_size - 1),
+               *rank_text);
+  out.rank = *rank;
+
+  out.master_addr = variable("MASTER_ADDR").value_or("");
+  if (out.world_size > 1 && out.master_addr.empty())
+    return std::string("MASTER_ADDR is not set (a rank of several needs task 0's address)");
+
+  if (const auto threads_text = variable("OMP_NUM_THREADS")) {
+    const auto threads = whole(*threads_text, 1, 1024);
+    if (!threads) return bad("OMP_NUM_THREADS", "a whole number from 1 to 1024", *threads_text);
+    out.threads = *threads;
+  }
+
+  const auto spec_text = variable(jobs::train_spec_variable);
+  if (!spec_text) return std::string(jobs::train_spec_variable) + " is not set";
+  try {
+    out.spec = training::train_spec_from_json(nlohmann::json::parse(*spec_text));
+  } catch (const std::exception& e) {
+    return std::string(jobs::train_spec_variable) + ": " + e.what();
+  }
+  if (out.spec.world_size != out.world_size)
+    return "WORLD_SIZE (" + std::to_string(out.world_size) + ") is not the spec's world_size (" +
+           std::to_string(out.spec.world_size) + ")";
+  return out;
+}
+
+}  // namespace troupe::rank

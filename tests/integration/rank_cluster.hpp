@@ -1,0 +1,90 @@
+// The cluster the training tests run gang jobs on (training_link_test, training_job_test): a
+// head without a node agent and node-1 and node-2 with `cpus_per_node` CPUs each, and the CLI
+// calls they make on its jobs. Every wait is bounded by `job_limit`.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tools/local_cluster/local_cluster.hpp"
+
+namespace troupe::local {
+
+struct rank_cluster {
+  cluster c;
+  std::chrono::milliseconds job_limit;
+
+  rank_cluster(int cpus_per_node, std::chrono::milliseconds limit) : job_limit(limit) {
+    c.start_head({"--no-worker"});
+    for (const char* name : {"node-1", "node-2"})
+      c.start_node(name,
+                   {"--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"});
+    BOOST_TEST_REQUIRE(c.wait_for_alive_count(2), c.dump_logs());
+  }
+
+  // Submits the YAML `spec`; returns the job id.
+  std::string submit(const std::string& spec) const {
+    static int count = 0;
+    const auto path = c.root() + "/spec-" + std::to_string(++count) + ".yaml";
+    std::ofstream(path) << spec;
+    auto result = c.troupe({"submit", path});
+    BOOST_TEST_REQUIRE(result.exit_code == 0, result.err + c.dump_logs());
+    return result.out.substr(0, result.out.find('\n'));
+  }
+
+  nlohmann::json job(const std::string& id) const {
+    auto result = c.troupe({"job", id, "--json"});
+    BOOST_TEST_REQUIRE(result.exit_code == 0, result.err);
+    return nlohmann::json::parse(result.out);
+  }
+
+  std::string logs(const std::string& id, int task) const {
+    return c.troupe({"logs", id, "--task", std::to_string(task)}).out;
+  }
+  std::string all_logs(const std::string& id) const { return logs(id, 0) + logs(id, 1); }
+
+  nlohmann::json wait_for(const std::string& id,
+                          const std::function<bool(const nlohmann::json&)>& done) const {
+    nlohmann::json seen;
+    const bool reached = wait_until(
+        [&] {
+          seen = job(id);
+          return done(seen);
+        },
+        job_limit);
+    BOOST_TEST_REQUIRE(reached,
+                       "job " + id + " is " + seen.dump() + "\n" + all_logs(id) + c.dump_logs());
+    return seen;
+  }
+
+  nlohmann::json wait_until_ended(const std::string& id) const {
+    return wait_for(id, [](const nlohmann::json& j) {
+      const auto s = j["state"].get<std::string>();
+      return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
+    });
+  }
+
+  // What `troupe metrics ID --json` shows, once `enough` holds of it or after 10 s.
+  std::vector<nlohmann::json> metrics(
+      const std::string& id,
+      const std::function<bool(const std::vector<nlohmann::json>&)>& enough) const {
+    std::vector<nlohmann::json> entries;
+    wait_until(
+        [&] {
+          auto shown = c.troupe({"metrics", id, "--json"});
+          entries.clear();
+          std::istringstream lines(shown.out);
+          for (std::string line; std::getline(lines, line);)
+            entries.push_back(nlohmann::json::parse(line));
+          return enough(entries);
+        },
+        std::chrono::seconds(10));
+    return entries;
+  }
+};
+
+}  // namespace troupe::local

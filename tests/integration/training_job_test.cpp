@@ -1,0 +1,132 @@
+// Train jobs end to end with real daemons on loopback (docs/training.md, "How a rank runs"): a
+// head without a node agent and two one-CPU nodes, so a two-rank job puts one troupe-rank on
+// each. The ranks meet through the head's rendezvous, train over Gloo, report their metrics and
+// rank 0 writes the exported model; a rank killed under the job makes the gang retry.
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "tests/integration/rank_cluster.hpp"
+
+using namespace troupe::local;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// 2 ranks, each epoch 29 steps (1800 training rows a rank, batch 64).
+std::string train_spec(int epochs, const std::string& extra = "") {
+  return R"(name: mlp
+kind: train
+world_size: 2
+resources: {cpus: 1}
+model: {type: mlp, layers: [16, 32, 4]}
+task: classification
+data: {synthetic: {rows: 4000, features: 16, classes: 4, seed: 7}, validation_split: 0.1}
+optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
+batch_size: 64
+seed: 42
+checkpoint: {every_steps: 10, keep: 2}
+)" + std::string("epochs: ") +
+         std::to_string(epochs) + "\n" + extra;
+}
+
+// One CPU each: a two-rank job puts one rank on each node.
+struct two_nodes : rank_cluster {
+  two_nodes() : rank_cluster(1, 180s) {}
+
+  // An attempt's working directory on the node it ran on (the runner's tasks/ under the node's).
+  std::string workdir(const json& attempt) {
+    return c.node(attempt["node"].get<std::string>()).data_dir() + "/tasks/tasks/" +
+           attempt["id"].get<std::string>() + "/work";
+  }
+};
+
+std::vector<json> of_attempt(const std::vector<json>& entries, const std::string& attempt,
+                             const std::string& kind) {
+  std::vector<json> out;
+  for (const auto& e : entries)
+    if (e["attempt"] == attempt && e["kind"] == kind) out.push_back(e);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(train_jobs)
+
+BOOST_AUTO_TEST_CASE(a_rank_with_a_bad_environment_exits_2_naming_the_variable) {
+  const auto rank = binary("troupe-rank");
+  const auto no_world = run_command({"/usr/bin/env", "-i", rank});
+  BOOST_TEST(no_world.exit_code == 2);
+  BOOST_TEST(no_world.err == "troupe-rank: WORLD_SIZE is not set\n");
+  const auto bad_rank = run_command({"/usr/bin/env", "-i", "WORLD_SIZE=2", "RANK=2", rank});
+  BOOST_TEST(bad_rank.exit_code == 2);
+  BOOST_TEST(bad_rank.err == "troupe-rank: RANK: expected a whole number from 0 to 1, got '2'\n");
+  const auto bad_spec = run_command({"/usr/bin/env", "-i", "WORLD_SIZE=1", "RANK=0",
+                                     "TROUPE_TRAIN_SPEC={\"epochs\": \"many\"}", rank});
+  BOOST_TEST(bad_spec.exit_code == 2);
+  BOOST_TEST(bad_spec.err.rfind("troupe-rank: TROUPE_TRAIN_SPEC: ", 0) == 0u, bad_spec.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_two_rank_train_job_learns_reports_its_metrics_and_exports_its_model,
+                        two_nodes) {
+  const auto id = submit(train_spec(2));
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  BOOST_TEST(j["attempts"][0]["node"] != j["attempts"][1]["node"], j.dump(2));
+
+  const auto entries = metrics(id, [&](const std::vector<json>& all) {
+    for (const char* task : {".0.1", ".1.1"})
+      if (of_attempt(all, id + task, "epoch").size() < 2) return false;
+    return true;
+  });
+  for (const char* task : {".0.1", ".1.1"}) {
+    const auto attempt = id + task;
+    BOOST_TEST(!of_attempt(entries, attempt, "step").empty(), attempt);
+    const auto epochs = of_attempt(entries, attempt, "epoch");
+    BOOST_TEST_REQUIRE(epochs.size() == 2u, attempt);
+    BOOST_TEST(epochs[1]["train_loss"].get<double>() < epochs[0]["train_loss"].get<double>(),
+               attempt + ": " + epochs[0].dump() + " then " + epochs[1].dump());
+  }
+
+  for (const auto& attempt : j["attempts"]) {
+    const auto dir = workdir(attempt);
+    const bool rank0 = attempt["task"] == 0;
+    BOOST_TEST(fs::exists(dir + "/model.pt") == rank0, dir);
+    BOOST_TEST(fs::exists(dir + "/model.json") == rank0, dir);
+    if (rank0) {
+      size_t checkpoints = 0;
+      for (const auto& f : fs::directory_iterator(dir + "/checkpoints"))
+        checkpoints += f.path().extension() == ".ckpt";
+      BOOST_TEST(checkpoints == 2u, dir);  // keep: 2
+    }
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_rank_killed_under_a_train_job_makes_the_gang_retry_and_succeed,
+                        two_nodes) {
+  const auto id = submit(train_spec(40, "retries: {max: 2, backoff_s: 0}\n"));
+  // Rank 1 of the first attempt, once it reported a step (it is training, past its rendezvous).
+  const auto victim = id + ".1.1";
+  const auto entries = metrics(
+      id, [&](const std::vector<json>& all) { return !of_attempt(all, victim, "step").empty(); });
+  BOOST_TEST_REQUIRE(!of_attempt(entries, victim, "step").empty(), all_logs(id) + c.dump_logs());
+  const auto pids = processes_with("TROUPE_ATTEMPT_ID=" + victim);
+  BOOST_TEST_REQUIRE(pids.size() == 1u, all_logs(id));
+  BOOST_TEST_REQUIRE(::kill(pids[0], SIGKILL) == 0);
+
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  // The first round failed (the killed rank; its peer stopped or its collective timed out),
+  // the second trained both ranks to the end.
+  size_t first_round_succeeded = 0, second_round_succeeded = 0;
+  for (const auto& a : j["attempts"]) {
+    first_round_succeeded += a["attempt"] == 1 && a["state"] == "SUCCEEDED";
+    second_round_succeeded += a["attempt"] == 2 && a["state"] == "SUCCEEDED";
+  }
+  BOOST_TEST(first_round_succeeded == 0u, j.dump(2));
+  BOOST_TEST(second_round_succeeded == 2u, j.dump(2));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -38,8 +38,8 @@ struct two_nodes : rank_cluster {
 
   // An attempt's working directory on the node it ran on (the runner's tasks/ under the node's).
   std::string workdir(const json& attempt) {
-    return c.node(attempt["node"].get<std::string>()).data_dir() + "/tasks/tasks/" +
-           attempt["id"].get<std::string>() + "/work";
+    return c.node(attempt["node"].get<std::string>()).data_dir() + "/tasks/work/" +
+           attempt["id"].get<std::string>();
   }
 };
 

@@ -236,6 +236,19 @@ say "the gang ran on $nodes"
 echo
 show jobs
 
+section "Training: a train job of 2 ranks, one on each node, on synthetic data"
+say "each rank is a troupe-rank process started by its node; they meet through the head's"
+say "rendezvous and average gradients over Gloo in buckets during backward (docs/training.md)"
+sed -e 's|cpus: 1}|cpus: 2}|' -e 's|rows: 200000|rows: 40000|' \
+  docs/examples/train-synthetic.yaml >"$TMP/train.yaml"
+say "\$ troupe submit train.yaml   (docs/examples/train-synthetic.yaml, 40,000 rows), until it succeeds"
+train=$(troupe --json submit "$TMP/train.yaml" | jq -r .id) || die "submitting the train job failed"
+troupe job "$train" >/dev/null || die "the train job $train is unknown"
+wait_job 120 "$train" SUCCEEDED
+nodes=$(troupe --json job "$train" | jq -r '[.attempts[].node] | unique | join(" and ")')
+say "its ranks ran on $nodes; what they reported:"
+show metrics "$train"
+
 section "Keys: every link is CURVE; the head admits only keys it knows, each with a role"
 show keys ls
 echo

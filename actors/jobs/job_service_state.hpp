@@ -1,0 +1,113 @@
+// The job service's state and the helpers its parts share (internal to actors/jobs): the
+// state machine that places, starts and settles jobs (job_service.cpp) and the answers to
+// questions about them (job_queries.cpp).
+#pragma once
+
+#include <caf/all.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/jobs/job_service.hpp"
+#include "actors/jobs/task_log.hpp"
+#include "actors/scheduler/scheduler.hpp"
+#include "cluster/jobs/job_spec.hpp"
+#include "cluster/store/store.hpp"
+
+namespace troupe::job_service::detail {
+
+using actors::inbound;
+using actors::sender_key;
+using steady = std::chrono::steady_clock;
+
+struct attempt_entry {
+  store::attempt_record row;
+  steady::time_point placed_at;  // or recovered at
+  bool holds_resources = false;  // counted by the scheduler
+  bool start_sent = false;
+  bool end_unstored = false;  // its node's report of how it ended is being stored
+  // A standby (docs/scheduling.md): the attempt it follows on its node; and the other way.
+  std::string after;
+  std::string standby;
+  task_log log;
+  bool output_complete = false;  // the attempt ended and reported all of its output
+};
+
+struct job_entry {
+  store::job_record row;
+  jobs::job_spec spec;
+  std::vector<std::vector<std::string>> tasks;  // per task index: its attempt ids, oldest first
+  std::vector<store::job_transition> transitions;
+  bool durable = false;  // its submission is stored
+  bool queued = false;   // waits in the scheduler's queue
+  uint64_t order = 0;    // submission order, kept by retries
+  uint16_t master_port = 0;
+  std::string master_addr;
+};
+
+struct node_view {
+  std::string name;
+  std::string address;
+  std::string peer;  // the node's connection, learned from its own messages
+  msg::node_state state = msg::node_state::alive;
+  bool draining = false;
+  std::vector<std::string> waiting_starts;  // attempts to start once the peer is known
+};
+
+// Writes that wait for the store to recover, and what to do once they landed.
+struct pending_write {
+  std::vector<store::store_write> writes;
+  std::function<void()> then;
+  std::function<void()> on_failure;
+};
+
+struct service_state {
+  static inline const char* name = "job_service";
+  job_service_deps deps;
+  bool ready = false;  // the node list arrived and the stored jobs were recovered
+  std::unordered_map<std::string, job_entry> jobs;
+  std::vector<std::string> order;  // job ids by submission
+  uint64_t next_order = 1;
+  std::unordered_map<std::string, attempt_entry> attempts;
+  // Per node: its attempts that have not ended, so a node's report and its loss look at those
+  // alone, not at every attempt ever made.
+  std::unordered_map<std::string, std::set<std::string>> unended_by_node;
+  std::map<std::pair<std::string, std::string>, std::string> by_client_request;
+  std::unordered_map<std::string, node_view> nodes;
+  scheduling::scheduler scheduler{true};
+  std::vector<pending_write> retries;
+};
+
+using self_ptr = caf::stateful_actor<service_state>*;
+
+using self_ptr = caf::stateful_actor<service_state>*;
+
+msg::error invalid(std::string why);
+void reply(self_ptr self, const inbound& in, msg::body body);
+bool visible(const sender_key& key, const job_entry& job);
+std::string node_name(self_ptr self, const std::string& node_id);
+jobs::job_state state_of(const job_entry& job);
+jobs::attempt_state state_of(const attempt_entry& a);
+// The attempts of the job's latest round (one per task), or empty before its first placement.
+std::vector<attempt_entry*> current_round(self_ptr self, const job_entry& job);
+// Placed in the job's latest round and not ended.
+bool is_current(self_ptr self, const attempt_entry& a);
+
+// Questions of clients (job_queries.cpp).
+// The job a client names, if its key may see it; else answers not_found and gives nullptr.
+const job_entry* find_job(self_ptr self, const inbound& in, const std::string& id,
+                          const sender_key& key);
+msg::jobs_message list_jobs(self_ptr self, const msg::list_jobs_request& r, const sender_key& key);
+void on_get(self_ptr self, const inbound& in, const msg::get_job_request& r, const sender_key& key);
+void on_logs(self_ptr self, const inbound& in, const msg::job_logs_request& r,
+             const sender_key& key);
+
+// Questions of other head actors (job_queries.cpp).
+job_view view_of_job(self_ptr self, const std::string& job_id);
+job_view view_of_attempt(self_ptr self, const std::string& attempt_id);
+
+}  // namespace troupe::job_service::detail

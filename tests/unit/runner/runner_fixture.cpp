@@ -2,27 +2,10 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <stdexcept>
 #include <thread>
 
 namespace troupe::runner::test {
-
-namespace fs = std::filesystem;
-
-temp_dir::temp_dir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/troupe-runner-XXXXXX";
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
-  path_ = fs::canonical(pattern).string();
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
-}
 
 runner_callbacks recorder::callbacks() {
   runner_callbacks callbacks;

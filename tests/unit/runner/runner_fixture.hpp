@@ -15,21 +15,11 @@
 
 #include "cluster/jobs/job_model.hpp"
 #include "cluster/runner/task_runner.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace troupe::runner::test {
 
-// A directory of its own under $TMPDIR (or /tmp), removed with everything in it.
-class temp_dir {
- public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using troupe::test::temp_dir;
 
 // Everything the runner reported about one attempt.
 struct attempt_report {

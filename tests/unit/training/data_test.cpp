@@ -6,11 +6,11 @@
 
 #include "cluster/training/dataset.hpp"
 #include "cluster/training/distributed_sampler.hpp"
-#include "temp_dir.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace troupe;
 using namespace troupe::training;
-using troupe::training::test::temp_dir;
+using troupe::test::temp_dir;
 
 namespace {
 

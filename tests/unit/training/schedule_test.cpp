@@ -6,11 +6,11 @@
 #include "cluster/training/checkpoint.hpp"
 #include "cluster/training/early_stopping.hpp"
 #include "cluster/training/lr_schedule.hpp"
-#include "temp_dir.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace troupe;
 using namespace troupe::training;
-using troupe::training::test::temp_dir;
+using troupe::test::temp_dir;
 
 BOOST_AUTO_TEST_SUITE(lr_schedules)
 

@@ -467,6 +467,17 @@ std::optional<msg::error> trainer::resume(const std::string& blob) {
 std::variant<exported_model, msg::error> trainer::export_model() {
   auto& s = *impl_;
   exported_model exported;
+  auto& m = exported.metadata;
+  m["format"] = 1;
+  m["task"] = s.spec.task == task_kind::classification ? "classification" : "regression";
+  m["label"] = s.spec.data.label;
+  m["features"] = s.feature_names;
+  m["classes"] = s.classes;
+  m["standardization"] = {{"mean", s.stats.mean}, {"std", s.stats.std}};
+  m["dataset_fingerprint"] = s.fingerprint;
+  m["input"] = "raw feature values in the order of features; the module standardises them";
+  m["output"] = s.spec.task == task_kind::classification ? "one logit per class"
+                                                         : "the predicted label value";
   try {
     torch::jit::Module root("TroupeExportedModel");
     root.register_buffer("mean", s.mean.clone());
@@ -486,24 +497,14 @@ std::variant<exported_model, msg::error> trainer::export_model() {
     if (!torch::allclose(actual, expected, 1e-4, 1e-4))
       return msg::error{msg::error_code::internal,
                         "the exported model's outputs differ from the trained model's"};
+    // The metadata travels inside model.pt too, so that one artifact is the whole model.
     std::ostringstream out;
-    root.save(out);
+    root.save(out, {{std::string(exported_metadata_file), exported.metadata.dump()}});
     exported.torchscript = out.str();
   } catch (const c10::Error& e) {
     return msg::error{msg::error_code::internal,
                       std::string("cannot export the model: ") + e.what_without_backtrace()};
   }
-  auto& m = exported.metadata;
-  m["format"] = 1;
-  m["task"] = s.spec.task == task_kind::classification ? "classification" : "regression";
-  m["label"] = s.spec.data.label;
-  m["features"] = s.feature_names;
-  m["classes"] = s.classes;
-  m["standardization"] = {{"mean", s.stats.mean}, {"std", s.stats.std}};
-  m["dataset_fingerprint"] = s.fingerprint;
-  m["input"] = "raw feature values in the order of features; the module standardises them";
-  m["output"] = s.spec.task == task_kind::classification ? "one logit per class"
-                                                         : "the predicted label value";
   return exported;
 }
 

@@ -71,10 +71,14 @@ struct run_outcome {
 // The model for inference: a TorchScript module taking raw feature values (in the order of
 // metadata["features"]) and standardising them itself, returning class logits or the
 // regression target; and its metadata.
+// model.pt carries the metadata as the extra file `exported_metadata_file` (torch::jit::load's
+// extra files), so the one artifact the registry keeps is the whole model.
 struct exported_model {
   std::string torchscript;  // torch::jit::load reads these bytes
   nlohmann::json metadata;  // features, standardization, task, label, classes, fingerprint
 };
+
+inline constexpr const char* exported_metadata_file = "troupe/model.json";
 
 // Writes model.pt and model.json into `dir` atomically; throws host::file_error.
 void write_exported_model(const exported_model& model, const std::string& dir);

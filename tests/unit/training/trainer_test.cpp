@@ -261,8 +261,10 @@ BOOST_AUTO_TEST_CASE(the_exported_model_loads_and_predicts_what_the_trained_mode
       auto exported = std::get<exported_model>(t->export_model());
       temp_dir dir;
       write_exported_model(exported, dir.path() + "/model");
-      auto loaded = torch::jit::load(dir.path() + "/model/model.pt");
+      torch::jit::ExtraFilesMap extra{{exported_metadata_file, ""}};
+      auto loaded = torch::jit::load(dir.path() + "/model/model.pt", c10::nullopt, extra);
       check_predicts_like(loaded, *t);
+      BOOST_TEST(nlohmann::json::parse(extra.at(exported_metadata_file)) == exported.metadata);
 
       const auto& m = exported.metadata;
       BOOST_TEST(m.at("task") == "classification");

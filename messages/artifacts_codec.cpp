@@ -3,10 +3,8 @@
 #include "messages/codec_parts.hpp"
 
 namespace troupe::msg::artifacts_codec {
-namespace {
 
 using namespace parts;
-using Which = wire::ArtifactsMessage;
 
 void put_info(wire::ArtifactInfo::Builder b, const artifact_info& v) {
   b.setName(text(v.name));
@@ -31,6 +29,10 @@ artifact_info get_info(wire::ArtifactInfo::Reader r) {
   v.job_id = str(r.getJobId());
   return v;
 }
+
+namespace {
+
+using Which = wire::ArtifactsMessage;
 
 // Writes each kind into its union member.
 struct writer {

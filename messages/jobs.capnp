@@ -163,6 +163,7 @@ struct TaskLaunch {
   pickMasterPort @8 :Bool;   # bind a free port, export it as MASTER_PORT, report it in TaskStarted
   rankLink @9 :Bool;         # give the task a rank link (docs/training.md): TROUPE_RANK_LINK names
                              # its credential file
+  tenant @10 :Text;          # the job's: what the rank link may fetch and publish for it
 }
 
 # Head -> node. The node answers TaskStarted, or TaskFinished when it could not start it. A

@@ -108,6 +108,7 @@ void put_launch(wire::TaskLaunch::Builder b, const jobs::task_launch& v) {
   for (unsigned i = 0; i < v.gpus.size(); ++i) gpus.set(i, v.gpus[i]);
   b.setPickMasterPort(v.pick_master_port);
   b.setRankLink(v.rank_link);
+  b.setTenant(text(v.tenant));
 }
 
 jobs::task_launch get_launch(wire::TaskLaunch::Reader r) {
@@ -122,6 +123,7 @@ jobs::task_launch get_launch(wire::TaskLaunch::Reader r) {
   for (auto g : r.getGpus()) v.gpus.push_back(g);
   v.pick_master_port = r.getPickMasterPort();
   v.rank_link = r.getRankLink();
+  v.tenant = str(r.getTenant());
   return v;
 }
 

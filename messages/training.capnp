@@ -9,6 +9,9 @@
 #   RendezvousGetRequest -> RendezvousGetReply (deferred until the key is set, or an error
 #                           `timeout` once timeoutMs passed)
 #   MetricsReport (one-way)
+#   FetchArtifactRequest -> FetchArtifactReply      (answered by the node itself)
+#   PublishArtifactRequest -> PublishArtifactReply  (answered by the node itself)
+#   RegisterModelRequest -> RegisterModelReply      (relayed to the head; task 0 of a train job)
 # Client flow (roles admin and submit; a submit key sees only its own tenant's jobs):
 #   JobMetricsRequest -> JobMetricsReply
 #
@@ -16,6 +19,7 @@
 @0xe6b1c0d2a3f49587;
 
 using Cxx = import "/capnp/c++.capnp";
+using Artifacts = import "artifacts.capnp";
 $Cxx.namespace("troupe::wire");
 
 struct TrainingMessage {
@@ -27,6 +31,12 @@ struct TrainingMessage {
     metricsReport @4 :MetricsReport;
     jobMetricsRequest @5 :JobMetricsRequest;
     jobMetricsReply @6 :JobMetricsReply;
+    fetchArtifactRequest @7 :FetchArtifactRequest;
+    fetchArtifactReply @8 :FetchArtifactReply;
+    publishArtifactRequest @9 :PublishArtifactRequest;
+    publishArtifactReply @10 :PublishArtifactReply;
+    registerModelRequest @11 :RegisterModelRequest;
+    registerModelReply @12 :RegisterModelReply;
   }
 }
 
@@ -105,4 +115,54 @@ struct JobMetricsReply {
   entries @0 :List(MetricEntry);
   next @1 :UInt64;      # the `after` of the next request
   jobState @2 :Text;    # the job's state now: a follower stops once it is final and no entry came
+}
+
+# Rank -> its node, answered by the node: a verified copy of an artifact of the job's tenant in
+# the node's artifact cache (its data dir), fetched from the head with the node's key when not
+# there yet. The cache is shared by every attempt and job on the node: a copy already there is
+# used as it is (while its bytes still hash to its digest).
+struct FetchArtifactRequest {
+  attemptId @0 :Text;
+  name @1 :Text;    # the latest version of this name; or empty, with `digest`
+  digest @2 :Text;  # a version of `name`, or (name empty) any artifact with these bytes
+  timeoutMs @3 :UInt32;  # 1 to 3600000: the node answers `timeout` once it passed
+}
+
+struct FetchArtifactReply {
+  artifact @0 :Artifacts.ArtifactInfo;
+  path @1 :Text;  # the absolute path of the copy on the node; the rank reads it, never writes
+}
+
+# Rank -> its node, answered by the node once the head stored the file: uploads a regular file
+# inside the attempt's working directory (symlinks resolved) as a version of `name`, with the
+# job's tenant and job id. Kind checkpoint or model only; the name starts with "<job id>/"
+# (docs/training.md: a job's checkpoints are versions of "<job id>/checkpoint", its model
+# "<job id>/model").
+struct PublishArtifactRequest {
+  attemptId @0 :Text;
+  path @1 :Text;  # absolute, or relative to the attempt's working directory
+  name @2 :Text;
+  kind @3 :Artifacts.ArtifactKind;
+  timeoutMs @4 :UInt32;  # as for FetchArtifactRequest
+}
+
+struct PublishArtifactReply {
+  artifact @0 :Artifacts.ArtifactInfo;
+}
+
+# Rank -> node -> head: registers the job's trained model. Only task 0 of a train job may send
+# it. The head takes the name (the spec's output.model_name), tenant, job id and parameters (the
+# train spec) from the job; the digest must be a model artifact that job published.
+# Idempotent per job: sent again, it gets the version it got first.
+struct RegisterModelRequest {
+  attemptId @0 :Text;
+  artifactDigest @1 :Text;
+  finalMetricsJson @2 :Text;  # JSON objects, at most 4 KiB each
+  bestMetricsJson @3 :Text;
+  datasetFingerprint @4 :Text;
+}
+
+struct RegisterModelReply {
+  name @0 :Text;
+  version @1 :UInt32;
 }

@@ -7,6 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include "messages/artifacts.hpp"
+
 namespace troupe::msg {
 
 struct rendezvous_set_request {
@@ -99,10 +101,69 @@ struct job_metrics_reply {
   }
 };
 
+struct fetch_artifact_request {
+  std::string attempt_id;
+  std::string name;
+  std::string digest;
+  uint32_t timeout_ms = 0;
+  bool operator==(const fetch_artifact_request& o) const {
+    return attempt_id == o.attempt_id && name == o.name && digest == o.digest &&
+           timeout_ms == o.timeout_ms;
+  }
+};
+
+struct fetch_artifact_reply {
+  artifact_info artifact;
+  std::string path;
+  bool operator==(const fetch_artifact_reply& o) const {
+    return artifact == o.artifact && path == o.path;
+  }
+};
+
+struct publish_artifact_request {
+  std::string attempt_id;
+  std::string path;
+  std::string name;
+  artifact_kind kind = artifact_kind::checkpoint;
+  uint32_t timeout_ms = 0;
+  bool operator==(const publish_artifact_request& o) const {
+    return attempt_id == o.attempt_id && path == o.path && name == o.name && kind == o.kind &&
+           timeout_ms == o.timeout_ms;
+  }
+};
+
+struct publish_artifact_reply {
+  artifact_info artifact;
+  bool operator==(const publish_artifact_reply& o) const { return artifact == o.artifact; }
+};
+
+struct register_model_request {
+  std::string attempt_id;
+  std::string artifact_digest;
+  std::string final_metrics_json;
+  std::string best_metrics_json;
+  std::string dataset_fingerprint;
+  bool operator==(const register_model_request& o) const {
+    return attempt_id == o.attempt_id && artifact_digest == o.artifact_digest &&
+           final_metrics_json == o.final_metrics_json && best_metrics_json == o.best_metrics_json &&
+           dataset_fingerprint == o.dataset_fingerprint;
+  }
+};
+
+struct register_model_reply {
+  std::string name;
+  uint32_t version = 0;
+  bool operator==(const register_model_reply& o) const {
+    return name == o.name && version == o.version;
+  }
+};
+
 // The envelope's `training` member: one of the kinds above.
 struct training_message {
   std::variant<rendezvous_set_request, rendezvous_set_reply, rendezvous_get_request,
-               rendezvous_get_reply, metrics_report, job_metrics_request, job_metrics_reply>
+               rendezvous_get_reply, metrics_report, job_metrics_request, job_metrics_reply,
+               fetch_artifact_request, fetch_artifact_reply, publish_artifact_request,
+               publish_artifact_reply, register_model_request, register_model_reply>
       body;
   bool operator==(const training_message& o) const { return body == o.body; }
 };

@@ -1,11 +1,15 @@
 #include "messages/training_codec.hpp"
 
+#include "messages/artifacts_codec.hpp"
 #include "messages/codec_parts.hpp"
 
 namespace troupe::msg::training_codec {
 namespace {
 
 using namespace parts;
+using artifacts_codec::get_info;
+using artifacts_codec::get_kind;
+using artifacts_codec::put_info;
 using Which = wire::TrainingMessage;
 
 void put_step(wire::StepMetric::Builder b, const step_metric& v) {
@@ -97,6 +101,42 @@ struct encoder {
     r.setNext(v.next);
     r.setJobState(text(v.job_state));
   }
+  void operator()(const fetch_artifact_request& v) {
+    auto r = b.initFetchArtifactRequest();
+    r.setAttemptId(text(v.attempt_id));
+    r.setName(text(v.name));
+    r.setDigest(text(v.digest));
+    r.setTimeoutMs(v.timeout_ms);
+  }
+  void operator()(const fetch_artifact_reply& v) {
+    auto r = b.initFetchArtifactReply();
+    put_info(r.initArtifact(), v.artifact);
+    r.setPath(text(v.path));
+  }
+  void operator()(const publish_artifact_request& v) {
+    auto r = b.initPublishArtifactRequest();
+    r.setAttemptId(text(v.attempt_id));
+    r.setPath(text(v.path));
+    r.setName(text(v.name));
+    r.setKind(cast_enum<wire::ArtifactKind>(v.kind));
+    r.setTimeoutMs(v.timeout_ms);
+  }
+  void operator()(const publish_artifact_reply& v) {
+    put_info(b.initPublishArtifactReply().initArtifact(), v.artifact);
+  }
+  void operator()(const register_model_request& v) {
+    auto r = b.initRegisterModelRequest();
+    r.setAttemptId(text(v.attempt_id));
+    r.setArtifactDigest(text(v.artifact_digest));
+    r.setFinalMetricsJson(text(v.final_metrics_json));
+    r.setBestMetricsJson(text(v.best_metrics_json));
+    r.setDatasetFingerprint(text(v.dataset_fingerprint));
+  }
+  void operator()(const register_model_reply& v) {
+    auto r = b.initRegisterModelReply();
+    r.setName(text(v.name));
+    r.setVersion(v.version);
+  }
 };
 
 metric_entry get_entry(wire::MetricEntry::Reader r) {
@@ -152,6 +192,34 @@ std::optional<training_message> get(wire::TrainingMessage::Reader r) {
       v.next = q.getNext();
       v.job_state = str(q.getJobState());
       return training_message{std::move(v)};
+    }
+    case Which::FETCH_ARTIFACT_REQUEST: {
+      auto f = r.getFetchArtifactRequest();
+      return training_message{fetch_artifact_request{str(f.getAttemptId()), str(f.getName()),
+                                                     str(f.getDigest()), f.getTimeoutMs()}};
+    }
+    case Which::FETCH_ARTIFACT_REPLY: {
+      auto f = r.getFetchArtifactReply();
+      return training_message{fetch_artifact_reply{get_info(f.getArtifact()), str(f.getPath())}};
+    }
+    case Which::PUBLISH_ARTIFACT_REQUEST: {
+      auto p = r.getPublishArtifactRequest();
+      return training_message{publish_artifact_request{str(p.getAttemptId()), str(p.getPath()),
+                                                       str(p.getName()), get_kind(p.getKind()),
+                                                       p.getTimeoutMs()}};
+    }
+    case Which::PUBLISH_ARTIFACT_REPLY:
+      return training_message{
+          publish_artifact_reply{get_info(r.getPublishArtifactReply().getArtifact())}};
+    case Which::REGISTER_MODEL_REQUEST: {
+      auto m = r.getRegisterModelRequest();
+      return training_message{register_model_request{
+          str(m.getAttemptId()), str(m.getArtifactDigest()), str(m.getFinalMetricsJson()),
+          str(m.getBestMetricsJson()), str(m.getDatasetFingerprint())}};
+    }
+    case Which::REGISTER_MODEL_REPLY: {
+      auto m = r.getRegisterModelReply();
+      return training_message{register_model_reply{str(m.getName()), m.getVersion()}};
     }
   }
   return std::nullopt;

@@ -83,10 +83,12 @@ struct task_launch {
   // The task is a rank: the node makes it a key of role rank for this attempt and exports
   // TROUPE_RANK_LINK, the path of its credential file (cluster/security/rank_link.hpp).
   bool rank_link = false;
+  std::string tenant;  // the job's: the artifacts its rank link may fetch and publish
   bool operator==(const task_launch& o) const {
     return attempt_id == o.attempt_id && argv == o.argv && env == o.env && workdir == o.workdir &&
            cpus == o.cpus && memory_limit_mb == o.memory_limit_mb && timeout_ms == o.timeout_ms &&
-           gpus == o.gpus && pick_master_port == o.pick_master_port && rank_link == o.rank_link;
+           gpus == o.gpus && pick_master_port == o.pick_master_port && rank_link == o.rank_link &&
+           tenant == o.tenant;
   }
 };
 

@@ -134,6 +134,7 @@ struct collector {
       add(value);
     }
     add(v.launch.workdir);
+    add(v.launch.tenant);
   }
   void operator()(const msg::kill_task_request& v) {
     add(v.attempt_id);
@@ -214,6 +215,23 @@ struct collector {
     for (const auto& e : v.entries) add(e.attempt_id);
     add(v.job_state);
   }
+  void operator()(const msg::fetch_artifact_request& v) {
+    for (const auto* t : {&v.attempt_id, &v.name, &v.digest}) add(*t);
+  }
+  void operator()(const msg::fetch_artifact_reply& v) {
+    add(v.artifact);
+    add(v.path);
+  }
+  void operator()(const msg::publish_artifact_request& v) {
+    for (const auto* t : {&v.attempt_id, &v.path, &v.name}) add(*t);
+  }
+  void operator()(const msg::publish_artifact_reply& v) { add(v.artifact); }
+  void operator()(const msg::register_model_request& v) {
+    for (const auto* t : {&v.attempt_id, &v.artifact_digest, &v.final_metrics_json,
+                          &v.best_metrics_json, &v.dataset_fingerprint})
+      add(*t);
+  }
+  void operator()(const msg::register_model_reply& v) { add(v.name); }
 };
 
 }  // namespace

@@ -20,6 +20,7 @@ bool is_task_variable(std::string_view name) {
 task_launch common_launch(const job_spec& spec, const task_context& task) {
   task_launch out;
   out.attempt_id = task.attempt_id;
+  out.tenant = spec.tenant;
   auto set = [&](std::string_view name, std::string value) {
     out.env.emplace_back(std::string(name), std::move(value));
   };

@@ -1,5 +1,6 @@
 #include "cluster/training/rank_link/rank_link.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "cluster/security/credentials.hpp"
@@ -17,6 +18,21 @@ security::credential load(const std::string& credential_path) {
   } catch (const security::security_error& e) {
     throw rank_link_error(msg::error_code::invalid_request, e.what());
   }
+}
+
+// The reply of kind `Reply`; `what` names the request for the error.
+template <class Reply>
+Reply expect(msg::training_message reply, const char* what) {
+  auto* got = std::get_if<Reply>(&reply.body);
+  if (!got)
+    throw rank_link_error(msg::error_code::internal,
+                          std::string("an unexpected answer to ") + what);
+  return std::move(*got);
+}
+
+// The node bounds a transfer by what the rank waits: 1 ms to 1 h.
+uint32_t transfer_ms(std::chrono::milliseconds timeout) {
+  return static_cast<uint32_t>(std::clamp<int64_t>(timeout.count(), 1, 3'600'000));
 }
 
 }  // namespace
@@ -70,9 +86,32 @@ std::vector<uint8_t> rank_link::get(const std::string& key, std::chrono::millise
   const auto ms = static_cast<uint32_t>(std::max<int64_t>(1, timeout.count()));
   auto reply = call(msg::training_message{msg::rendezvous_get_request{attempt_id_, key, ms}},
                     timeout + options_.reply_slack);
-  const auto* got = std::get_if<msg::rendezvous_get_reply>(&reply.body);
-  if (!got) throw rank_link_error(msg::error_code::internal, "an unexpected answer to a get");
-  return {got->value.begin(), got->value.end()};
+  const auto value = expect<msg::rendezvous_get_reply>(std::move(reply), "a get").value;
+  return {value.begin(), value.end()};
+}
+
+msg::fetch_artifact_reply rank_link::fetch_artifact(const std::string& name,
+                                                    const std::string& digest) {
+  auto reply = call(msg::training_message{msg::fetch_artifact_request{
+                        attempt_id_, name, digest, transfer_ms(options_.transfer_timeout)}},
+                    options_.transfer_timeout + options_.reply_slack);
+  return expect<msg::fetch_artifact_reply>(std::move(reply), "a fetch");
+}
+
+msg::artifact_info rank_link::publish_artifact(const std::string& path, const std::string& name,
+                                               msg::artifact_kind kind) {
+  auto reply = call(msg::training_message{msg::publish_artifact_request{
+                        attempt_id_, path, name, kind, transfer_ms(options_.transfer_timeout)}},
+                    options_.transfer_timeout + options_.reply_slack);
+  return expect<msg::publish_artifact_reply>(std::move(reply), "a publish").artifact;
+}
+
+msg::register_model_reply rank_link::register_model(const model_registration& model) {
+  auto reply = call(msg::training_message{msg::register_model_request{
+                        attempt_id_, model.artifact_digest, model.final_metrics_json,
+                        model.best_metrics_json, model.dataset_fingerprint}},
+                    options_.set_timeout);
+  return expect<msg::register_model_reply>(std::move(reply), "a registration");
 }
 
 void rank_link::send_report(msg::metrics_report report) {

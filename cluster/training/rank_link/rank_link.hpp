@@ -1,12 +1,18 @@
 // A rank process's link to its node daemon (docs/training.md): the rendezvous of its job
-// attempt and its metrics, over the rank link socket with the key its node made for this attempt.
-// Plain C++ (no torch, no actors); one thread uses one rank_link.
+// attempt, its metrics, the artifacts of its job's tenant and the registration of its model,
+// over the rank link socket with the key its node made for this attempt. Plain C++ (no torch, no
+// actors); one thread uses one rank_link, and another thread of the same process may open its
+// own (each has its own connection), e.g. to upload checkpoints in the background.
 //
-// set() and get() block: get waits until the key is set (any rank of the same round of the job
-// may set it), bounded by its timeout; both throw rank_link_error when the cluster refuses or
-// does not answer in time. Step metrics are rate-limited here: at most `steps_per_second`
-// reports a second leave; a step that comes sooner waits as the one to send next (a later one
-// replaces it), so the last step always leaves, at the latest with the next epoch or flush().
+// Every call but the metrics blocks and throws rank_link_error when the cluster refuses (with
+// the cluster's error code: notFound for an artifact that is not there) or does not answer in
+// time. get waits until the key is set (any rank of the same round of the job may set it),
+// bounded by its timeout. fetch_artifact and publish_artifact move whole files between the
+// head and the node's artifact cache: bounded by transfer_timeout, after which the node answers
+// `timeout` (reply_slack later the rank stops waiting). Step metrics are rate-limited here: at most
+// `steps_per_second` reports a second leave; a step that comes sooner waits as the one to send next
+// (a later one replaces it), so the last step always leaves, at the latest with the next epoch or
+// flush().
 #pragma once
 
 #include <chrono>
@@ -30,10 +36,22 @@ struct rank_link_error : std::runtime_error {
 
 struct rank_link_options {
   double steps_per_second = 5;
-  std::chrono::milliseconds set_timeout{35'000};  // the node gives up on the head after 30 s
+  // A set or a model registration: the node gives up on the head after 30 s.
+  std::chrono::milliseconds set_timeout{35'000};
   // How much longer than its own timeout a get waits for its answer (the node answers
   // `timeout` 5 s after it, when the head does not).
   std::chrono::milliseconds reply_slack{10'000};
+  // A fetch or publish of a large file may take minutes; at most 1 h.
+  std::chrono::milliseconds transfer_timeout{600'000};
+};
+
+// What task 0 of a train job registers its model with (docs/models.md); the head adds the
+// name, tenant, job id and parameters from the job.
+struct model_registration {
+  std::string artifact_digest;  // a model artifact this job published
+  std::string final_metrics_json;
+  std::string best_metrics_json;
+  std::string dataset_fingerprint;
 };
 
 class rank_link {
@@ -49,6 +67,16 @@ class rank_link {
 
   void set(const std::string& key, const std::vector<uint8_t>& value);
   std::vector<uint8_t> get(const std::string& key, std::chrono::milliseconds timeout);
+
+  // A verified copy in the node's artifact cache: the latest version of `name`, or the version
+  // with `digest`, or (name empty) the artifact with `digest`, of the job's tenant.
+  msg::fetch_artifact_reply fetch_artifact(const std::string& name, const std::string& digest = "");
+  // Uploads a regular file in this attempt's working directory (`path` absolute or relative
+  // to it) as a version of `name` ("<job id>/..."), kind checkpoint or model.
+  msg::artifact_info publish_artifact(const std::string& path, const std::string& name,
+                                      msg::artifact_kind kind);
+  // Only task 0 of a train job; again for the same job: the same version.
+  msg::register_model_reply register_model(const model_registration& model);
 
   void report_step(const msg::step_metric& step);
   void report_epoch(const msg::epoch_metric& epoch);  // sends it at once, after a waiting step

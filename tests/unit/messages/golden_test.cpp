@@ -36,8 +36,19 @@ fs::path before_tenants_dir() { return golden_dir() / "before_tenants"; }
 // Files written before standbys (StartTaskRequest.afterAttemptId, NodeTasks.waiting).
 fs::path before_standbys_dir() { return golden_dir() / "before_standbys"; }
 
-// A sample as the schema before standbys could carry it.
+// Files written before task launches named their job's tenant (TaskLaunch.tenant).
+fs::path before_launch_tenants_dir() { return golden_dir() / "before_launch_tenants"; }
+
+// A sample as the schema before launches had a tenant could carry it.
+envelope without_launch_tenant(envelope env) {
+  auto& body = std::get<jobs_message>(env.body).body;
+  if (auto* r = std::get_if<start_task_request>(&body)) r->launch.tenant.clear();
+  return env;
+}
+
+// A sample as the schema before standbys (and so before launch tenants) could carry it.
 envelope without_standbys(envelope env) {
+  env = without_launch_tenant(std::move(env));
   auto& body = std::get<jobs_message>(env.body).body;
   if (auto* r = std::get_if<start_task_request>(&body)) r->after_attempt_id.clear();
   if (auto* r = std::get_if<node_tasks>(&body)) r->waiting.clear();
@@ -129,6 +140,10 @@ BOOST_AUTO_TEST_CASE(files_written_before_keys_had_tenants_decode_with_empty_ten
 
 BOOST_AUTO_TEST_CASE(files_written_before_standbys_decode_as_plain_starts_and_reports) {
   BOOST_TEST(earlier_files_decode(before_standbys_dir(), without_standbys) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(files_written_before_launches_had_tenants_decode_with_an_empty_tenant) {
+  BOOST_TEST(earlier_files_decode(before_launch_tenants_dir(), without_launch_tenant) == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(every_golden_file_belongs_to_a_known_message_kind) {

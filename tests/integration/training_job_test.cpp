@@ -2,11 +2,12 @@
 // head without a node agent and two one-CPU nodes, so a two-rank job puts one troupe-rank on
 // each. The ranks meet through the head's rendezvous, train over Gloo, report their metrics and
 // rank 0 writes the exported model; a rank killed under the job makes the gang retry. The
-// metrics are stored: a restarted head lists them.
+// metrics are stored: a restarted head lists them; `troupe submit --wait` shows the progress.
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/integration/rank_cluster.hpp"
 
@@ -145,6 +146,27 @@ BOOST_FIXTURE_TEST_CASE(a_train_jobs_metrics_are_still_listed_after_the_head_res
   c.restart_head({"--no-worker"});
   const auto after = metrics(id, [&](const std::vector<json>& all) { return !all.empty(); });
   BOOST_TEST(json(after).dump() == json(before).dump());
+}
+
+BOOST_FIXTURE_TEST_CASE(waiting_for_a_train_job_shows_its_progress_then_its_outcome, two_nodes) {
+  // Long enough (about 1400 steps an epoch) for the CLI to see it run.
+  auto spec = train_spec(3);
+  spec.replace(spec.find("rows: 4000"), 10, "rows: 200000");
+  const auto path = c.root() + "/wait.yaml";
+  std::ofstream(path) << spec;
+  const auto waited = run_command({binary("troupe"), "--head", c.endpoint(), "--credentials",
+                                   c.admin_credentials(), "submit", path, "--wait"},
+                                  job_limit);
+  const auto id = waited.out.substr(0, waited.out.find('\n'));
+  BOOST_TEST_REQUIRE(waited.exit_code == 0, waited.err + all_logs(id) + c.dump_logs());
+  // Not a terminal: plain lines, the progress ones from rank 0's metrics.
+  BOOST_TEST(waited.err.find('\r') == std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("\nepoch ") != std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("/3  step ") != std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("  loss ") != std::string::npos, waited.err);
+  const auto last = waited.err.rfind("job " + id + " SUCCEEDED");
+  BOOST_TEST(last != std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("epoch ", last) == std::string::npos, waited.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

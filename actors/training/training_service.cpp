@@ -4,11 +4,14 @@
 #include <algorithm>
 #include <caf/all.hpp>
 #include <chrono>
-#include <deque>
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
 #include "actors/jobs/job_service.hpp"
+#include "actors/training/metrics_log.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::msg::metrics_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<troupe::msg::metric_entry>)
 
 namespace troupe::training {
 namespace {
@@ -18,25 +21,90 @@ using actors::sender_key;
 using job_service::job_view;
 
 constexpr auto job_service_timeout = std::chrono::seconds(5);
+constexpr auto metrics_read_timeout = std::chrono::seconds(5);
 constexpr size_t most_entries_per_report = 256;
-constexpr size_t most_entries_per_job = 100'000;  // older ones are forgotten
 constexpr uint32_t most_entries_per_reply = 10'000;
 
-// A job's metrics as its ranks reported them, numbered from 1 in arrival order.
-struct job_metrics {
-  std::deque<msg::metric_entry> entries;
-  uint64_t next_seq = 1;
+struct keeper_state {
+  static inline const char* name = "metrics_keeper";
+  std::shared_ptr<store::cluster_store> store;  // outlives `log`, which refers to it
+  std::optional<metrics_log> log;
+  std::chrono::milliseconds flush_interval{};
+  bool flush_due = false;
+  bool failing = false;
+
+  ~keeper_state() {  // a head that stops stores what waits
+    if (!log || log->queued() == 0) return;
+    try {
+      log->flush();
+    } catch (const std::exception& e) {
+      spdlog::error("metrics: {} entries not stored at shutdown: {}", log->queued(), e.what());
+    }
+  }
 };
+
+using keeper_ptr = caf::stateful_actor<keeper_state>*;
+
+void flush_metrics(keeper_ptr self) {
+  auto& st = self->state;
+  st.flush_due = false;
+  const auto queued = st.log->queued();
+  if (queued == 0) return;
+  try {
+    st.log->flush();
+    if (st.failing) spdlog::info("metrics: the store works again; {} entries stored", queued);
+    st.failing = false;
+  } catch (const std::exception& e) {  // store_error, or anything unexpected
+    if (!st.failing)
+      spdlog::error(
+          "metrics: cannot store {} entries; they stay queued and are retried every {} "
+          "ms: {}",
+          queued, st.flush_interval.count(), e.what());
+    st.failing = true;
+    st.flush_due = true;
+    self->delayed_send(self, st.flush_interval, actors::tick_atom::value);
+  }
+}
+
+// The metrics log (metrics_log.hpp) on a thread of its own, flushed every flush_interval while
+// entries wait.
+//   (put_atom, job_id, metrics_report)                one-way: queues the entries
+//   (get_atom, job_id, after, most) -> vector<metric_entry>, or an error when the store fails
+caf::behavior metrics_keeper(keeper_ptr self, std::shared_ptr<store::cluster_store> store,
+                             metrics_settings settings) {
+  self->state.store = std::move(store);
+  self->state.log.emplace(self->state.store->metrics(), settings.keep_steps);
+  self->state.flush_interval = settings.flush_interval;
+  return {
+      [self](caf::put_atom, const std::string& job_id, const msg::metrics_report& report) {
+        auto& st = self->state;
+        st.log->add(job_id, report);
+        if (st.flush_due) return;
+        st.flush_due = true;
+        self->delayed_send(self, st.flush_interval, actors::tick_atom::value);
+      },
+      [self](caf::get_atom, const std::string& job_id, uint64_t after,
+             uint32_t most) -> caf::result<std::vector<msg::metric_entry>> {
+        try {
+          return self->state.log->read(job_id, after, most);
+        } catch (const std::exception& e) {
+          spdlog::error("metrics: cannot read job {}'s: {}", job_id, e.what());
+          return caf::make_error(caf::sec::runtime_error, e.what());
+        }
+      },
+      [self](actors::tick_atom) { flush_metrics(self); },
+  };
+}
 
 struct service_state {
   static inline const char* name = "training_service";
   training_service_deps deps;
   std::optional<rendezvous_kv> kv;
+  caf::actor metrics;  // the metrics keeper
   waiter_id next_waiter = 1;
-  std::unordered_map<waiter_id, inbound> waiting;        // gets waiting for their key
-  std::unordered_map<std::string, job_metrics> metrics;  // by job id
-  std::optional<clock::time_point> timer_due;            // the earliest tick under way
-  uint64_t timer = 0;                                    // that tick's number; others are stale
+  std::unordered_map<waiter_id, inbound> waiting;  // gets waiting for their key
+  std::optional<clock::time_point> timer_due;      // the earliest tick under way
+  uint64_t timer = 0;                              // that tick's number; others are stale
 };
 
 using self_ptr = caf::stateful_actor<service_state>*;
@@ -98,13 +166,7 @@ void on_get(self_ptr self, const inbound& in, const msg::rendezvous_get_request&
 
 void on_report(self_ptr self, const msg::metrics_report& r, const generation& g) {
   if (r.steps.size() + r.epochs.size() > most_entries_per_report) return;
-  auto& job = self->state.metrics[g.job_id];
-  auto add = [&](auto metric) {
-    job.entries.push_back({job.next_seq++, r.attempt_id, std::move(metric)});
-    if (job.entries.size() > most_entries_per_job) job.entries.pop_front();
-  };
-  for (const auto& s : r.steps) add(s);
-  for (const auto& e : r.epochs) add(e);
+  self->send(self->state.metrics, caf::put_atom::value, g.job_id, r);
 }
 
 void on_metrics(self_ptr self, const inbound& in, const msg::job_metrics_request& r,
@@ -112,21 +174,23 @@ void on_metrics(self_ptr self, const inbound& in, const msg::job_metrics_request
   const auto& key = *in.sender;
   if (!v.known || (key.role != msg::key_role::admin && key.tenant != v.tenant))
     return reply(self, in, msg::error{msg::error_code::not_found, "jobId: no job " + r.job_id});
-  msg::job_metrics_reply out;
-  out.job_state = v.state;
-  out.next = r.after;
   const auto most = r.max_entries == 0 || r.max_entries > most_entries_per_reply
                         ? most_entries_per_reply
                         : r.max_entries;
-  auto found = self->state.metrics.find(r.job_id);
-  if (found != self->state.metrics.end()) {
-    const auto& entries = found->second.entries;
-    auto from = std::upper_bound(entries.begin(), entries.end(), r.after,
-                                 [](uint64_t after, const auto& e) { return after < e.seq; });
-    for (; from != entries.end() && out.entries.size() < most; ++from) out.entries.push_back(*from);
-    if (!out.entries.empty()) out.next = out.entries.back().seq;
-  }
-  reply(self, in, msg::training_message{std::move(out)});
+  self->request(self->state.metrics, metrics_read_timeout, caf::get_atom::value, r.job_id, r.after,
+                most)
+      .then(
+          [self, in, r, state = v.state](std::vector<msg::metric_entry>& entries) {
+            msg::job_metrics_reply out;
+            out.job_state = state;
+            out.next = entries.empty() ? r.after : entries.back().seq;
+            out.entries = std::move(entries);
+            reply(self, in, msg::training_message{std::move(out)});
+          },
+          [self, in](const caf::error&) {
+            reply(self, in,
+                  msg::error{msg::error_code::unavailable, "the store cannot be read just now"});
+          });
 }
 
 // Does `then` with the job's generation once the job service confirmed that the sending node
@@ -186,8 +250,11 @@ void on_inbound(self_ptr self, const inbound& in) {
 }
 
 caf::behavior service(self_ptr self, training_service_deps deps) {
-  self->state.deps = std::move(deps);
-  self->state.kv.emplace(self->state.deps.limits);
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  st.kv.emplace(st.deps.limits);
+  st.metrics =
+      self->spawn<caf::detached + caf::linked>(metrics_keeper, st.deps.store, st.deps.metrics);
   return {
       [self](const inbound& in) { on_inbound(self, in); },
       [self](actors::tick_atom, uint64_t timer) {

@@ -75,4 +75,21 @@ std::vector<model_stage_change> faulty_store::change_stages(const std::string& m
   return through([&](cluster_store& real) { return real.models().change_stages(model, plan); });
 }
 
+void faulty_store::append_metrics(const std::vector<metric_record>& rows, uint64_t keep_steps) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  enter(lock);
+  real_->metrics().append_metrics(rows, keep_steps);
+  if (!rows.empty()) ++landed_;
+}
+
+std::vector<metric_record> faulty_store::load_metrics(const std::string& job_id, uint64_t after,
+                                                      uint32_t limit) {
+  return through(
+      [&](cluster_store& real) { return real.metrics().load_metrics(job_id, after, limit); });
+}
+
+uint64_t faulty_store::last_metric_seq(const std::string& job_id) {
+  return through([&](cluster_store& real) { return real.metrics().last_metric_seq(job_id); });
+}
+
 }  // namespace troupe::store

@@ -17,7 +17,8 @@ class faulty_store final : public cluster_store,
                            public membership_store,
                            public jobs_store,
                            public artifacts_store,
-                           public models_store {
+                           public models_store,
+                           public metrics_store {
  public:
   enum class mode { working, failing, stalling, lost };
 
@@ -26,13 +27,14 @@ class faulty_store final : public cluster_store,
   void set(mode m);
   // Waits (at most `limit`) until a call is blocked in the stall; returns whether one is.
   bool wait_for_stalled_call(std::chrono::milliseconds limit);
-  // Non-empty batches that landed in the real store.
+  // Non-empty batches (apply, append_metrics) that landed in the real store.
   size_t landed_batches() const;
 
   membership_store& membership() override { return *this; }
   jobs_store& jobs() override { return *this; }
   artifacts_store& artifacts() override { return *this; }
   models_store& models() override { return *this; }
+  metrics_store& metrics() override { return *this; }
   void apply(const std::vector<store_write>& writes) override;
   std::vector<node_record> load_nodes() override;
   std::vector<job_record> load_jobs() override;
@@ -44,6 +46,10 @@ class faulty_store final : public cluster_store,
   std::vector<model_stage_change> load_stage_changes(const std::string& model) override;
   std::vector<model_stage_change> change_stages(const std::string& model,
                                                 const stage_plan& plan) override;
+  void append_metrics(const std::vector<metric_record>& rows, uint64_t keep_steps) override;
+  std::vector<metric_record> load_metrics(const std::string& job_id, uint64_t after,
+                                          uint32_t limit) override;
+  uint64_t last_metric_seq(const std::string& job_id) override;
   const std::string& name() const override { return real_->name(); }
 
  private:

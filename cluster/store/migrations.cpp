@@ -5,6 +5,7 @@
 #include "cluster/store/artifacts_table.hpp"
 #include "cluster/store/attempts_table.hpp"
 #include "cluster/store/jobs_table.hpp"
+#include "cluster/store/metrics_table.hpp"
 #include "cluster/store/models_tables.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/store.hpp"
@@ -29,6 +30,7 @@ const std::vector<migration>& migrations() {
       {3, "artifacts: every stored version of every artifact", artifacts_table::create()},
       {4, "models: the model registry's models, versions and stage changes",
        models_tables::create()},
+      {5, "metrics: the step and epoch reports of train jobs' ranks", metrics_table::create()},
   };
   return all;
 }

@@ -5,8 +5,10 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -20,8 +22,8 @@
 namespace troupe::store {
 namespace {
 
-// Type OIDs of the columns read as integers (PostgreSQL's pg_type.h).
-constexpr pqxx::oid bool_oid = 16, int8_oid = 20, int2_oid = 21, int4_oid = 23;
+// Type OIDs of the columns read as numbers (PostgreSQL's pg_type.h).
+constexpr pqxx::oid bool_oid = 16, int8_oid = 20, int2_oid = 21, int4_oid = 23, float8_oid = 701;
 // Serializes migrations between processes opening the same database ("troupe" in ASCII).
 constexpr long long migration_lock_key = 0x74726f757065;
 
@@ -123,7 +125,24 @@ std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, watchdog&
   pqxx::nontransaction session(*connection);
   session.exec0("SET client_min_messages TO WARNING");
   session.exec0("SET statement_timeout TO '" + std::to_string(statement_timeout.count()) + "s'");
+  // Doubles as text in their shortest form that reads back exactly (PostgreSQL 12 and later).
+  session.exec0("SET extra_float_digits TO 1");
   return connection;
+}
+
+// Doubles travel as text, written and read exactly (to_chars' shortest round-trip form).
+std::string text_of(double value) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
+}
+
+double double_of(const char* text) {
+  double value = 0;
+  const auto end = text + std::strlen(text);
+  if (std::from_chars(text, end, value).ptr != end)
+    throw std::runtime_error(std::string("not a double: ") + text);
+  return value;
 }
 
 sql_value field_value(const pqxx::field& field) {
@@ -133,6 +152,7 @@ sql_value field_value(const pqxx::field& field) {
     case int2_oid:
     case int4_oid:
     case int8_oid: return field.as<int64_t>();
+    case float8_oid: return double_of(field.c_str());
     default: return field.as<std::string>();
   }
 }
@@ -163,6 +183,9 @@ class postgres_session final : public sql_session {
     for (const auto& value : params) {
       if (const auto* number = std::get_if<int64_t>(&value)) {
         numbers.push_back(std::to_string(*number));
+        texts.push_back(numbers.back().c_str());
+      } else if (const auto* real = std::get_if<double>(&value)) {
+        numbers.push_back(text_of(*real));
         texts.push_back(numbers.back().c_str());
       } else if (const auto* text = std::get_if<std::string>(&value)) {
         texts.push_back(text->c_str());

@@ -4,9 +4,11 @@
 //
 // Statements are written in the SQL both backends accept, with parameters $1..$n
 // (PostgreSQL's form; SQLite reads them as named parameters and the backend binds by name).
-// Values are integers, text or NULL: a BOOLEAN is an integer 0 or 1 (PostgreSQL takes '0' and
-// '1' as booleans, and its booleans come back as 0 and 1). NULL only ever stands for an absent
-// optional number (an exit code not known yet); every other column is NOT NULL.
+// Values are integers, text, doubles or NULL: a BOOLEAN is an integer 0 or 1 (PostgreSQL takes
+// '0' and '1' as booleans, and its booleans come back as 0 and 1); a DOUBLE PRECISION column
+// holds finite doubles, which load back exactly (a negative zero as zero in SQLite). NULL only ever
+// stands for an absent optional number (an exit code not known yet); every other column is NOT
+// NULL.
 #pragma once
 
 #include <cstddef>
@@ -14,19 +16,23 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 namespace troupe::store {
 
-using sql_value = std::variant<int64_t, std::string, std::nullptr_t>;
+using sql_value = std::variant<int64_t, std::string, std::nullptr_t, double>;
 using sql_params = std::vector<sql_value>;
 
 // The parameter for an optional number: NULL when absent.
 template <class Number>
 sql_value nullable(const std::optional<Number>& value) {
   if (!value) return nullptr;
-  return static_cast<int64_t>(*value);
+  if constexpr (std::is_floating_point_v<Number>)
+    return static_cast<double>(*value);
+  else
+    return static_cast<int64_t>(*value);
 }
 
 struct sql_row {
@@ -35,8 +41,10 @@ struct sql_row {
   // Throws std::runtime_error when the column is missing or of the other kind.
   int64_t integer(size_t column) const;
   const std::string& text(size_t column) const;
-  // An integer column that may be NULL (nullopt).
+  double real(size_t column) const;
+  // A column that may be NULL (nullopt).
   std::optional<int64_t> nullable_integer(size_t column) const;
+  std::optional<double> nullable_real(size_t column) const;
 };
 
 class sql_session {

@@ -84,6 +84,10 @@ void bind(sqlite3* db, sqlite3_stmt* statement, const sql_params& params) {
       check(db, sqlite3_bind_int64(statement, index, *number));
       continue;
     }
+    if (const auto* real = std::get_if<double>(&params[i])) {
+      check(db, sqlite3_bind_double(statement, index, *real));
+      continue;
+    }
     if (std::holds_alternative<std::nullptr_t>(params[i])) {
       check(db, sqlite3_bind_null(statement, index));
       continue;
@@ -99,6 +103,7 @@ void bind(sqlite3* db, sqlite3_stmt* statement, const sql_params& params) {
 sql_value column_value(sqlite3_stmt* statement, int column) {
   const int type = sqlite3_column_type(statement, column);
   if (type == SQLITE_INTEGER) return int64_t{sqlite3_column_int64(statement, column)};
+  if (type == SQLITE_FLOAT) return sqlite3_column_double(statement, column);
   if (type == SQLITE_NULL) return nullptr;
   const auto* text = sqlite3_column_text(statement, column);
   const int size = sqlite3_column_bytes(statement, column);

@@ -3,6 +3,7 @@
 #include "cluster/store/artifacts_table.hpp"
 #include "cluster/store/attempts_table.hpp"
 #include "cluster/store/jobs_table.hpp"
+#include "cluster/store/metrics_table.hpp"
 #include "cluster/store/models_tables.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/postgres_database.hpp"
@@ -47,7 +48,8 @@ class sql_store final : public cluster_store,
                         public membership_store,
                         public jobs_store,
                         public artifacts_store,
-                        public models_store {
+                        public models_store,
+                        public metrics_store {
  public:
   explicit sql_store(std::unique_ptr<sql_database> db) : db_(std::move(db)) {}
 
@@ -55,6 +57,7 @@ class sql_store final : public cluster_store,
   jobs_store& jobs() override { return *this; }
   artifacts_store& artifacts() override { return *this; }
   models_store& models() override { return *this; }
+  metrics_store& metrics() override { return *this; }
 
   void apply(const std::vector<store_write>& writes) override {
     if (writes.empty()) {
@@ -106,6 +109,25 @@ class sql_store final : public cluster_store,
     return changes;
   }
 
+  void append_metrics(const std::vector<metric_record>& rows, uint64_t keep_steps) override {
+    if (rows.empty()) return;
+    run("cannot write job_metrics of job " + rows.front().job_id,
+        [&](sql_session& session) { metrics_table::append(session, rows, keep_steps); });
+  }
+  std::vector<metric_record> load_metrics(const std::string& job_id, uint64_t after,
+                                          uint32_t limit) override {
+    std::vector<metric_record> rows;
+    run("cannot read job_metrics",
+        [&](sql_session& session) { rows = metrics_table::load(session, job_id, after, limit); });
+    return rows;
+  }
+  uint64_t last_metric_seq(const std::string& job_id) override {
+    uint64_t seq = 0;
+    run("cannot read job_metrics",
+        [&](sql_session& session) { seq = metrics_table::last_seq(session, job_id); });
+    return seq;
+  }
+
   const std::string& name() const override { return db_->name(); }
 
  private:
@@ -150,9 +172,19 @@ const std::string& sql_row::text(size_t column) const {
   throw std::runtime_error("column " + std::to_string(column) + " is not text");
 }
 
+double sql_row::real(size_t column) const {
+  if (const auto* value = std::get_if<double>(&values.at(column))) return *value;
+  throw std::runtime_error("column " + std::to_string(column) + " is not a double");
+}
+
 std::optional<int64_t> sql_row::nullable_integer(size_t column) const {
   if (std::holds_alternative<std::nullptr_t>(values.at(column))) return std::nullopt;
   return integer(column);
+}
+
+std::optional<double> sql_row::nullable_real(size_t column) const {
+  if (std::holds_alternative<std::nullptr_t>(values.at(column))) return std::nullopt;
+  return real(column);
 }
 
 std::string row_of(const store_write& write) { return std::visit(row_namer{}, write); }
@@ -161,6 +193,7 @@ membership_store::~membership_store() = default;
 jobs_store::~jobs_store() = default;
 artifacts_store::~artifacts_store() = default;
 models_store::~models_store() = default;
+metrics_store::~metrics_store() = default;
 cluster_store::~cluster_store() = default;
 
 std::unique_ptr<cluster_store> open_store(const std::string& url) {

@@ -1,7 +1,6 @@
 // The cluster state store: where the head keeps what must survive its restart. One store per
-// cluster, with one interface per area (membership, jobs, artifacts, models), over two backends
-// that
-// share one SQL layer (sql.hpp), one file per table and one list of migrations:
+// cluster, with one interface per area (membership, jobs, artifacts, models, metrics), over two
+// backends that share one SQL layer (sql.hpp), one file per table and one list of migrations:
 //   sqlite:///abs/path/troupe.db   sqlite:relative/path.db   (default: a file in the data dir)
 //   postgresql://user@host:port/db?... and postgres://...  (a libpq connection URI)
 //
@@ -233,6 +232,40 @@ class models_store {
                                                         const stage_plan& plan) = 0;
 };
 
+// One row of the job_metrics table: one step or epoch report of a train job's rank, as the head
+// numbered it (docs/training.md, Metrics). A step row has epoch, step, loss, learning_rate,
+// samples_per_second; an epoch row has epoch, loss (its training loss) and the validation
+// figures it has. Every value round-trips unchanged (finite doubles exactly).
+struct metric_record {
+  std::string job_id;  // with seq, the key
+  uint64_t seq = 0;    // 1, 2, ... per job, in the order the head received them
+  std::string attempt_id;
+  std::string kind;  // "step" or "epoch"
+  uint32_t epoch = 0;
+  uint64_t step = 0;  // steps since the start of training; 0 in an epoch row
+  double loss = 0;
+  double learning_rate = 0;       // 0 in an epoch row
+  double samples_per_second = 0;  // 0 in an epoch row
+  std::optional<double> val_loss;
+  std::optional<double> val_accuracy;
+  std::optional<double> val_mae;
+  int64_t at_ms = 0;  // Unix time
+};
+
+class metrics_store {
+ public:
+  virtual ~metrics_store();
+  // Stores `rows` (in one transaction), then keeps of each of their jobs only the newest
+  // `keep_steps` step rows (by seq) and every epoch row. A row whose job and seq are stored
+  // already is left as it is, so a batch may be written again after a failure.
+  virtual void append_metrics(const std::vector<metric_record>& rows, uint64_t keep_steps) = 0;
+  // The job's rows with seq above `after`, by seq, at most `limit`.
+  virtual std::vector<metric_record> load_metrics(const std::string& job_id, uint64_t after,
+                                                  uint32_t limit) = 0;
+  // The highest seq stored for the job; 0 when there is none.
+  virtual uint64_t last_metric_seq(const std::string& job_id) = 0;
+};
+
 class cluster_store {
  public:
   virtual ~cluster_store();
@@ -241,6 +274,7 @@ class cluster_store {
   virtual jobs_store& jobs() = 0;
   virtual artifacts_store& artifacts() = 0;
   virtual models_store& models() = 0;
+  virtual metrics_store& metrics() = 0;
 
   // Applies `writes` in order in one transaction (group commit: one fsync for many
   // changes): all of them land or none does. An empty batch writes nothing and only checks

@@ -1,12 +1,16 @@
 // The model registry through a real head: versions a train job would have registered are
 // seeded into the head's store before it starts (the registration path from the job service is
 // wired later; the store is what the head serves from), then listed, read and promoted with the
-// CLI, across a head restart, and hidden from another tenant's submit key.
+// CLI, across a head restart, and hidden from another tenant's submit key; a version whose
+// artifact was uploaded is exported to a file.
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "cluster/artifacts/digest.hpp"
 #include "cluster/store/store.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
 
@@ -55,6 +59,36 @@ struct seeded_head {
     const auto model = troupe_json({"model", name});
     for (const auto& v : model["versions"]) stages.push_back(v["stage"]);
     return stages;  // newest first
+  }
+};
+
+std::string contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A head whose store holds txn v1 (its artifact never uploaded) and txn v2, whose artifact
+// (model.pt, tenant ml) was uploaded through the CLI.
+struct exportable_head {
+  cluster c;
+  std::string artifact = c.root() + "/model.pt";
+  std::string bytes = std::string("a TorchScript archive\0with any bytes\n", 36) +
+                      std::string(300'000, 'w');  // more than one download chunk
+  exportable_head() {
+    std::ofstream(artifact, std::ios::binary) << bytes;
+    const auto dir = c.root() + "/head";
+    std::filesystem::create_directories(dir);
+    auto db = store::open_store("sqlite://" + dir + "/troupe.db");
+    db->models().register_version(trained("txn", "ml", "j1"));
+    auto uploaded = trained("txn", "ml", "j2");
+    uploaded.artifact_digest = artifacts::sha256_hex(bytes);
+    db->models().register_version(uploaded);
+    db.reset();
+    c.start_head({"--no-worker"});
+    auto put = c.troupe({"data", "put", artifact, "--kind", "model", "--tenant", "ml"});
+    BOOST_TEST_REQUIRE(put.exit_code == 0, put.err << c.dump_logs());
   }
 };
 
@@ -117,6 +151,45 @@ BOOST_FIXTURE_TEST_CASE(a_submit_key_sees_and_promotes_only_its_tenants_models, 
     BOOST_TEST(refused.err == "troupe: no model churn (not_found)\n");
   }
   BOOST_TEST(stages_of("churn").dump() == R"(["none"])");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_exported_version_has_the_bytes_of_its_artifact, exportable_head) {
+  const auto out = c.root() + "/exported.pt";
+  auto exported = c.troupe({"model", "export", "txn@2", out});
+  BOOST_TEST_REQUIRE(exported.exit_code == 0, exported.err << c.dump_logs());
+  BOOST_TEST(exported.out == artifacts::sha256_hex(bytes) + "  " + out + "\n");
+  BOOST_TEST(contents(out) == bytes);
+
+  BOOST_TEST(c.troupe({"model", "promote", "txn@2", "--stage", "production"}).exit_code == 0);
+  const auto by_stage = c.root() + "/production.pt";
+  exported = c.troupe({"model", "export", "txn@production", by_stage, "--json"});
+  BOOST_TEST_REQUIRE(exported.exit_code == 0, exported.err);
+  const auto shown = json::parse(exported.out);
+  BOOST_TEST(shown["model"]["version"] == 2);
+  BOOST_TEST(shown["file"] == by_stage);
+  BOOST_TEST(contents(by_stage) == bytes);
+  const auto newest = c.root() + "/newest.pt";
+  BOOST_TEST(c.troupe({"model", "export", "txn", newest}).exit_code == 0);
+  BOOST_TEST(contents(newest) == bytes);
+}
+
+BOOST_FIXTURE_TEST_CASE(exporting_an_unknown_version_or_one_without_its_artifact_is_refused,
+                        exportable_head) {
+  const auto out = c.root() + "/exported.pt";
+  auto unknown = c.troupe({"model", "export", "txn@9", out});
+  BOOST_TEST(unknown.exit_code == 1);
+  BOOST_TEST(unknown.err == "troupe: model txn has no version 9 (not_found)\n");
+  auto no_model = c.troupe({"model", "export", "churn@1", out});
+  BOOST_TEST(no_model.exit_code == 1);
+  BOOST_TEST(no_model.err == "troupe: no model churn (not_found)\n");
+  auto missing = c.troupe({"model", "export", "txn@1", out});
+  BOOST_TEST(missing.exit_code == 1);
+  BOOST_TEST(missing.err ==
+             "troupe: txn@1: no artifact " + std::string(64, 'a') + " (not_found)\n");
+  BOOST_TEST(!std::filesystem::exists(out));
+  BOOST_TEST(!std::filesystem::exists(out + ".part"));
+  auto bad_ref = c.troupe({"model", "export", "txn@", out});
+  BOOST_TEST(bad_ref.exit_code == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

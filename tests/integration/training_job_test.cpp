@@ -1,11 +1,13 @@
 // Train jobs end to end with real daemons on loopback (docs/training.md, "How a rank runs"): a
 // head without a node agent and two one-CPU nodes, so a two-rank job puts one troupe-rank on
 // each. The ranks meet through the head's rendezvous, train over Gloo, report their metrics and
-// rank 0 writes the exported model; a rank killed under the job makes the gang retry.
+// rank 0 writes the exported model; a rank killed under the job makes the gang retry. The
+// metrics are stored: a restarted head lists them; `troupe submit --wait` shows the progress.
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/integration/rank_cluster.hpp"
 
@@ -127,6 +129,44 @@ BOOST_FIXTURE_TEST_CASE(a_rank_killed_under_a_train_job_makes_the_gang_retry_and
   }
   BOOST_TEST(first_round_succeeded == 0u, j.dump(2));
   BOOST_TEST(second_round_succeeded == 2u, j.dump(2));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_train_jobs_metrics_are_still_listed_after_the_head_restarts, two_nodes) {
+  const auto id = submit(train_spec(2));
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  const auto before = metrics(id, [&](const std::vector<json>& all) {
+    return of_attempt(all, id + ".0.1", "epoch").size() == 2 &&
+           of_attempt(all, id + ".1.1", "epoch").size() == 2;
+  });
+  BOOST_TEST_REQUIRE(before.size() >= 4u, all_logs(id) + c.dump_logs());
+
+  c.head().signal(SIGTERM);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(10s) == 0, c.dump_logs());
+  c.restart_head({"--no-worker"});
+  const auto after = metrics(id, [&](const std::vector<json>& all) { return !all.empty(); });
+  BOOST_TEST(json(after).dump() == json(before).dump());
+}
+
+BOOST_FIXTURE_TEST_CASE(waiting_for_a_train_job_shows_its_progress_then_its_outcome, two_nodes) {
+  // Long enough (about 1400 steps an epoch) for the CLI to see it run.
+  auto spec = train_spec(3);
+  spec.replace(spec.find("rows: 4000"), 10, "rows: 200000");
+  const auto path = c.root() + "/wait.yaml";
+  std::ofstream(path) << spec;
+  const auto waited = run_command({binary("troupe"), "--head", c.endpoint(), "--credentials",
+                                   c.admin_credentials(), "submit", path, "--wait"},
+                                  job_limit);
+  const auto id = waited.out.substr(0, waited.out.find('\n'));
+  BOOST_TEST_REQUIRE(waited.exit_code == 0, waited.err + all_logs(id) + c.dump_logs());
+  // Not a terminal: plain lines, the progress ones from rank 0's metrics.
+  BOOST_TEST(waited.err.find('\r') == std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("\nepoch ") != std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("/3  step ") != std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("  loss ") != std::string::npos, waited.err);
+  const auto last = waited.err.rfind("job " + id + " SUCCEEDED");
+  BOOST_TEST(last != std::string::npos, waited.err);
+  BOOST_TEST(waited.err.find("epoch ", last) == std::string::npos, waited.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

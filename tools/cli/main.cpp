@@ -132,8 +132,19 @@ int main(int argc, char** argv) {
   promote->callback([&] {
     chosen = [&](const cli::session& s) { return cli::promote_model(s, model_ref, model_stage); };
   });
+  std::string export_file;
+  auto model_export = model->add_subcommand(
+      "export", "write the artifact of NAME@VERSION, NAME@STAGE or NAME (its newest) to FILE");
+  model_export->add_option("ref", model_ref, "NAME, NAME@VERSION or NAME@staging|production")
+      ->required();
+  model_export->add_option("file", export_file, "where to write it")->required();
+  model_export->callback([&] {
+    chosen = [&](const cli::session& s) {
+      return cli::export_model(s, model_ref, export_file, std::cerr, ::isatty(STDERR_FILENO));
+    };
+  });
   model->callback([&] {
-    if (promote->parsed()) return;
+    if (promote->parsed() || model_export->parsed()) return;
     if (model_ref.empty()) throw CLI::RequiredError("ref");
     chosen = [&](const cli::session& s) { return cli::show_model(s, model_ref); };
   });

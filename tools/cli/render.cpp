@@ -116,6 +116,19 @@ std::string utc_time(int64_t unix_ms) {
   return text;
 }
 
+std::string duration_text(int64_t ms) {
+  if (ms < 0) ms = 0;
+  if (ms < 10'000) {
+    std::ostringstream out;
+    out.precision(1);
+    out << std::fixed << ms / 1000.0 << "s";
+    return out.str();
+  }
+  if (ms < 3'600'000)
+    return std::to_string(ms / 60'000) + "m" + std::to_string(ms / 1000 % 60) + "s";
+  return std::to_string(ms / 3'600'000) + "h" + std::to_string(ms / 60'000 % 60) + "m";
+}
+
 std::string json_text(const json& value) {
   return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }

@@ -8,6 +8,7 @@
 
 #include "tests/unit/cli/scripted_head.hpp"
 #include "tools/cli/commands/jobs.hpp"
+#include "tools/cli/commands/train_progress.hpp"
 
 using namespace troupe;
 using namespace std::chrono_literals;
@@ -44,6 +45,30 @@ msg::get_job_reply finished_job(const std::string& state, std::optional<int32_t>
   a.signal = signal;
   r.attempts = {a};
   return r;
+}
+
+msg::get_job_reply train_job(const std::string& state) {
+  msg::get_job_reply r;
+  r.job.job_id = "j0123456789abcdef";
+  r.job.name = "mlp";
+  r.job.kind = "train";
+  r.job.state = state;
+  r.spec = R"({"kind": "train", "epochs": 2})";
+  return r;
+}
+
+msg::metric_entry step(uint64_t seq, const std::string& task, uint32_t epoch, uint64_t step,
+                       double loss, int64_t at_ms) {
+  return {seq, "j0123456789abcdef." + task, msg::step_metric{epoch, step, loss, 0.05, 1000, at_ms}};
+}
+
+msg::metric_entry epoch_end(uint64_t seq, const std::string& task, uint32_t epoch, double loss) {
+  return {seq, "j0123456789abcdef." + task,
+          msg::epoch_metric{epoch, loss, std::nullopt, std::nullopt, std::nullopt, 0}};
+}
+
+msg::body in_training(msg::job_metrics_reply r) {
+  return msg::body{msg::training_message{std::move(r)}};
 }
 
 const msg::submit_job_request& submitted(const msg::body& b) {
@@ -100,6 +125,47 @@ BOOST_AUTO_TEST_CASE(waiting_exits_with_the_jobs_exit_code_or_128_plus_its_signa
     BOOST_TEST(*exit == code, reply.job.state);
     BOOST_TEST(out.str().find("job j0123456789abcdef " + reply.job.state) == 0u);
   }
+}
+
+BOOST_AUTO_TEST_CASE(waiting_for_a_train_job_prints_its_progress_from_rank_0s_metrics) {
+  scripted_head head(
+      {in_jobs({train_job("RUNNING")}),
+       in_training({{step(1, "0.1", 1, 10, 0.9, 1000), step(2, "1.1", 1, 10, 5.0, 1000),
+                     step(3, "0.1", 1, 20, 0.7, 2000), epoch_end(4, "0.1", 1, 0.8),
+                     step(5, "0.1", 2, 30, 0.6, 3000)},
+                    5,
+                    "RUNNING"}),
+       in_training({{}, 5, "RUNNING"}), in_jobs({train_job("SUCCEEDED")}),
+       in_training({{}, 5, "SUCCEEDED"})});
+  std::ostringstream out;
+  auto exit = cli::wait_for_job(session_with(head), "j0123456789abcdef", out, false);
+  BOOST_TEST_REQUIRE(bool(exit));
+  BOOST_TEST(*exit == 0);
+  // 20 steps an epoch, 100 ms a step since the first report: 10 steps to go.
+  BOOST_TEST(out.str() ==
+             "job j0123456789abcdef RUNNING\n"
+             "epoch 2/2  step 30  loss 0.6  ETA 1.0s\n"
+             "job j0123456789abcdef SUCCEEDED\n");
+  const auto requests = head.requests();
+  BOOST_TEST_REQUIRE(requests.size() == 5u);
+  const auto& second =
+      std::get<msg::job_metrics_request>(std::get<msg::training_message>(requests[2]).body);
+  BOOST_TEST(second.after == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_train_jobs_progress_has_no_eta_before_an_epoch_ends_and_restarts_with_a_retry) {
+  cli::train_progress progress(3);
+  BOOST_TEST(progress.text() == "");
+  progress.add(step(1, "1.1", 1, 50, 2.0, 1000));  // rank 1: not shown
+  BOOST_TEST(progress.text() == "");
+  progress.add(step(2, "0.1", 1, 50, 1.25, 1000));
+  BOOST_TEST(progress.text() == "epoch 1/3  step 50  loss 1.25  ETA -");
+  progress.add(step(3, "0.1", 1, 100, 1.0, 2000));
+  progress.add(epoch_end(4, "0.1", 1, 1.1));
+  BOOST_TEST(progress.text() == "epoch 1/3  step 100  loss 1.1  ETA 4.0s");
+  progress.add(step(5, "0.2", 1, 50, 1.5, 9000));  // the retried attempt, from the start
+  BOOST_TEST(progress.text() == "epoch 1/3  step 50  loss 1.5  ETA -");
 }
 
 BOOST_AUTO_TEST_CASE(job_with_json_has_the_fields_scripts_rely_on) {

@@ -34,6 +34,33 @@ std::vector<int> all_versions() {
   return versions;
 }
 
+void create_schema_up_to(backend& b, int version) {
+  std::string sql =
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+      " applied_at_ms BIGINT NOT NULL);";
+  for (const auto& m : migrations()) {
+    if (m.version > version) break;
+    for (const auto& statement : m.statements) sql += statement + ";";
+    sql += "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 1);";
+  }
+  b.execute(sql);
+}
+
+void expect_store_error(backend& b, const std::string& call, const std::string& what,
+                        const std::function<void()>& run) {
+  try {
+    run();
+    BOOST_ERROR(call << " on a store without its table should fail");
+  } catch (const store_error& e) {
+    const std::string message = e.what();
+    BOOST_TEST_MESSAGE(call << " failed as expected: " << message);
+    BOOST_TEST(message.find(b.url()) != std::string::npos, call << ": " << message);
+    BOOST_TEST(message.find(what) != std::string::npos, call << ": " << message);
+  } catch (const std::exception& e) {
+    BOOST_ERROR(call << " let a library exception out: " << e.what());
+  }
+}
+
 node_record sample_node(const std::string& node_id) {
   node_record r;
   r.node_id = node_id;
@@ -253,22 +280,9 @@ void a_failed_call_gives_a_store_error_naming_the_store(backend& b) {
   auto store = open_store(b.url());
   put(*store, sample_node("n1"));
   b.drop_table("nodes");
-  const auto expect_store_error = [&](const char* call, auto&& run) {
-    try {
-      run();
-      BOOST_ERROR(call << " on a store without its table should fail");
-    } catch (const store_error& e) {
-      const std::string message = e.what();
-      BOOST_TEST_MESSAGE(call << " failed as expected: " << message);
-      BOOST_TEST(message.find(b.url()) != std::string::npos, call << ": " << message);
-      BOOST_TEST(message.find("nodes") != std::string::npos, call << ": " << message);
-    } catch (const std::exception& e) {
-      BOOST_ERROR(call << " let a library exception out: " << e.what());
-    }
-  };
-  expect_store_error("put_node", [&] { put(*store, sample_node("n2")); });
-  expect_store_error("load_nodes", [&] { store->membership().load_nodes(); });
-  expect_store_error("remove_node", [&] { remove(*store, "n1"); });
+  expect_store_error(b, "put_node", "nodes", [&] { put(*store, sample_node("n2")); });
+  expect_store_error(b, "load_nodes", "nodes", [&] { store->membership().load_nodes(); });
+  expect_store_error(b, "remove_node", "nodes", [&] { remove(*store, "n1"); });
 }
 
 void a_store_may_be_shared_between_threads(backend& b) {

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ class backend {
 
 // Every migration's version, ascending: what a store of this build has applied.
 std::vector<int> all_versions();
+// Creates the schema of migrations 1 to `version` as this build writes it, recorded as applied.
+void create_schema_up_to(backend& b, int version);
+// Checks that `run` (the call named `call`) throws a store_error naming the store and `what`.
+void expect_store_error(backend& b, const std::string& call, const std::string& what,
+                        const std::function<void()>& run);
 
 // A node with every field set to a distinct, non-default value.
 node_record sample_node(const std::string& node_id);
@@ -93,6 +99,14 @@ void concurrent_registrations_of_one_job_store_one_version(backend& b);
 void a_name_of_another_tenants_model_is_refused_and_nothing_stored(backend& b);
 void stage_changes_land_with_their_history_in_order(backend& b);
 void concurrent_stage_changes_of_one_model_apply_one_after_the_other(backend& b);
+
+void a_new_store_has_no_metrics(backend& b);
+void stored_metrics_load_back_with_every_field(backend& b);
+void metrics_load_by_seq_in_pages_and_each_job_apart(backend& b);
+void only_the_newest_steps_of_a_job_are_kept_with_every_epoch(backend& b);
+void writing_a_batch_of_metrics_again_changes_nothing(backend& b);
+void a_store_of_the_models_schema_gets_the_metrics_table_and_keeps_its_nodes(backend& b);
+void a_failed_metrics_call_gives_a_store_error_naming_the_table(backend& b);
 }  // namespace contract
 
 }  // namespace troupe::store::test
@@ -150,4 +164,12 @@ void concurrent_stage_changes_of_one_model_apply_one_after_the_other(backend& b)
                              a_name_of_another_tenants_model_is_refused_and_nothing_stored)        \
   TROUPE_STORE_CONTRACT_CASE(fixture, stage_changes_land_with_their_history_in_order)              \
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
-                             concurrent_stage_changes_of_one_model_apply_one_after_the_other)
+                             concurrent_stage_changes_of_one_model_apply_one_after_the_other)      \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_metrics)                                  \
+  TROUPE_STORE_CONTRACT_CASE(fixture, stored_metrics_load_back_with_every_field)                   \
+  TROUPE_STORE_CONTRACT_CASE(fixture, metrics_load_by_seq_in_pages_and_each_job_apart)             \
+  TROUPE_STORE_CONTRACT_CASE(fixture, only_the_newest_steps_of_a_job_are_kept_with_every_epoch)    \
+  TROUPE_STORE_CONTRACT_CASE(fixture, writing_a_batch_of_metrics_again_changes_nothing)            \
+  TROUPE_STORE_CONTRACT_CASE(                                                                      \
+      fixture, a_store_of_the_models_schema_gets_the_metrics_table_and_keeps_its_nodes)            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_metrics_call_gives_a_store_error_naming_the_table)

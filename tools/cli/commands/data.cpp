@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "cluster/artifacts/artifact_transfer.hpp"
 #include "cluster/transport/request_client.hpp"
 #include "tools/cli/display_text.hpp"
 #include "tools/cli/render.hpp"
@@ -117,6 +116,17 @@ command_output list_data(const session& s, const std::string& tenant, bool all_v
   return table(rows);
 }
 
+result<msg::artifact_info> download_artifact(const session& s, const artifacts::download_spec& spec,
+                                             const std::string& file, std::ostream& progress,
+                                             bool terminal, const std::string& what) {
+  auto got = over_connection(s, [&](const artifacts::artifact_caller& call, auto timeout) {
+    return artifacts::download_file(call, spec, file, timeout,
+                                    progress_line(progress, terminal, "downloading " + what));
+  });
+  end_progress(progress, terminal);
+  return got;
+}
+
 command_output get_data(const session& s, const std::string& name, const std::string& tenant,
                         const std::string& file, std::ostream& progress, bool terminal) {
   artifacts::download_spec spec;
@@ -124,11 +134,7 @@ command_output get_data(const session& s, const std::string& name, const std::st
   spec.name = name.substr(0, at);
   if (at != std::string::npos) spec.digest = name.substr(at + 1);
   spec.tenant = tenant;
-  auto got = over_connection(s, [&](const artifacts::artifact_caller& call, auto timeout) {
-    return artifacts::download_file(call, spec, file, timeout,
-                                    progress_line(progress, terminal, "downloading " + spec.name));
-  });
-  end_progress(progress, terminal);
+  auto got = download_artifact(s, spec, file, progress, terminal, spec.name);
   if (!got) return got.error();
   return stored_text(s, *got, file);
 }

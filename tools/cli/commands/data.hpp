@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 
+#include "cluster/artifacts/artifact_transfer.hpp"
 #include "tools/cli/commands/cluster.hpp"
 
 namespace troupe::cli {
@@ -26,5 +27,11 @@ command_output list_data(const session& s, const std::string& tenant, bool all_v
 // only once its bytes matched their digest. Prints "DIGEST  FILE", or the artifact as JSON.
 command_output get_data(const session& s, const std::string& name, const std::string& tenant,
                         const std::string& file, std::ostream& progress, bool terminal);
+
+// The download of `get_data` (and of `model export`): the artifact `spec` names to `file`,
+// which appears only once its bytes matched their digest; the progress line says `what`.
+result<msg::artifact_info> download_artifact(const session& s, const artifacts::download_spec& spec,
+                                             const std::string& file, std::ostream& progress,
+                                             bool terminal, const std::string& what);
 
 }  // namespace troupe::cli

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cluster/security/key_registry.hpp"
+#include "tools/cli/commands/train_progress.hpp"
 #include "tools/cli/display_text.hpp"
 #include "tools/cli/render.hpp"
 
@@ -41,19 +42,6 @@ result<std::string> read_spec(const std::string& file) {
   if (!in) return failure{exit_code::usage, "cannot read the job spec " + file};
   text << in.rdbuf();
   return text.str();
-}
-
-std::string duration_text(int64_t ms) {
-  if (ms < 0) ms = 0;
-  if (ms < 10'000) {
-    std::ostringstream out;
-    out.precision(1);
-    out << std::fixed << ms / 1000.0 << "s";
-    return out.str();
-  }
-  if (ms < 3'600'000)
-    return std::to_string(ms / 60'000) + "m" + std::to_string(ms / 1000 % 60) + "s";
-  return std::to_string(ms / 3'600'000) + "h" + std::to_string(ms / 60'000 % 60) + "m";
 }
 
 using security::unix_now_ms;
@@ -125,6 +113,34 @@ std::string status_line(const msg::job_summary& j) {
   return line;
 }
 
+// The epochs of a train job's spec (the job's validated spec as JSON); nullopt for other kinds.
+std::optional<uint32_t> train_epochs(const msg::get_job_reply& job) {
+  if (job.job.kind != "train") return std::nullopt;
+  const auto spec = nlohmann::json::parse(job.spec, nullptr, false);
+  if (!spec.is_object() || !spec.contains("epochs") || !spec["epochs"].is_number_unsigned())
+    return std::nullopt;
+  return spec["epochs"].get<uint32_t>();
+}
+
+// A train job's progress as `troupe submit --wait` follows it: the metrics read so far.
+struct followed_metrics {
+  train_progress progress;
+  uint64_t after = 0;
+};
+
+// Reads the metrics that came since the last call. A head that cannot answer now leaves the
+// progress as it was: the job's state is what the wait is about.
+void read_metrics(const session& s, const std::string& job_id, followed_metrics& m) {
+  for (;;) {
+    auto reply = s.call_in<msg::job_metrics_reply>(
+        msg::training_message{msg::job_metrics_request{job_id, m.after, 0}});
+    if (!reply) return;
+    for (const auto& e : reply->entries) m.progress.add(e);
+    m.after = reply->next;
+    if (reply->entries.empty()) return;
+  }
+}
+
 }  // namespace
 
 result<std::string> submit_job(const session& s, const std::string& file) {
@@ -146,17 +162,35 @@ std::string submitted_text(const session& s, const std::string& job_id) {
 
 result<int> wait_for_job(const session& s, const std::string& job_id, std::ostream& out,
                          bool terminal) {
-  std::string last;
+  std::string last, last_progress;
+  std::optional<followed_metrics> metrics;
+  std::optional<std::chrono::steady_clock::time_point> progress_printed;
   for (;;) {
     auto job = call_jobs<msg::get_job_reply>(s, msg::get_job_request{job_id});
     if (!job) return job.error();
+    if (!metrics)
+      if (const auto epochs = train_epochs(*job))
+        metrics.emplace(followed_metrics{train_progress(*epochs), 0});
+    if (metrics) read_metrics(s, job_id, *metrics);
     const auto line = status_line(job->job);
-    if (terminal)
-      out << "\r\033[K" << line << std::flush;
-    else if (line.substr(0, line.find(" for ")) != last.substr(0, last.find(" for ")))
-      out << line << std::endl;
+    const auto progress = metrics ? metrics->progress.text() : "";
+    const bool final = is_final(job->job.state);
+    if (terminal) {
+      out << "\r\033[K" << line << (progress.empty() || final ? "" : "  " + progress) << std::flush;
+    } else {
+      if (line.substr(0, line.find(" for ")) != last.substr(0, last.find(" for ")))
+        out << line << std::endl;
+      // At most a line a second: a log of the run, not of every poll.
+      const auto now = std::chrono::steady_clock::now();
+      if (!final && progress != last_progress &&
+          (!progress_printed || now - *progress_printed >= std::chrono::seconds(1))) {
+        out << progress << std::endl;
+        last_progress = progress;
+        progress_printed = now;
+      }
+    }
     last = line;
-    if (is_final(job->job.state)) {
+    if (final) {
       if (terminal) out << "\n";
       return exit_code_of(*job);
     }

@@ -1,6 +1,9 @@
 #include "tools/cli/commands/models.hpp"
 
+#include <algorithm>
+
 #include "cluster/models/model_ref.hpp"
+#include "tools/cli/commands/data.hpp"
 #include "tools/cli/display_text.hpp"
 #include "tools/cli/render.hpp"
 
@@ -170,6 +173,30 @@ command_output promote_model(const session& s, const std::string& text,
       line += "; " + msg::printable(v.name) + "@" + std::to_string(c.version) + " " +
               models::to_string(c.to_stage);
   return line + "\n";
+}
+
+command_output export_model(const session& s, const std::string& text, const std::string& file,
+                            std::ostream& progress, bool terminal) {
+  auto ref = read_ref(text);
+  if (!ref) return ref.error();
+  auto reply = call_models<msg::get_model_reply>(
+      s, msg::get_model_request{ref->name, ref->version, ref->in_stage});
+  if (!reply) return reply.error();
+  if (reply->versions.empty())
+    return failure{exit_code::head_error, "model " + msg::printable(ref->name) + " has no version"};
+  const auto& v = *std::max_element(reply->versions.begin(), reply->versions.end(),
+                                    [](const msg::model_version& a, const msg::model_version& b) {
+                                      return a.version < b.version;
+                                    });
+  const auto shown = msg::printable(v.name) + "@" + std::to_string(v.version);
+  artifacts::download_spec spec;
+  spec.tenant = v.tenant;
+  spec.digest = v.artifact_digest;
+  auto got = download_artifact(s, spec, file, progress, terminal, shown);
+  if (!got) return failure{got.error().exit_code, shown + ": " + got.error().message};
+  if (s.config().json)
+    return json_text({{"model", to_json(v)}, {"file", file}, {"size", got->size}});
+  return got->digest + "  " + msg::printable(file) + "\n";
 }
 
 }  // namespace troupe::cli

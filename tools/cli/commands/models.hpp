@@ -1,8 +1,10 @@
-// Commands about the model registry: models, model, model promote (docs/models.md). A
+// Commands about the model registry: models, model, model promote, model export
+// (docs/models.md). A
 // reference (NAME, NAME@VERSION, NAME@staging|production) that cannot be read is a usage
 // error, found before the head is asked.
 #pragma once
 
+#include <ostream>
 #include <string>
 
 #include "tools/cli/commands/cluster.hpp"
@@ -14,5 +16,10 @@ command_output list_models(const session& s, const std::string& tenant);
 command_output show_model(const session& s, const std::string& ref);
 // Moves NAME@VERSION to `stage` (none, staging, production or archived).
 command_output promote_model(const session& s, const std::string& ref, const std::string& stage);
+// Writes the artifact of NAME@VERSION, NAME@STAGE or NAME (its newest version) to `file`,
+// fetched by its digest from the artifact store: `file` appears only once its bytes matched it.
+// Prints "DIGEST  FILE", or the version and the file as JSON.
+command_output export_model(const session& s, const std::string& ref, const std::string& file,
+                            std::ostream& progress, bool terminal);
 
 }  // namespace troupe::cli

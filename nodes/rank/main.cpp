@@ -1,8 +1,10 @@
 // troupe-rank: one rank of a `train` job, started by its node as the job's task
 // (docs/training.md, "How a rank runs"). It reads its environment, connects its rank link,
-// joins the other ranks (Gloo, through the head's rendezvous), trains its shard, reports step
-// and epoch metrics, checkpoints into checkpoints/ of its working directory (rank 0), and
-// rank 0 writes the exported model (model.pt, model.json) into its working directory.
+// fetches the job's data and module through its node's artifact cache, joins the other ranks
+// (Gloo, through the head's rendezvous), resumes from the job's latest checkpoint when there is
+// one, trains its shard and reports step and epoch metrics. Rank 0 checkpoints (kept in
+// checkpoints/ of its working directory and uploaded as the job's), exports the model
+// (model.pt, model.json in its working directory), uploads it and registers it.
 // Exit 0: trained. 1: failed (a peer gone, a collective timed out, the cluster refused, a bad
 // model or data); the job's retry takes over. 2: a bad environment. Each failure is one
 // "troupe-rank: ..." line on stderr.
@@ -13,12 +15,14 @@
 #include <memory>
 #include <string>
 
+#include "cluster/host/atomic_file.hpp"
 #include "cluster/security/key_registry.hpp"
 #include "cluster/training/checkpoint.hpp"
 #include "cluster/training/collective/collective_error.hpp"
 #include "cluster/training/rank_link/rank_link.hpp"
 #include "cluster/training/trainer.hpp"
 #include "nodes/rank/link_rendezvous.hpp"
+#include "nodes/rank/rank_artifacts.hpp"
 #include "nodes/rank/rank_environment.hpp"
 #include "nodes/rank/rank_sync.hpp"
 
@@ -49,19 +53,54 @@ msg::epoch_metric epoch_metric_of(const training::epoch_report& e) {
           security::unix_now_ms()};
 }
 
-int train(const rank_environment& env) {
-  const auto& spec = env.spec;
-  // Fetching from the artifact store comes later: until then only what needs no file runs.
-  if (!spec.data.synthetic)
-    return fail("data.dataset '" + spec.data.dataset +
-                "': ranks do not fetch datasets from the artifact store yet; use data.synthetic");
-  if (spec.model.type == "torchscript")
-    return fail("model.path '" + spec.model.path +
-                "': ranks do not fetch modules from the artifact store yet; use model.type mlp");
-  auto data = training::load_training_data(spec, {});
+nlohmann::json metrics_json(const training::epoch_report& e) {
+  nlohmann::json out{{"epoch", e.epoch}, {"train_loss", e.train_loss}};
+  if (e.val_loss) out["val_loss"] = *e.val_loss;
+  if (e.val_accuracy) out["val_accuracy"] = *e.val_accuracy;
+  if (e.val_mae) out["val_mae"] = *e.val_mae;
+  return out;
+}
+
+// The epoch with the lowest validation loss (training loss without validation data).
+struct best_epoch {
+  std::optional<training::epoch_report> best;
+  void offer(const training::epoch_report& e) {
+    const auto loss = [](const training::epoch_report& r) {
+      return r.val_loss.value_or(r.train_loss);
+    };
+    if (!best || loss(e) < loss(*best)) best = e;
+  }
+};
+
+// Rank 0, once trained: the model goes to the artifact store and into the registry.
+void publish_model(training::rank_link& link, const rank_environment& env,
+                   training::trainer& trainer, const training::run_outcome& outcome,
+                   const best_epoch& best) {
+  auto exported = trainer.export_model();
+  if (auto* error = std::get_if<msg::error>(&exported))
+    throw std::runtime_error("export: " + error->message);
+  const auto& model = std::get<training::exported_model>(exported);
+  training::write_exported_model(model, ".");
+  const auto artifact =
+      link.publish_artifact("model.pt", model_artifact(env.job_id), msg::artifact_kind::model);
+  training::model_registration registration;
+  registration.artifact_digest = artifact.digest;
+  if (outcome.last_epoch)
+    registration.final_metrics_json = metrics_json(*outcome.last_epoch).dump();
+  if (best.best) registration.best_metrics_json = metrics_json(*best.best).dump();
+  registration.dataset_fingerprint = model.metadata.value("dataset_fingerprint", "");
+  const auto registered = link.register_model(registration);
+  std::printf("registered model %s version %u (artifact %s)\n", registered.name.c_str(),
+              registered.version, artifact.digest.c_str());
+}
+
+int train(rank_environment& env) {
+  auto& spec = env.spec;
+  auto link = training::rank_link::from_environment();
+  const auto inputs = fetch_inputs(link, spec);
+  auto data = training::load_training_data(spec, inputs.data);
   if (auto* error = std::get_if<msg::error>(&data)) return fail("data: " + error->message);
 
-  auto link = training::rank_link::from_environment();
   auto rendezvous = std::make_shared<link_rendezvous>(link);
   const auto sync = make_rank_sync(
       rendezvous,
@@ -73,17 +112,29 @@ int train(const rank_environment& env) {
   if (auto* error = std::get_if<msg::error>(&made)) return fail(error->message);
   auto& trainer = *std::get<std::unique_ptr<training::trainer>>(made);
 
+  if (const auto resume_from = resume_checkpoint(link, env)) {
+    if (auto error = trainer.resume(host::read_whole_file(*resume_from)))
+      return fail("resume: " + error->message);
+    std::printf("rank %d resumes from checkpoint %s\n", env.rank, resume_from->c_str());
+    std::fflush(stdout);
+  }
+
   training::checkpoint_directory checkpoints("checkpoints", spec.checkpoint.keep);
+  std::optional<checkpoint_uploader> uploader;
+  best_epoch best;
   training::trainer_callbacks callbacks;
   callbacks.on_step = [&](const training::step_report& s) { link.report_step(step_metric_of(s)); };
   callbacks.on_epoch = [&](const training::epoch_report& e) {
+    best.offer(e);
     link.report_epoch(epoch_metric_of(e));
   };
   // Every rank holds the same parameters and optimizer state: rank 0's checkpoints are the job's.
-  if (env.rank == 0)
+  if (env.rank == 0) {
+    uploader.emplace(env.job_id);
     callbacks.on_checkpoint = [&](const std::string& blob, int64_t step) {
-      checkpoints.save(blob, step);
+      uploader->upload(checkpoints.save(blob, step));
     };
+  }
   callbacks.stop_requested = [] { return stop_signalled.load(); };
 
   auto ran = trainer.run(callbacks);
@@ -93,9 +144,8 @@ int train(const rank_environment& env) {
   if (outcome.end == training::run_end::cancelled) return fail("stopped by a signal");
 
   if (env.rank == 0) {
-    auto exported = trainer.export_model();
-    if (auto* error = std::get_if<msg::error>(&exported)) return fail("export: " + error->message);
-    training::write_exported_model(std::get<training::exported_model>(exported), ".");
+    uploader->finish();
+    publish_model(link, env, trainer, outcome, best);
   }
   std::printf("rank %d of %d trained %lld epochs, %lld steps\n", env.rank, env.world_size,
               static_cast<long long>(outcome.epochs), static_cast<long long>(outcome.steps));

@@ -50,6 +50,9 @@ std::variant<rank_environment, std::string> read_rank_environment() {
                *rank_text);
   out.rank = *rank;
 
+  out.job_id = variable("TROUPE_JOB_ID").value_or("");
+  if (out.job_id.empty()) return std::string("TROUPE_JOB_ID is not set");
+
   out.master_addr = variable("MASTER_ADDR").value_or("");
   if (out.world_size > 1 && out.master_addr.empty())
     return std::string("MASTER_ADDR is not set (a rank of several needs task 0's address)");
@@ -67,9 +70,14 @@ std::variant<rank_environment, std::string> read_rank_environment() {
   } catch (const std::exception& e) {
     return std::string(jobs::train_spec_variable) + ": " + e.what();
   }
-  if (out.spec.world_size != out.world_size)
+  // An elastic job's round may run on fewer ranks than the spec asks (docs/scheduling.md).
+  const int64_t fewest = out.spec.elastic_min_world_size.value_or(out.spec.world_size);
+  if (out.world_size > out.spec.world_size || out.world_size < fewest)
     return "WORLD_SIZE (" + std::to_string(out.world_size) + ") is not the spec's world_size (" +
-           std::to_string(out.spec.world_size) + ")";
+           std::to_string(out.spec.world_size) + ")" +
+           (fewest < out.spec.world_size
+                ? " nor its elastic minimum (" + std::to_string(fewest) + ") or more"
+                : std::string());
   return out;
 }
 

@@ -15,11 +15,12 @@ struct rank_environment {
   int world_size = 1;
   std::string master_addr;  // task 0's node; empty when world_size is 1
   int threads = 1;          // OMP_NUM_THREADS (the runner sets it from resources.cpus)
+  std::string job_id;       // TROUPE_JOB_ID: names the job's checkpoints and model
   training::train_spec spec;
 };
 
-// The variables RANK, WORLD_SIZE, MASTER_ADDR, OMP_NUM_THREADS and TROUPE_TRAIN_SPEC, or a
-// message naming the first one that is missing or bad.
+// The variables RANK, WORLD_SIZE, MASTER_ADDR, OMP_NUM_THREADS, TROUPE_TRAIN_SPEC and
+// TROUPE_JOB_ID, or a message naming the first one that is missing or bad.
 std::variant<rank_environment, std::string> read_rank_environment();
 
 }  // namespace troupe::rank

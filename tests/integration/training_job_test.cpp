@@ -34,6 +34,22 @@ checkpoint: {every_steps: 10, keep: 2}
          std::to_string(epochs) + "\n" + extra;
 }
 
+std::vector<json> of_attempt(const std::vector<json>& entries, const std::string& attempt,
+                             const std::string& kind) {
+  std::vector<json> out;
+  for (const auto& e : entries)
+    if (e["attempt"] == attempt && e["kind"] == kind) out.push_back(e);
+  return out;
+}
+
+// The step reports of `steps` at or past global step `from`.
+std::vector<json> steps_from(const std::vector<json>& steps, int64_t from) {
+  std::vector<json> out;
+  for (const auto& s : steps)
+    if (s["step"].get<int64_t>() >= from) out.push_back(s);
+  return out;
+}
+
 // One CPU each: a two-rank job puts one rank on each node.
 struct two_nodes : rank_cluster {
   two_nodes() : rank_cluster(1, 180s) {}
@@ -43,15 +59,44 @@ struct two_nodes : rank_cluster {
     return c.node(attempt["node"].get<std::string>()).data_dir() + "/tasks/work/" +
            attempt["id"].get<std::string>();
   }
-};
 
-std::vector<json> of_attempt(const std::vector<json>& entries, const std::string& attempt,
-                             const std::string& kind) {
-  std::vector<json> out;
-  for (const auto& e : entries)
-    if (e["attempt"] == attempt && e["kind"] == kind) out.push_back(e);
-  return out;
-}
+  // The first round failed (a rank gone; its peer stopped or its collective timed out); the
+  // second resumed from a checkpoint of the first, so it never reported epoch 1 again.
+  void check_second_round_resumed(const std::string& id, const json& j) {
+    size_t first_round_succeeded = 0, second_round_succeeded = 0;
+    for (const auto& a : j["attempts"]) {
+      first_round_succeeded += a["attempt"] == 1 && a["state"] == "SUCCEEDED";
+      second_round_succeeded += a["attempt"] == 2 && a["state"] == "SUCCEEDED";
+    }
+    BOOST_TEST(first_round_succeeded == 0u, j.dump(2));
+    BOOST_TEST(second_round_succeeded == 2u, j.dump(2));
+    const auto rank0 = id + ".0.2";
+    const auto epochs = of_attempt(metrics(id,
+                                           [&](const std::vector<json>& all) {
+                                             return !of_attempt(all, rank0, "epoch").empty();
+                                           }),
+                                   rank0, "epoch");
+    BOOST_TEST_REQUIRE(!epochs.empty(), all_logs(id));
+    BOOST_TEST(epochs.front()["epoch"].get<int>() > 1, epochs.front().dump());
+    BOOST_TEST(logs(id, 0).find("rank 0 resumes from checkpoint") != std::string::npos,
+               logs(id, 0));
+  }
+
+  // The job's model is the newest version of `mlp`, with its artifact, metrics and lineage.
+  void check_registered(const std::string& id, int epochs) {
+    const auto shown = c.troupe({"model", "mlp", "--json"});
+    BOOST_TEST_REQUIRE(shown.exit_code == 0, shown.err + c.dump_logs());
+    const auto versions = json::parse(shown.out)["versions"];
+    BOOST_TEST_REQUIRE(versions.size() == 1u, shown.out);
+    const auto& v = versions[0];
+    BOOST_TEST(v["version"] == 1);
+    BOOST_TEST(v["job_id"] == id);
+    BOOST_TEST(v["artifact_digest"].get<std::string>().size() == 64u, shown.out);
+    BOOST_TEST(v["final_metrics"]["epoch"] == epochs, shown.out);
+    BOOST_TEST(v["params"]["world_size"] == 2, shown.out);
+    BOOST_TEST(v["dataset_fingerprint"].get<std::string>().size() == 64u, shown.out);
+  }
+};
 
 }  // namespace
 
@@ -65,8 +110,12 @@ BOOST_AUTO_TEST_CASE(a_rank_with_a_bad_environment_exits_2_naming_the_variable) 
   const auto bad_rank = run_command({"/usr/bin/env", "-i", "WORLD_SIZE=2", "RANK=2", rank});
   BOOST_TEST(bad_rank.exit_code == 2);
   BOOST_TEST(bad_rank.err == "troupe-rank: RANK: expected a whole number from 0 to 1, got '2'\n");
-  const auto bad_spec = run_command({"/usr/bin/env", "-i", "WORLD_SIZE=1", "RANK=0",
-                                     "TROUPE_TRAIN_SPEC={\"epochs\": \"many\"}", rank});
+  const auto no_job = run_command({"/usr/bin/env", "-i", "WORLD_SIZE=1", "RANK=0", rank});
+  BOOST_TEST(no_job.exit_code == 2);
+  BOOST_TEST(no_job.err == "troupe-rank: TROUPE_JOB_ID is not set\n");
+  const auto bad_spec =
+      run_command({"/usr/bin/env", "-i", "WORLD_SIZE=1", "RANK=0", "TROUPE_JOB_ID=j1",
+                   "TROUPE_TRAIN_SPEC={\"epochs\": \"many\"}", rank});
   BOOST_TEST(bad_spec.exit_code == 2);
   BOOST_TEST(bad_spec.err.rfind("troupe-rank: TROUPE_TRAIN_SPEC: ", 0) == 0u, bad_spec.err);
 }
@@ -92,6 +141,7 @@ BOOST_FIXTURE_TEST_CASE(a_two_rank_train_job_learns_reports_its_metrics_and_expo
                attempt + ": " + epochs[0].dump() + " then " + epochs[1].dump());
   }
 
+  check_registered(id, 2);
   for (const auto& attempt : j["attempts"]) {
     const auto dir = workdir(attempt);
     const bool rank0 = attempt["task"] == 0;
@@ -106,29 +156,52 @@ BOOST_FIXTURE_TEST_CASE(a_two_rank_train_job_learns_reports_its_metrics_and_expo
   }
 }
 
-BOOST_FIXTURE_TEST_CASE(a_rank_killed_under_a_train_job_makes_the_gang_retry_and_succeed,
+BOOST_FIXTURE_TEST_CASE(a_rank_killed_under_a_train_job_resumes_from_the_last_checkpoint,
                         two_nodes) {
   const auto id = submit(train_spec(40, "retries: {max: 2, backoff_s: 0}\n"));
-  // Rank 1 of the first attempt, once it reported a step (it is training, past its rendezvous).
+  // Rank 1 of the first attempt, once rank 0 reported a step past the first checkpoint (10).
   const auto victim = id + ".1.1";
-  const auto entries = metrics(
-      id, [&](const std::vector<json>& all) { return !of_attempt(all, victim, "step").empty(); });
-  BOOST_TEST_REQUIRE(!of_attempt(entries, victim, "step").empty(), all_logs(id) + c.dump_logs());
+  const auto entries = metrics(id, [&](const std::vector<json>& all) {
+    return !steps_from(of_attempt(all, id + ".0.1", "step"), 20).empty();
+  });
+  BOOST_TEST_REQUIRE(!steps_from(of_attempt(entries, id + ".0.1", "step"), 20).empty(),
+                     all_logs(id) + c.dump_logs());
   const auto pids = processes_with("TROUPE_ATTEMPT_ID=" + victim);
   BOOST_TEST_REQUIRE(pids.size() == 1u, all_logs(id));
   BOOST_TEST_REQUIRE(::kill(pids[0], SIGKILL) == 0);
 
   const auto j = wait_until_ended(id);
   BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
-  // The first round failed (the killed rank; its peer stopped or its collective timed out),
-  // the second trained both ranks to the end.
-  size_t first_round_succeeded = 0, second_round_succeeded = 0;
-  for (const auto& a : j["attempts"]) {
-    first_round_succeeded += a["attempt"] == 1 && a["state"] == "SUCCEEDED";
-    second_round_succeeded += a["attempt"] == 2 && a["state"] == "SUCCEEDED";
-  }
-  BOOST_TEST(first_round_succeeded == 0u, j.dump(2));
-  BOOST_TEST(second_round_succeeded == 2u, j.dump(2));
+  check_second_round_resumed(id, j);
+  check_registered(id, 40);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_node_killed_under_a_train_job_resumes_it_on_the_others, two_nodes) {
+  c.start_node("node-3", {"--cpus", "1", "--memory-mb", "2048", "--gpus", "0"});
+  BOOST_TEST_REQUIRE(c.wait_for_alive_count(3), c.dump_logs());
+  const auto id = submit(train_spec(40, "retries: {max: 2, backoff_s: 0}\n"));
+  const auto entries = metrics(id, [&](const std::vector<json>& all) {
+    return !steps_from(of_attempt(all, id + ".0.1", "step"), 20).empty();
+  });
+  BOOST_TEST_REQUIRE(!steps_from(of_attempt(entries, id + ".0.1", "step"), 20).empty(),
+                     all_logs(id) + c.dump_logs());
+  // The node of rank 1: its daemon and, through the parent-death signal, its rank.
+  const auto first = job(id);
+  std::string victim_node;
+  for (const auto& a : first["attempts"])
+    if (a["task"] == 1) victim_node = a["node"].get<std::string>();
+  BOOST_TEST_REQUIRE(!victim_node.empty(), first.dump(2));
+  c.node(victim_node).signal(SIGKILL);
+  c.node(victim_node).wait_exit(10s);
+  const auto victim = id + ".1.1";
+  BOOST_TEST(wait_until([&] { return processes_with("TROUPE_ATTEMPT_ID=" + victim).empty(); }, 10s),
+             "rank " + victim + " outlived its node");
+
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  for (const auto& a : j["attempts"])
+    if (a["attempt"] == 2) BOOST_TEST(a["node"] != victim_node, j.dump(2));
+  check_second_round_resumed(id, j);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_train_jobs_metrics_are_still_listed_after_the_head_restarts, two_nodes) {

@@ -8,12 +8,14 @@
 //   MetricsReport (one-way): kept per job, numbered in arrival order, at most 100,000 per job
 //   (older ones are forgotten); in memory only, so a restarted head has none
 //   JobMetricsRequest (admin; submit: its tenant's jobs, else notFound) -> JobMetricsReply
+//   RegisterModelRequest -> RegisterModelReply (model_registration.hpp)
 #pragma once
 
 #include <string>
 
 #include <caf/fwd.hpp>
 
+#include "actors/training/model_registration.hpp"
 #include "actors/training/rendezvous_kv.hpp"
 #include "actors/transport/wire_endpoint.hpp"
 
@@ -24,6 +26,7 @@ struct training_service_deps {
   caf::actor jobs;                     // the job service
   rendezvous_limits limits;
   std::string self_name;  // sender name in replies
+  model_registration_deps registration;
 };
 
 caf::actor spawn_training_service(caf::actor_system& system, training_service_deps deps);

@@ -16,5 +16,6 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
+using artifact_atom = caf::atom_constant<caf::atom("artifact")>;
 
 }  // namespace troupe::actors

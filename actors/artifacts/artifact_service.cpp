@@ -354,6 +354,12 @@ caf::behavior service(self_ptr self, artifact_service_deps deps) {
   self->delayed_send(self, sweep, actors::tick_atom::value);
   return {
       [self](const inbound& in) { on_inbound(self, in); },
+      [self](actors::artifact_atom, const std::string& tenant, const std::string& digest) {
+        artifact_versions out;
+        for (const auto& [k, a] : self->state.versions)
+          if (a.tenant == tenant && a.digest == digest) out.versions.push_back(a);
+        return out;
+      },
       [self, sweep](actors::tick_atom) {
         drop_idle_uploads(self);
         self->delayed_send(self, sweep, actors::tick_atom::value);

@@ -13,6 +13,10 @@
 //
 // Blocking file I/O (chunk writes, fsync at commit, checked reads) runs on this actor's own
 // thread (it is detached), never on CAF's shared workers.
+//
+// Other head actors ask which stored versions of a tenant have some bytes (the training
+// service checks that a model to register is one its job published):
+//   (artifact_atom, tenant, digest) -> artifact_versions
 #pragma once
 
 #include <chrono>
@@ -21,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/transport/wire_endpoint.hpp"
@@ -42,4 +47,10 @@ struct artifact_service_deps {
 
 caf::actor spawn_artifact_service(caf::actor_system& system, artifact_service_deps deps);
 
+struct artifact_versions {
+  std::vector<msg::artifact_info> versions;
+};
+
 }  // namespace troupe::artifact_service
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::artifact_service::artifact_versions)

@@ -125,6 +125,9 @@ job_view view_of_job(self_ptr self, const std::string& job_id) {
   v.known = true;
   v.job_id = job_id;
   v.tenant = it->second.row.tenant;
+  v.name = it->second.row.name;
+  v.kind = it->second.row.kind;
+  v.spec_json = it->second.row.spec_json;
   v.state = it->second.row.state;
   return v;
 }

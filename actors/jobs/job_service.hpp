@@ -47,8 +47,11 @@ struct job_view {
   bool known = false;  // the service knows the job (and the attempt, when asked about one)
   std::string job_id;
   std::string tenant;
-  std::string state;   // the job's, e.g. "RUNNING"
-  uint32_t round = 0;  // the attempt's number, which every task of its gang's round shares
+  std::string name;
+  std::string kind;
+  std::string spec_json;  // the validated spec (cluster/jobs/job_spec.hpp's to_json)
+  std::string state;      // the job's, e.g. "RUNNING"
+  uint32_t round = 0;     // the attempt's number, which every task of its gang's round shares
   std::string node_id;
   bool current = false;  // of the job's latest round, not ended, and the job has not ended
 };

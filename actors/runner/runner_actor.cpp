@@ -90,8 +90,10 @@ void start(self_ptr self, jobs::task_launch launch) {
     std::string why = "the node has no rank link";
     try {
       if (st.deps.rank_link) {
-        launch.env.emplace_back(security::rank_link_variable,
-                                st.deps.rank_link->issue(launch.attempt_id));
+        launch.env.emplace_back(
+            security::rank_link_variable,
+            st.deps.rank_link->issue({launch.attempt_id, launch.tenant,
+                                      runner::work_dir_of(st.deps.tasks_dir, launch)}));
         why.clear();
       }
     } catch (const security::security_error& e) {

@@ -4,10 +4,16 @@
 //
 // A rank speaks only for its own attempt: a message whose attemptId is not the attempt its key
 // was made for is answered permissionDenied and goes no further; one whose key was dropped (the
-// attempt ended) is dropped. Relayed requests carry request ids with the top bit set, so that
-// the head's answers to them are told apart from the node agent's: an error the relay does not
-// know is the agent's and goes to it. A request the head leaves unanswered is answered
-// `timeout` to the rank, a get 5 s after its own timeout, a set after 30 s.
+// attempt ended) is dropped, and so is any answer to it. Relayed requests carry request ids with
+// the top bit set, so that the head's answers to them are told apart from the node agent's: an
+// error the relay does not know is the agent's and goes to it. A request the head leaves
+// unanswered is answered `timeout` to the rank, a get 5 s after its own timeout, a set or a
+// model registration after 30 s.
+//
+// Fetches and publishes of artifacts are the node's own to answer: they go to the node's
+// artifact worker (rank_artifacts.hpp), at most 16 waiting or under way (more: overloaded), so
+// that rendezvous and metrics never wait behind a transfer. A transfer is answered `timeout`
+// once its timeoutMs passed.
 #pragma once
 
 #include <memory>
@@ -26,6 +32,7 @@ struct rank_relay_deps {
   std::shared_ptr<const security::rank_keys> keys;
   caf::actor agent;  // gets the head's errors that answer no relayed request
   std::string self_name;
+  caf::actor artifacts;  // the node's artifact worker (spawn_rank_artifacts)
 };
 
 caf::actor spawn_rank_relay(caf::actor_system& system, rank_relay_deps deps);

@@ -213,7 +213,11 @@ void for_attempt(self_ptr self, const inbound& in, const std::string& attempt_id
             if (!v.current && !one_way)
               return refuse({msg::error_code::conflict,
                              "attempt " + attempt_id + " has ended or was superseded"});
-            then(generation{v.job_id, v.round});
+            // A registration needs the whole view; the rendezvous and metrics its generation.
+            if constexpr (std::is_invocable_v<F, const job_view&>)
+              then(v);
+            else
+              then(generation{v.job_id, v.round});
           },
           [refuse](const caf::error&) {
             refuse({msg::error_code::unavailable, "the job service did not answer"});
@@ -233,6 +237,11 @@ void on_inbound(self_ptr self, const inbound& in) {
   if (const auto* r = std::get_if<msg::metrics_report>(&m.body); r && from_node)
     return for_attempt(self, in, r->attempt_id,
                        [self, r = *r](const generation& g) { on_report(self, r, g); });
+  if (const auto* r = std::get_if<msg::register_model_request>(&m.body); r && from_node)
+    return for_attempt(self, in, r->attempt_id, [self, in, r = *r](const job_view& v) {
+      register_model(self, self->state.deps.registration, v, r,
+                     [self, in](msg::body answer) { reply(self, in, std::move(answer)); });
+    });
   const bool from_client =
       in.sender->role == msg::key_role::admin || in.sender->role == msg::key_role::submit;
   if (const auto* q = std::get_if<msg::job_metrics_request>(&m.body); q && from_client) {

@@ -9,6 +9,7 @@
 //   thread of its own: a store that is slow or down never holds up the rendezvous
 //   JobMetricsRequest (admin; submit: its tenant's jobs, else notFound) -> JobMetricsReply, read
 //   from the store (and what waits to be stored), or unavailable when the store cannot be read
+//   RegisterModelRequest -> RegisterModelReply (model_registration.hpp)
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/training/model_registration.hpp"
 #include "actors/training/rendezvous_kv.hpp"
 #include "actors/transport/wire_endpoint.hpp"
 #include "cluster/store/store.hpp"
@@ -36,6 +38,7 @@ struct training_service_deps {
   rendezvous_limits limits;
   metrics_settings metrics;
   std::string self_name;  // sender name in replies
+  model_registration_deps registration;
 };
 
 caf::actor spawn_training_service(caf::actor_system& system, training_service_deps deps);

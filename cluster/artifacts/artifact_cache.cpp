@@ -16,17 +16,22 @@ artifact_cache::artifact_cache(std::string dir, artifact_caller call,
     throw std::runtime_error("cannot create the artifact cache " + dir_ + ": " + ec.message());
 }
 
-transfer_result<std::string> artifact_cache::fetch(const std::string& digest) {
-  if (!is_sha256_hex(digest))
-    return transfer_failure{transfer_failure::kind::local, "not a sha256 digest: " + digest};
-  const auto path = dir_ + "/" + digest;
-  if (const auto here = digest_of_file(path); here && here->digest == digest) {
+transfer_result<cached_artifact> artifact_cache::fetch(const download_spec& spec) {
+  auto described = describe(call_, spec, timeout_);
+  if (auto* f = std::get_if<transfer_failure>(&described)) return *f;
+  const auto artifact = std::get<msg::artifact_info>(std::move(described));
+  if (!is_sha256_hex(artifact.digest))
+    return transfer_failure{transfer_failure::kind::head_error,
+                            "the head named a version by no sha256 digest"};
+  const auto path = dir_ + "/" + artifact.digest;
+  if (const auto here = digest_of_file(path); here && here->digest == artifact.digest) {
     ++reused_;
-    return path;
+    return cached_artifact{artifact, path};
   }
-  auto got = download_file(call_, {"", "", digest}, path, timeout_);
+  auto got =
+      download_file(call_, {artifact.name, artifact.tenant, artifact.digest}, path, timeout_);
   if (auto* f = std::get_if<transfer_failure>(&got)) return *f;
-  return path;
+  return cached_artifact{std::get<msg::artifact_info>(std::move(got)), path};
 }
 
 transfer_result<msg::artifact_info> artifact_cache::upload(const upload_spec& spec) {

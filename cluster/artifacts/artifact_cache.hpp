@@ -1,7 +1,7 @@
 // A node's copies of the artifacts its jobs need, in its data dir (DIR/<digest>), fetched from
-// the head by digest with the node's key, verified, kept and reused; and the way a node sends
-// the head a checkpoint or model one of its ranks made. A plain blocking class: whoever drives
-// it (the node agent, for its ranks) calls it off any actor's thread.
+// the head with the node's key, verified, kept and reused by every job on the node; and the way
+// a node sends the head a checkpoint or model one of its ranks made. A plain blocking class:
+// whoever drives it (the node agent, for its ranks) calls it off any actor's thread.
 //
 // A copy is used only while its bytes still hash to its name: one damaged on disk is fetched
 // again. Not thread-safe.
@@ -14,13 +14,19 @@
 
 namespace troupe::artifacts {
 
+struct cached_artifact {
+  msg::artifact_info artifact;
+  std::string path;  // DIR/<digest>
+};
+
 class artifact_cache {
  public:
   // Creates `dir` when needed; throws std::runtime_error when it cannot.
   artifact_cache(std::string dir, artifact_caller call, std::chrono::milliseconds timeout);
 
-  // The path of a verified local copy of the artifact with `digest`, fetched when needed.
-  transfer_result<std::string> fetch(const std::string& digest);
+  // A verified local copy of the version `spec` names (the head says which), fetched when
+  // there is none.
+  transfer_result<cached_artifact> fetch(const download_spec& spec);
   // Uploads a file made here (kind checkpoint or model).
   transfer_result<msg::artifact_info> upload(const upload_spec& spec);
 

@@ -20,7 +20,9 @@ constexpr uint32_t download_chunk_bytes = 512 * 1024;
 // Committing fsyncs the whole blob on the head: it may take longer than a chunk.
 constexpr std::chrono::seconds least_commit_wait{60};
 
-failure head_error(std::string message) { return {failure::kind::head_error, std::move(message)}; }
+failure head_error(std::string message, msg::error_code code = msg::error_code::internal) {
+  return {failure::kind::head_error, std::move(message), code};
+}
 
 // The reply of kind `Reply`, or why there is none. Requests are retried when no reply came.
 template <class Reply, class Request>
@@ -30,13 +32,14 @@ transfer_result<Reply> ask(const artifact_caller& call, const Request& request,
     auto body = call(msg::artifacts_message{request}, timeout);
     if (!body) continue;
     if (const auto* e = std::get_if<msg::error>(&*body))
-      return head_error(msg::printable(e->message) + " (" + msg::to_string(e->code) + ")");
+      return head_error(msg::printable(e->message) + " (" + msg::to_string(e->code) + ")", e->code);
     if (const auto* area = std::get_if<msg::artifacts_message>(&*body))
       if (const auto* reply = std::get_if<Reply>(&area->body)) return *reply;
     return head_error("unexpected reply kind from the head");
   }
   return failure{failure::kind::no_answer,
-                 "no reply from the head within " + std::to_string(timeout.count()) + " ms"};
+                 "no reply from the head within " + std::to_string(timeout.count()) + " ms",
+                 msg::error_code::timeout};
 }
 
 failure local(const std::string& what, const std::string& path) {
@@ -86,6 +89,14 @@ transfer_result<msg::artifact_info> upload_file(const artifact_caller& call,
       std::max<std::chrono::milliseconds>(timeout, least_commit_wait), 1);
   if (auto* f = std::get_if<failure>(&committed)) return *f;
   return std::get<msg::commit_upload_reply>(committed).artifact;
+}
+
+transfer_result<msg::artifact_info> describe(const artifact_caller& call, const download_spec& spec,
+                                             std::chrono::milliseconds timeout) {
+  auto got = ask<msg::download_chunk_reply>(
+      call, msg::download_chunk_request{spec.name, spec.tenant, spec.digest, 0, 1}, timeout);
+  if (auto* f = std::get_if<failure>(&got)) return *f;
+  return std::get<msg::download_chunk_reply>(std::move(got)).artifact;
 }
 
 transfer_result<msg::artifact_info> download_file(const artifact_caller& call,

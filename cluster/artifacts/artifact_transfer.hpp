@@ -37,6 +37,8 @@ struct transfer_failure {
   };
   transfer_failure::kind kind = kind::head_error;
   std::string message;
+  // The head's code for what it refused (head_error); timeout for no_answer; else internal.
+  msg::error_code code = msg::error_code::internal;
 };
 
 template <class T>
@@ -63,6 +65,10 @@ transfer_result<msg::artifact_info> upload_file(const artifact_caller& call,
                                                 const upload_spec& spec,
                                                 std::chrono::milliseconds timeout,
                                                 const progress_fn& progress = {});
+
+// The version `spec` names, as the head describes it (its first byte is all that moves).
+transfer_result<msg::artifact_info> describe(const artifact_caller& call, const download_spec& spec,
+                                             std::chrono::milliseconds timeout);
 
 transfer_result<msg::artifact_info> download_file(const artifact_caller& call,
                                                   const download_spec& spec,

@@ -117,7 +117,6 @@ class attempt {
   };
 
   const runner_options& options() const { return state_->options; }
-  std::string work_dir() const { return options().dir + "/work/" + launch_.attempt_id; }
   std::string log_path(const char* stream) const {
     return options().dir + "/logs/" + launch_.attempt_id + "." + stream + ".log";
   }
@@ -129,7 +128,7 @@ class attempt {
     if (launch_.argv.empty() || launch_.argv[0].empty()) return std::string("empty argv");
     spawn_request request;
     // Each inode made costs (ext4 scans recently freed ones), so a task makes three at most.
-    request.workdir = launch_.workdir.empty() ? work_dir() : launch_.workdir;
+    request.workdir = work_dir_of(options().dir, launch_);
     if (launch_.workdir.empty() && ::mkdir(request.workdir.c_str(), 0755) != 0 && errno != EEXIST)
       return "cannot create " + request.workdir + ": " + errno_text();
     if (launch_.pick_master_port) {
@@ -356,6 +355,10 @@ std::vector<std::string> task_runner::running() const {
   ids.reserve(state_->running.size());
   for (const auto& entry : state_->running) ids.push_back(entry.first);
   return ids;
+}
+
+std::string work_dir_of(const std::string& tasks_dir, const jobs::task_launch& launch) {
+  return launch.workdir.empty() ? tasks_dir + "/work/" + launch.attempt_id : launch.workdir;
 }
 
 }  // namespace troupe::runner

@@ -45,6 +45,9 @@ struct runner_callbacks {
   std::function<void(const std::string& attempt_id, const jobs::task_exit& exit)> finished;
 };
 
+// The working directory an attempt runs in: the launch's, else work/<attempt id> in `tasks_dir`.
+std::string work_dir_of(const std::string& tasks_dir, const jobs::task_launch& launch);
+
 struct runner_options {
   std::string dir;                               // tasks' directories, logs and records
   std::chrono::milliseconds kill_grace{3000};    // from SIGTERM to SIGKILL

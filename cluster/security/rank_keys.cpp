@@ -2,7 +2,8 @@
 
 namespace troupe::security {
 
-key_pair rank_keys::add(const std::string& attempt_id, int64_t now_ms) {
+key_pair rank_keys::add(const rank_attempt& attempt, int64_t now_ms) {
+  const auto& attempt_id = attempt.attempt_id;
   auto pair = generate_key_pair();
   msg::key_info key;
   key.key_id = key_id_of(pair.public_key);
@@ -15,7 +16,7 @@ key_pair rank_keys::add(const std::string& attempt_id, int64_t now_ms) {
   if (old != id_of_attempt_.end()) by_id_.erase(old->second);
   const auto id = key.key_id;
   id_of_attempt_[attempt_id] = id;
-  by_id_[id] = {std::move(key), attempt_id};
+  by_id_[id] = {std::move(key), attempt};
   return pair;
 }
 
@@ -27,11 +28,11 @@ void rank_keys::drop(const std::string& attempt_id) {
   id_of_attempt_.erase(it);
 }
 
-std::optional<std::string> rank_keys::attempt_of(const std::string& key_id) const {
+std::optional<rank_attempt> rank_keys::attempt_of(const std::string& key_id) const {
   std::lock_guard<std::mutex> guard(mutex_);
   auto it = by_id_.find(key_id);
   if (it == by_id_.end()) return std::nullopt;
-  return it->second.attempt_id;
+  return it->second.attempt;
 }
 
 std::optional<msg::key_info> rank_keys::admit(const std::string& public_key, int64_t now_ms) const {

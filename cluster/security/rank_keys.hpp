@@ -14,13 +14,21 @@
 
 namespace troupe::security {
 
+// What the node knows of an attempt whose rank speaks over the rank link: what its requests
+// may touch (the artifacts of its job's tenant, the files in its working directory).
+struct rank_attempt {
+  std::string attempt_id;
+  std::string tenant;   // its job's (TaskLaunch.tenant)
+  std::string workdir;  // its working directory on this node
+};
+
 class rank_keys : public key_lookup {
  public:
-  // A new key pair for `attempt_id`, replacing any it had.
-  key_pair add(const std::string& attempt_id, int64_t now_ms);
+  // A new key pair for the attempt, replacing any it had.
+  key_pair add(const rank_attempt& attempt, int64_t now_ms);
   void drop(const std::string& attempt_id);
   // The attempt the key with this id speaks for, while it is usable.
-  std::optional<std::string> attempt_of(const std::string& key_id) const;
+  std::optional<rank_attempt> attempt_of(const std::string& key_id) const;
 
   std::optional<msg::key_info> admit(const std::string& public_key, int64_t now_ms) const override;
   std::optional<msg::key_info> usable(const std::string& key_id, int64_t now_ms) const override;
@@ -28,7 +36,7 @@ class rank_keys : public key_lookup {
  private:
   struct entry {
     msg::key_info key;
-    std::string attempt_id;
+    rank_attempt attempt;
   };
   mutable std::mutex mutex_;
   std::map<std::string, entry> by_id_;

@@ -36,14 +36,14 @@ std::string rank_link_issuer::path_of(const std::string& attempt_id) const {
   return dir_ + "/" + attempt_id + credential_suffix;
 }
 
-std::string rank_link_issuer::issue(const std::string& attempt_id) {
+std::string rank_link_issuer::issue(const rank_attempt& attempt) {
   credential c;
   c.role = msg::key_role::rank;
-  c.keys = keys_->add(attempt_id, unix_now_ms());
+  c.keys = keys_->add(attempt, unix_now_ms());
   c.key_id = key_id_of(c.keys.public_key);
   c.head_public_key = node_public_key_;
   c.head_address = endpoint_;
-  const auto path = path_of(attempt_id);
+  const auto path = path_of(attempt.attempt_id);
   save_credential(path, c);
   return path;
 }

@@ -24,7 +24,7 @@ class rank_link_issuer {
 
   // Makes the attempt's key pair and credential file; returns the file's path. Throws
   // security_error when the file cannot be written.
-  std::string issue(const std::string& attempt_id);
+  std::string issue(const rank_attempt& attempt);
   // Drops the attempt's key and removes its file.
   void revoke(const std::string& attempt_id);
 

@@ -21,6 +21,7 @@
 #include "actors/runner/runner_actor.hpp"
 #include "actors/security/security_actor.hpp"
 #include "actors/store/store_actor.hpp"
+#include "actors/training/rank_artifacts.hpp"
 #include "actors/training/rank_relay.hpp"
 #include "actors/training/training_service.hpp"
 #include "cluster/host/resources.hpp"
@@ -144,6 +145,7 @@ int run_daemon(const config::daemon_settings& s) {
   actors::wire_endpoint_ptr head_endpoint, agent_endpoint, rank_endpoint;
   std::shared_ptr<security::rank_keys> rank_keys;
   std::shared_ptr<security::rank_link_issuer> rank_link;
+  std::optional<transport::curve_keys> node_keys;
   std::string store_url, head_address = s.join;
   if (s.head) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
@@ -178,9 +180,10 @@ int run_daemon(const config::daemon_settings& s) {
     const auto credential =
         s.head ? head_node_credential(*security, data->path(), node_id, name, head_address)
                : node_credential(data->path(), s.join_token, head_address, node_id, name);
+    node_keys = security::client_keys(credential);
     agent_endpoint = std::make_shared<actors::wire_endpoint>(
         context, actors::wire_endpoint::role::dealer_connect, head_address, limits, name,
-        security::client_keys(credential));
+        node_keys);
     agent_deps.endpoint = agent_endpoint;
     agent_deps.data = data;
     agent_deps.node_id = node_id;
@@ -278,8 +281,8 @@ int run_daemon(const config::daemon_settings& s) {
     actors.push_back(models);
     exit_when_it_dies(system, models, "model registry", request_exit);
     head_endpoint->route<msg::models_message>(models, {role::admin, role::submit});
-    auto training =
-        training::spawn_training_service(system, {head_endpoint, jobs, db, {}, {}, "head"});
+    auto training = training::spawn_training_service(
+        system, {head_endpoint, jobs, db, {}, {}, "head", {artifacts, models}});
     actors.push_back(training);
     exit_when_it_dies(system, training, "training service", request_exit);
     // The service checks each kind's senders itself (rendezvous: node; metrics: admin, submit).
@@ -304,8 +307,13 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, agent, "node agent", request_exit);
     agent_endpoint->route_reply<msg::register_node_reply>(agent);
     agent_endpoint->route_reply<msg::heartbeat_rejected>(agent);
-    auto relay =
-        training::spawn_rank_relay(system, {rank_endpoint, agent_endpoint, rank_keys, agent, name});
+    // The ranks' fetches and publishes, over a connection of its own with the node's key.
+    auto rank_artifacts = training::spawn_rank_artifacts(
+        system, {data->path() + "/artifact-cache", head_address, node_keys, name, rank_keys});
+    actors.push_back(rank_artifacts);
+    exit_when_it_dies(system, rank_artifacts, "rank artifact worker", request_exit);
+    auto relay = training::spawn_rank_relay(
+        system, {rank_endpoint, agent_endpoint, rank_keys, agent, name, rank_artifacts});
     actors.push_back(relay);
     exit_when_it_dies(system, relay, "rank relay", request_exit);
     // The relay tells the head's errors to its own requests apart and gives the agent the rest.

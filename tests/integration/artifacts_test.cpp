@@ -131,10 +131,12 @@ BOOST_FIXTURE_TEST_CASE(a_file_put_through_the_cli_is_listed_and_a_node_fetches_
   transport::request_client client(c.endpoint(), "node-1", node_keys());
   artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
                                   std::chrono::milliseconds(5000));
-  auto fetched = cache.fetch(digest);
+  auto fetched = cache.fetch({"", "", digest});
   BOOST_TEST_REQUIRE(failure_of(fetched).empty(), failure_of(fetched));
-  BOOST_TEST(read_text(std::get<std::string>(fetched)) == bytes);
-  BOOST_TEST(std::holds_alternative<std::string>(cache.fetch(digest)));
+  BOOST_TEST(read_text(std::get<artifacts::cached_artifact>(fetched).path) == bytes);
+  auto by_name = cache.fetch({"txn-train", "default", ""});
+  BOOST_TEST_REQUIRE(failure_of(by_name).empty(), failure_of(by_name));
+  BOOST_TEST(std::get<artifacts::cached_artifact>(by_name).artifact.digest == digest);
   BOOST_TEST(cache.reused() == 1u);
 
   const auto out = c.root() + "/got.bin";
@@ -175,7 +177,7 @@ BOOST_FIXTURE_TEST_CASE(a_blob_damaged_on_the_heads_disk_is_refused_not_served, 
   transport::request_client client(c.endpoint(), "node-1", node_keys());
   artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
                                   std::chrono::milliseconds(5000));
-  BOOST_TEST(std::holds_alternative<artifacts::transfer_failure>(cache.fetch(digest)));
+  BOOST_TEST(std::holds_alternative<artifacts::transfer_failure>(cache.fetch({"", "", digest})));
   BOOST_TEST(files_in(c.root() + "/node-cache") == 0u);
 }
 

@@ -1,11 +1,14 @@
 // The cluster the training tests run gang jobs on (training_link_test, training_job_test): a
 // head without a node agent and node-1 and node-2 with `cpus_per_node` CPUs each, and the CLI
-// calls they make on its jobs. Every wait is bounded by `job_limit`.
+// calls they make on its jobs. Every wait is bounded by `job_limit`. With `node_programs`, the
+// nodes run the trouped of that folder (and so the troupe-rank beside it).
 #pragma once
 
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,11 +21,21 @@ struct rank_cluster {
   cluster c;
   std::chrono::milliseconds job_limit;
 
-  rank_cluster(int cpus_per_node, std::chrono::milliseconds limit) : job_limit(limit) {
+  rank_cluster(int cpus_per_node, std::chrono::milliseconds limit,
+               const std::string& node_programs = "")
+      : job_limit(limit) {
     c.start_head({"--no-worker"});
+    const char* before = std::getenv("TROUPE_BIN_DIR");
+    const std::optional<std::string> programs =
+        before ? std::optional<std::string>(before) : std::nullopt;
+    if (!node_programs.empty()) ::setenv("TROUPE_BIN_DIR", node_programs.c_str(), 1);
     for (const char* name : {"node-1", "node-2"})
       c.start_node(name,
                    {"--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"});
+    if (programs)
+      ::setenv("TROUPE_BIN_DIR", programs->c_str(), 1);
+    else
+      ::unsetenv("TROUPE_BIN_DIR");
     BOOST_TEST_REQUIRE(c.wait_for_alive_count(2), c.dump_logs());
   }
 

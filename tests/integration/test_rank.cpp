@@ -1,12 +1,29 @@
 // troupe-test-rank: a task of a gang job that uses its rank link (cluster/training/rank_link),
-// for the rank link tests (training_link_test.cpp). Exits 0 when what it checks held.
+// for the rank link tests (training_link_test.cpp, training_artifacts_test.cpp). Exits 0 when
+// what it checks held.
 //   troupe-test-rank rendezvous         sets addr/RANK, gets every rank's, reports metrics
 //   troupe-test-rank impersonate ID     speaks for attempt ID with its own key: must be refused
 //   troupe-test-rank stranger           a key its node never made: must get no answer
+//   troupe-test-rank fetch NAME         fetches NAME twice, prints each copy's path and inode
+//   troupe-test-rank checkpoints        (rank 0) publishes two versions of JOB/checkpoint, the
+//                                       second from another thread, and fetches them back
+//   troupe-test-rank refusals           (rank 0) fetches and publishes what it may not
+//   troupe-test-rank register           (rank 0) registers a model: refused outside train jobs
+// Run as `troupe-rank` (a rank of a train job), it publishes JOB/model and registers it (rank 0)
+// or tries to register (rank 1).
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
 
 #include "cluster/security/credentials.hpp"
 #include "cluster/security/rank_link.hpp"
@@ -59,6 +76,153 @@ int expect_refusal(const std::function<void()>& attempt, msg::error_code expecte
   return 1;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Writes `bytes` to `path` in the working directory; returns `path`.
+std::string write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+std::string job_id() { return std::getenv("TROUPE_JOB_ID"); }
+
+int fetch(const std::string& name) {
+  auto link = rank_link::from_environment();
+  for (int i = 1; i <= 2; ++i) {
+    const auto got = link.fetch_artifact(name);
+    struct stat st {};
+    if (::stat(got.path.c_str(), &st) != 0) return 1;
+    std::printf("fetch %d: %s inode %llu sha256 %s\n", i, got.path.c_str(),
+                static_cast<unsigned long long>(st.st_ino), got.artifact.digest.c_str());
+  }
+  return 0;
+}
+
+// Whether the copy the node fetched for (name, digest) holds `bytes`.
+bool fetches_as(rank_link& link, const std::string& name, const std::string& digest,
+                const std::string& bytes) {
+  const auto got = link.fetch_artifact(name, digest);
+  const bool same = read_file(got.path) == bytes;
+  std::printf("fetched %s@%s: %s\n", name.c_str(), got.artifact.digest.substr(0, 12).c_str(),
+              same ? "the bytes published" : "other bytes");
+  return same;
+}
+
+int checkpoints() {
+  if (env_number("RANK") != 0) return 0;
+  auto link = rank_link::from_environment();
+  const auto name = job_id() + "/checkpoint";
+  const std::string first = "checkpoint at step 500", second = "checkpoint at step 1000";
+  const auto v1 = link.publish_artifact(write_file("step-500.ckpt", first), name,
+                                        msg::artifact_kind::checkpoint);
+  // A second link in another thread of the same process, as a background uploader has.
+  msg::artifact_info v2;
+  std::string failed;
+  std::thread uploader([&] {
+    try {
+      auto own = rank_link::from_environment();
+      v2 = own.publish_artifact(write_file("step-1000.ckpt", second), name,
+                                msg::artifact_kind::checkpoint);
+    } catch (const std::exception& e) {
+      failed = e.what();
+    }
+  });
+  uploader.join();
+  if (!failed.empty()) {
+    std::printf("the second link failed: %s\n", failed.c_str());
+    return 1;
+  }
+  std::printf("published %s and %s as %s (job %s)\n", v1.digest.c_str(), v2.digest.c_str(),
+              v1.name.c_str(), v1.job_id.c_str());
+  const bool ok = fetches_as(link, name, "", second) && fetches_as(link, "", v1.digest, first) &&
+                  fetches_as(link, name, v1.digest, first) && v1.job_id == job_id() &&
+                  v1.kind == msg::artifact_kind::checkpoint;
+  return ok ? 0 : 1;
+}
+
+int refusals() {
+  if (env_number("RANK") != 0) return 0;
+  auto link = rank_link::from_environment();
+  const auto own = job_id() + "/checkpoint";
+  write_file("data.csv", "a,b\n1,2\n");
+  ::symlink("/etc/passwd", "escape");
+  auto publish = [&](const std::string& path, const std::string& name, msg::artifact_kind kind) {
+    return [&link, path, name, kind] { link.publish_artifact(path, name, kind); };
+  };
+  const auto checkpoint = msg::artifact_kind::checkpoint;
+  const std::vector<std::tuple<const char*, std::function<void()>, msg::error_code>> cases{
+      {"a file outside the working dir", publish("/etc/passwd", own, checkpoint),
+       msg::error_code::permission_denied},
+      {"a symlink out of the working dir", publish("escape", own, checkpoint),
+       msg::error_code::permission_denied},
+      {"a dataset", publish("data.csv", job_id() + "/data", msg::artifact_kind::dataset),
+       msg::error_code::permission_denied},
+      {"a name of another job", publish("data.csv", "j0000000000000000/checkpoint", checkpoint),
+       msg::error_code::permission_denied},
+      {"a file that is not there", publish("nothing.ckpt", own, checkpoint),
+       msg::error_code::not_found},
+      {"another attempt's id",
+       [] {
+         rank_link other(std::getenv(security::rank_link_variable), job_id() + ".1.1");
+         other.fetch_artifact("txn-train");
+       },
+       msg::error_code::permission_denied},
+      {"a name no artifact has", [&] { link.fetch_artifact("no-such-dataset"); },
+       msg::error_code::not_found},
+      {"another tenant's dataset by name", [&] { link.fetch_artifact("other-tenants"); },
+       msg::error_code::not_found},
+  };
+  int failures = 0;
+  for (const auto& [what, attempt, expected] : cases) {
+    std::printf("%s: ", what);
+    failures += expect_refusal(attempt, expected);
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+// As a rank of a train job: rank 0 publishes its model and registers it twice (the same
+// version both times), and a checkpoint's digest is refused; rank 1 may not register.
+int train_rank() {
+  auto link = rank_link::from_environment();
+  training::model_registration model{"", R"({"val_loss":0.25})", R"({"val_loss":0.2})",
+                                     "sha256:" + std::string(64, 'f')};
+  if (env_number("RANK") != 0) {
+    model.artifact_digest = std::string(64, 'a');
+    std::printf("rank 1 registering: ");
+    return expect_refusal([&] { link.register_model(model); }, msg::error_code::permission_denied);
+  }
+  const auto ckpt = link.publish_artifact(write_file("last.ckpt", "not a model"),
+                                          job_id() + "/checkpoint", msg::artifact_kind::checkpoint);
+  model.artifact_digest = ckpt.digest;
+  std::printf("registering a checkpoint: ");
+  if (expect_refusal([&] { link.register_model(model); }, msg::error_code::not_found) != 0)
+    return 1;
+  model.artifact_digest = link.publish_artifact(write_file("model.pt", "a scripted model"),
+                                                job_id() + "/model", msg::artifact_kind::model)
+                              .digest;
+  for (int i = 1; i <= 2; ++i) {
+    const auto got = link.register_model(model);
+    std::printf("registration %d: %s version %u\n", i, got.name.c_str(), got.version);
+  }
+  return 0;
+}
+
+int register_outside_train() {
+  if (env_number("RANK") != 0) return 0;
+  auto link = rank_link::from_environment();
+  const auto digest = link.publish_artifact(write_file("model.pt", "a scripted model"),
+                                            job_id() + "/model", msg::artifact_kind::model)
+                          .digest;
+  return expect_refusal(
+      [&] {
+        link.register_model({digest, "{}", "{}", ""});
+      },
+      msg::error_code::permission_denied);
+}
+
 int impersonate(const std::string& other_attempt) {
   rank_link link(std::getenv(security::rank_link_variable), other_attempt);
   return expect_refusal([&] { link.set("addr/0", bytes("not mine")); },
@@ -82,15 +246,23 @@ int stranger() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string mode = argc > 1 ? argv[1] : "";
+  const bool as_train_rank = std::filesystem::path(argv[0]).filename() == "troupe-rank";
+  const std::string mode = as_train_rank ? "train" : argc > 1 ? argv[1] : "";
   try {
     if (mode == "rendezvous") return rendezvous();
     if (mode == "impersonate" && argc > 2) return impersonate(argv[2]);
     if (mode == "stranger") return stranger();
+    if (mode == "fetch" && argc > 2) return fetch(argv[2]);
+    if (mode == "checkpoints") return checkpoints();
+    if (mode == "refusals") return refusals();
+    if (mode == "train") return train_rank();
+    if (mode == "register") return register_outside_train();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "troupe-test-rank %s: %s\n", mode.c_str(), e.what());
     return 1;
   }
-  std::fprintf(stderr, "usage: troupe-test-rank rendezvous | impersonate ATTEMPT | stranger\n");
+  std::fprintf(stderr,
+               "usage: troupe-test-rank rendezvous | impersonate ATTEMPT | stranger | fetch NAME | "
+               "checkpoints | refusals | register\n");
   return 2;
 }

@@ -8,10 +8,6 @@
 
 #include "actors/atoms.hpp"
 #include "actors/jobs/job_service.hpp"
-#include "actors/training/metrics_log.hpp"
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::msg::metrics_report)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<troupe::msg::metric_entry>)
 
 namespace troupe::training {
 namespace {
@@ -24,77 +20,6 @@ constexpr auto job_service_timeout = std::chrono::seconds(5);
 constexpr auto metrics_read_timeout = std::chrono::seconds(5);
 constexpr size_t most_entries_per_report = 256;
 constexpr uint32_t most_entries_per_reply = 10'000;
-
-struct keeper_state {
-  static inline const char* name = "metrics_keeper";
-  std::shared_ptr<store::cluster_store> store;  // outlives `log`, which refers to it
-  std::optional<metrics_log> log;
-  std::chrono::milliseconds flush_interval{};
-  bool flush_due = false;
-  bool failing = false;
-
-  ~keeper_state() {  // a head that stops stores what waits
-    if (!log || log->queued() == 0) return;
-    try {
-      log->flush();
-    } catch (const std::exception& e) {
-      spdlog::error("metrics: {} entries not stored at shutdown: {}", log->queued(), e.what());
-    }
-  }
-};
-
-using keeper_ptr = caf::stateful_actor<keeper_state>*;
-
-void flush_metrics(keeper_ptr self) {
-  auto& st = self->state;
-  st.flush_due = false;
-  const auto queued = st.log->queued();
-  if (queued == 0) return;
-  try {
-    st.log->flush();
-    if (st.failing) spdlog::info("metrics: the store works again; {} entries stored", queued);
-    st.failing = false;
-  } catch (const std::exception& e) {  // store_error, or anything unexpected
-    if (!st.failing)
-      spdlog::error(
-          "metrics: cannot store {} entries; they stay queued and are retried every {} "
-          "ms: {}",
-          queued, st.flush_interval.count(), e.what());
-    st.failing = true;
-    st.flush_due = true;
-    self->delayed_send(self, st.flush_interval, actors::tick_atom::value);
-  }
-}
-
-// The metrics log (metrics_log.hpp) on a thread of its own, flushed every flush_interval while
-// entries wait.
-//   (put_atom, job_id, metrics_report)                one-way: queues the entries
-//   (get_atom, job_id, after, most) -> vector<metric_entry>, or an error when the store fails
-caf::behavior metrics_keeper(keeper_ptr self, std::shared_ptr<store::cluster_store> store,
-                             metrics_settings settings) {
-  self->state.store = std::move(store);
-  self->state.log.emplace(self->state.store->metrics(), settings.keep_steps);
-  self->state.flush_interval = settings.flush_interval;
-  return {
-      [self](caf::put_atom, const std::string& job_id, const msg::metrics_report& report) {
-        auto& st = self->state;
-        st.log->add(job_id, report);
-        if (st.flush_due) return;
-        st.flush_due = true;
-        self->delayed_send(self, st.flush_interval, actors::tick_atom::value);
-      },
-      [self](caf::get_atom, const std::string& job_id, uint64_t after,
-             uint32_t most) -> caf::result<std::vector<msg::metric_entry>> {
-        try {
-          return self->state.log->read(job_id, after, most);
-        } catch (const std::exception& e) {
-          spdlog::error("metrics: cannot read job {}'s: {}", job_id, e.what());
-          return caf::make_error(caf::sec::runtime_error, e.what());
-        }
-      },
-      [self](actors::tick_atom) { flush_metrics(self); },
-  };
-}
 
 struct service_state {
   static inline const char* name = "training_service";

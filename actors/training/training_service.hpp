@@ -5,31 +5,25 @@
 // permissionDenied, or conflict for an attempt that ended or was superseded.
 //   RendezvousSetRequest -> RendezvousSetReply, and answers the gets waiting for that key
 //   RendezvousGetRequest -> RendezvousGetReply once the key is set, or error timeout
-//   MetricsReport (one-way): numbered per job in arrival order and stored (metrics_log.hpp), on a
-//   thread of its own: a store that is slow or down never holds up the rendezvous
+//   MetricsReport (one-way): numbered per job in arrival order and stored (metrics_keeper.hpp), on
+//   a thread of its own: a store that is slow or down never holds up the rendezvous
 //   JobMetricsRequest (admin; submit: its tenant's jobs, else notFound) -> JobMetricsReply, read
 //   from the store (and what waits to be stored), or unavailable when the store cannot be read
 //   RegisterModelRequest -> RegisterModelReply (model_registration.hpp)
 #pragma once
 
-#include <chrono>
-#include <cstdint>
 #include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
 
+#include "actors/training/metrics_keeper.hpp"
 #include "actors/training/model_registration.hpp"
 #include "actors/training/rendezvous_kv.hpp"
 #include "actors/transport/wire_endpoint.hpp"
 #include "cluster/store/store.hpp"
 
 namespace troupe::training {
-
-struct metrics_settings {
-  uint64_t keep_steps = 100'000;                  // per job, the newest; every epoch is kept
-  std::chrono::milliseconds flush_interval{250};  // also the retry interval of a failed write
-};
 
 struct training_service_deps {
   actors::wire_endpoint_ptr endpoint;  // the head's ROUTER

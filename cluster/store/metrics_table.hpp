@@ -1,7 +1,8 @@
-// The metrics table, `job_metrics`: the step and epoch reports of train jobs' ranks, keyed by
-// (job_id, seq), with an index by (job_id, kind, seq) for keeping a job's newest steps. Its SQL
-// and its mapping to metric_record, written once for both backends; every function runs inside
-// the caller's transaction.
+// The metrics tables: `job_metrics`, the step and epoch reports of train jobs' ranks, keyed by
+// (job_id, seq), with an index by (job_id, kind, seq) for finding a job's oldest steps; and
+// `job_metric_counts`, how many step rows each job has there, so that keeping the newest ones
+// costs what it deletes. Their SQL and their mapping to metric_record, written once for both
+// backends; every function runs inside the caller's transaction.
 #pragma once
 
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace troupe::store::metrics_table {
 
-// Migration 5: creates the table and its index.
+// Migration 5: creates the tables and the index.
 std::vector<std::string> create();
 
 void append(sql_session& session, const std::vector<metric_record>& rows, uint64_t keep_steps);

@@ -2,8 +2,9 @@
 // transaction of its own (one fsync per change, as a store without a queue would do), versus
 // all of them sent to the write-ahead queue at once (actors/store), which batches what
 // arrives while a transaction is under way. Then the same for N job rows, one per transaction
-// versus batches of 64, and how long a head's start takes to load 1,000 jobs with their
-// attempts and transitions.
+// versus batches of 64, how long a head's start takes to load 1,000 jobs with their
+// attempts and transitions, and what the training service's metrics writes cost once a job
+// holds the 100,000 steps it keeps.
 //
 //   troupe-bench-store [N] [STORE_URL]   (default: 2000 writes, SQLite in a temp dir)
 #include <unistd.h>
@@ -135,6 +136,38 @@ void recovery(store::cluster_store& db) {
       loaded_jobs.size(), loaded_attempts.size(), loaded_transitions.size(), seconds_since(start));
 }
 
+// The training service's writes (actors/training/metrics_log): a second's reports of one job
+// (10 steps) appended onto the 100,000 steps it keeps, each trimming the oldest; then a read
+// of 10,000 entries, the most a JobMetricsRequest gets.
+void metrics_writes(store::cluster_store& db) {
+  constexpr uint64_t keep = 100'000;
+  uint64_t seq = 0;
+  auto steps = [&](int n) {
+    std::vector<store::metric_record> rows;
+    for (int i = 0; i < n; ++i) {
+      store::metric_record r;
+      r.job_id = "bench-metrics";
+      r.seq = ++seq;
+      r.attempt_id = r.job_id + ".0.1";
+      r.kind = "step";
+      r.step = seq;
+      r.loss = 0.5;
+      r.at_ms = 1'700'000'000'000;
+      rows.push_back(std::move(r));
+    }
+    return rows;
+  };
+  while (seq < keep) db.metrics().append_metrics(steps(1000), keep);
+  constexpr int flushes = 20;
+  auto start = clock_type::now();
+  for (int i = 0; i < flushes; ++i) db.metrics().append_metrics(steps(10), keep);
+  std::printf("metrics: 10 steps onto %llu kept, trimming: %.2f ms a write\n",
+              static_cast<unsigned long long>(keep), seconds_since(start) * 1000 / flushes);
+  start = clock_type::now();
+  const auto read = db.metrics().load_metrics("bench-metrics", 0, 10'000);
+  std::printf("metrics: reading %zu entries: %.2f ms\n", read.size(), seconds_since(start) * 1000);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,6 +187,7 @@ int main(int argc, char** argv) {
     through_the_queue(db, n);
     recovery(*db);
     job_rows(*db, n);
+    metrics_writes(*db);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "troupe-bench-store: %s\n", e.what());
     return 1;

@@ -71,6 +71,18 @@ msg::body in_training(msg::job_metrics_reply r) {
   return msg::body{msg::training_message{std::move(r)}};
 }
 
+// A train job seen running once, then succeeded: the replies to `troupe submit --wait`.
+std::vector<msg::body> a_train_job_that_runs_then_succeeds() {
+  return {in_jobs({train_job("RUNNING")}),
+          in_training({{step(1, "0.1", 1, 10, 0.9, 1000), step(2, "1.1", 1, 10, 5.0, 1000),
+                        step(3, "0.1", 1, 20, 0.7, 2000), epoch_end(4, "0.1", 1, 0.8),
+                        step(5, "0.1", 2, 30, 0.6, 3000)},
+                       5,
+                       "RUNNING"}),
+          in_training({{}, 5, "RUNNING"}), in_jobs({train_job("SUCCEEDED")}),
+          in_training({{}, 5, "SUCCEEDED"})};
+}
+
 const msg::submit_job_request& submitted(const msg::body& b) {
   return std::get<msg::submit_job_request>(std::get<msg::jobs_message>(b).body);
 }
@@ -128,15 +140,7 @@ BOOST_AUTO_TEST_CASE(waiting_exits_with_the_jobs_exit_code_or_128_plus_its_signa
 }
 
 BOOST_AUTO_TEST_CASE(waiting_for_a_train_job_prints_its_progress_from_rank_0s_metrics) {
-  scripted_head head(
-      {in_jobs({train_job("RUNNING")}),
-       in_training({{step(1, "0.1", 1, 10, 0.9, 1000), step(2, "1.1", 1, 10, 5.0, 1000),
-                     step(3, "0.1", 1, 20, 0.7, 2000), epoch_end(4, "0.1", 1, 0.8),
-                     step(5, "0.1", 2, 30, 0.6, 3000)},
-                    5,
-                    "RUNNING"}),
-       in_training({{}, 5, "RUNNING"}), in_jobs({train_job("SUCCEEDED")}),
-       in_training({{}, 5, "SUCCEEDED"})});
+  scripted_head head(a_train_job_that_runs_then_succeeds());
   std::ostringstream out;
   auto exit = cli::wait_for_job(session_with(head), "j0123456789abcdef", out, false);
   BOOST_TEST_REQUIRE(bool(exit));

@@ -18,12 +18,18 @@ struct rank_cluster {
   cluster c;
   std::chrono::milliseconds job_limit;
 
-  rank_cluster(int cpus_per_node, std::chrono::milliseconds limit) : job_limit(limit) {
+  int cpus_per_node;
+
+  rank_cluster(int cpus, std::chrono::milliseconds limit) : job_limit(limit), cpus_per_node(cpus) {
     c.start_head({"--no-worker"});
-    for (const char* name : {"node-1", "node-2"})
-      c.start_node(name,
-                   {"--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"});
+    for (const char* name : {"node-1", "node-2"}) start_node(name);
     BOOST_TEST_REQUIRE(c.wait_for_alive_count(2), c.dump_logs());
+  }
+
+  // A node like node-1 and node-2 (a replacement, say).
+  void start_node(const std::string& name) {
+    c.start_node(name,
+                 {"--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"});
   }
 
   // Submits the YAML `spec`; returns the job id.

@@ -1,11 +1,13 @@
 // Train jobs end to end with real daemons on loopback (docs/training.md, "How a rank runs"): a
 // head without a node agent and two one-CPU nodes, so a two-rank job puts one troupe-rank on
 // each. The ranks meet through the head's rendezvous, train over Gloo, report their metrics and
-// rank 0 writes the exported model; a rank killed under the job makes the gang retry.
+// rank 0 writes the exported model; a rank killed under the job makes the gang retry; a node
+// killed under an elastic job leaves it to go on with fewer ranks.
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <set>
 
 #include "tests/integration/rank_cluster.hpp"
 
@@ -42,6 +44,14 @@ struct two_nodes : rank_cluster {
            attempt["id"].get<std::string>();
   }
 };
+
+// The attempts of one round (attempt number) of a job as `troupe job ID --json` shows it.
+std::vector<json> of_round(const json& job, int round) {
+  std::vector<json> out;
+  for (const auto& a : job["attempts"])
+    if (a["attempt"] == round) out.push_back(a);
+  return out;
+}
 
 std::vector<json> of_attempt(const std::vector<json>& entries, const std::string& attempt,
                              const std::string& kind) {
@@ -127,6 +137,73 @@ BOOST_FIXTURE_TEST_CASE(a_rank_killed_under_a_train_job_makes_the_gang_retry_and
   }
   BOOST_TEST(first_round_succeeded == 0u, j.dump(2));
   BOOST_TEST(second_round_succeeded == 2u, j.dump(2));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A two-rank job trains; the node where rank 1 runs is killed (-9) under it once rank 1
+// reported a step. The node of rank 0 alone remains.
+struct node_killed_under_a_job : two_nodes {
+  std::string id;
+  std::string lost_node, survivor;
+
+  void submit_and_kill_rank_1s_node(const std::string& extra) {
+    id = submit(train_spec(40, "retries: {max: 2, backoff_s: 0}\n" + extra));
+    const auto victim = id + ".1.1";
+    const auto entries = metrics(
+        id, [&](const std::vector<json>& all) { return !of_attempt(all, victim, "step").empty(); });
+    BOOST_TEST_REQUIRE(!of_attempt(entries, victim, "step").empty(), all_logs(id) + c.dump_logs());
+    const auto first = of_round(job(id), 1);
+    BOOST_TEST_REQUIRE(first.size() == 2u);
+    lost_node = first[1]["node"].get<std::string>();
+    survivor = first[0]["node"].get<std::string>();
+    c.node(lost_node).signal(SIGKILL);
+    BOOST_TEST_REQUIRE(c.wait_for_state(lost_node, "dead"), c.dump_logs());
+  }
+};
+
+BOOST_AUTO_TEST_SUITE(elastic_train_jobs)
+
+BOOST_FIXTURE_TEST_CASE(an_elastic_job_whose_rank_node_is_killed_goes_on_with_one_rank_and_succeeds,
+                        node_killed_under_a_job) {
+  submit_and_kill_rank_1s_node("elastic: {min_world_size: 1}\n");
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  for (const auto& a : of_round(j, 1)) BOOST_TEST(a["state"] != "SUCCEEDED", j.dump(2));
+  // The second round: rank 0 alone, on the node left, told it is a world of one.
+  const auto second = of_round(j, 2);
+  BOOST_TEST_REQUIRE(second.size() == 1u, j.dump(2));
+  BOOST_TEST(second[0]["id"] == id + ".0.2");
+  BOOST_TEST(second[0]["node"] == survivor);
+  BOOST_TEST(second[0]["state"] == "SUCCEEDED");
+  BOOST_TEST(j["tasks"] == 2);
+  BOOST_TEST(j["round_tasks"] == 1);
+  BOOST_TEST(logs(id, 0).find("rank 0 of 1 trained") != std::string::npos, logs(id, 0));
+  bool told = false;
+  for (const auto& t : j["transitions"])
+    told |= t["reason"].get<std::string>().find("1 of its 2 tasks (elastic)") != std::string::npos;
+  BOOST_TEST(told, j.dump(2));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_that_is_not_elastic_waits_for_a_replacement_node_and_runs_every_rank,
+                        node_killed_under_a_job) {
+  submit_and_kill_rank_1s_node("");
+  // The first round ends (rank 1 lost with its node) and the gang waits to be placed whole.
+  const auto waiting = wait_for(id, [](const json& j) { return j["state"] == "RETRYING"; });
+  BOOST_TEST(of_round(waiting, 1).at(1)["state"] == "LOST", waiting.dump(2));
+  BOOST_TEST(of_round(waiting, 2).empty(), waiting.dump(2));
+  BOOST_TEST(waiting["round_tasks"] == 2);
+  start_node("node-3");
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  // Its only other round ran both ranks, on the node left and the replacement.
+  BOOST_TEST(j["attempts"].size() == 4u, j.dump(2));
+  const auto second = of_round(j, 2);
+  BOOST_TEST_REQUIRE(second.size() == 2u, j.dump(2));
+  std::set<std::string> nodes;
+  for (const auto& a : second) nodes.insert(a["node"].get<std::string>());
+  BOOST_TEST((nodes == std::set<std::string>{survivor, "node-3"}), j.dump(2));
+  BOOST_TEST(logs(id, 1).find("rank 1 of 2 trained") != std::string::npos, logs(id, 1));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

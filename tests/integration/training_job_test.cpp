@@ -141,24 +141,36 @@ BOOST_FIXTURE_TEST_CASE(a_rank_killed_under_a_train_job_makes_the_gang_retry_and
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// A two-rank job trains; the node where rank 1 runs is killed (-9) under it once rank 1
-// reported a step. The node of rank 0 alone remains.
+// A two-rank job trains; the node where rank 1 runs is killed (-9) under it once rank 1 of the
+// job's latest round reported a step (it trains, past its rendezvous). The node of rank 0 alone
+// remains. The rounds after `killed_round` are what the job did about it.
 struct node_killed_under_a_job : two_nodes {
   std::string id;
+  int killed_round = 0;
   std::string lost_node, survivor;
 
   void submit_and_kill_rank_1s_node(const std::string& extra) {
-    id = submit(train_spec(40, "retries: {max: 2, backoff_s: 0}\n" + extra));
-    const auto victim = id + ".1.1";
-    const auto entries = metrics(
-        id, [&](const std::vector<json>& all) { return !of_attempt(all, victim, "step").empty(); });
-    BOOST_TEST_REQUIRE(!of_attempt(entries, victim, "step").empty(), all_logs(id) + c.dump_logs());
-    const auto first = of_round(job(id), 1);
-    BOOST_TEST_REQUIRE(first.size() == 2u);
-    lost_node = first[1]["node"].get<std::string>();
-    survivor = first[0]["node"].get<std::string>();
+    id = submit(train_spec(40, "retries: {max: 3, backoff_s: 0}\n" + extra));
+    std::vector<json> round;
+    wait_for(id, [&](const json& j) {
+      killed_round = j["attempts_made"].get<int>();
+      round = of_round(j, killed_round);
+      if (round.size() != 2u || round[1]["state"] != "RUNNING") return false;
+      const auto entries = metrics(id, [](const std::vector<json>&) { return true; });
+      return !of_attempt(entries, round[1]["id"], "step").empty();
+    });
+    lost_node = round[1]["node"].get<std::string>();
+    survivor = round[0]["node"].get<std::string>();
     c.node(lost_node).signal(SIGKILL);
     BOOST_TEST_REQUIRE(c.wait_for_state(lost_node, "dead"), c.dump_logs());
+  }
+
+  // The attempts of the rounds after the kill, each round's in task order.
+  std::vector<std::vector<json>> rounds_after_the_kill(const json& j) const {
+    std::vector<std::vector<json>> out;
+    for (int r = killed_round + 1; r <= j["attempts_made"].get<int>(); ++r)
+      out.push_back(of_round(j, r));
+    return out;
   }
 };
 
@@ -169,13 +181,18 @@ BOOST_FIXTURE_TEST_CASE(an_elastic_job_whose_rank_node_is_killed_goes_on_with_on
   submit_and_kill_rank_1s_node("elastic: {min_world_size: 1}\n");
   const auto j = wait_until_ended(id);
   BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
-  for (const auto& a : of_round(j, 1)) BOOST_TEST(a["state"] != "SUCCEEDED", j.dump(2));
-  // The second round: rank 0 alone, on the node left, told it is a world of one.
-  const auto second = of_round(j, 2);
-  BOOST_TEST_REQUIRE(second.size() == 1u, j.dump(2));
-  BOOST_TEST(second[0]["id"] == id + ".0.2");
-  BOOST_TEST(second[0]["node"] == survivor);
-  BOOST_TEST(second[0]["state"] == "SUCCEEDED");
+  for (const auto& a : of_round(j, killed_round)) BOOST_TEST(a["state"] != "SUCCEEDED", j.dump(2));
+  // Each round since: rank 0 alone, on the node left, told it is a world of one.
+  const auto after = rounds_after_the_kill(j);
+  BOOST_TEST_REQUIRE(!after.empty(), j.dump(2));
+  for (const auto& round : after) {
+    BOOST_TEST_REQUIRE(round.size() == 1u, j.dump(2));
+    BOOST_TEST(round[0]["task"] == 0);
+    BOOST_TEST(round[0]["node"] == survivor);
+  }
+  const auto last = after.back()[0];
+  BOOST_TEST(last["id"] == id + ".0." + std::to_string(j["attempts_made"].get<int>()));
+  BOOST_TEST(last["state"] == "SUCCEEDED");
   BOOST_TEST(j["tasks"] == 2);
   BOOST_TEST(j["round_tasks"] == 1);
   BOOST_TEST(logs(id, 0).find("rank 0 of 1 trained") != std::string::npos, logs(id, 0));
@@ -185,24 +202,49 @@ BOOST_FIXTURE_TEST_CASE(an_elastic_job_whose_rank_node_is_killed_goes_on_with_on
   BOOST_TEST(told, j.dump(2));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_head_restarted_under_a_shrunk_elastic_job_keeps_its_round_of_one_rank,
+                        node_killed_under_a_job) {
+  submit_and_kill_rank_1s_node("elastic: {min_world_size: 1}\n");
+  int shrunk_round = 0;
+  wait_for(id, [&](const json& j) {
+    shrunk_round = j["attempts_made"].get<int>();
+    const auto round = of_round(j, shrunk_round);
+    return shrunk_round > killed_round && round.size() == 1u && round[0]["state"] == "RUNNING";
+  });
+  c.head().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) >= 0);
+  c.restart_head({"--no-worker"});
+  BOOST_TEST_REQUIRE(c.wait_for_alive_count(1), c.dump_logs());
+
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  BOOST_TEST(j["attempts_made"] == shrunk_round, j.dump(2));  // the recovered round ended it
+  const auto round = of_round(j, shrunk_round);
+  BOOST_TEST_REQUIRE(round.size() == 1u, j.dump(2));
+  BOOST_TEST(round[0]["state"] == "SUCCEEDED", j.dump(2));
+  BOOST_TEST(j["round_tasks"] == 1);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_job_that_is_not_elastic_waits_for_a_replacement_node_and_runs_every_rank,
                         node_killed_under_a_job) {
   submit_and_kill_rank_1s_node("");
-  // The first round ends (rank 1 lost with its node) and the gang waits to be placed whole.
+  // The round ends (rank 1 lost with its node) and the gang waits to be placed whole.
   const auto waiting = wait_for(id, [](const json& j) { return j["state"] == "RETRYING"; });
-  BOOST_TEST(of_round(waiting, 1).at(1)["state"] == "LOST", waiting.dump(2));
-  BOOST_TEST(of_round(waiting, 2).empty(), waiting.dump(2));
+  BOOST_TEST(of_round(waiting, killed_round).at(1)["state"] == "LOST", waiting.dump(2));
+  BOOST_TEST(rounds_after_the_kill(waiting).empty(), waiting.dump(2));
   BOOST_TEST(waiting["round_tasks"] == 2);
   start_node("node-3");
   const auto j = wait_until_ended(id);
   BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
-  // Its only other round ran both ranks, on the node left and the replacement.
-  BOOST_TEST(j["attempts"].size() == 4u, j.dump(2));
-  const auto second = of_round(j, 2);
-  BOOST_TEST_REQUIRE(second.size() == 2u, j.dump(2));
-  std::set<std::string> nodes;
-  for (const auto& a : second) nodes.insert(a["node"].get<std::string>());
-  BOOST_TEST((nodes == std::set<std::string>{survivor, "node-3"}), j.dump(2));
+  // Every round since ran both ranks, on the node left and the replacement.
+  const auto after = rounds_after_the_kill(j);
+  BOOST_TEST_REQUIRE(!after.empty(), j.dump(2));
+  for (const auto& round : after) {
+    BOOST_TEST_REQUIRE(round.size() == 2u, j.dump(2));
+    std::set<std::string> nodes;
+    for (const auto& a : round) nodes.insert(a["node"].get<std::string>());
+    BOOST_TEST((nodes == std::set<std::string>{survivor, "node-3"}), j.dump(2));
+  }
   BOOST_TEST(logs(id, 1).find("rank 1 of 2 trained") != std::string::npos, logs(id, 1));
 }
 

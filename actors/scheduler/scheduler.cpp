@@ -125,9 +125,9 @@ class scheduling_pass {
   // One task at a time, among the rooms with the job's labels. Starting: of those with the
   // task's resources free, the one left with the least (best fit). Reserving: of those whose
   // unreserved capacity holds the task, the one closest to having it free. Ties go to the
-  // smallest node id (rooms are in id order). Stops at the first task that finds no room: as
-  // each task's choice does not depend on those after it, the tasks chosen by then are the
-  // most of the job that fit.
+  // smallest node id (rooms are in id order). Stops at the first task that finds no room: a
+  // task's choice does not depend on those after it, so the tasks chosen by then are the
+  // largest round that best fit places (an elastic job starts on it when it is large enough).
   bool choose(const queued_job& job, bool reserving) {
     const uint32_t fewest = fewest_tasks(job);
     const amount need = per_task(job.per_task);

@@ -148,6 +148,7 @@ scheduling::queued_job queued(const job_entry& job) {
   q.order = job.order;
   q.per_task = job.spec.resources;
   q.tasks = job.spec.tasks;
+  q.min_tasks = job.spec.min_tasks;
   return q;
 }
 
@@ -210,11 +211,12 @@ jobs::task_launch launch_of(self_ptr self, const job_entry& job, const attempt_e
   ctx.job_id = job.row.job_id;
   ctx.attempt_id = a.row.attempt_id;
   ctx.task_index = a.row.task_index;
-  ctx.task_count = job.spec.tasks;
   ctx.master_addr = job.master_addr;
   ctx.master_port = job.master_port;
+  const auto round = current_round(self, job);
+  ctx.task_count = static_cast<uint32_t>(round.size());  // fewer than spec.tasks when elastic
   uint32_t local_rank = 0, local_world = 0;
-  for (auto* other : current_round(self, job)) {
+  for (auto* other : round) {
     if (other->row.node_id != a.row.node_id) continue;
     if (other->row.task_index < a.row.task_index) ++local_rank;
     ++local_world;
@@ -300,8 +302,12 @@ placed_round place(self_ptr self, const scheduling::placement& p,
     st.attempts[a.row.attempt_id] = std::move(a);
   }
   const auto& after = st.attempts.at(job.tasks[0].back()).after;
+  const auto shrunk = p.tasks.size() < job.spec.tasks
+                          ? ", " + std::to_string(p.tasks.size()) + " of its " +
+                                std::to_string(job.spec.tasks) + " tasks (elastic)"
+                          : std::string();
   transition(job, job_state::scheduled,
-             "placed on " + node_name(self, p.tasks[0].node_id) +
+             "placed on " + node_name(self, p.tasks[0].node_id) + shrunk +
                  (after.empty() ? "" : ", to start when " + after + " ends"),
              writes);
   return {job.row.job_id, job.row.attempts};
@@ -367,10 +373,11 @@ std::string describe(const attempt_entry& a) {
   return what + "ended";
 }
 
-// Once every task of the current round ended: the job succeeded, is retried, or failed.
+// Once every task of the current round ended: the job succeeded, is retried, or failed. A
+// round's attempts are stored together, so it is whole (an elastic job's may be smaller).
 void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>& writes) {
   auto round = current_round(self, job);
-  if (round.size() < job.spec.tasks) return;
+  if (round.empty()) return;
   for (auto* a : round)
     if (!jobs::is_final(state_of(*a))) return;
   // Cancelled (its tasks have ended now), or decided already (a retry waits).
@@ -424,7 +431,7 @@ void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& 
       return reply(self, in, msg::jobs_message{msg::submit_job_reply{known->second, true}});
     }
   }
-  if (auto why = st.scheduler.never_fits(spec.resources, spec.tasks))
+  if (auto why = st.scheduler.never_fits(spec.resources, spec.fewest_tasks()))
     return reply(self, in, invalid(*why));
   for (const auto& dep : spec.after) {
     auto it = st.jobs.find(dep);

@@ -17,7 +17,12 @@ double dominant_share(const amount& used, const amount& total) {
   return share;
 }
 
-// What one pass's caches compare of a job.
+// The fewest tasks the job may start on: all of them, unless it is elastic.
+uint32_t fewest_tasks(const queued_job& job) {
+  return job.min_tasks == 0 ? job.tasks : std::min(job.min_tasks, job.tasks);
+}
+
+// What one pass's caches compare of a job; `tasks` the fewest it may start on.
 struct shape {
   amount need;
   uint32_t tasks;
@@ -52,13 +57,14 @@ class scheduling_pass {
     }
   }
 
-  // The node (as a room index) of each task if the job starts now, best fit; or null. Valid
-  // until the next call.
+  // The node (as a room index) of each task if the job starts now, best fit; or null. An
+  // elastic job gets as many as fit, at least its fewest. Valid until the next call.
   const std::vector<size_t>* fit(const queued_job& job) {
     return choose(job, false) ? &chosen_ : nullptr;
   }
 
-  // Reserves, for a job that cannot start now, the nodes closest to fitting its tasks.
+  // Reserves, for a job that cannot start now, the nodes closest to fitting its tasks (the
+  // fewest it may start on).
   bool reserve(const queued_job& job) {
     if (!choose(job, true)) return false;
     const amount need = per_task(job.per_task);
@@ -119,15 +125,18 @@ class scheduling_pass {
   // One task at a time, among the rooms with the job's labels. Starting: of those with the
   // task's resources free, the one left with the least (best fit). Reserving: of those whose
   // unreserved capacity holds the task, the one closest to having it free. Ties go to the
-  // smallest node id (rooms are in id order).
+  // smallest node id (rooms are in id order). Stops at the first task that finds no room: a
+  // task's choice does not depend on those after it, so the tasks chosen by then are the
+  // largest round that best fit places (an elastic job starts on it when it is large enough).
   bool choose(const queued_job& job, bool reserving) {
+    const uint32_t fewest = fewest_tasks(job);
     const amount need = per_task(job.per_task);
     trial_ = rooms_;  // as they fill; the scratch vectors keep their memory between calls
     carries_.clear();
     for (const room& r : rooms_)
       carries_.push_back(carries(r.node->capacity.labels, job.per_task.labels));
     chosen_.clear();
-    for (uint32_t task = 0; task < job.tasks; ++task) {
+    for (uint32_t task = 0; task < (reserving ? fewest : job.tasks); ++task) {
       std::optional<size_t> best;
       rank best_rank;
       for (size_t i = 0; i < trial_.size(); ++i) {
@@ -139,12 +148,12 @@ class scheduling_pass {
           best_rank = k;
         }
       }
-      if (!best) return false;
+      if (!best) break;
       trial_[*best].free -= need;
       trial_[*best].unreserved -= need;
       chosen_.push_back(*best);
     }
-    return true;
+    return chosen_.size() >= fewest;
   }
 
   std::vector<room> rooms_;  // by node id
@@ -238,7 +247,7 @@ std::vector<placement> scheduler::schedule() {
       auto entry = t->next++;
       const queued_job& job = jobs_.at(entry->second);
       const amount need = per_task(job.per_task);
-      const shape s{need, job.tasks, &job.per_task.labels};
+      const shape s{need, fewest_tasks(job), &job.per_task.labels};
       const auto leave_queue = [&](placement p) {
         placed.push_back(std::move(p));
         ready_milli_cpus_.erase(ready_milli_cpus_.find(need.milli_cpus));
@@ -249,7 +258,7 @@ std::vector<placement> scheduler::schedule() {
       const std::vector<size_t>* rooms = may_start ? now.fit(job) : nullptr;
       if (rooms) {
         placement p{job.job_id, {}, std::nullopt};
-        for (uint32_t task = 0; task < job.tasks; ++task) {
+        for (uint32_t task = 0; task < rooms->size(); ++task) {
           const pool_node& node = now.node((*rooms)[task]);
           auto gpus = node.free_gpus();
           gpus.resize(job.per_task.gpus);

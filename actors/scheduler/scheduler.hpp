@@ -14,6 +14,9 @@
 //   resources free, and would be left with the least free (best fit): the fewest free GPUs,
 //   then the fewest free CPUs, then the least free memory, then the smallest node id. GPUs
 //   are handed out lowest index first.
+// - Elastic gangs (min_tasks). When not all its tasks can be placed, an elastic job starts on
+//   as many as can, best fit as above, if that is at least min_tasks; a job that cannot start
+//   even so reserves for min_tasks tasks only.
 // - Reservations (backfill). A job that cannot start now reserves the resources it will
 //   start on: for each task, among the nodes whose capacity not reserved by jobs ahead could
 //   hold it, the one closest to fitting it (the fewest GPUs short, then CPUs, then memory,
@@ -56,11 +59,12 @@ struct queued_job {
   jobs::resource_request per_task;
   uint32_t tasks = 1;
   std::vector<std::string> after;  // dependencies that have not succeeded yet
+  uint32_t min_tasks = 0;          // elastic: it may start on as few tasks; 0: all of them
 };
 
 struct placement {
   std::string job_id;
-  std::vector<task_placement> tasks;  // by task index
+  std::vector<task_placement> tasks;  // by task index; fewer than asked for an elastic job
   std::optional<task_key> after;      // a standby (one task): the task it follows
 };
 

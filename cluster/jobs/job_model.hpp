@@ -56,15 +56,21 @@ struct job_spec {
   int32_t priority = 0;        // higher runs first
   resource_request resources;  // per task
   uint32_t tasks = 1;          // a gang: all placed and started together, or none yet
+  // An elastic gang (train's `elastic`): a round may run on as few as this many tasks when no
+  // placement of all of them exists; 0: every round runs all `tasks`.
+  uint32_t min_tasks = 0;
   retry_policy retries;
   uint64_t timeout_s = 0;          // per attempt; 0: none
   std::vector<std::string> after;  // job ids that must succeed first
   nlohmann::json kind_fields = nlohmann::json::object();
   bool operator==(const job_spec& o) const {
     return name == o.name && kind == o.kind && tenant == o.tenant && priority == o.priority &&
-           resources == o.resources && tasks == o.tasks && retries == o.retries &&
-           timeout_s == o.timeout_s && after == o.after && kind_fields == o.kind_fields;
+           resources == o.resources && tasks == o.tasks && min_tasks == o.min_tasks &&
+           retries == o.retries && timeout_s == o.timeout_s && after == o.after &&
+           kind_fields == o.kind_fields;
   }
+  // The fewest tasks a round of the job may run.
+  uint32_t fewest_tasks() const { return min_tasks == 0 ? tasks : min_tasks; }
 };
 
 // What a node runs for one task attempt: built on the head by the job's kind, carried by

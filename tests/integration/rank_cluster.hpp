@@ -21,22 +21,28 @@ struct rank_cluster {
   cluster c;
   std::chrono::milliseconds job_limit;
 
-  rank_cluster(int cpus_per_node, std::chrono::milliseconds limit,
-               const std::string& node_programs = "")
-      : job_limit(limit) {
+  int cpus_per_node;
+
+  // `node_programs`: where the nodes find troupe-rank (TROUPE_BIN_DIR), when not beside trouped.
+  rank_cluster(int cpus, std::chrono::milliseconds limit, const std::string& node_programs = "")
+      : job_limit(limit), cpus_per_node(cpus) {
     c.start_head({"--no-worker"});
     const char* before = std::getenv("TROUPE_BIN_DIR");
     const std::optional<std::string> programs =
         before ? std::optional<std::string>(before) : std::nullopt;
     if (!node_programs.empty()) ::setenv("TROUPE_BIN_DIR", node_programs.c_str(), 1);
-    for (const char* name : {"node-1", "node-2"})
-      c.start_node(name,
-                   {"--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"});
+    for (const char* name : {"node-1", "node-2"}) start_node(name);
     if (programs)
       ::setenv("TROUPE_BIN_DIR", programs->c_str(), 1);
     else
       ::unsetenv("TROUPE_BIN_DIR");
     BOOST_TEST_REQUIRE(c.wait_for_alive_count(2), c.dump_logs());
+  }
+
+  // A node like node-1 and node-2 (a replacement, say).
+  void start_node(const std::string& name) {
+    c.start_node(name,
+                 {"--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"});
   }
 
   // Submits the YAML `spec`; returns the job id.

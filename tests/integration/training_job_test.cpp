@@ -1,13 +1,16 @@
 // Train jobs end to end with real daemons on loopback (docs/training.md, "How a rank runs"): a
 // head without a node agent and two one-CPU nodes, so a two-rank job puts one troupe-rank on
 // each. The ranks meet through the head's rendezvous, train over Gloo, report their metrics and
-// rank 0 writes the exported model; a rank killed under the job makes the gang retry. The
-// metrics are stored: a restarted head lists them; `troupe submit --wait` shows the progress.
+// rank 0 checkpoints into the artifact store and registers the exported model; a rank or a node
+// killed under the job makes the gang retry and resume; a node killed under an elastic job
+// leaves it to go on with fewer ranks. The metrics are stored: a restarted head lists them;
+// `troupe submit --wait` shows the progress.
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "tests/integration/rank_cluster.hpp"
 
@@ -32,6 +35,14 @@ seed: 42
 checkpoint: {every_steps: 10, keep: 2}
 )" + std::string("epochs: ") +
          std::to_string(epochs) + "\n" + extra;
+}
+
+// The attempts of one round (attempt number) of a job as `troupe job ID --json` shows it.
+std::vector<json> of_round(const json& job, int round) {
+  std::vector<json> out;
+  for (const auto& a : job["attempts"])
+    if (a["attempt"] == round) out.push_back(a);
+  return out;
 }
 
 std::vector<json> of_attempt(const std::vector<json>& entries, const std::string& attempt,
@@ -177,7 +188,7 @@ BOOST_FIXTURE_TEST_CASE(a_rank_killed_under_a_train_job_resumes_from_the_last_ch
 }
 
 BOOST_FIXTURE_TEST_CASE(a_node_killed_under_a_train_job_resumes_it_on_the_others, two_nodes) {
-  c.start_node("node-3", {"--cpus", "1", "--memory-mb", "2048", "--gpus", "0"});
+  start_node("node-3");
   BOOST_TEST_REQUIRE(c.wait_for_alive_count(3), c.dump_logs());
   const auto id = submit(train_spec(40, "retries: {max: 2, backoff_s: 0}\n"));
   const auto entries = metrics(id, [&](const std::vector<json>& all) {
@@ -240,6 +251,115 @@ BOOST_FIXTURE_TEST_CASE(waiting_for_a_train_job_shows_its_progress_then_its_outc
   const auto last = waited.err.rfind("job " + id + " SUCCEEDED");
   BOOST_TEST(last != std::string::npos, waited.err);
   BOOST_TEST(waited.err.find("epoch ", last) == std::string::npos, waited.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A two-rank job trains; the node where rank 1 runs is killed (-9) under it once rank 1 of the
+// job's latest round reported a step (it trains, past its rendezvous). The node of rank 0 alone
+// remains. The rounds after `killed_round` are what the job did about it.
+struct node_killed_under_a_job : two_nodes {
+  std::string id;
+  int killed_round = 0;
+  std::string lost_node, survivor;
+
+  void submit_and_kill_rank_1s_node(const std::string& extra) {
+    id = submit(train_spec(40, "retries: {max: 3, backoff_s: 0}\n" + extra));
+    std::vector<json> round;
+    wait_for(id, [&](const json& j) {
+      killed_round = j["attempts_made"].get<int>();
+      round = of_round(j, killed_round);
+      if (round.size() != 2u || round[1]["state"] != "RUNNING") return false;
+      const auto entries = metrics(id, [](const std::vector<json>&) { return true; });
+      return !of_attempt(entries, round[1]["id"], "step").empty();
+    });
+    lost_node = round[1]["node"].get<std::string>();
+    survivor = round[0]["node"].get<std::string>();
+    c.node(lost_node).signal(SIGKILL);
+    BOOST_TEST_REQUIRE(c.wait_for_state(lost_node, "dead"), c.dump_logs());
+  }
+
+  // The attempts of the rounds after the kill, each round's in task order.
+  std::vector<std::vector<json>> rounds_after_the_kill(const json& j) const {
+    std::vector<std::vector<json>> out;
+    for (int r = killed_round + 1; r <= j["attempts_made"].get<int>(); ++r)
+      out.push_back(of_round(j, r));
+    return out;
+  }
+};
+
+BOOST_AUTO_TEST_SUITE(elastic_train_jobs)
+
+BOOST_FIXTURE_TEST_CASE(an_elastic_job_whose_rank_node_is_killed_goes_on_with_one_rank_and_succeeds,
+                        node_killed_under_a_job) {
+  submit_and_kill_rank_1s_node("elastic: {min_world_size: 1}\n");
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  for (const auto& a : of_round(j, killed_round)) BOOST_TEST(a["state"] != "SUCCEEDED", j.dump(2));
+  // Each round since: rank 0 alone, on the node left, told it is a world of one.
+  const auto after = rounds_after_the_kill(j);
+  BOOST_TEST_REQUIRE(!after.empty(), j.dump(2));
+  for (const auto& round : after) {
+    BOOST_TEST_REQUIRE(round.size() == 1u, j.dump(2));
+    BOOST_TEST(round[0]["task"] == 0);
+    BOOST_TEST(round[0]["node"] == survivor);
+  }
+  const auto last = after.back()[0];
+  BOOST_TEST(last["id"] == id + ".0." + std::to_string(j["attempts_made"].get<int>()));
+  BOOST_TEST(last["state"] == "SUCCEEDED");
+  BOOST_TEST(j["tasks"] == 2);
+  BOOST_TEST(j["round_tasks"] == 1);
+  BOOST_TEST(logs(id, 0).find("rank 0 of 1 trained") != std::string::npos, logs(id, 0));
+  bool told = false;
+  for (const auto& t : j["transitions"])
+    told |= t["reason"].get<std::string>().find("1 of its 2 tasks (elastic)") != std::string::npos;
+  BOOST_TEST(told, j.dump(2));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_head_restarted_under_a_shrunk_elastic_job_keeps_its_round_of_one_rank,
+                        node_killed_under_a_job) {
+  submit_and_kill_rank_1s_node("elastic: {min_world_size: 1}\n");
+  int shrunk_round = 0;
+  wait_for(id, [&](const json& j) {
+    shrunk_round = j["attempts_made"].get<int>();
+    const auto round = of_round(j, shrunk_round);
+    return shrunk_round > killed_round && round.size() == 1u && round[0]["state"] == "RUNNING";
+  });
+  c.head().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) >= 0);
+  c.restart_head({"--no-worker"});
+  BOOST_TEST_REQUIRE(c.wait_for_alive_count(1), c.dump_logs());
+
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  BOOST_TEST(j["attempts_made"] == shrunk_round, j.dump(2));  // the recovered round ended it
+  const auto round = of_round(j, shrunk_round);
+  BOOST_TEST_REQUIRE(round.size() == 1u, j.dump(2));
+  BOOST_TEST(round[0]["state"] == "SUCCEEDED", j.dump(2));
+  BOOST_TEST(j["round_tasks"] == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_that_is_not_elastic_waits_for_a_replacement_node_and_runs_every_rank,
+                        node_killed_under_a_job) {
+  submit_and_kill_rank_1s_node("");
+  // The round ends (rank 1 lost with its node) and the gang waits to be placed whole.
+  const auto waiting = wait_for(id, [](const json& j) { return j["state"] == "RETRYING"; });
+  BOOST_TEST(of_round(waiting, killed_round).at(1)["state"] == "LOST", waiting.dump(2));
+  BOOST_TEST(rounds_after_the_kill(waiting).empty(), waiting.dump(2));
+  BOOST_TEST(waiting["round_tasks"] == 2);
+  start_node("node-3");
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump(2) + all_logs(id) + c.dump_logs());
+  // Every round since ran both ranks, on the node left and the replacement.
+  const auto after = rounds_after_the_kill(j);
+  BOOST_TEST_REQUIRE(!after.empty(), j.dump(2));
+  for (const auto& round : after) {
+    BOOST_TEST_REQUIRE(round.size() == 2u, j.dump(2));
+    std::set<std::string> nodes;
+    for (const auto& a : round) nodes.insert(a["node"].get<std::string>());
+    BOOST_TEST((nodes == std::set<std::string>{survivor, "node-3"}), j.dump(2));
+  }
+  BOOST_TEST(logs(id, 1).find("rank 1 of 2 trained") != std::string::npos, logs(id, 1));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

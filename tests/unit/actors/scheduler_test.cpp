@@ -425,9 +425,10 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(scheduler_random)
 
-// Random clusters and jobs, random task ends: placements never overcommit a node, hand out
-// distinct GPUs on nodes carrying the labels asked; once everything has ended, every job
-// still queued is one that never fits, and nothing is in use.
+// Random clusters and jobs (some elastic), random task ends: placements never overcommit a
+// node, hand out distinct GPUs on nodes carrying the labels asked, give a job between its
+// fewest tasks and all of them; once everything has ended, every job still queued is one that
+// never fits, and nothing is in use.
 BOOST_FIXTURE_TEST_CASE(random_workloads_keep_the_books_and_leave_only_jobs_that_never_fit,
                         fixture) {
   // Replay a run with TROUPE_TEST_SEED=<the seed it printed>.
@@ -436,6 +437,7 @@ BOOST_FIXTURE_TEST_CASE(random_workloads_keep_the_books_and_leave_only_jobs_that
   BOOST_TEST_MESSAGE("seed " << seed << " (replay with TROUPE_TEST_SEED=" << seed << ")");
   std::mt19937_64 random(seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(random); };
+  auto fewest = [](const queued_job& j) { return j.min_tasks == 0 ? j.tasks : j.min_tasks; };
   const std::vector<std::map<std::string, std::string>> label_sets{{}, {{"zone", "a"}}};
 
   for (int trial = 0; trial < 50; ++trial) {
@@ -454,7 +456,8 @@ BOOST_FIXTURE_TEST_CASE(random_workloads_keep_the_books_and_leave_only_jobs_that
     auto check = [&](const std::vector<placement>& placed) {
       for (const auto& p : placed) {
         const auto& j = asked.at(p.job_id);
-        BOOST_TEST_REQUIRE(p.tasks.size() == j.tasks, "seed " << seed);
+        BOOST_TEST_REQUIRE(p.tasks.size() <= j.tasks, "seed " << seed);
+        BOOST_TEST_REQUIRE(p.tasks.size() >= fewest(j), "seed " << seed);
         for (const auto& t : p.tasks) {
           BOOST_TEST_REQUIRE(scheduling::carries(cluster.at(t.node_id).labels, j.per_task.labels));
           BOOST_TEST_REQUIRE(t.gpus.size() == j.per_task.gpus, "seed " << seed);
@@ -473,6 +476,7 @@ BOOST_FIXTURE_TEST_CASE(random_workloads_keep_the_books_and_leave_only_jobs_that
                      ask(pick(1, 40) / 10.0, 256u * pick(0, 8), pick(0, 4) == 0 ? 1 : 0,
                          label_sets[pick(0, 1)]),
                      pick(1, 3), pick(0, 2), "t" + std::to_string(pick(0, 2)));
+        j.min_tasks = static_cast<uint32_t>(pick(0, static_cast<int>(j.tasks)));  // 0: all
         asked[j.job_id] = j;
         BOOST_TEST_REQUIRE(fresh.enqueue(j));
       }
@@ -494,7 +498,7 @@ BOOST_FIXTURE_TEST_CASE(random_workloads_keep_the_books_and_leave_only_jobs_that
       if (running.empty()) break;
     }
     size_t never = 0;
-    for (const auto& [id, j] : asked) never += fresh.never_fits(j.per_task, j.tasks) ? 1 : 0;
+    for (const auto& [id, j] : asked) never += fresh.never_fits(j.per_task, fewest(j)) ? 1 : 0;
     auto st = fresh.status();
     BOOST_TEST_REQUIRE(st.ready == never, "seed " << seed << ", trial " << trial);
     BOOST_TEST_REQUIRE(st.tenants.empty(), "seed " << seed);
@@ -613,6 +617,97 @@ BOOST_FIXTURE_TEST_CASE(a_standby_never_takes_the_place_a_job_ahead_reserved, st
   BOOST_TEST(s.release("r2", 0));
   BOOST_TEST(ids(s.schedule()) == "big small");  // small waits behind big now
   BOOST_TEST(standbys() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(scheduler_elastic)
+
+namespace {
+
+// A gang of `tasks` that may start on as few as `min_tasks`.
+struct elastic_fixture : fixture {
+  queued_job elastic(const std::string& id, double cpus, uint32_t tasks, uint32_t min_tasks) {
+    auto j = job(id, ask(cpus), tasks);
+    j.min_tasks = min_tasks;
+    return j;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(an_elastic_gang_takes_every_task_when_all_fit, elastic_fixture) {
+  s.update_node(node("a", 1));
+  s.update_node(node("b", 1));
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("e", 1, 2, 1)));
+  BOOST_TEST(nodes_of_the_one_placed() == "a b");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_elastic_gang_that_cannot_be_placed_whole_starts_on_as_many_as_fit,
+                        elastic_fixture) {
+  s.update_node(node("a", 2));
+  s.update_node(node("b", 1));
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("e", 1, 4, 2)));
+  BOOST_TEST(nodes_of_the_one_placed() == "b a a");  // best fit, as for a whole gang
+  BOOST_TEST(cpus_used("a") == 2);
+  BOOST_TEST(cpus_used("b") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_elastic_gang_never_starts_on_fewer_than_its_minimum, elastic_fixture) {
+  s.update_node(node("a", 1));
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("e", 1, 3, 2)));
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(cpus_used("a") == 0);
+  BOOST_TEST(s.status().ready == 1u);  // still queued
+  s.update_node(node("b", 1));
+  BOOST_TEST(nodes_of_the_one_placed() == "a b");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_gang_that_is_not_elastic_still_starts_whole_or_not_at_all,
+                        elastic_fixture) {
+  s.update_node(node("a", 1));
+  s.update_node(node("b", 1));
+  BOOST_TEST_REQUIRE(s.enqueue(job("gang", ask(1), 3)));
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(cpus_used("a") + cpus_used("b") == 0);
+  // A minimum of all its tasks is the same as none.
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("all", 1, 3, 3)));
+  BOOST_TEST(s.schedule().empty());
+  BOOST_TEST(cpus_used("a") + cpus_used("b") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_shrunk_elastic_gang_queued_again_grows_back_to_what_fits,
+                        elastic_fixture) {
+  s.update_node(node("a", 1));
+  s.update_node(node("b", 1));
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("e", 1, 2, 1)));
+  BOOST_TEST(nodes_of_the_one_placed() == "a b");
+  s.remove_node("b");  // its task with it
+  BOOST_TEST(s.release("e", 0));
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("e", 1, 2, 1)));  // the retry
+  const auto shrunk = s.schedule();
+  BOOST_TEST_REQUIRE(shrunk.size() == 1u);
+  BOOST_TEST(nodes_of(shrunk[0]) == "a");
+  BOOST_TEST(s.release("e", 0));
+  s.update_node(node("b", 1));
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("e", 1, 2, 1)));  // the next retry
+  BOOST_TEST(nodes_of_the_one_placed() == "a b");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_elastic_gang_that_cannot_start_reserves_for_its_minimum_only,
+                        elastic_fixture) {
+  for (const char* id : {"a", "b", "c"}) s.update_node(node(id, 2));
+  for (const char* id : {"a", "b", "c"})  // one CPU left on each node
+    BOOST_TEST_REQUIRE(s.hold(std::string("r") + id, 0, "t", {id, {}}, ask(1)));
+  BOOST_TEST_REQUIRE(s.enqueue(elastic("e", 2, 3, 1)));
+  submit("small", 1);
+  // e reserves one node's capacity (a, the first of the equally close), so small starts on b;
+  // reserving for all three tasks would have held every node.
+  auto placed = s.schedule();
+  BOOST_TEST_REQUIRE(ids(placed) == "small");
+  BOOST_TEST(nodes_of(placed[0]) == "b");
+  BOOST_TEST(s.release("ra", 0));
+  BOOST_TEST(nodes_of_the_one_placed() == "a");  // e, on the one task that fits
 }
 
 BOOST_AUTO_TEST_SUITE_END()

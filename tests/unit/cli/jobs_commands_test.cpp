@@ -190,6 +190,33 @@ BOOST_AUTO_TEST_CASE(job_with_json_has_the_fields_scripts_rely_on) {
   BOOST_TEST(json["attempts"][0]["exit_code"] == 3);
 }
 
+BOOST_AUTO_TEST_CASE(job_shows_how_many_tasks_its_latest_round_runs_when_fewer_than_asked) {
+  // An elastic 2-task job whose second attempt runs on one task.
+  auto reply = finished_job("SUCCEEDED", 0, std::nullopt);
+  reply.job.tasks = 2;
+  reply.job.attempts = 2;
+  auto second = reply.attempts[0];
+  second.attempt_id = "j0123456789abcdef.0.2";
+  second.attempt = 2;
+  reply.attempts[0].attempt = 1;
+  auto other = reply.attempts[0];
+  other.attempt_id = "j0123456789abcdef.1.1";
+  other.task_index = 1;
+  reply.attempts = {reply.attempts[0], other, second};
+
+  scripted_head json_head({in_jobs({reply})});
+  auto json_out = cli::show_job(session_with(json_head, true), "j0123456789abcdef");
+  BOOST_TEST_REQUIRE(bool(json_out));
+  const auto json = nlohmann::json::parse(*json_out);
+  BOOST_TEST(json["tasks"] == 2);
+  BOOST_TEST(json["round_tasks"] == 1);
+
+  scripted_head text_head({in_jobs({reply})});
+  auto text = cli::show_job(session_with(text_head), "j0123456789abcdef");
+  BOOST_TEST_REQUIRE(bool(text));
+  BOOST_TEST(text->find("1 of 2 in attempt 2") != std::string::npos, *text);
+}
+
 BOOST_AUTO_TEST_CASE(logs_print_every_chunk_until_the_output_is_complete) {
   scripted_head head({in_jobs({msg::job_logs_reply{"j0123456789abcdef.0.1", "one\n", 4, false}}),
                       in_jobs({msg::job_logs_reply{"j0123456789abcdef.0.1", "two\n", 8, true}}),

@@ -193,6 +193,17 @@ BOOST_AUTO_TEST_CASE(a_train_job_runs_one_task_per_rank) {
   BOOST_TEST(parse_job_spec(train_text({{"world_size", "3"}, {"tasks", "3"}})).tasks == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(an_elastic_train_job_may_run_on_as_few_tasks_as_its_min_world_size) {
+  const auto elastic =
+      parse_job_spec(train_text({{"world_size", "3"}, {"elastic", "{min_world_size: 2}"}}));
+  BOOST_TEST(elastic.tasks == 3u);
+  BOOST_TEST(elastic.min_tasks == 2u);
+  BOOST_TEST(elastic.fewest_tasks() == 2u);
+  const auto whole = parse_job_spec(train_text({{"world_size", "3"}}));
+  BOOST_TEST(whole.min_tasks == 0u);
+  BOOST_TEST(whole.fewest_tasks() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(tasks_other_than_world_size_are_refused) {
   BOOST_TEST(refused_train({{"world_size", "2"}, {"tasks", "3"}}) ==
              (refusal{"tasks",
@@ -742,6 +753,19 @@ BOOST_AUTO_TEST_CASE(a_rank_gets_the_torchrun_environment_and_task_0_picks_the_p
   BOOST_TEST(rank1.find("MASTER_PORT")->second == "29500");
   BOOST_TEST(rank1.find("TROUPE_JOB_ID")->second == "j00000000000000aa");
   BOOST_TEST(rank1.find("TROUPE_ATTEMPT_ID")->second == "j00000000000000aa.1.1");
+}
+
+BOOST_AUTO_TEST_CASE(a_rank_of_a_round_on_fewer_ranks_is_told_the_rounds_world_size) {
+  const auto text = train_text({{"world_size", "3"}, {"elastic", "{min_world_size: 1}"}});
+  const auto env = env_of(launch_of(text, gang_task(1, 29500)));  // a round of 2 tasks
+  BOOST_TEST(env.find("WORLD_SIZE")->second == "2");
+  BOOST_TEST(env.find("TROUPE_TASK_COUNT")->second == "2");
+  const auto spec =
+      training::train_spec_from_json(nlohmann::json::parse(env.find("TROUPE_TRAIN_SPEC")->second));
+  BOOST_TEST(spec.world_size == 2);
+  auto rest = parsed(text);  // the rest of the spec as given
+  rest.world_size = 2;
+  BOOST_TEST((spec == rest));
 }
 
 BOOST_AUTO_TEST_CASE(a_cuda_rank_is_given_its_gpu_and_the_specs_limits) {

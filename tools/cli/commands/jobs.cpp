@@ -1,5 +1,6 @@
 #include "tools/cli/commands/jobs.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -90,6 +91,23 @@ nlohmann::json to_json(const msg::attempt_info& a) {
 
 bool is_final(const std::string& state) {
   return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
+}
+
+// The tasks of the job's latest round (0 before its first placement): an elastic train job's
+// round may run fewer than the job's tasks.
+uint32_t round_tasks(const msg::get_job_reply& job) {
+  return static_cast<uint32_t>(
+      std::count_if(job.attempts.begin(), job.attempts.end(),
+                    [&](const auto& a) { return a.attempt == job.job.attempts; }));
+}
+
+std::string tasks_text(const msg::get_job_reply& job) {
+  const auto round = round_tasks(job);
+  const auto all = std::to_string(job.job.tasks);
+  return round == 0 || round == job.job.tasks
+             ? all
+             : std::to_string(round) + " of " + all + " in attempt " +
+                   std::to_string(job.job.attempts);
 }
 
 int exit_code_of(const msg::get_job_reply& job) {
@@ -225,6 +243,7 @@ command_output show_job(const session& s, const std::string& job_id) {
   const auto& j = reply->job;
   if (s.config().json) {
     auto out = to_json(j);
+    out["round_tasks"] = round_tasks(*reply);
     auto spec = nlohmann::json::parse(reply->spec, nullptr, false);
     out["spec"] = spec.is_discarded() ? nlohmann::json(reply->spec) : spec;
     out["attempts"] = nlohmann::json::array();
@@ -241,6 +260,7 @@ command_output show_job(const session& s, const std::string& job_id) {
                             {"kind", msg::printable(j.kind)},
                             {"state", j.state},
                             {"reason", j.reason.empty() ? "-" : msg::printable(j.reason)},
+                            {"tasks", tasks_text(*reply)},
                             {"exit code", optional_number(j.exit_code)},
                             {"submitted", utc_time(j.submitted_at_ms)},
                             {"started", utc_time(j.started_at_ms)},

@@ -35,6 +35,8 @@ void train_kind::derive_common_fields(const spec_map& spec, job_spec& out) const
                      "make it world_size (" +
                          std::to_string(world_size) + "), got " + std::to_string(*tasks));
   out.tasks = world_size;
+  if (const auto elastic = out.kind_fields.find("elastic"); elastic != out.kind_fields.end())
+    out.min_tasks = elastic->at("min_world_size").get<uint32_t>();
 
   const bool cuda = out.kind_fields.at("device") == "cuda";
   const auto resources = spec.map("resources");
@@ -51,7 +53,10 @@ void train_kind::derive_common_fields(const spec_map& spec, job_spec& out) const
 task_launch train_kind::launch(const job_spec& spec, const task_context& task) const {
   auto out = common_launch(spec, task);
   out.argv = {rank_program};
-  out.env.emplace_back(train_spec_variable, spec.kind_fields.dump());
+  // The round's world size: an elastic job's round may run on fewer ranks than the spec's.
+  auto fields = spec.kind_fields;
+  fields["world_size"] = task.task_count;
+  out.env.emplace_back(train_spec_variable, fields.dump());
   out.env.emplace_back("OPENBLAS_NUM_THREADS", "1");
   out.rank_link = true;  // every rank, one alone too, meets its peers and reports through it
   return out;

@@ -1,12 +1,14 @@
 // `train`: data-parallel training over `world_size` ranks, one task each (docs/jobs.md,
 // "Fields of train"). parse_fields checks every field, with the contradictions between them,
 // into a training::train_spec and returns its JSON (training::to_json): the form the head stores
-// and each rank receives. The job's `tasks` is its world size; a cuda rank gets one GPU.
+// and each rank receives. The job's `tasks` is its world size and `elastic.min_world_size` its
+// `min_tasks`; a cuda rank gets one GPU.
 //
 // A rank's task runs `troupe-rank` with the common variables (common_launch.hpp), the spec in
-// TROUPE_TRAIN_SPEC and OPENBLAS_NUM_THREADS=1: torch sizes its own threads from
-// OMP_NUM_THREADS (the runner sets it from resources.cpus), and BLAS threads on top of them
-// would oversubscribe the cores.
+// TROUPE_TRAIN_SPEC with the round's world_size (WORLD_SIZE: an elastic job's round may run
+// fewer ranks) and OPENBLAS_NUM_THREADS=1: torch sizes its own threads from OMP_NUM_THREADS (the
+// runner sets it from resources.cpus), and BLAS threads on top of them would oversubscribe the
+// cores.
 #pragma once
 
 #include <cstddef>

@@ -12,7 +12,8 @@ in-memory tensor (no DataLoader: the peer gets its best settings, as the trainer
 
 Prints one JSON object: samples/s over all ranks in the steady window (from the end of the
 first step that is a multiple of --report-every to the end of the last one, as the benchmark
-measures every peer) and the final model's mean cross-entropy over all rows.
+measures every peer), samples per second of the ranks' process CPU time in that window, and the
+final model's mean cross-entropy over all rows.
 """
 
 import os
@@ -67,7 +68,7 @@ def rank_main(rank, args, results):
                                  shuffle=True, seed=args.seed)
     sampler.set_epoch(0)
     shard = torch.tensor(list(sampler), dtype=torch.long)
-    reports = []  # (step, seconds) at every --report-every steps
+    reports = []  # (step, wall seconds, CPU seconds) at every --report-every steps
     for step, start in enumerate(range(0, shard.numel(), args.batch), start=1):
         index = shard[start:start + args.batch]
         optimizer.zero_grad()
@@ -76,11 +77,12 @@ def rank_main(rank, args, results):
         optimizer.step()
         if step % args.report_every == 0:
             loss.item()  # what a Troupe step report reads
-            reports.append((step, time.perf_counter()))
-    result = {"rank": rank, "samples_per_s": 0.0}
+            reports.append((step, time.perf_counter(), time.process_time()))
+    result = {"rank": rank, "samples": 0, "seconds": 0.0, "cpu_seconds": 0.0}
     if len(reports) >= 2:
-        (first_step, first_s), (last_step, last_s) = reports[0], reports[-1]
-        result["samples_per_s"] = (last_step - first_step) * args.batch / (last_s - first_s)
+        (first_step, first_s, first_cpu), (last_step, last_s, last_cpu) = reports[0], reports[-1]
+        result.update(samples=(last_step - first_step) * args.batch, seconds=last_s - first_s,
+                      cpu_seconds=last_cpu - first_cpu)
     if rank == 0:
         with torch.no_grad():
             model.eval()
@@ -114,8 +116,10 @@ def main():
     results = context.SimpleQueue()
     mp.spawn(rank_main, args=(args, results), nprocs=args.world_size, join=True)
     ranks = [results.get() for _ in range(args.world_size)]
+    cpu_seconds = sum(r["cpu_seconds"] for r in ranks)
     print(json.dumps({
-        "samples_per_s": sum(r["samples_per_s"] for r in ranks),
+        "samples_per_s": sum(r["samples"] / r["seconds"] for r in ranks if r["seconds"] > 0),
+        "samples_per_cpu_s": sum(r["samples"] for r in ranks) / cpu_seconds if cpu_seconds else 0,
         "final_loss": next(r["final_loss"] for r in ranks if r["rank"] == 0),
     }))
 

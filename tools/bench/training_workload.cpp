@@ -90,13 +90,25 @@ std::string load_average() {
   return one + " " + five + " " + fifteen;
 }
 
-double steady_rate(const std::vector<step_time>& steps, int64_t samples_per_step) {
-  if (steps.size() < 2) return 0.0;
+steady_window steady_window_of(const std::vector<step_time>& steps, int64_t samples_per_step) {
+  if (steps.size() < 2) return {};
   const auto& first = steps.front();
   const auto& last = steps.back();
-  const double seconds = last.seconds - first.seconds;
-  if (!(seconds > 0.0)) return 0.0;
-  return static_cast<double>((last.step - first.step) * samples_per_step) / seconds;
+  return {(last.step - first.step) * samples_per_step, last.seconds - first.seconds,
+          last.cpu_seconds - first.cpu_seconds};
+}
+
+throughput throughput_of(const std::vector<steady_window>& ranks) {
+  throughput t;
+  int64_t samples = 0;
+  double cpu_seconds = 0.0;
+  for (const auto& rank : ranks) {
+    if (rank.seconds > 0.0) t.samples_per_s += static_cast<double>(rank.samples) / rank.seconds;
+    samples += rank.samples;
+    cpu_seconds += rank.cpu_seconds;
+  }
+  if (cpu_seconds > 0.0) t.samples_per_cpu_s = static_cast<double>(samples) / cpu_seconds;
+  return t;
 }
 
 measured plain_loop(const training::training_data& data, const training::train_spec& spec) {
@@ -121,12 +133,13 @@ measured plain_loop(const training::training_data& data, const training::train_s
     auto loss = F::cross_entropy(net->forward(x.index_select(0, index)), y.index_select(0, index));
     loss.backward();
     optimizer.step();
-    if (++step % report_every == 0) reports.push_back({step, wall_seconds()});
+    if (++step % report_every == 0)
+      reports.push_back({step, wall_seconds(), process_cpu_seconds()});
   }
   measured m;
   m.wall = static_cast<double>(rows) / (wall_seconds() - wall);
   m.cpu = static_cast<double>(rows) / (process_cpu_seconds() - cpu);
-  m.steady = steady_rate(reports, spec.batch_size);
+  m.steady = throughput_of({steady_window_of(reports, spec.batch_size)});
   torch::NoGradGuard no_grad;
   net->eval();
   m.final_loss = F::cross_entropy(net->forward(x), y).item<double>();

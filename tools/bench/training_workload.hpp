@@ -27,19 +27,34 @@ double wall_seconds();  // steady clock
 double process_cpu_seconds();
 std::string load_average();  // /proc/loadavg: 1, 5 and 15 minutes
 
-// When a step ended; `seconds` on any clock, the same for all of one rank's steps.
+// When a step ended, by the wall clock (any clock, the same for all of one rank's steps) and
+// by the CPU time its process had spent then.
 struct step_time {
   int64_t step = 0;
   double seconds = 0.0;
+  double cpu_seconds = 0.0;
 };
 
-// Samples/s from the first to the last of `steps` (in step order); 0 with fewer than two.
-double steady_rate(const std::vector<step_time>& steps, int64_t samples_per_step);
+// One rank's steady window: from the first to the last of its `steps` (in step order).
+struct steady_window {
+  int64_t samples = 0;
+  double seconds = 0.0;
+  double cpu_seconds = 0.0;
+};
+
+steady_window steady_window_of(const std::vector<step_time>& steps, int64_t samples_per_step);
+
+struct throughput {
+  double samples_per_s = 0.0;      // the ranks' samples/s added up
+  double samples_per_cpu_s = 0.0;  // all their samples over all their CPU time (0: not known)
+};
+
+throughput throughput_of(const std::vector<steady_window>& ranks);
 
 struct measured {
-  double wall = 0.0;    // samples/s over the whole epoch
-  double cpu = 0.0;     // samples per second of this process's CPU time
-  double steady = 0.0;  // samples/s over the steady window
+  double wall = 0.0;  // samples/s over the whole epoch
+  double cpu = 0.0;   // samples per second of this process's CPU time
+  throughput steady;
   double final_loss = 0.0;
 };
 

@@ -328,10 +328,10 @@ void bench_throughput(const options& o) {
 
   std::printf(
       "train jobs vs their peers: MLP 64-256-256-10, SGD momentum 0.9, batch 256 per rank, "
-      "%lld rows, 1 epoch, 1 thread per rank; steady samples/s (step %lld to the last multiple "
-      "of %lld)\n",
-      static_cast<long long>(o.rows), static_cast<long long>(report_every),
-      static_cast<long long>(report_every));
+      "%lld rows, 1 epoch, 1 thread per rank, %s; steady samples/s (step %lld to the last "
+      "multiple of %lld)\n",
+      static_cast<long long>(o.rows), bench::blas_kernels().c_str(),
+      static_cast<long long>(report_every), static_cast<long long>(report_every));
   // Each figure as a ratio to its peer of the same run, by wall clock and by CPU time.
   struct figure {
     const char* name;

@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("troupe-bench-training-" + std::to_string(::getpid()));
 
-  std::printf("MLP 64-256-256-10, SGD momentum 0.9, batch 256, %lld rows, 1 epoch, 1 thread\n",
-              static_cast<long long>(rows));
+  std::printf("MLP 64-256-256-10, SGD momentum 0.9, batch 256, %lld rows, 1 epoch, 1 thread, %s\n",
+              static_cast<long long>(rows), troupe::bench::blas_kernels().c_str());
   std::printf("%-4s %-22s %12s %12s %10s %8s %8s\n", "run", "loop", "samples/s", "cpu samples/s",
               "final loss", "ratio", "cpu ratio");
   std::vector<double> trainer_ratio, trainer_cpu_ratio, checkpoint_ratio, checkpoint_cpu_ratio;

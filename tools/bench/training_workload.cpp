@@ -1,5 +1,6 @@
 #include "tools/bench/training_workload.hpp"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,15 @@ void run_with_one_blas_thread(char** argv) {
   ::execv("/proc/self/exe", argv);
   std::perror("execv");
   std::exit(1);
+}
+
+std::string blas_kernels() {
+  // Looked up at run time: OpenBLAS is reached through libtorch, never linked here.
+  using corename_function = char* (*)();
+  const auto corename =
+      reinterpret_cast<corename_function>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!corename) return "BLAS other than OpenBLAS";
+  return std::string("OpenBLAS ") + corename();
 }
 
 double wall_seconds() {

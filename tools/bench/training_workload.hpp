@@ -23,6 +23,10 @@ training::train_spec training_workload(int64_t rows);
 // sets it and executes the program again (returns only when it is 1).
 void run_with_one_blas_thread(char** argv);
 
+// The kernels OpenBLAS chose for this CPU ("OpenBLAS Prescott"; OPENBLAS_CORETYPE overrides its
+// choice and reaches every peer through the environment), or "BLAS other than OpenBLAS".
+std::string blas_kernels();
+
 double wall_seconds();  // steady clock
 double process_cpu_seconds();
 std::string load_average();  // /proc/loadavg: 1, 5 and 15 minutes

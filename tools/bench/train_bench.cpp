@@ -548,6 +548,7 @@ int main(int argc, char** argv) {
   if (o.runs < 1 || o.rows < 1 || o.victim_rank > 1) return usage();
   if (modes.empty()) modes = {"throughput", "recovery"};
   ::signal(SIGPIPE, SIG_IGN);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a file
   torch::set_num_threads(1);
   try {
     if (modes.count("throughput")) bench_throughput(o);

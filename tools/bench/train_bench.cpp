@@ -20,9 +20,7 @@
 //               time from the kill to the retried gang's first step report, and the steps lost
 //               (the step at the kill less the step the retry starts from).
 #include <signal.h>
-#include <unistd.h>
 
-#include <torch/nn/functional/loss.h>
 #include <torch/script.h>
 #include <torch/utils.h>
 
@@ -30,8 +28,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -50,7 +48,6 @@ namespace {
 
 using namespace troupe;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 const int64_t report_every = training::trainer_options{}.report_every_steps;
@@ -101,13 +98,13 @@ class train_cluster {
   explicit train_cluster(int nodes) {
     cluster_.start_head({"--no-worker"});
     for (int i = 1; i <= nodes; ++i)
-      cluster_.start_node(node_name(i), {"--cpus", "1", "--memory-mb", "2048", "--gpus", "0"});
+      cluster_.start_node("node-" + std::to_string(i),
+                          {"--cpus", "1", "--memory-mb", "2048", "--gpus", "0"});
     if (!cluster_.wait_for_alive_count(static_cast<size_t>(nodes), 30s))
       throw std::runtime_error("the nodes did not register:\n" + cluster_.dump_logs());
     client_.emplace(cluster_.endpoint(), "bench-train", cluster_.admin_keys());
   }
 
-  static std::string node_name(int i) { return "node-" + std::to_string(i); }
   local::cluster& cluster() { return cluster_; }
 
   std::string submit(const json& spec) {
@@ -224,7 +221,7 @@ class cpu_sampler {
 };
 
 // Each rank's step reports, in step order, as (step, unix seconds, CPU seconds when the
-// sampler knows them).
+// sampler knows them, else NaN).
 std::map<std::string, std::vector<bench::step_time>> steps_by_attempt(
     const std::vector<msg::metric_entry>& entries, const cpu_sampler* cpu = nullptr) {
   std::map<std::string, std::vector<bench::step_time>> by_attempt;
@@ -233,8 +230,10 @@ std::map<std::string, std::vector<bench::step_time>> steps_by_attempt(
     if (!s) continue;
     const double at = static_cast<double>(s->at_ms) / 1e3;
     const auto cpu_seconds = cpu ? cpu->cpu_at(e.attempt_id, at) : std::nullopt;
+    // Unknown CPU time makes the rank's per-CPU figure unknown too (throughput_of: 0).
+    constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
     by_attempt[e.attempt_id].push_back(
-        {static_cast<int64_t>(s->step), at, cpu_seconds.value_or(0)});
+        {static_cast<int64_t>(s->step), at, cpu_seconds.value_or(unknown)});
   }
   for (auto& [attempt, steps] : by_attempt)
     std::sort(steps.begin(), steps.end(),
@@ -318,6 +317,10 @@ const char* name_of(int p) {
 
 void bench_throughput(const options& o) {
   const auto workload = bench::training_workload(o.rows);
+  // Each rank of the 2-rank job reports at least twice: a window to measure.
+  const int64_t least_rows = 2 * 2 * report_every * workload.batch_size;
+  if (o.rows < least_rows)
+    throw std::runtime_error("throughput needs --rows " + std::to_string(least_rows) + " or more");
   auto loaded = training::load_training_data(workload, {});
   if (auto* error = std::get_if<msg::error>(&loaded)) throw std::runtime_error(error->message);
   const auto& data = std::get<training::training_data>(loaded);
@@ -394,6 +397,9 @@ void bench_throughput(const options& o) {
   print_loss(bench::median(loss_vs_ddp));
 }
 
+// The recovery job: 3 epochs (1,173 steps of the 200,000 rows), a checkpoint every 500 steps.
+constexpr int64_t recovery_epochs = 3, recovery_checkpoint_every = 500;
+
 struct step_seen {
   std::string attempt_id;
   int64_t step = 0;
@@ -401,9 +407,8 @@ struct step_seen {
 };
 
 void recovery_run(const options& o, const training::train_spec& workload) {
-  constexpr int64_t epochs = 3, checkpoint_every = 500;
   train_cluster tc(3);  // the third node takes the killed node's rank
-  const auto id = tc.submit(job_spec(workload, 2, epochs, checkpoint_every));
+  const auto id = tc.submit(job_spec(workload, 2, recovery_epochs, recovery_checkpoint_every));
   // Which attempts belong to the first round, and where they run.
   std::map<std::string, msg::attempt_info> attempts;
   auto learn_attempts = [&] {
@@ -419,7 +424,7 @@ void recovery_run(const options& o, const training::train_spec& workload) {
     return false;
   };
   while (!reached()) {
-    if (std::chrono::steady_clock::now() > deadline)
+    if (std::chrono::steady_clock::now() > deadline || is_final(tc.job(id).job.state))
       throw std::runtime_error("no rank reached step " + std::to_string(o.kill_at_step));
     std::this_thread::sleep_for(20ms);
     auto more = tc.metrics(id, after);
@@ -465,8 +470,9 @@ void recovery_run(const options& o, const training::train_spec& workload) {
   std::printf(
       "recovery (2 ranks, %lld epochs, checkpoint every %lld steps, kill -9 rank %u's node %s "
       "once a rank reported step %lld; load %s)\n",
-      static_cast<long long>(epochs), static_cast<long long>(checkpoint_every), o.victim_rank,
-      victim.c_str(), static_cast<long long>(o.kill_at_step), bench::load_average().c_str());
+      static_cast<long long>(recovery_epochs), static_cast<long long>(recovery_checkpoint_every),
+      o.victim_rank, victim.c_str(), static_cast<long long>(o.kill_at_step),
+      bench::load_average().c_str());
   std::printf("  job %s %s after %u attempts; %zu of its processes left after it ended\n",
               id.c_str(), j.job.state.c_str(), j.job.attempts, orphans.size());
   if (!last_before) throw std::runtime_error("no step report before the kill");
@@ -502,11 +508,16 @@ void recovery_run(const options& o, const training::train_spec& workload) {
       "  the retry started at step %lld: %.0f steps lost   (target <= one checkpoint interval, "
       "%lld)\n",
       static_cast<long long>(resumed_from), killed_step - static_cast<double>(resumed_from),
-      static_cast<long long>(checkpoint_every));
+      static_cast<long long>(recovery_checkpoint_every));
 }
 
 void bench_recovery(const options& o) {
   const auto workload = bench::training_workload(o.rows);
+  const int64_t steps_per_epoch =
+      ((o.rows + 1) / 2 + workload.batch_size - 1) / workload.batch_size;
+  if (o.kill_at_step >= recovery_epochs * steps_per_epoch)
+    throw std::runtime_error("--kill-at-step: the job has only " +
+                             std::to_string(recovery_epochs * steps_per_epoch) + " steps");
   for (int run = 1; run <= o.runs; ++run) {
     std::printf("run %d: ", run);
     recovery_run(o, workload);

@@ -187,8 +187,7 @@ caf::behavior service(self_ptr self, training_service_deps deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
   st.kv.emplace(st.deps.limits);
-  st.metrics =
-      self->spawn<caf::detached + caf::linked>(metrics_keeper, st.deps.store, st.deps.metrics);
+  st.metrics = spawn_metrics_keeper(self, st.deps.store, st.deps.metrics);
   return {
       [self](const inbound& in) { on_inbound(self, in); },
       [self](actors::tick_atom, uint64_t timer) {

@@ -103,8 +103,15 @@ struct two_nodes : rank_cluster {
     BOOST_TEST(v["version"] == 1);
     BOOST_TEST(v["job_id"] == id);
     BOOST_TEST(v["artifact_digest"].get<std::string>().size() == 64u, shown.out);
+    BOOST_TEST_REQUIRE(v["final_metrics"].is_object(), shown.out);
     BOOST_TEST(v["final_metrics"]["epoch"] == epochs, shown.out);
-    BOOST_TEST(v["params"]["world_size"] == 2, shown.out);
+    BOOST_TEST(v["best_metrics"].is_object(), shown.out);
+    // One version's view has its parameters: the train spec.
+    const auto one = c.troupe({"model", "mlp@1", "--json"});
+    BOOST_TEST_REQUIRE(one.exit_code == 0, one.err);
+    const auto params = json::parse(one.out)["versions"][0]["params"];
+    BOOST_TEST_REQUIRE(params.is_object(), one.out);
+    BOOST_TEST(params["world_size"] == 2, one.out);
     BOOST_TEST(v["dataset_fingerprint"].get<std::string>().size() == 64u, shown.out);
   }
 };

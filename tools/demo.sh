@@ -272,6 +272,36 @@ print("      %d features in, classes %s; an all-zero row is %s" %
        meta["classes"][int(logits.argmax())]))
 PY
 
+echo
+say "a node killed under a training job: the job resumes from its last checkpoint"
+sed -e 's|cpus: 1}|cpus: 2}|' -e 's|every_steps: 500|every_steps: 50|' -e 's|^epochs: .*|epochs: 20|' \
+  -e 's|^early_stopping: .*|retries: {max: 2, backoff_s: 1}|' \
+  docs/examples/train-mlp.yaml >"$TMP/train-long.yaml"
+long_train=$(troupe submit "$TMP/train-long.yaml") || die "submitting the train job failed"
+say "submitted $long_train (20 epochs, a checkpoint every 50 steps); waiting for step 150"
+deadline=$(($(now_ms) + 120000))
+until troupe --json metrics "$long_train" | jq -se 'any(.[]; .kind == "step" and .step >= 150)' \
+  >/dev/null; do
+  check_daemons
+  (($(now_ms) < deadline)) || die "the train job $long_train reached no step 150 in 120 s"
+  sleep 0.2
+done
+victim=$(troupe --json job "$long_train" | jq -r '.attempts[] | select(.task == 1) | .node')
+say "kill -9 $victim (pid ${PID[$victim]}), the node of rank 1; its rank dies with it"
+kill -9 "${PID[$victim]}"
+wait "${PID[$victim]}" 2>/dev/null || true
+unset "PID[$victim]"
+wait_nodes 10 "$victim is dead" "any(.[]; .name == \"$victim\" and .state == \"dead\")"
+show job "$long_train"
+say "the job waits for room for both ranks; starting $victim again"
+zone=a
+[[ $victim == node-2 ]] && zone=b
+start_daemon "$victim" --join "$HEAD" --label "zone=$zone" --cpus 2 --memory-mb 2048
+wait_job 180 "$long_train" SUCCEEDED
+say "rank 0 of the new round resumed where the last checkpoint left off:"
+troupe logs "$long_train" --task 0 | grep -E "resumes from|registered" | sed 's/^/      /'
+show models
+
 section "Keys: every link is CURVE; the head admits only keys it knows, each with a role"
 show keys ls
 echo

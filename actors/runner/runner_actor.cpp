@@ -20,6 +20,9 @@ namespace {
 using actors::inbound;
 
 constexpr auto report_interval = std::chrono::seconds(1);
+// An ended attempt's rank key stays this long, so that what its rank sent just before it
+// exited (its last metrics) still passes the rank link instead of being dropped unread.
+constexpr auto rank_key_grace = std::chrono::seconds(2);
 
 using security::unix_now_ms;
 
@@ -157,7 +160,8 @@ void on_head(self_ptr self, const inbound& in) {
 
 void on_finished(self_ptr self, const finished_event& e) {
   auto& st = self->state;
-  if (st.deps.rank_link) st.deps.rank_link->revoke(e.attempt_id);
+  if (st.deps.rank_link)
+    self->delayed_send(self, rank_key_grace, caf::delete_atom::value, e.attempt_id);
   const auto bytes = st.output_bytes[e.attempt_id];
   st.output_bytes.erase(e.attempt_id);
   // Its standbys start at once: the head counted its place as theirs when it placed them.
@@ -219,6 +223,9 @@ caf::behavior runner_behavior(self_ptr self, runner_actor_deps deps) {
         send(self, msg::jobs_message{std::move(e.output)});
       },
       [self](const finished_event& e) { on_finished(self, e); },
+      [self](caf::delete_atom, const std::string& attempt_id) {
+        self->state.deps.rank_link->revoke(attempt_id);
+      },
       [self](actors::tick_atom) {
         report(self);
         self->delayed_send(self, report_interval, actors::tick_atom::value);

@@ -166,6 +166,9 @@ int main() {
   } catch (const training::rank_link_error& e) {
     return fail(std::string("rank link (") + msg::to_string(e.code) + "): " + e.what());
   } catch (const std::exception& e) {
+    // A cancel or a gang stopped while a call blocked (joining Gloo, say) ends that call with
+    // EINTR: say why it ended rather than "Interrupted system call".
+    if (stop_signalled) return fail(std::string("stopped by a signal (") + e.what() + ")");
     return fail(e.what());
   }
 }

@@ -113,9 +113,14 @@ int train(rank_environment& env) {
   auto& trainer = *std::get<std::unique_ptr<training::trainer>>(made);
 
   if (const auto resume_from = resume_checkpoint(link, env)) {
-    if (auto error = trainer.resume(host::read_whole_file(*resume_from)))
-      return fail("resume: " + error->message);
-    std::printf("rank %d resumes from checkpoint %s\n", env.rank, resume_from->c_str());
+    const auto blob = host::read_whole_file(*resume_from);
+    if (auto error = trainer.resume(blob)) return fail("resume: " + error->message);
+    // resume() accepted it, so it opens.
+    const auto opened = training::open_checkpoint(blob);
+    const auto& state = std::get<training::checkpoint_contents>(opened).state;
+    std::printf("rank %d resumes from checkpoint %s, after step %lld\n", env.rank,
+                resume_from->c_str(),
+                static_cast<long long>(state.at("global_step").get<int64_t>()));
     std::fflush(stdout);
   }
 

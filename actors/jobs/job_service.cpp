@@ -755,7 +755,7 @@ void recover(self_ptr self) {
                queued_jobs, running);
 }
 
-// --- Questions of other head actors ------------------------------------------------------
+// --- Inbound messages, by sender role ---------------------------------------------------
 
 template <class F>
 void as_client(self_ptr self, const inbound& in, const sender_key& key, F&& f) {

@@ -84,8 +84,6 @@ struct service_state {
 
 using self_ptr = caf::stateful_actor<service_state>*;
 
-using self_ptr = caf::stateful_actor<service_state>*;
-
 msg::error invalid(std::string why);
 void reply(self_ptr self, const inbound& in, msg::body body);
 bool visible(const sender_key& key, const job_entry& job);

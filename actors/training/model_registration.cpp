@@ -18,18 +18,16 @@ namespace {
 constexpr auto registry_timeout = std::chrono::seconds(20);
 constexpr auto artifacts_timeout = std::chrono::seconds(5);
 
-msg::error refusal(msg::error_code code, std::string message) { return {code, std::move(message)}; }
-
 // The name and parameters of the job's model, from its stored spec; or why there are none.
 std::variant<models::registration, msg::error> registration_of(
     const job_service::job_view& job, const msg::register_model_request& r) {
   const auto task = jobs::parse_attempt_id(r.attempt_id);
   if (job.kind != "train" || !task || task->task_index != 0)
-    return refusal(msg::error_code::permission_denied,
-                   "only task 0 of a train job registers its model");
+    return msg::error{msg::error_code::permission_denied,
+                      "only task 0 of a train job registers its model"};
   if (!artifacts::is_sha256_hex(r.artifact_digest))
-    return refusal(msg::error_code::invalid_request,
-                   "artifactDigest: must be a SHA-256 as 64 lowercase hex digits");
+    return msg::error{msg::error_code::invalid_request,
+                      "artifactDigest: must be a SHA-256 as 64 lowercase hex digits"};
   try {
     const auto fields = jobs::parse_job_spec(job.spec_json).kind_fields;
     return models::registration{train_spec_from_json(fields).model_name,
@@ -41,8 +39,8 @@ std::variant<models::registration, msg::error> registration_of(
                                 fields.dump(),
                                 r.dataset_fingerprint};
   } catch (const std::exception& e) {  // a stored spec that no longer parses: our bug
-    return refusal(msg::error_code::internal,
-                   std::string("the job's stored spec does not parse: ") + e.what());
+    return msg::error{msg::error_code::internal,
+                      std::string("the job's stored spec does not parse: ") + e.what()};
   }
 }
 
@@ -63,7 +61,7 @@ void register_model(caf::event_based_actor* self, const model_registration_deps&
   auto registration = std::get<models::registration>(std::move(made));
   auto unavailable = [answer](const char* who) {
     return [answer, who](const caf::error&) {
-      answer(refusal(msg::error_code::unavailable, std::string(who) + " did not answer"));
+      answer(msg::error{msg::error_code::unavailable, std::string(who) + " did not answer"});
     };
   };
   self->request(deps.artifacts, artifacts_timeout, actors::artifact_atom::value,
@@ -72,10 +70,10 @@ void register_model(caf::event_based_actor* self, const model_registration_deps&
           [self, models = deps.models, registration, answer,
            unavailable](const artifact_service::artifact_versions& found) {
             if (!published_as_model(found, registration.job_id))
-              return answer(
-                  refusal(msg::error_code::not_found, "artifactDigest: job " + registration.job_id +
-                                                          " published no model with sha256 " +
-                                                          registration.artifact_digest));
+              return answer(msg::error{msg::error_code::not_found,
+                                       "artifactDigest: job " + registration.job_id +
+                                           " published no model with sha256 " +
+                                           registration.artifact_digest});
             self->request(models, registry_timeout, actors::register_atom::value, registration)
                 .then(
                     [answer, name = registration.name](const models::registration_result& got) {

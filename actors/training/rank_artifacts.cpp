@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <filesystem>
 
@@ -22,12 +21,10 @@ using steady = std::chrono::steady_clock;
 // The longest one request to the head may wait (a transfer's deadline may cut it shorter).
 constexpr std::chrono::milliseconds head_request_wait{30'000};
 
-msg::error refusal(msg::error_code code, std::string message) { return {code, std::move(message)}; }
-
 msg::error error_of(const artifacts::transfer_failure& f) {
   if (f.kind == artifacts::transfer_failure::kind::no_answer)
-    return refusal(msg::error_code::timeout, "the head did not answer in time: " + f.message);
-  return refusal(f.code, f.message);
+    return msg::error{msg::error_code::timeout, "the head did not answer in time: " + f.message};
+  return msg::error{f.code, f.message};
 }
 
 // A file opened for a publish: sent from /proc/self/fd/N, the file that was checked.
@@ -56,22 +53,22 @@ std::variant<std::unique_ptr<opened_file>, msg::error> open_in_workdir(
     const security::rank_attempt& attempt, const std::string& path) {
   std::error_code ec;
   const auto root = fs::canonical(attempt.workdir, ec);
-  if (ec) return refusal(msg::error_code::internal, "the attempt's working directory is gone");
+  if (ec) return msg::error{msg::error_code::internal, "the attempt's working directory is gone"};
   const auto named = fs::path(path).is_absolute() ? fs::path(path) : root / path;
   const auto real = fs::canonical(named, ec);
-  if (ec) return refusal(msg::error_code::not_found, "path: no file " + msg::printable(path));
+  if (ec) return msg::error{msg::error_code::not_found, "path: no file " + msg::printable(path)};
   const auto outside =
-      refusal(msg::error_code::permission_denied,
-              "path: " + msg::printable(path) + " is outside the attempt's working directory");
+      msg::error{msg::error_code::permission_denied,
+                 "path: " + msg::printable(path) + " is outside the attempt's working directory"};
   if (!is_inside(real, root)) return outside;
   const int fd = ::open(real.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return refusal(msg::error_code::not_found, "path: cannot open " + msg::printable(path));
+    return msg::error{msg::error_code::not_found, "path: cannot open " + msg::printable(path)};
   auto file = std::make_unique<opened_file>(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    return refusal(msg::error_code::invalid_request,
-                   "path: " + msg::printable(path) + " is not a regular file");
+    return msg::error{msg::error_code::invalid_request,
+                      "path: " + msg::printable(path) + " is not a regular file"};
   // What was opened, wherever a directory on the way was moved since it was resolved.
   if (!is_inside(fs::read_symlink(file->path(), ec), root) || ec) return outside;
   return file;
@@ -89,7 +86,7 @@ using self_ptr = caf::stateful_actor<worker_state>*;
 
 msg::body fetch(worker_state& st, const rank_transfer& t, const msg::fetch_artifact_request& r) {
   if (r.name.empty() && r.digest.empty())
-    return refusal(msg::error_code::invalid_request, "name: give a name, a digest or both");
+    return msg::error{msg::error_code::invalid_request, "name: give a name, a digest or both"};
   auto got = st.cache->fetch({r.name, t.attempt.tenant, r.digest});
   if (auto* f = std::get_if<artifacts::transfer_failure>(&got)) return error_of(*f);
   auto& cached = std::get<artifacts::cached_artifact>(got);
@@ -100,13 +97,13 @@ msg::body fetch(worker_state& st, const rank_transfer& t, const msg::fetch_artif
 msg::body publish(worker_state& st, const rank_transfer& t,
                   const msg::publish_artifact_request& r) {
   if (r.kind != msg::artifact_kind::checkpoint && r.kind != msg::artifact_kind::model)
-    return refusal(msg::error_code::permission_denied,
-                   "kind: a rank publishes only checkpoints and models");
+    return msg::error{msg::error_code::permission_denied,
+                      "kind: a rank publishes only checkpoints and models"};
   const auto job_id = jobs::parse_attempt_id(t.attempt.attempt_id)->job_id;
   if (r.name.rfind(job_id + "/", 0) != 0)
-    return refusal(
+    return msg::error{
         msg::error_code::permission_denied,
-        "name: a rank of job " + job_id + " publishes only names starting with " + job_id + "/");
+        "name: a rank of job " + job_id + " publishes only names starting with " + job_id + "/"};
   auto opened = open_in_workdir(t.attempt, r.path);
   if (auto* e = std::get_if<msg::error>(&opened)) return *e;
   const auto& file = std::get<std::unique_ptr<opened_file>>(opened);
@@ -119,18 +116,18 @@ msg::body publish(worker_state& st, const rank_transfer& t,
 transfer_done on_transfer(self_ptr self, const rank_transfer& t) {
   auto& st = self->state;
   if (!st.deps.keys->attempt_of(t.key_id))
-    return {refusal(msg::error_code::conflict, "the attempt has ended")};
+    return {msg::error{msg::error_code::conflict, "the attempt has ended"}};
   if (steady::now() >= t.deadline)
-    return {refusal(msg::error_code::timeout, "the transfer waited past its timeout")};
+    return {msg::error{msg::error_code::timeout, "the transfer waited past its timeout"}};
   if (t.attempt.tenant.empty())
-    return {refusal(msg::error_code::unavailable,
-                    "the head did not say which tenant this attempt's job is of")};
+    return {msg::error{msg::error_code::unavailable,
+                       "the head did not say which tenant this attempt's job is of"}};
   st.deadline = t.deadline;
   if (const auto* f = std::get_if<msg::fetch_artifact_request>(&t.request.body))
     return {fetch(st, t, *f)};
   if (const auto* p = std::get_if<msg::publish_artifact_request>(&t.request.body))
     return {publish(st, t, *p)};
-  return {refusal(msg::error_code::internal, "not a transfer")};
+  return {msg::error{msg::error_code::internal, "not a transfer"}};
 }
 
 caf::behavior worker(self_ptr self, rank_artifacts_deps deps) {

@@ -1,6 +1,5 @@
 #include "actors/training/rank_relay.hpp"
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <chrono>
 #include <unordered_map>

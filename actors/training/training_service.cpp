@@ -1,6 +1,5 @@
 #include "actors/training/training_service.hpp"
 
-#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <caf/all.hpp>
 #include <chrono>

@@ -22,7 +22,6 @@ class staged_file {
 
   std::optional<msg::error> write(std::string_view bytes);
   std::optional<msg::error> publish(const std::string& final_path);
-  const std::string& temp_path() const { return temp_path_; }
 
  private:
   std::string temp_path_;

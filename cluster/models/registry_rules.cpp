@@ -1,17 +1,12 @@
 #include "cluster/models/registry_rules.hpp"
 
-#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "cluster/artifacts/digest.hpp"
+
 namespace troupe::models {
 namespace {
-
-bool is_sha256_hex(const std::string& s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 std::optional<std::string> json_object_problem(const char* field, const std::string& text,
                                                size_t max_bytes) {
@@ -30,7 +25,7 @@ std::optional<std::string> registration_problem(const registration& r) {
     return "tenant: 1 to " + std::to_string(max_short_text_bytes) + " bytes";
   if (r.job_id.empty() || r.job_id.size() > max_short_text_bytes)
     return "job_id: 1 to " + std::to_string(max_short_text_bytes) + " bytes";
-  if (!is_sha256_hex(r.artifact_digest))
+  if (!artifacts::is_sha256_hex(r.artifact_digest))
     return "artifact_digest: must be a sha256 digest, 64 lowercase hex digits";
   if (r.dataset_fingerprint.size() > max_short_text_bytes)
     return "dataset_fingerprint: at most " + std::to_string(max_short_text_bytes) + " bytes";

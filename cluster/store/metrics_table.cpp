@@ -60,12 +60,12 @@ void insert(sql_session& session, const metric_record* rows, size_t count,
 // only as many index entries as it deletes.
 void keep_newest_steps(sql_session& session, const std::string& job_id, int64_t added,
                        uint64_t keep_steps) {
-  session.execute(
-      "INSERT INTO job_metric_counts (job_id, steps) VALUES ($1, $2) ON CONFLICT (job_id)"
-      " DO UPDATE SET steps = job_metric_counts.steps + excluded.steps",
-      {job_id, added});
   const auto steps =
-      session.query("SELECT steps FROM job_metric_counts WHERE job_id = $1", {job_id})
+      session
+          .query(
+              "INSERT INTO job_metric_counts (job_id, steps) VALUES ($1, $2) ON CONFLICT (job_id)"
+              " DO UPDATE SET steps = job_metric_counts.steps + excluded.steps RETURNING steps",
+              {job_id, added})
           .at(0)
           .integer(0);
   const auto keep = static_cast<int64_t>(keep_steps);

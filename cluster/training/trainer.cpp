@@ -469,7 +469,7 @@ std::variant<exported_model, msg::error> trainer::export_model() {
   exported_model exported;
   auto& m = exported.metadata;
   m["format"] = 1;
-  m["task"] = s.spec.task == task_kind::classification ? "classification" : "regression";
+  m["task"] = to_string(s.spec.task);
   m["label"] = s.spec.data.label;
   m["features"] = s.feature_names;
   m["classes"] = s.classes;
@@ -507,6 +507,8 @@ std::variant<exported_model, msg::error> trainer::export_model() {
   }
   return exported;
 }
+
+int64_t trainer::global_step() const { return impl_->global_step; }
 
 std::vector<float> trainer::predict(const dataset& rows) {
   auto& s = *impl_;

@@ -106,6 +106,9 @@ class trainer {
   // The whole training state now, as a blob for resume().
   std::string checkpoint();
 
+  // Optimizer steps taken so far, counting those before a resume.
+  int64_t global_step() const;
+
   std::variant<exported_model, msg::error> export_model();
 
   // The model's outputs (eval mode) for raw rows: rows × outputs, row-major.

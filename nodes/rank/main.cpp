@@ -97,8 +97,8 @@ void publish_model(training::rank_link& link, const rank_environment& env,
 int train(rank_environment& env) {
   auto& spec = env.spec;
   auto link = training::rank_link::from_environment();
-  const auto inputs = fetch_inputs(link, spec);
-  auto data = training::load_training_data(spec, inputs.data);
+  const auto files = fetch_inputs(link, spec);
+  auto data = training::load_training_data(spec, files);
   if (auto* error = std::get_if<msg::error>(&data)) return fail("data: " + error->message);
 
   auto rendezvous = std::make_shared<link_rendezvous>(link);
@@ -113,14 +113,10 @@ int train(rank_environment& env) {
   auto& trainer = *std::get<std::unique_ptr<training::trainer>>(made);
 
   if (const auto resume_from = resume_checkpoint(link, env)) {
-    const auto blob = host::read_whole_file(*resume_from);
-    if (auto error = trainer.resume(blob)) return fail("resume: " + error->message);
-    // resume() accepted it, so it opens.
-    const auto opened = training::open_checkpoint(blob);
-    const auto& state = std::get<training::checkpoint_contents>(opened).state;
+    if (auto error = trainer.resume(host::read_whole_file(*resume_from)))
+      return fail("resume: " + error->message);
     std::printf("rank %d resumes from checkpoint %s, after step %lld\n", env.rank,
-                resume_from->c_str(),
-                static_cast<long long>(state.at("global_step").get<int64_t>()));
+                resume_from->c_str(), static_cast<long long>(trainer.global_step()));
     std::fflush(stdout);
   }
 

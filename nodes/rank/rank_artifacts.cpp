@@ -21,15 +21,13 @@ std::optional<msg::fetch_artifact_reply> fetch_if_there(training::rank_link& lin
   }
 }
 
-std::string fetch(training::rank_link& link, const std::string& field, const std::string& name,
-                  std::string* digest = nullptr) {
+std::string fetch(training::rank_link& link, const std::string& field, const std::string& name) {
   auto fetched = fetch_if_there(link, name);
   if (!fetched)
     throw training::rank_link_error(msg::error_code::not_found,
                                     field + ": no artifact '" + name +
                                         "' in the job's tenant (troupe data put FILE --name " +
                                         name + ")");
-  if (digest) *digest = fetched->artifact.digest;
   return fetched->path;
 }
 
@@ -38,16 +36,16 @@ std::string fetch(training::rank_link& link, const std::string& field, const std
 std::string checkpoint_artifact(const std::string& job_id) { return job_id + "/checkpoint"; }
 std::string model_artifact(const std::string& job_id) { return job_id + "/model"; }
 
-job_inputs fetch_inputs(training::rank_link& link, training::train_spec& spec) {
-  job_inputs in;
+training::data_files fetch_inputs(training::rank_link& link, training::train_spec& spec) {
+  training::data_files files;
   if (!spec.data.synthetic) {
-    in.data.dataset = fetch(link, "data.dataset", spec.data.dataset, &in.dataset_digest);
+    files.dataset = fetch(link, "data.dataset", spec.data.dataset);
     if (!spec.data.validation_dataset.empty())
-      in.data.validation = fetch(link, "data.validation_dataset", spec.data.validation_dataset);
+      files.validation = fetch(link, "data.validation_dataset", spec.data.validation_dataset);
   }
   if (spec.model.type == "torchscript")
     spec.model.path = fetch(link, "model.path", spec.model.path);
-  return in;
+  return files;
 }
 
 std::optional<std::string> resume_checkpoint(training::rank_link& link,

@@ -20,15 +20,10 @@ namespace troupe::rank {
 std::string checkpoint_artifact(const std::string& job_id);
 std::string model_artifact(const std::string& job_id);
 
-// The spec's inputs on this node. `spec.model.path` is set to the module's local copy.
-struct job_inputs {
-  training::data_files data;
-  std::string dataset_digest;  // empty for synthetic data
-};
-
-// Fetches the dataset, the validation dataset and the TorchScript module the spec names;
-// throws rank_link_error (notFound names the artifact) when one is not in the store.
-job_inputs fetch_inputs(training::rank_link& link, training::train_spec& spec);
+// Fetches the dataset, the validation dataset and the TorchScript module the spec names, and
+// returns the datasets' local paths (`spec.model.path` becomes the module's); throws
+// rank_link_error (notFound names the artifact) when one is not in the store.
+training::data_files fetch_inputs(training::rank_link& link, training::train_spec& spec);
 
 // The local path of the checkpoint this round resumes from, or nullopt to start fresh. Rank 0
 // picks the job's latest and tells the others through the round's rendezvous, so every rank

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/jobs/job_model.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
 
 namespace troupe::local {
@@ -82,8 +83,8 @@ struct rank_cluster {
 
   nlohmann::json wait_until_ended(const std::string& id) const {
     return wait_for(id, [](const nlohmann::json& j) {
-      const auto s = j["state"].get<std::string>();
-      return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
+      const auto s = jobs::parse_job_state(j["state"].get<std::string>());
+      return s && jobs::is_final(*s);
     });
   }
 

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/jobs/job_model.hpp"
 #include "cluster/security/key_registry.hpp"
 #include "cluster/training/dataset.hpp"
 #include "cluster/training/trainer.hpp"
@@ -88,7 +89,8 @@ json job_spec(const training::train_spec& workload, int world_size, int64_t epoc
 }
 
 bool is_final(const std::string& state) {
-  return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
+  const auto s = jobs::parse_job_state(state);
+  return s && jobs::is_final(*s);
 }
 
 // A head with no worker and `nodes` nodes of one CPU, and a client of its protocol (cheaper
@@ -177,7 +179,6 @@ class train_cluster {
   std::optional<transport::request_client> client_;
 };
 
-// One rank's step reports, in step order, as (step, seconds of its clock).
 // The CPU time of a job's rank processes, sampled while the job runs, so that each rank's CPU
 // time at its step reports can be read off afterwards: interpolated between samples, each one
 // counted in clock ticks (10 ms).

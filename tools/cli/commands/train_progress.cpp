@@ -2,17 +2,15 @@
 
 #include <sstream>
 
+#include "cluster/jobs/job_ids.hpp"
 #include "tools/cli/render.hpp"
 
 namespace troupe::cli {
 namespace {
 
-// "<job id>.<task index>.<attempt number>": whether the task index is 0.
 bool of_rank_0(const std::string& attempt_id) {
-  const auto end = attempt_id.rfind('.');
-  if (end == std::string::npos || end == 0) return false;
-  const auto start = attempt_id.rfind('.', end - 1);
-  return start != std::string::npos && attempt_id.compare(start, end - start, ".0") == 0;
+  const auto ref = jobs::parse_attempt_id(attempt_id);
+  return ref && ref->task_index == 0;
 }
 
 }  // namespace

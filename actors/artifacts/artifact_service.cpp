@@ -96,9 +96,14 @@ std::optional<msg::error> check_tenant(const sender_key& key, const std::string&
   return std::nullopt;
 }
 
-std::optional<msg::error> check_may_upload(const sender_key& key, artifact_kind kind) {
-  if (key.role == msg::key_role::submit && kind != artifact_kind::dataset)
-    return denied("kind: a submit key may only upload datasets");
+std::optional<msg::error> check_may_upload(const sender_key& key,
+                                           const msg::begin_upload_request& r) {
+  const auto kind = r.kind;
+  if (key.role == msg::key_role::submit && kind == artifact_kind::checkpoint)
+    return denied("kind: a submit key may only upload datasets and models");
+  // A job's artifacts come from its ranks, through their nodes: the training service trusts them.
+  if (key.role == msg::key_role::submit && !r.job_id.empty())
+    return denied("jobId: a submit key may not upload an artifact of a job");
   if (key.role == msg::key_role::node && kind == artifact_kind::dataset)
     return denied("kind: a node key may only upload checkpoints and models");
   return std::nullopt;
@@ -110,7 +115,7 @@ std::optional<msg::error> check_begin(self_ptr self, const sender_key& key,
     return invalid("name: `" + msg::printable(r.name) +
                    "` must be 1-200 of A-Z a-z 0-9 . _ - /, not starting with . or /");
   if (auto e = check_tenant(key, r.tenant)) return e;
-  if (auto e = check_may_upload(key, r.kind)) return e;
+  if (auto e = check_may_upload(key, r)) return e;
   if (!artifacts::is_sha256_hex(r.digest))
     return invalid("digest: must be a SHA-256 as 64 lowercase hex digits");
   const auto most = self->state.deps.max_artifact_bytes;

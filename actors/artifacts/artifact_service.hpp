@@ -7,9 +7,10 @@
 // mismatch: its bytes are deleted, nothing stored) | aborted | dropped (idle longer than
 // upload_idle: a dead uploader's bytes are deleted).
 //
-// Roles: admin may do everything; a submit key uploads only datasets of its own tenant and
-// reads and lists only its own tenant's artifacts; a node key reads and lists every artifact
-// and uploads only checkpoints and models. An upload is continued only by the key that began it.
+// Roles: admin may do everything; a submit key uploads only datasets and models (of no job) of its
+// own tenant, and reads and lists only its own tenant's artifacts; a node key reads and lists every
+// artifact and uploads only checkpoints and models. An upload is continued only by the key that
+// began it.
 //
 // Blocking file I/O (chunk writes, fsync at commit, checked reads) runs on this actor's own
 // thread (it is detached), never on CAF's shared workers.

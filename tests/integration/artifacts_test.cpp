@@ -269,9 +269,10 @@ BOOST_FIXTURE_TEST_CASE(a_submit_key_of_one_tenant_cannot_read_another_tenants_d
 
   auto own = troupe_as(alice, {"data", "get", "shared", out});
   BOOST_TEST(own.exit_code == 0, own.err);
-  auto model = troupe_as(bob, {"data", "put", file_with("m.bin", "m"), "--kind", "model"});
-  BOOST_TEST(model.exit_code == 1);
-  BOOST_TEST(contains(model.err, "may only upload datasets"), model.err);
+  auto checkpoint =
+      troupe_as(bob, {"data", "put", file_with("c.bin", "c"), "--kind", "checkpoint"});
+  BOOST_TEST(checkpoint.exit_code == 1);
+  BOOST_TEST(contains(checkpoint.err, "may only upload datasets and models"), checkpoint.err);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_dead_uploaders_partial_upload_is_cleaned_up, artifact_cluster) {

@@ -187,8 +187,9 @@ int refusals() {
 // version both times), and a checkpoint's digest is refused; rank 1 may not register.
 int train_rank() {
   auto link = rank_link::from_environment();
-  training::model_registration model{"", R"({"val_loss":0.25})", R"({"val_loss":0.2})",
-                                     "sha256:" + std::string(64, 'f')};
+  training::model_registration model{
+      "",        R"({"val_loss":0.25})", R"({"val_loss":0.2})", "sha256:" + std::string(64, 'f'), 8,
+      {"a", "b"}};
   if (env_number("RANK") != 0) {
     model.artifact_digest = std::string(64, 'a');
     std::printf("rank 1 registering: ");
@@ -218,7 +219,7 @@ int register_outside_train() {
                           .digest;
   return expect_refusal(
       [&] {
-        link.register_model({digest, "{}", "{}", ""});
+        link.register_model({digest, "{}", "{}", "", 0, {}});
       },
       msg::error_code::permission_denied);
 }

@@ -260,6 +260,7 @@ int run_daemon(const config::daemon_settings& s) {
     head_endpoint->route<msg::jobs_message>(jobs, {role::admin, role::submit, role::node});
     artifact_deps.endpoint = head_endpoint;
     artifact_deps.store = store;
+    artifact_deps.jobs = jobs;
     artifact_deps.max_artifact_bytes = s.artifact_max_bytes;
     // Half a frame: a chunk and its envelope fit in every decoder's default limit.
     artifact_deps.chunk_bytes = std::min<uint32_t>(512 * 1024, s.max_frame_bytes / 2);

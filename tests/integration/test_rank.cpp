@@ -9,8 +9,9 @@
 //                                       second from another thread, and fetches them back
 //   troupe-test-rank refusals           (rank 0) fetches and publishes what it may not
 //   troupe-test-rank register           (rank 0) registers a model: refused outside train jobs
-// Run as `troupe-rank` (a rank of a train job), it publishes JOB/model and registers it (rank 0)
-// or tries to register (rank 1).
+// Run as `troupe-rank` (a rank of a train job), it publishes four versions of JOB/checkpoint
+// ("checkpoint at step 1" ... 4) and JOB/model and registers it (rank 0), or tries to register
+// (rank 1).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -183,8 +184,9 @@ int refusals() {
   return failures == 0 ? 0 : 1;
 }
 
-// As a rank of a train job: rank 0 publishes its model and registers it twice (the same
-// version both times), and a checkpoint's digest is refused; rank 1 may not register.
+// As a rank of a train job: rank 0 publishes four checkpoints and its model and registers it
+// twice (the same version both times), and a checkpoint's digest is refused; rank 1 may not
+// register.
 int train_rank() {
   auto link = rank_link::from_environment();
   training::model_registration model{"", R"({"val_loss":0.25})", R"({"val_loss":0.2})",
@@ -194,8 +196,13 @@ int train_rank() {
     std::printf("rank 1 registering: ");
     return expect_refusal([&] { link.register_model(model); }, msg::error_code::permission_denied);
   }
-  const auto ckpt = link.publish_artifact(write_file("last.ckpt", "not a model"),
-                                          job_id() + "/checkpoint", msg::artifact_kind::checkpoint);
+  msg::artifact_info ckpt;
+  for (int step = 1; step <= 4; ++step) {
+    const auto bytes = "checkpoint at step " + std::to_string(step);
+    ckpt = link.publish_artifact(write_file("step-" + std::to_string(step) + ".ckpt", bytes),
+                                 job_id() + "/checkpoint", msg::artifact_kind::checkpoint);
+    std::printf("checkpoint %d: %s\n", step, ckpt.digest.c_str());
+  }
   model.artifact_digest = ckpt.digest;
   std::printf("registering a checkpoint: ");
   if (expect_refusal([&] { link.register_model(model); }, msg::error_code::not_found) != 0)

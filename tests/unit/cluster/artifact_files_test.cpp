@@ -1,6 +1,7 @@
 // The head's blob store and the client's download on their own (no daemons): blobs are
 // published only with matching bytes, every read is checked block by block, leftovers of a
-// dead process are removed, and a download whose bytes do not match their digest keeps nothing.
+// dead process are removed, removed and unreferenced blobs go, and a download whose bytes do not
+// match their digest keeps nothing.
 #define BOOST_TEST_MODULE artifact_files_test
 #include <boost/test/unit_test.hpp>
 
@@ -42,6 +43,13 @@ std::optional<msg::error> store_blob(const blob_store& blobs, const std::string&
   for (size_t at = 0; at < bytes.size(); at += piece)
     if (auto e = upload->append(std::string_view(bytes).substr(at, piece))) return e;
   return upload->commit(digest);
+}
+
+// 1000 random bytes from `seed`, stored as a blob; returns them.
+std::string stored_blob(const blob_store& blobs, unsigned seed) {
+  auto bytes = random_bytes(1000, seed);
+  BOOST_TEST_REQUIRE(!store_blob(blobs, bytes, sha256_hex(bytes)));
+  return bytes;
 }
 
 std::string read_all(const blob_store& blobs, const std::string& digest, uint64_t size) {
@@ -123,6 +131,32 @@ BOOST_AUTO_TEST_CASE(opening_the_store_again_removes_uploads_a_dead_process_left
   }
   blob_store blobs(dir.path);
   BOOST_TEST(fs::is_empty(dir.path + "/uploads"));
+}
+
+BOOST_AUTO_TEST_CASE(a_removed_blob_is_gone_with_its_checksums_and_others_stay) {
+  temp_dir dir;
+  blob_store blobs(dir.path);
+  const auto gone = stored_blob(blobs, 5), kept = stored_blob(blobs, 6);
+  BOOST_TEST(!blobs.remove(sha256_hex(gone)));
+  BOOST_TEST(!fs::exists(blobs.blob_path(sha256_hex(gone))));
+  BOOST_TEST(!fs::exists(blobs.blob_path(sha256_hex(gone)) + ".blocks"));
+  BOOST_TEST(read_all(blobs, sha256_hex(kept), kept.size()) == kept);
+  BOOST_TEST(!blobs.remove(sha256_hex(gone)), "removing it again is no error");
+}
+
+// What a crash between removing a version's row and its blob leaves: the start-up sweep goes.
+BOOST_AUTO_TEST_CASE(the_sweep_deletes_every_blob_no_stored_version_refers_to) {
+  temp_dir dir;
+  blob_store blobs(dir.path);
+  const auto orphan = stored_blob(blobs, 7), kept = stored_blob(blobs, 8);
+  // Checksums whose bytes had already gone.
+  const auto half_gone = std::string(64, 'e');
+  std::ofstream(blobs.blob_path(half_gone) + ".blocks") << "sums";
+  BOOST_TEST(blobs.sweep({sha256_hex(kept)}) == 2u);
+  BOOST_TEST(!fs::exists(blobs.blob_path(sha256_hex(orphan))));
+  BOOST_TEST(!fs::exists(blobs.blob_path(half_gone) + ".blocks"));
+  BOOST_TEST(read_all(blobs, sha256_hex(kept), kept.size()) == kept);
+  BOOST_TEST(blobs.sweep({sha256_hex(kept)}) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_download_whose_bytes_do_not_match_their_digest_keeps_nothing) {

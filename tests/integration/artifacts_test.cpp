@@ -130,11 +130,11 @@ BOOST_FIXTURE_TEST_CASE(a_file_put_through_the_cli_is_listed_and_a_node_fetches_
 
   transport::request_client client(c.endpoint(), "node-1", node_keys());
   artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
-                                  std::chrono::milliseconds(5000));
-  auto fetched = cache.fetch({"", "", digest});
+                                  std::chrono::milliseconds(5000), uint64_t{1} << 30);
+  auto fetched = cache.fetch({"", "", digest}, "a rank key");
   BOOST_TEST_REQUIRE(failure_of(fetched).empty(), failure_of(fetched));
   BOOST_TEST(read_text(std::get<artifacts::cached_artifact>(fetched).path) == bytes);
-  auto by_name = cache.fetch({"txn-train", "default", ""});
+  auto by_name = cache.fetch({"txn-train", "default", ""}, "a rank key");
   BOOST_TEST_REQUIRE(failure_of(by_name).empty(), failure_of(by_name));
   BOOST_TEST(std::get<artifacts::cached_artifact>(by_name).artifact.digest == digest);
   BOOST_TEST(cache.reused() == 1u);
@@ -148,7 +148,7 @@ BOOST_FIXTURE_TEST_CASE(a_file_put_through_the_cli_is_listed_and_a_node_fetches_
 BOOST_FIXTURE_TEST_CASE(a_node_uploads_a_checkpoint_but_not_a_dataset, artifact_cluster) {
   transport::request_client client(c.endpoint(), "node-1", node_keys());
   artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
-                                  std::chrono::milliseconds(5000));
+                                  std::chrono::milliseconds(5000), uint64_t{1} << 30);
   const auto file = file_with("ckpt.bin", random_bytes(70'000, 2));
   auto up = cache.upload(
       {file, "txn-category/step-500", "ml", msg::artifact_kind::checkpoint, "j0123456789abcdef"});
@@ -176,8 +176,9 @@ BOOST_FIXTURE_TEST_CASE(a_blob_damaged_on_the_heads_disk_is_refused_not_served, 
 
   transport::request_client client(c.endpoint(), "node-1", node_keys());
   artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
-                                  std::chrono::milliseconds(5000));
-  BOOST_TEST(std::holds_alternative<artifacts::transfer_failure>(cache.fetch({"", "", digest})));
+                                  std::chrono::milliseconds(5000), uint64_t{1} << 30);
+  BOOST_TEST(std::holds_alternative<artifacts::transfer_failure>(
+      cache.fetch({"", "", digest}, "a rank key")));
   BOOST_TEST(files_in(c.root() + "/node-cache") == 0u);
 }
 

@@ -2,6 +2,7 @@
 // (docs/training.md, "rank link"): gang tasks running troupe-test-rank fetch datasets into their
 // node's cache, publish checkpoints and are refused what their attempt may not touch; the ranks
 // of a train job (troupe-test-rank in troupe-rank's place) register their model.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
@@ -201,6 +202,37 @@ BOOST_FIXTURE_TEST_CASE(what_an_attempt_may_not_touch_is_refused_with_its_error,
         "a name no artifact has: refused: no artifact no-such-dataset in tenant default",
         "another tenant's dataset by name: refused: no artifact other-tenants in tenant default"})
     BOOST_TEST(contains(out, line), line << "\n" << out);
+}
+
+// The node queues at most 16 fetches and answers each by its timeout, whatever the head does.
+BOOST_FIXTURE_TEST_CASE(
+    fetches_past_16_queued_are_overloaded_and_those_a_stopped_head_leaves_time_out,
+    artifact_nodes) {
+  put("txn-train", "a,b\n1,2\n");
+  const auto dir = c.root() + "/limits";
+  fs::create_directories(dir);
+  const auto id = submit("name: limits\nkind: command\ntasks: 2\nresources: {cpus: 1}\nshell: '" +
+                         binary("troupe-test-rank") + " transfer-limits " + dir + "'\n");
+  BOOST_TEST_REQUIRE(wait_until([&] { return fs::exists(dir + "/ready"); }, 60s),
+                     all_logs(id) + c.dump_logs());
+  c.head().signal(SIGSTOP);
+  std::ofstream(dir + "/head-stopped").close();
+  const bool answered = wait_until([&] { return fs::exists(dir + "/done"); }, 60s);
+  c.head().signal(SIGCONT);
+  BOOST_TEST_REQUIRE(answered, c.dump_logs());
+  // The first 16 wait for a head that never answers; the rest find the queue full. A fetch that
+  // came after the first ones had timed out would be queued and time out too.
+  static const std::regex counts(R"(fetched (\d+), overloaded (\d+), timeout (\d+), other (\d+))");
+  std::smatch m;
+  const auto answers = read_file(dir + "/done");
+  BOOST_TEST_REQUIRE(std::regex_search(answers, m, counts), answers);
+  BOOST_TEST_MESSAGE("20 fetches with the head stopped: " << answers);
+  BOOST_TEST(std::stoi(m[1]) == 0, answers);
+  BOOST_TEST(std::stoi(m[2]) >= 1, answers);
+  BOOST_TEST(std::stoi(m[3]) >= 16, answers);
+  BOOST_TEST(std::stoi(m[4]) == 0, answers);
+  const auto j = wait_until_ended(id);
+  BOOST_TEST(j["state"] == "SUCCEEDED", j.dump() + all_logs(id) + c.dump_logs());
 }
 
 BOOST_FIXTURE_TEST_CASE(task_0_of_a_train_job_registers_its_published_model_once,

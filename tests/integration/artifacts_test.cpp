@@ -2,7 +2,10 @@
 // one node. Files go up through the CLI (and a raw client), are listed, come back through the
 // CLI and through a node's cache with the node's own key; damaged blobs, mismatched digests,
 // other tenants, dead uploaders and oversized files are refused; resent chunks and resumed
-// uploads add nothing twice (docs/artifacts.md).
+// uploads add nothing twice; a restarted head sweeps blobs no version refers to
+// (docs/artifacts.md).
+#include <signal.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -63,9 +66,11 @@ size_t files_in(const std::string& dir) {
 // A head with small artifact limits (no node agent) and node-1.
 struct artifact_cluster {
   cluster c;
+  const std::vector<std::string> head_args{"--no-worker", "--artifact-max-bytes",
+                                           std::to_string(size_limit), "--artifact-upload-idle-ms",
+                                           std::to_string(idle_ms)};
   artifact_cluster() {
-    c.start_head({"--no-worker", "--artifact-max-bytes", std::to_string(size_limit),
-                  "--artifact-upload-idle-ms", std::to_string(idle_ms)});
+    c.start_head(head_args);
     c.start_node("node-1", {"--cpus", "1", "--gpus", "0"});
     BOOST_TEST_REQUIRE(c.wait_for_alive_count(1), c.dump_logs());
   }
@@ -208,6 +213,26 @@ BOOST_FIXTURE_TEST_CASE(
   BOOST_TEST(json::parse(ls.out).empty(), ls.out);
   BOOST_TEST(files_in(artifacts_dir() + "/blobs") == 0u);
   BOOST_TEST(files_in(artifacts_dir() + "/uploads") == 0u);
+}
+
+// What a crash between removing a version's row and its blob leaves (artifacts.md, Retention).
+BOOST_FIXTURE_TEST_CASE(a_blob_no_stored_version_refers_to_is_deleted_when_the_head_starts,
+                        artifact_cluster) {
+  const auto bytes = random_bytes(100'000, 31);
+  const auto digest = put("txn-train", bytes);
+  const auto orphan = artifacts_dir() + "/blobs/" + std::string(64, 'e');
+  std::ofstream(orphan) << "bytes whose row was removed";
+  std::ofstream(orphan + ".blocks") << "their checksums";
+  c.head().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(c.head().wait_exit(5s) >= 0);
+  c.restart_head(head_args);
+  BOOST_TEST(wait_until([&] { return !fs::exists(orphan) && !fs::exists(orphan + ".blocks"); }, 5s),
+             c.dump_logs());
+  BOOST_TEST(fs::exists(artifacts_dir() + "/blobs/" + digest));
+  const auto out = c.root() + "/got.bin";
+  auto get = c.troupe({"data", "get", "txn-train", out});
+  BOOST_TEST_REQUIRE(get.exit_code == 0, get.err + c.dump_logs());
+  BOOST_TEST(read_text(out) == bytes);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_resent_chunk_and_a_resumed_upload_add_no_byte_twice, artifact_cluster) {

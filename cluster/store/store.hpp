@@ -135,9 +135,16 @@ struct artifact_record {
   std::string job_id;         // empty when a user uploaded it
 };
 
+// Deletes the version (tenant, name, digest) of an artifact (nothing when there is none).
+struct artifact_removal {
+  std::string tenant;
+  std::string name;
+  std::string digest;
+};
+
 // A change to one row of one table; a later write of the same row replaces it entirely.
 using store_write = std::variant<node_record, node_removal, job_record, attempt_record,
-                                 job_transition, artifact_record>;
+                                 job_transition, artifact_record, artifact_removal>;
 
 // The row a write changes, as "table/key": writes of different rows are independent.
 std::string row_of(const store_write& write);

@@ -90,6 +90,7 @@ void a_failed_job_call_gives_a_store_error_naming_the_table(backend& b);
 void a_new_store_has_no_artifacts(backend& b);
 void a_stored_artifact_loads_back_with_every_field(backend& b);
 void versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it(backend& b);
+void removing_an_artifact_version_deletes_only_that_row(backend& b);
 void a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes(backend& b);
 void a_failed_artifact_call_gives_a_store_error_naming_the_table(backend& b);
 void versions_count_from_one_per_model_and_load_back_with_every_field(backend& b);
@@ -153,6 +154,7 @@ void a_failed_metrics_call_gives_a_store_error_naming_the_table(backend& b);
   TROUPE_STORE_CONTRACT_CASE(fixture, a_stored_artifact_loads_back_with_every_field)               \
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
                              versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it)  \
+  TROUPE_STORE_CONTRACT_CASE(fixture, removing_an_artifact_version_deletes_only_that_row)          \
   TROUPE_STORE_CONTRACT_CASE(                                                                      \
       fixture, a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes)            \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_artifact_call_gives_a_store_error_naming_the_table) \

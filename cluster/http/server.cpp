@@ -1,6 +1,7 @@
 #include "cluster/http/server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -158,7 +159,8 @@ class connection : public std::enable_shared_from_this<connection> {
     arm_deadline();
     bhttp::async_write(socket_, reply_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->timer_.cancel();
-      if (ec || self->close_after_) return self->close();
+      if (ec) return self->close();
+      if (self->close_after_) return self->linger_close();
       self->read_next();
     });
   }
@@ -175,6 +177,26 @@ class connection : public std::enable_shared_from_this<connection> {
     });
   }
 
+  // After an answer that ends the connection: our side is shut, and what the client still
+  // sends (the rest of a body over the cap) is read and dropped until it closes too or the
+  // deadline passes. Closing at once with unread bytes would reset the connection, and the
+  // client could lose the answer.
+  void linger_close() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    arm_deadline();
+    drain();
+  }
+
+  void drain() {
+    socket_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec) return self->drain();
+                              self->timer_.cancel();
+                              self->close();
+                            });
+  }
+
   void close() {
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
@@ -187,6 +209,7 @@ class connection : public std::enable_shared_from_this<connection> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> reply_;
+  std::array<char, 4096> discard_;
   bool timed_out_ = false;
   bool keep_alive_ = true;
   bool close_after_ = false;

@@ -66,8 +66,8 @@ std::string rows_json(int rows, bool nested) {
 
 figures run_wrk(const std::string& url, const std::string& body, int seconds, int connections) {
   const auto script = "/tmp/troupe-bench-http-" + std::to_string(::getpid()) + ".lua";
-  std::ofstream(script) << "wrk.method = \"POST\"\nwrk.body = [[" << body
-                        << "]]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+  std::ofstream(script) << "wrk.method = \"POST\"\nwrk.body = [==[" << body
+                        << "]==]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
                         << "wrk.headers[\"Authorization\"] = \"Bearer " << secret << "\"\n";
   auto r =
       local::run_command({"/usr/bin/wrk", "-t2", "-c" + std::to_string(connections),

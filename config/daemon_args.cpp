@@ -60,6 +60,14 @@ parsed_args parse_daemon_args(const std::vector<std::string>& args) {
   app.add_option("--artifact-cache-mb", s.artifact_cache_mb,
                  "node: the most its artifact cache holds, in MiB")
       ->check(not_negative);
+  app.add_option("--http-listen", s.http_listen,
+                 "HOST:PORT for HTTP (health, metrics, inference), or off (head default: " +
+                     std::string(default_head_http_listen) + ", node: off)");
+  app.add_option("--http-io-threads", s.http_io_threads, "threads serving HTTP")
+      ->check(not_negative);
+  app.add_option("--http-max-body-bytes", s.http_max_body_bytes,
+                 "largest HTTP request body accepted")
+      ->check(not_negative);
   app.add_option("--log-level", s.log_level, "trace, debug, info, warn or error");
   app.add_option("--log-file", s.log_file, "log to this file instead of standard error");
 

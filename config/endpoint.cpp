@@ -17,19 +17,17 @@ bool is_host_name(const std::string& host) {
 
 }  // namespace
 
-tcp_endpoint parse_tcp_endpoint(const std::string& text, const std::string& setting,
-                                endpoint_use use) {
+namespace {
+
+// HOST:PORT from `text` after its first `skip` characters; `refuse` makes the error.
+template <class Refuse>
+tcp_endpoint parse_address(const std::string& text, size_t skip, endpoint_use use,
+                           const Refuse& refuse) {
   const bool bind = use == endpoint_use::bind;
-  auto refuse = [&](const std::string& why) {
-    return config_error("`" + setting + "` must look like tcp://HOST:PORT (" + why + "), got `" +
-                        msg::printable(text) + "`");
-  };
-  const std::string scheme = "tcp://";
-  if (text.compare(0, scheme.size(), scheme) != 0) throw refuse("the scheme is tcp");
   const auto colon = text.rfind(':');
-  if (colon < scheme.size()) throw refuse("a port is missing");
+  if (colon == std::string::npos || colon < skip) throw refuse("a port is missing");
   tcp_endpoint endpoint;
-  endpoint.host = text.substr(scheme.size(), colon - scheme.size());
+  endpoint.host = text.substr(skip, colon - skip);
   const auto port = text.substr(colon + 1);
   const bool any_host = bind && endpoint.host == "*";
   if (!any_host && !is_host_name(endpoint.host))
@@ -44,6 +42,29 @@ tcp_endpoint parse_tcp_endpoint(const std::string& text, const std::string& sett
   }
   if (number > 65535 || (number == 0 && !bind)) throw refuse(port_range);
   endpoint.port = static_cast<uint16_t>(number);
+  return endpoint;
+}
+
+}  // namespace
+
+tcp_endpoint parse_tcp_endpoint(const std::string& text, const std::string& setting,
+                                endpoint_use use) {
+  auto refuse = [&](const std::string& why) {
+    return config_error("`" + setting + "` must look like tcp://HOST:PORT (" + why + "), got `" +
+                        msg::printable(text) + "`");
+  };
+  const std::string scheme = "tcp://";
+  if (text.compare(0, scheme.size(), scheme) != 0) throw refuse("the scheme is tcp");
+  return parse_address(text, scheme.size(), use, refuse);
+}
+
+tcp_endpoint parse_host_port(const std::string& text, const std::string& setting) {
+  auto refuse = [&](const std::string& why) {
+    return config_error("`" + setting + "` must look like HOST:PORT (" + why + "), got `" +
+                        msg::printable(text) + "`");
+  };
+  auto endpoint = parse_address(text, 0, endpoint_use::bind, refuse);
+  if (endpoint.host == "*") endpoint.host = "0.0.0.0";
   return endpoint;
 }
 

@@ -19,4 +19,8 @@ enum class endpoint_use { bind, connect };
 tcp_endpoint parse_tcp_endpoint(const std::string& text, const std::string& setting,
                                 endpoint_use use);
 
+// Parses HOST:PORT to bind (an HTTP server's address): HOST a name or an IPv4 address, PORT
+// 0..65535 (0: any free port). Throws config_error naming `setting`.
+tcp_endpoint parse_host_port(const std::string& text, const std::string& setting);
+
 }  // namespace troupe::config

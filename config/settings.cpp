@@ -82,7 +82,10 @@ const char* const known_keys[] = {"head",
                                   "failure_detector",
                                   "artifact_max_bytes",
                                   "artifact_upload_idle_ms",
-                                  "artifact_cache_mb"};
+                                  "artifact_cache_mb",
+                                  "http_listen",
+                                  "http_io_threads",
+                                  "http_max_body_bytes"};
 
 }  // namespace
 
@@ -120,6 +123,9 @@ void load_yaml_file(const std::string& path, daemon_settings& s) {
   read(root, "artifact_max_bytes", s.artifact_max_bytes);
   read(root, "artifact_upload_idle_ms", s.artifact_upload_idle_ms);
   read(root, "artifact_cache_mb", s.artifact_cache_mb);
+  read(root, "http_listen", s.http_listen);
+  read(root, "http_io_threads", s.http_io_threads);
+  read(root, "http_max_body_bytes", s.http_max_body_bytes);
   if (auto fd = root["failure_detector"]) {
     for (const auto& entry : fd) {
       auto key = entry.first.as<std::string>();
@@ -162,6 +168,10 @@ void validate(const daemon_settings& s) {
   check_range("artifact_upload_idle_ms", s.artifact_upload_idle_ms, limits::min_upload_idle_ms,
               limits::max_upload_idle_ms);
   check_range("artifact_cache_mb", s.artifact_cache_mb, uint64_t{1}, limits::max_artifact_cache_mb);
+  http_endpoint(s);
+  check_range("http_io_threads", s.http_io_threads, uint32_t{1}, limits::max_http_io_threads);
+  check_range("http_max_body_bytes", s.http_max_body_bytes, limits::min_http_body_bytes,
+              limits::max_http_body_bytes);
   const auto& f = s.failure_detector;
   check_range("failure_detector.suspect_phi", f.suspect_phi, limits::min_phi, limits::max_phi);
   check_range("failure_detector.dead_phi", f.dead_phi, limits::min_phi, limits::max_phi);
@@ -178,6 +188,15 @@ void validate(const daemon_settings& s) {
   bool level_ok = false;
   for (auto l : levels) level_ok = level_ok || s.log_level == l;
   if (!level_ok) throw config_error("`log_level` must be trace, debug, info, warn or error");
+}
+
+std::optional<tcp_endpoint> http_endpoint(const daemon_settings& s) {
+  if (!s.http_listen) {
+    if (!s.head) return std::nullopt;
+    return parse_host_port(default_head_http_listen, "http_listen");
+  }
+  if (*s.http_listen == "off") return std::nullopt;
+  return parse_host_port(*s.http_listen, "http_listen");
 }
 
 void add_label(const std::string& key_value, std::map<std::string, std::string>& labels) {

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "config/endpoint.hpp"
+
 namespace troupe::config {
 
 // Thrown for a setting that cannot be used; the message names the setting.
@@ -29,6 +31,8 @@ inline constexpr uint64_t max_artifact_bytes = uint64_t{1} << 50;  // 1 PiB
 // artifact_upload_idle_ms
 inline constexpr uint32_t min_upload_idle_ms = 100, max_upload_idle_ms = 86'400'000;
 inline constexpr uint64_t max_artifact_cache_mb = uint64_t{1} << 30;  // 1 PiB
+inline constexpr uint32_t max_http_io_threads = 64;
+inline constexpr uint64_t min_http_body_bytes = 1024, max_http_body_bytes = 1 << 30;
 }  // namespace limits
 
 // Phi-accrual failure detector (see docs/failure-detection.md).
@@ -65,7 +69,17 @@ struct daemon_settings {
   uint32_t artifact_upload_idle_ms = 60'000;
   // node: the most its artifact cache holds (docs/artifacts.md), 20 GiB
   uint64_t artifact_cache_mb = 20'480;
+  // HOST:PORT of the HTTP server (health, /metrics, inference; docs/http.md). Unset: a head
+  // serves on 127.0.0.1:7480, a node serves none; "off": none; port 0: any free port.
+  std::optional<std::string> http_listen;
+  uint32_t http_io_threads = 1;
+  uint64_t http_max_body_bytes = 1 << 20;  // a larger request body is answered 413
 };
+
+inline constexpr const char* default_head_http_listen = "127.0.0.1:7480";
+
+// Where the daemon serves HTTP, by `http_listen` and its role; nullopt: nowhere.
+std::optional<tcp_endpoint> http_endpoint(const daemon_settings& settings);
 
 // Reads a YAML file into `settings` (keys absent from the file keep their value).
 void load_yaml_file(const std::string& path, daemon_settings& settings);

@@ -57,6 +57,20 @@ const char* to_string(key_role role) {
   return "unknown";
 }
 
+const char* to_string(app_token_role role) {
+  switch (role) {
+    case app_token_role::predict: return "predict";
+    case app_token_role::manage: return "manage";
+  }
+  return "unknown";
+}
+
+std::optional<app_token_role> parse_app_token_role(const std::string& text) {
+  for (auto role : {app_token_role::predict, app_token_role::manage})
+    if (text == to_string(role)) return role;
+  return std::nullopt;
+}
+
 const char* to_string(artifact_kind kind) {
   switch (kind) {
     case artifact_kind::dataset: return "dataset";

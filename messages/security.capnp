@@ -31,6 +31,12 @@ struct SecurityMessage {
     keyListReply @7 :KeyListReply;
     revokeKeyRequest @8 :RevokeKeyRequest;
     revokeKeyReply @9 :RevokeKeyReply;
+    createAppTokenRequest @10 :CreateAppTokenRequest;
+    createAppTokenReply @11 :CreateAppTokenReply;
+    appTokenListRequest @12 :AppTokenListRequest;
+    appTokenListReply @13 :AppTokenListReply;
+    revokeAppTokenRequest @14 :RevokeAppTokenRequest;
+    revokeAppTokenReply @15 :RevokeAppTokenReply;
   }
 }
 
@@ -96,4 +102,54 @@ struct RevokeKeyRequest {
 
 struct RevokeKeyReply {
   key @0 :KeyInfo;
+}
+
+# Application tokens: HTTP bearer tokens of the head's inference endpoints (docs/http.md),
+# distinct from CURVE keys. The head keeps only the SHA-256 of a token's secret.
+
+# What an application token may call. Appended as later endpoints need more.
+enum AppTokenRole {
+  predict @0;  # infer, predict, model metadata and readiness, the model list
+  manage @1;   # all of predict's, and reload
+}
+
+struct AppTokenInfo {
+  name @0 :Text;            # 1 to 64 characters of [A-Za-z0-9._-], unique in the cluster
+  role @1 :AppTokenRole;
+  tenant @2 :Text;          # the only tenant whose services it may call; empty: every tenant
+  rateLimitPerS @3 :UInt32; # requests per second, its bucket's refill; 0: unlimited
+  burst @4 :UInt32;         # its bucket's size (with a rate limit: at least 1)
+  createdAtMs @5 :Int64;    # Unix time in ms
+  revokedAtMs @6 :Int64;    # 0: not revoked
+}
+
+# Role admin. Makes a token; its secret is in the reply only, never stored or shown again.
+# Refused (`conflict`) when a token, revoked or not, has the name.
+struct CreateAppTokenRequest {
+  name @0 :Text;
+  role @1 :AppTokenRole;
+  tenant @2 :Text;          # empty, or 1 to 128 characters of [A-Za-z0-9._-]
+  rateLimitPerS @3 :UInt32; # 0: unlimited
+  burst @4 :UInt32;         # 0: the rate limit (one second's worth)
+}
+
+struct CreateAppTokenReply {
+  token @0 :AppTokenInfo;
+  secret @1 :Text;          # "troupe_" and 64 hex digits: the bearer token
+}
+
+# Role admin. Every token, by creation time, without secrets.
+struct AppTokenListRequest {}
+
+struct AppTokenListReply {
+  tokens @0 :List(AppTokenInfo);
+}
+
+# Role admin. The token is refused (401) from now on.
+struct RevokeAppTokenRequest {
+  name @0 :Text;
+}
+
+struct RevokeAppTokenReply {
+  token @0 :AppTokenInfo;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -90,15 +91,75 @@ struct revoke_key_reply {
   bool operator==(const revoke_key_reply& o) const { return key == o.key; }
 };
 
+enum class app_token_role { predict, manage };
+
+struct app_token_info {
+  std::string name;
+  app_token_role role = app_token_role::predict;
+  std::string tenant;             // empty: every tenant
+  uint32_t rate_limit_per_s = 0;  // 0: unlimited
+  uint32_t burst = 0;
+  int64_t created_at_ms = 0;
+  int64_t revoked_at_ms = 0;  // 0: not revoked
+  bool operator==(const app_token_info& o) const {
+    return name == o.name && role == o.role && tenant == o.tenant &&
+           rate_limit_per_s == o.rate_limit_per_s && burst == o.burst &&
+           created_at_ms == o.created_at_ms && revoked_at_ms == o.revoked_at_ms;
+  }
+};
+
+struct create_app_token_request {
+  std::string name;
+  app_token_role role = app_token_role::predict;
+  std::string tenant;
+  uint32_t rate_limit_per_s = 0;
+  uint32_t burst = 0;  // 0: the rate limit
+  bool operator==(const create_app_token_request& o) const {
+    return name == o.name && role == o.role && tenant == o.tenant &&
+           rate_limit_per_s == o.rate_limit_per_s && burst == o.burst;
+  }
+};
+
+struct create_app_token_reply {
+  app_token_info token;
+  std::string secret;  // the bearer token, shown once
+  bool operator==(const create_app_token_reply& o) const {
+    return token == o.token && secret == o.secret;
+  }
+};
+
+struct app_token_list_request {
+  bool operator==(const app_token_list_request&) const { return true; }
+};
+
+struct app_token_list_reply {
+  std::vector<app_token_info> tokens;
+  bool operator==(const app_token_list_reply& o) const { return tokens == o.tokens; }
+};
+
+struct revoke_app_token_request {
+  std::string name;
+  bool operator==(const revoke_app_token_request& o) const { return name == o.name; }
+};
+
+struct revoke_app_token_reply {
+  app_token_info token;
+  bool operator==(const revoke_app_token_reply& o) const { return token == o.token; }
+};
+
 // One member of the envelope's body: the whole security area.
 struct security_message {
   std::variant<enroll_node_request, enroll_node_reply, create_join_token_request,
                create_join_token_reply, create_credential_request, create_credential_reply,
-               key_list_request, key_list_reply, revoke_key_request, revoke_key_reply>
+               key_list_request, key_list_reply, revoke_key_request, revoke_key_reply,
+               create_app_token_request, create_app_token_reply, app_token_list_request,
+               app_token_list_reply, revoke_app_token_request, revoke_app_token_reply>
       body;
   bool operator==(const security_message& o) const { return body == o.body; }
 };
 
 const char* to_string(key_role role);
+const char* to_string(app_token_role role);
+std::optional<app_token_role> parse_app_token_role(const std::string& text);
 
 }  // namespace troupe::msg

@@ -34,6 +34,23 @@ key_info get_key(wire::KeyInfo::Reader r) {
   return v;
 }
 
+void put_app_token(wire::AppTokenInfo::Builder b, const app_token_info& v) {
+  b.setName(text(v.name));
+  b.setRole(cast_enum<wire::AppTokenRole>(v.role));
+  b.setTenant(text(v.tenant));
+  b.setRateLimitPerS(v.rate_limit_per_s);
+  b.setBurst(v.burst);
+  b.setCreatedAtMs(v.created_at_ms);
+  b.setRevokedAtMs(v.revoked_at_ms);
+}
+
+app_token_info get_app_token(wire::AppTokenInfo::Reader r) {
+  return {str(r.getName()),   checked_enum(r.getRole(), app_token_role::manage),
+          str(r.getTenant()), r.getRateLimitPerS(),
+          r.getBurst(),       r.getCreatedAtMs(),
+          r.getRevokedAtMs()};
+}
+
 struct encoder {
   wire::SecurityMessage::Builder b;
 
@@ -72,6 +89,30 @@ struct encoder {
     b.initRevokeKeyRequest().setKeyId(text(v.key_id));
   }
   void operator()(const revoke_key_reply& v) { put_key(b.initRevokeKeyReply().initKey(), v.key); }
+  void operator()(const create_app_token_request& v) {
+    auto r = b.initCreateAppTokenRequest();
+    r.setName(text(v.name));
+    r.setRole(cast_enum<wire::AppTokenRole>(v.role));
+    r.setTenant(text(v.tenant));
+    r.setRateLimitPerS(v.rate_limit_per_s);
+    r.setBurst(v.burst);
+  }
+  void operator()(const create_app_token_reply& v) {
+    auto r = b.initCreateAppTokenReply();
+    put_app_token(r.initToken(), v.token);
+    r.setSecret(text(v.secret));
+  }
+  void operator()(const app_token_list_request&) { b.initAppTokenListRequest(); }
+  void operator()(const app_token_list_reply& v) {
+    auto tokens = b.initAppTokenListReply().initTokens(static_cast<unsigned>(v.tokens.size()));
+    for (unsigned i = 0; i < v.tokens.size(); ++i) put_app_token(tokens[i], v.tokens[i]);
+  }
+  void operator()(const revoke_app_token_request& v) {
+    b.initRevokeAppTokenRequest().setName(text(v.name));
+  }
+  void operator()(const revoke_app_token_reply& v) {
+    put_app_token(b.initRevokeAppTokenReply().initToken(), v.token);
+  }
 };
 
 }  // namespace
@@ -115,6 +156,29 @@ std::optional<security_message> get(wire::SecurityMessage::Reader r) {
       return security_message{revoke_key_request{str(r.getRevokeKeyRequest().getKeyId())}};
     case Which::REVOKE_KEY_REPLY:
       return security_message{revoke_key_reply{get_key(r.getRevokeKeyReply().getKey())}};
+    case Which::CREATE_APP_TOKEN_REQUEST: {
+      auto c = r.getCreateAppTokenRequest();
+      return security_message{create_app_token_request{
+          str(c.getName()), checked_enum(c.getRole(), app_token_role::manage), str(c.getTenant()),
+          c.getRateLimitPerS(), c.getBurst()}};
+    }
+    case Which::CREATE_APP_TOKEN_REPLY: {
+      auto c = r.getCreateAppTokenReply();
+      return security_message{
+          create_app_token_reply{get_app_token(c.getToken()), str(c.getSecret())}};
+    }
+    case Which::APP_TOKEN_LIST_REQUEST: return security_message{app_token_list_request{}};
+    case Which::APP_TOKEN_LIST_REPLY: {
+      app_token_list_reply v;
+      for (auto t : r.getAppTokenListReply().getTokens()) v.tokens.push_back(get_app_token(t));
+      return security_message{std::move(v)};
+    }
+    case Which::REVOKE_APP_TOKEN_REQUEST:
+      return security_message{
+          revoke_app_token_request{str(r.getRevokeAppTokenRequest().getName())}};
+    case Which::REVOKE_APP_TOKEN_REPLY:
+      return security_message{
+          revoke_app_token_reply{get_app_token(r.getRevokeAppTokenReply().getToken())}};
   }
   return std::nullopt;
 }

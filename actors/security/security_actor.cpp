@@ -105,6 +105,45 @@ struct handler {
     return msg::security_message{msg::revoke_key_reply{std::get<msg::key_info>(revoked)}};
   }
 
+  result operator()(const msg::create_app_token_request& r) {
+    if (auto problem = security::app_token_name_problem(r.name))
+      return invalid("`name`: " + *problem);
+    if (!r.tenant.empty() && !msg::is_tenant_name(r.tenant))
+      return invalid(std::string("`tenant` must be empty or ") + msg::tenant_name_rule);
+    if (r.burst && !r.rate_limit_per_s) return invalid("`burst` needs `rateLimitPerS`");
+    store::app_token_record t;
+    t.name = r.name;
+    t.tenant = r.tenant;
+    t.role = msg::to_string(r.role);
+    const auto secret = security::new_app_token_secret();
+    t.secret_sha256 = security::app_token_digest(secret);
+    t.rate_limit_per_s = r.rate_limit_per_s;
+    t.burst = r.burst ? r.burst : r.rate_limit_per_s;
+    t.created_at_ms = security::unix_now_ms();
+    if (!deps.store->tokens().create_token(t))
+      return msg::error{msg::error_code::conflict, "a token named " + r.name + " exists"};
+    deps.app_tokens->put(t, security::bucket_clock::now());
+    spdlog::info("app token {} (role {}{}) created by key {}", t.name, t.role,
+                 t.tenant.empty() ? "" : ", tenant " + t.tenant, key.key_id);
+    return msg::security_message{msg::create_app_token_reply{security::to_info(t), secret}};
+  }
+
+  result operator()(const msg::app_token_list_request&) {
+    msg::app_token_list_reply reply;
+    for (const auto& t : deps.store->tokens().load_tokens())
+      reply.tokens.push_back(security::to_info(t));
+    return msg::security_message{std::move(reply)};
+  }
+
+  result operator()(const msg::revoke_app_token_request& r) {
+    auto revoked = deps.store->tokens().revoke_token(r.name, security::unix_now_ms());
+    if (!revoked)
+      return msg::error{msg::error_code::not_found, "no token is named " + msg::printable(r.name)};
+    deps.app_tokens->put(*revoked, security::bucket_clock::now());
+    spdlog::info("app token {} revoked by key {}", revoked->name, key.key_id);
+    return msg::security_message{msg::revoke_app_token_reply{security::to_info(*revoked)}};
+  }
+
   template <class Reply>
   result operator()(const Reply&) {
     return invalid("a reply is not a request");
@@ -128,6 +167,9 @@ bool on_request(security_deps& deps, const inbound& in) {
       } catch (const security::security_error& e) {
         spdlog::error("key registry: {}", e.what());
         result = msg::error{msg::error_code::unavailable, "the key registry could not be written"};
+      } catch (const store::store_error& e) {
+        spdlog::error("app tokens: {}", e.what());
+        result = msg::error{msg::error_code::unavailable, "the store could not be reached"};
       }
     }
   }

@@ -54,6 +54,10 @@ std::vector<job_transition> faulty_store::load_transitions() {
   return through([](cluster_store& real) { return real.jobs().load_transitions(); });
 }
 
+std::map<std::string, uint64_t> faulty_store::count_jobs_by_state() {
+  return through([](cluster_store& real) { return real.jobs().count_jobs_by_state(); });
+}
+
 std::vector<artifact_record> faulty_store::load_artifacts() {
   return through([](cluster_store& real) { return real.artifacts().load_artifacts(); });
 }
@@ -90,6 +94,18 @@ std::vector<metric_record> faulty_store::load_metrics(const std::string& job_id,
 
 uint64_t faulty_store::last_metric_seq(const std::string& job_id) {
   return through([&](cluster_store& real) { return real.metrics().last_metric_seq(job_id); });
+}
+
+bool faulty_store::create_token(const app_token_record& token) {
+  return through([&](cluster_store& real) { return real.tokens().create_token(token); });
+}
+
+std::vector<app_token_record> faulty_store::load_tokens() {
+  return through([](cluster_store& real) { return real.tokens().load_tokens(); });
+}
+
+std::optional<app_token_record> faulty_store::revoke_token(const std::string& name, int64_t at_ms) {
+  return through([&](cluster_store& real) { return real.tokens().revoke_token(name, at_ms); });
 }
 
 }  // namespace troupe::store

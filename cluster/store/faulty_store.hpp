@@ -18,7 +18,8 @@ class faulty_store final : public cluster_store,
                            public jobs_store,
                            public artifacts_store,
                            public models_store,
-                           public metrics_store {
+                           public metrics_store,
+                           public tokens_store {
  public:
   enum class mode { working, failing, stalling, lost };
 
@@ -35,11 +36,13 @@ class faulty_store final : public cluster_store,
   artifacts_store& artifacts() override { return *this; }
   models_store& models() override { return *this; }
   metrics_store& metrics() override { return *this; }
+  tokens_store& tokens() override { return *this; }
   void apply(const std::vector<store_write>& writes) override;
   std::vector<node_record> load_nodes() override;
   std::vector<job_record> load_jobs() override;
   std::vector<attempt_record> load_attempts() override;
   std::vector<job_transition> load_transitions() override;
+  std::map<std::string, uint64_t> count_jobs_by_state() override;
   std::vector<artifact_record> load_artifacts() override;
   model_registration register_version(const model_version_record& v) override;
   std::vector<model_version_record> load_versions(const std::string& model) override;
@@ -50,6 +53,9 @@ class faulty_store final : public cluster_store,
   std::vector<metric_record> load_metrics(const std::string& job_id, uint64_t after,
                                           uint32_t limit) override;
   uint64_t last_metric_seq(const std::string& job_id) override;
+  bool create_token(const app_token_record& token) override;
+  std::vector<app_token_record> load_tokens() override;
+  std::optional<app_token_record> revoke_token(const std::string& name, int64_t at_ms) override;
   const std::string& name() const override { return real_->name(); }
 
  private:

@@ -66,4 +66,11 @@ std::vector<job_record> load(sql_session& session) {
   return jobs;
 }
 
+std::map<std::string, uint64_t> count_by_state(sql_session& session) {
+  std::map<std::string, uint64_t> counts;
+  for (const auto& row : session.query("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+    counts[row.text(0)] = static_cast<uint64_t>(row.integer(1));
+  return counts;
+}
+
 }  // namespace troupe::store::jobs_table

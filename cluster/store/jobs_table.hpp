@@ -2,6 +2,7 @@
 // states. Its SQL and its mapping to job_record, written once for both backends.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,5 +19,6 @@ std::vector<std::string> create();
 // another job of the tenant has the same non-empty client_request_id.
 void put(sql_session& session, const job_record& record);
 std::vector<job_record> load(sql_session& session);
+std::map<std::string, uint64_t> count_by_state(sql_session& session);
 
 }  // namespace troupe::store::jobs_table

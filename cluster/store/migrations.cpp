@@ -9,6 +9,7 @@
 #include "cluster/store/models_tables.hpp"
 #include "cluster/store/nodes_table.hpp"
 #include "cluster/store/store.hpp"
+#include "cluster/store/tokens_table.hpp"
 #include "cluster/store/transitions_table.hpp"
 
 namespace troupe::store {
@@ -33,6 +34,7 @@ const std::vector<migration>& migrations() {
       {5, "metrics: the step and epoch reports of train jobs' ranks", metrics_table::create()},
       {6, "models: a version's signature and source (trained or imported)",
        models_tables::add_signature()},
+      {7, "app tokens: the HTTP bearer tokens of applications, hashed", tokens_table::create()},
   };
   return all;
 }

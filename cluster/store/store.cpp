@@ -9,6 +9,7 @@
 #include "cluster/store/postgres_database.hpp"
 #include "cluster/store/sql.hpp"
 #include "cluster/store/sqlite_database.hpp"
+#include "cluster/store/tokens_table.hpp"
 #include "cluster/store/transitions_table.hpp"
 #include "messages/safe_text.hpp"
 
@@ -53,7 +54,8 @@ class sql_store final : public cluster_store,
                         public jobs_store,
                         public artifacts_store,
                         public models_store,
-                        public metrics_store {
+                        public metrics_store,
+                        public tokens_store {
  public:
   explicit sql_store(std::unique_ptr<sql_database> db) : db_(std::move(db)) {}
 
@@ -62,6 +64,7 @@ class sql_store final : public cluster_store,
   artifacts_store& artifacts() override { return *this; }
   models_store& models() override { return *this; }
   metrics_store& metrics() override { return *this; }
+  tokens_store& tokens() override { return *this; }
 
   void apply(const std::vector<store_write>& writes) override {
     if (writes.empty()) {
@@ -80,6 +83,12 @@ class sql_store final : public cluster_store,
   }
   std::vector<job_transition> load_transitions() override {
     return load("transitions", transitions_table::load);
+  }
+  std::map<std::string, uint64_t> count_jobs_by_state() override {
+    std::map<std::string, uint64_t> counts;
+    run("cannot count jobs",
+        [&](sql_session& session) { counts = jobs_table::count_by_state(session); });
+    return counts;
   }
 
   std::vector<artifact_record> load_artifacts() override {
@@ -130,6 +139,22 @@ class sql_store final : public cluster_store,
     run("cannot read job_metrics",
         [&](sql_session& session) { seq = metrics_table::last_seq(session, job_id); });
     return seq;
+  }
+
+  bool create_token(const app_token_record& token) override {
+    bool created = false;
+    run("cannot write app_tokens/" + token.name,
+        [&](sql_session& session) { created = tokens_table::insert(session, token); });
+    return created;
+  }
+  std::vector<app_token_record> load_tokens() override {
+    return load("app_tokens", tokens_table::load);
+  }
+  std::optional<app_token_record> revoke_token(const std::string& name, int64_t at_ms) override {
+    std::optional<app_token_record> token;
+    run("cannot write app_tokens/" + name,
+        [&](sql_session& session) { token = tokens_table::revoke(session, name, at_ms); });
+    return token;
   }
 
   const std::string& name() const override { return db_->name(); }
@@ -198,6 +223,7 @@ jobs_store::~jobs_store() = default;
 artifacts_store::~artifacts_store() = default;
 models_store::~models_store() = default;
 metrics_store::~metrics_store() = default;
+tokens_store::~tokens_store() = default;
 cluster_store::~cluster_store() = default;
 
 std::unique_ptr<cluster_store> open_store(const std::string& url) {

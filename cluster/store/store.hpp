@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -164,6 +165,8 @@ class jobs_store {
   virtual std::vector<job_record> load_jobs() = 0;
   virtual std::vector<attempt_record> load_attempts() = 0;
   virtual std::vector<job_transition> load_transitions() = 0;
+  // How many jobs are in each state (only states some job is in), one query: for gauges.
+  virtual std::map<std::string, uint64_t> count_jobs_by_state() = 0;
 };
 
 class artifacts_store {
@@ -279,6 +282,31 @@ class metrics_store {
   virtual uint64_t last_metric_seq(const std::string& job_id) = 0;
 };
 
+// One row of the app_tokens table: an application's HTTP bearer token (docs/http.md). Only the
+// SHA-256 of its secret is stored; the secret itself never is.
+struct app_token_record {
+  std::string name;               // the key
+  std::string tenant;             // empty: every tenant
+  std::string role;               // "predict" or "manage"
+  std::string secret_sha256;      // 64 lowercase hex digits; unique
+  uint32_t rate_limit_per_s = 0;  // 0: unlimited
+  uint32_t burst = 0;
+  int64_t created_at_ms = 0;  // Unix time
+  int64_t revoked_at_ms = 0;  // 0: not revoked
+};
+
+class tokens_store {
+ public:
+  virtual ~tokens_store();
+  // Stores a new token; false, storing nothing, when a token (revoked or not) has its name.
+  virtual bool create_token(const app_token_record& token) = 0;
+  // Every token, by creation time, then name.
+  virtual std::vector<app_token_record> load_tokens() = 0;
+  // Marks the named token revoked at `at_ms` (a revoked one keeps its first time) and returns
+  // it; nullopt when there is no such token.
+  virtual std::optional<app_token_record> revoke_token(const std::string& name, int64_t at_ms) = 0;
+};
+
 class cluster_store {
  public:
   virtual ~cluster_store();
@@ -288,6 +316,7 @@ class cluster_store {
   virtual artifacts_store& artifacts() = 0;
   virtual models_store& models() = 0;
   virtual metrics_store& metrics() = 0;
+  virtual tokens_store& tokens() = 0;
 
   // Applies `writes` in order in one transaction (group commit: one fsync for many
   // changes): all of them land or none does. An empty batch writes nothing and only checks

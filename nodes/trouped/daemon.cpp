@@ -25,10 +25,12 @@
 #include "actors/training/rank_relay.hpp"
 #include "actors/training/training_service.hpp"
 #include "cluster/host/resources.hpp"
+#include "cluster/inference_http/no_services.hpp"
 #include "cluster/security/zap_handler.hpp"
 #include "messages/safe_text.hpp"
 #include "nodes/trouped/actor_watch.hpp"
 #include "nodes/trouped/credentials_setup.hpp"
+#include "nodes/trouped/http_service.hpp"
 
 namespace troupe::nodes {
 namespace {
@@ -146,6 +148,7 @@ int run_daemon(const config::daemon_settings& s) {
   std::shared_ptr<security::rank_keys> rank_keys;
   std::shared_ptr<security::rank_link_issuer> rank_link;
   std::optional<transport::curve_keys> node_keys;
+  auto app_tokens = std::make_shared<security::app_token_registry>();
   std::string store_url, head_address = s.join;
   if (s.head) {
     store_url = s.store.empty() ? "sqlite://" + data->path() + "/troupe.db" : s.store;
@@ -155,6 +158,7 @@ int run_daemon(const config::daemon_settings& s) {
     job_deps.attempts = db->jobs().load_attempts();
     job_deps.transitions = db->jobs().load_transitions();
     artifact_deps.artifacts = db->artifacts().load_artifacts();
+    app_tokens->load(db->tokens().load_tokens(), security::bucket_clock::now());
     artifact_deps.blobs = std::make_shared<artifacts::blob_store>(data->path() + "/artifacts");
     security = prepare_head_security(data->path());
     // Bound before the head's socket, so that no connection is ever admitted without it.
@@ -211,6 +215,12 @@ int run_daemon(const config::daemon_settings& s) {
         security::rank_link_endpoint(rank_dir), limits, name,
         transport::curve_keys{link_keys.public_key, link_keys.secret_key, ""}, rank_keys);
   }
+
+  // Bound before any actor is spawned (a taken port stops the daemon here), served once they run.
+  inference_http::no_services no_models;  // until serve jobs have a router
+  auto http = make_http_service(
+      s, {data->path(), db, runs_agent ? std::optional(agent_deps.resources) : std::nullopt,
+          data->path() + "/tasks", s.head ? &no_models : nullptr, app_tokens});
 
   // Actors spawned from here on are told to exit however this function is left: CAF's
   // actor_system waits for every actor when it is destroyed.
@@ -273,7 +283,8 @@ int run_daemon(const config::daemon_settings& s) {
     head_endpoint->route<msg::artifacts_message>(artifacts,
                                                  {role::admin, role::submit, role::node});
     auto security_service = security_service::spawn_security(
-        system, {head_endpoint, security->keys, security->head_keys.public_key, "head"});
+        system,
+        {head_endpoint, security->keys, security->head_keys.public_key, "head", db, app_tokens});
     actors.push_back(security_service);
     exit_when_it_dies(system, security_service, "security", request_exit);
     // The service checks each request's role itself (enroll: a token's key; the rest: admin).
@@ -326,7 +337,10 @@ int run_daemon(const config::daemon_settings& s) {
     agent_endpoint->start();  // the agent's first registration, queued at its spawn, leaves now
   }
 
+  if (http) http->start();
+
   int exit_code = wait_for_signal();
+  http.reset();
 
   caf::scoped_actor self{system};
   auto shut_down = [&](const caf::actor& actor, const char* what) {

@@ -15,6 +15,7 @@
 #include "tools/cli/commands/jobs.hpp"
 #include "tools/cli/commands/models.hpp"
 #include "tools/cli/commands/security.hpp"
+#include "tools/cli/commands/tokens.hpp"
 #include "tools/cli/commands/training.hpp"
 
 namespace {
@@ -198,6 +199,32 @@ int main(int argc, char** argv) {
   revoke->add_option("key", key_id, "key id (troupe keys ls)")->required();
   revoke->callback(
       [&] { chosen = [&](const cli::session& s) { return cli::revoke_key(s, key_id); }; });
+
+  cli::token_create_options app_token;
+  std::string app_token_name;
+  auto tokens = app.add_subcommand("token", "application tokens for the head's HTTP endpoints");
+  tokens->require_subcommand(1);
+  auto app_token_create = tokens->add_subcommand("create", "a new token, printed once");
+  app_token_create->add_option("--name", app_token.name, "unique name, [A-Za-z0-9._-]")->required();
+  app_token_create->add_option("--role", app_token.role, "predict, or manage (also reload)")
+      ->required();
+  app_token_create->add_option("--tenant", app_token.tenant, "only this tenant's services");
+  app_token_create
+      ->add_option("--rate-limit-per-s", app_token.rate_limit_per_s,
+                   "requests per second (default: unlimited)")
+      ->check(CLI::NonNegativeNumber);
+  app_token_create->add_option("--burst", app_token.burst, "bucket size (default: the rate)")
+      ->check(CLI::NonNegativeNumber);
+  app_token_create->callback(
+      [&] { chosen = [&](const cli::session& s) { return cli::create_app_token(s, app_token); }; });
+  tokens->add_subcommand("ls", "every token, without secrets")->callback([&] {
+    chosen = cli::list_app_tokens;
+  });
+  auto app_token_revoke = tokens->add_subcommand("revoke", "refuse token NAME from now on");
+  app_token_revoke->add_option("name", app_token_name, "the token's name")->required();
+  app_token_revoke->callback([&] {
+    chosen = [&](const cli::session& s) { return cli::revoke_app_token(s, app_token_name); };
+  });
 
   cli::data_put_options put;
   std::string data_name, data_file, data_tenant;

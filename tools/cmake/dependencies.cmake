@@ -21,7 +21,9 @@ find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
-find_package(Boost REQUIRED COMPONENTS unit_test_framework)
+find_package(Boost REQUIRED COMPONENTS unit_test_framework)  # Boost::boost: Beast, asio
+# prometheus-cpp's core (registry, TextSerializer); our own HTTP server serves /metrics.
+find_package(prometheus-cpp CONFIG REQUIRED)
 
 # Two separate switches: "the CUDA toolkit is here" (GPU detection, NCCL) and, later,
 # "libtorch has CUDA" (GPU training).

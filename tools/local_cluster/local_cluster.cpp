@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -152,6 +153,10 @@ daemon::~daemon() {
 
 void daemon::start() {
   std::vector<std::string> argv{binary("trouped")};
+  // Each daemon its own free HTTP port, unless the test chose one.
+  if (std::find(args_.begin(), args_.end(), "--http-listen") == args_.end())
+    argv.insert(argv.end(), {"--http-listen", "127.0.0.1:0"});
+  fs::remove(data_dir_ + "/http_endpoint");
   argv.insert(argv.end(), args_.begin(), args_.end());
   argv.insert(argv.end(), {"--data-dir", data_dir_, "--log-file", log_file_});
   pid_ = spawn(argv, log_file_ + ".stdout", log_file_ + ".stderr");
@@ -167,6 +172,15 @@ int daemon::wait_exit(std::chrono::milliseconds limit) {
   if (!exited) return -1;
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string daemon::http_address() const {
+  const auto file = data_dir_ + "/http_endpoint";
+  if (!wait_until([&] { return fs::exists(file); }, 15s))
+    throw std::runtime_error("daemon " + name_ + " serves no HTTP:\n" + log());
+  auto address = read_file(file);
+  while (!address.empty() && address.back() == '\n') address.pop_back();
+  return address;
 }
 
 std::string daemon::log() const { return read_file(log_file_) + read_file(log_file_ + ".stderr"); }

@@ -46,6 +46,9 @@ class daemon {
   int wait_exit(std::chrono::milliseconds limit);
   bool running() const { return pid_ > 0; }
   std::string log() const;
+  // HOST:PORT of its HTTP server (DATA_DIR/http_endpoint), once it serves; throws when it does
+  // not within 15 s. start() gives every daemon a free port unless its args name one.
+  std::string http_address() const;
 
   const std::string& name() const { return name_; }
   const std::string& data_dir() const { return data_dir_; }

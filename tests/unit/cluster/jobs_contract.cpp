@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -572,6 +573,22 @@ void a_failed_job_call_gives_a_store_error_naming_the_table(backend& b) {
   expect_store_error(b, "load_transitions", "transitions",
                      [&] { store->jobs().load_transitions(); });
   expect_store_error(b, "a job batch", "jobs/j1", [&] { store->apply(job_batch("j1")); });
+  expect_store_error(b, "count_jobs_by_state", "jobs",
+                     [&] { store->jobs().count_jobs_by_state(); });
+}
+
+void jobs_are_counted_by_state(backend& b) {
+  auto store = open_store(b.url());
+  BOOST_TEST(store->jobs().count_jobs_by_state().empty());
+  std::vector<store_write> batch;
+  for (auto [id, state] : {std::pair{"j1", "RUNNING"}, {"j2", "RUNNING"}, {"j3", "FAILED"}}) {
+    auto job = sample_job(id);
+    job.state = state;
+    batch.push_back(job);
+  }
+  store->apply(batch);
+  const std::map<std::string, uint64_t> expected{{"FAILED", 1}, {"RUNNING", 2}};
+  BOOST_TEST(store->jobs().count_jobs_by_state() == expected);
 }
 
 }  // namespace contract

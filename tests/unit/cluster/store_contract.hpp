@@ -86,6 +86,7 @@ void a_store_of_the_first_schema_gets_the_jobs_tables_and_keeps_its_nodes(backen
 void two_stores_writing_jobs_at_the_same_time_lose_nothing(backend& b);
 void a_kill_between_write_and_acknowledgement_loses_nothing_acknowledged(backend& b);
 void a_failed_job_call_gives_a_store_error_naming_the_table(backend& b);
+void jobs_are_counted_by_state(backend& b);
 
 void a_new_store_has_no_artifacts(backend& b);
 void a_stored_artifact_loads_back_with_every_field(backend& b);
@@ -110,6 +111,11 @@ void only_the_newest_steps_of_a_job_are_kept_with_every_epoch(backend& b);
 void writing_a_batch_of_metrics_again_changes_nothing(backend& b);
 void a_store_of_the_models_schema_gets_the_metrics_table_and_keeps_its_nodes(backend& b);
 void a_failed_metrics_call_gives_a_store_error_naming_the_table(backend& b);
+void tokens_load_back_with_every_field_by_creation_time(backend& b);
+void a_token_name_is_taken_once_even_after_its_revocation(backend& b);
+void revoking_a_token_keeps_its_first_revocation_time(backend& b);
+void a_store_of_the_metrics_schema_gets_the_tokens_table_and_keeps_its_nodes(backend& b);
+void a_failed_token_call_gives_a_store_error_naming_the_table(backend& b);
 }  // namespace contract
 
 }  // namespace troupe::store::test
@@ -150,6 +156,7 @@ void a_failed_metrics_call_gives_a_store_error_naming_the_table(backend& b);
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
                              a_kill_between_write_and_acknowledgement_loses_nothing_acknowledged)  \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_job_call_gives_a_store_error_naming_the_table)      \
+  TROUPE_STORE_CONTRACT_CASE(fixture, jobs_are_counted_by_state)                                   \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_artifacts)                                \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_stored_artifact_loads_back_with_every_field)               \
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
@@ -180,4 +187,10 @@ void a_failed_metrics_call_gives_a_store_error_naming_the_table(backend& b);
   TROUPE_STORE_CONTRACT_CASE(fixture, writing_a_batch_of_metrics_again_changes_nothing)            \
   TROUPE_STORE_CONTRACT_CASE(                                                                      \
       fixture, a_store_of_the_models_schema_gets_the_metrics_table_and_keeps_its_nodes)            \
-  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_metrics_call_gives_a_store_error_naming_the_table)
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_metrics_call_gives_a_store_error_naming_the_table)  \
+  TROUPE_STORE_CONTRACT_CASE(fixture, tokens_load_back_with_every_field_by_creation_time)          \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_token_name_is_taken_once_even_after_its_revocation)        \
+  TROUPE_STORE_CONTRACT_CASE(fixture, revoking_a_token_keeps_its_first_revocation_time)            \
+  TROUPE_STORE_CONTRACT_CASE(                                                                      \
+      fixture, a_store_of_the_metrics_schema_gets_the_tokens_table_and_keeps_its_nodes)            \
+  TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_token_call_gives_a_store_error_naming_the_table)

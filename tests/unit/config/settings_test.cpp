@@ -80,6 +80,32 @@ BOOST_AUTO_TEST_CASE(the_artifact_cache_holds_20_gib_unless_a_flag_or_yaml_says_
   BOOST_TEST(parse({"--config", f.path}).settings.artifact_cache_mb == 1024u);
 }
 
+BOOST_AUTO_TEST_CASE(a_head_serves_http_on_7480_by_default_and_a_node_on_nothing) {
+  auto head = parse({"--head", "--data-dir", "/d"}).settings;
+  auto at = http_endpoint(head);
+  BOOST_REQUIRE(at);
+  BOOST_TEST(at->host == "127.0.0.1");
+  BOOST_TEST(at->port == 7480u);
+  BOOST_TEST(!http_endpoint(parse({"--join", "tcp://h:1", "--data-dir", "/d"}).settings));
+  BOOST_TEST(
+      !http_endpoint(parse({"--head", "--data-dir", "/d", "--http-listen", "off"}).settings));
+  yaml_file f("join: tcp://h:1\ndata_dir: /d\nhttp_listen: '*:0'\nhttp_io_threads: 2\n");
+  auto node = parse({"--config", f.path}).settings;
+  at = http_endpoint(node);
+  BOOST_REQUIRE(at);
+  BOOST_TEST(at->host == "0.0.0.0");
+  BOOST_TEST(at->port == 0u);
+  BOOST_TEST(node.http_io_threads == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_http_settings_are_refused_naming_the_setting) {
+  BOOST_TEST(refused({"--head", "--data-dir", "/d", "--http-listen", "tcp://h:1"}, "HOST:PORT"));
+  BOOST_TEST(refused({"--head", "--data-dir", "/d", "--http-listen", "h:70000"}, "http_listen"));
+  BOOST_TEST(refused({"--head", "--data-dir", "/d", "--http-io-threads", "0"}, "http_io_threads"));
+  BOOST_TEST(refused({"--head", "--data-dir", "/d", "--http-max-body-bytes", "10"},
+                     "http_max_body_bytes"));
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_yaml_key_is_named) {
   yaml_file f("head: true\ndata_dir: /d\nlisen: tcp://x:1\n");
   BOOST_TEST(refused({"--config", f.path}, "unknown setting `lisen`"));

@@ -88,6 +88,13 @@ BOOST_AUTO_TEST_CASE(every_enum_value_survives_a_round_trip) {
     expect_round_trip(envelope{protocol_version, 4, "head", security_message{key}},
                       std::string("key role ") + to_string(role));
   }
+  for (auto role : {app_token_role::predict, app_token_role::manage}) {
+    auto token = std::get<revoke_app_token_reply>(
+        std::get<security_message>(sample_of("security.revoke_app_token_reply").body).body);
+    token.token.role = role;
+    expect_round_trip(envelope{protocol_version, 4, "head", security_message{token}},
+                      std::string("app token role ") + to_string(role));
+  }
   for (auto code : {error_code::invalid_request, error_code::not_found, error_code::conflict,
                     error_code::overloaded, error_code::unavailable, error_code::timeout,
                     error_code::internal}) {

@@ -40,6 +40,18 @@ key_info sample_key_info(int seed) {
   return k;
 }
 
+app_token_info sample_app_token(int seed) {
+  app_token_info t;
+  t.name = "app-" + std::to_string(seed);
+  t.role = seed % 2 ? app_token_role::manage : app_token_role::predict;
+  t.tenant = "tenant-" + std::to_string(seed);
+  t.rate_limit_per_s = 500u + static_cast<uint32_t>(seed);
+  t.burst = 1000u + static_cast<uint32_t>(seed);
+  t.created_at_ms = 1'796'000'000'000 + seed;
+  t.revoked_at_ms = 1'796'000'200'000 + seed;
+  return t;
+}
+
 body security(security_message m) { return body{std::move(m)}; }
 body jobs(jobs_message m) { return body{std::move(m)}; }
 body artifacts(artifacts_message m) { return body{std::move(m)}; }
@@ -255,6 +267,23 @@ std::vector<sample> samples() {
        with(124, "troupe-cli", security({revoke_key_request{"8899aabbccddeeff"}}))},
       {"security.revoke_key_reply",
        with(125, "head", security({revoke_key_reply{sample_key_info(3)}}))},
+      {"security.create_app_token_request",
+       with(126, "troupe-cli",
+            security(
+                {create_app_token_request{"app1", app_token_role::manage, "finance", 500, 1000}}))},
+      {"security.create_app_token_reply",
+       with(126, "head",
+            security(
+                {create_app_token_reply{sample_app_token(1), "troupe_" + std::string(64, 'c')}}))},
+      {"security.app_token_list_request",
+       with(127, "troupe-cli", security({app_token_list_request{}}))},
+      {"security.app_token_list_reply",
+       with(127, "head",
+            security({app_token_list_reply{{sample_app_token(2), sample_app_token(3)}}}))},
+      {"security.revoke_app_token_request",
+       with(128, "troupe-cli", security({revoke_app_token_request{"app1"}}))},
+      {"security.revoke_app_token_reply",
+       with(128, "head", security({revoke_app_token_reply{sample_app_token(4)}}))},
       // The jobs area.
       {"jobs.submit_job_request",
        with(130, "troupe-cli",

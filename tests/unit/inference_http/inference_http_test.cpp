@@ -1,0 +1,139 @@
+// The head's inference endpoints (cluster/inference_http) on a real HTTP server, over a predictor
+// that answers from a fixed table: conformance.py drives every endpoint and every bad case with
+// Python's http.client; the tensor writers are checked here too.
+#define BOOST_TEST_MODULE inference_http
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include "cluster/http/server.hpp"
+#include "cluster/inference_http/inference_routes.hpp"
+#include "cluster/inference_http/tensor_json.hpp"
+#include "tests/unit/http/raw_client.hpp"
+#include "tests/unit/inference_http/table_predictor.hpp"
+#include "tools/local_cluster/local_cluster.hpp"
+
+using namespace troupe;
+
+namespace {
+
+constexpr uint64_t max_body = 64 * 1024;
+
+store::app_token_record token(const std::string& name, char digit, const std::string& role,
+                              uint32_t rate = 0, uint32_t burst = 0) {
+  store::app_token_record t;
+  t.name = name;
+  t.tenant = "finance";
+  t.role = role;
+  t.secret_sha256 = security::app_token_digest("troupe_" + std::string(64, digit));
+  t.rate_limit_per_s = rate;
+  t.burst = burst;
+  return t;
+}
+
+struct endpoints {
+  test::table_predictor models;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<http::server> server;
+
+  endpoints() {
+    auto tokens = std::make_shared<security::app_token_registry>();
+    auto revoked = token("old-app", '4', "predict");
+    revoked.revoked_at_ms = 1'796'000'000'000;
+    tokens->load({token("app1", '1', "predict"), token("ops", '2', "manage"),
+                  token("limited-app", '3', "predict", 1, 2), revoked},
+                 security::bucket_clock::now());
+    http::router routes;
+    inference_http::add_inference_routes(
+        routes, {&models, tokens, std::make_shared<inference_http::inference_metrics>(*registry)});
+    http::server_options o;
+    o.max_body_bytes = max_body;
+    o.read_deadline = std::chrono::milliseconds(500);
+    server = std::make_unique<http::server>(o, std::move(routes));
+    server->start();
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(inference_endpoints)
+
+BOOST_AUTO_TEST_CASE(every_endpoint_and_every_bad_input_answer_as_the_conformance_script_expects) {
+  endpoints e;
+  const auto script =
+      std::string(std::getenv("TROUPE_SOURCE_DIR")) + "/tests/unit/inference_http/conformance.py";
+  auto r = local::run_command(
+      {"/usr/bin/python3", script, std::to_string(e.server->port()), std::to_string(max_body)},
+      std::chrono::seconds(60));
+  BOOST_TEST(r.exit_code == 0, r.out + r.err);
+  BOOST_TEST(e.models.reloaded() == std::vector<std::string>{"txn"});
+  const auto keys = e.models.routing_keys();
+  BOOST_TEST(std::count(keys.begin(), keys.end(), "user-42") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(requests_are_counted_per_service_version_and_status) {
+  endpoints e;
+  test::raw_client c(e.server->port());
+  const std::string auth = "Authorization: Bearer troupe_" + std::string(64, '1') + "\r\n";
+  auto send = [&](const std::string& path, const std::string& body, const std::string& headers) {
+    c.send(test::post_request(path, body, headers));
+    auto r = c.read_reply();
+    BOOST_REQUIRE(r);
+    return r->status;
+  };
+  BOOST_TEST(send("/v1/models/txn/predict", R"({"features": [[1, 2, 3], [0, 0, 0]]})", auth) ==
+             200u);
+  BOOST_TEST(
+      send("/v2/models/txn/versions/3/infer",
+           R"({"inputs": [{"name": "x", "shape": [3], "datatype": "FP32", "data": [1, 2, 3]}]})",
+           auth) == 200u);
+  BOOST_TEST(send("/v1/models/txn/predict", R"({"features": [1, 2]})", auth) == 400u);
+  BOOST_TEST(send("/v1/models/made-up/predict", R"({"features": [1, 2, 3]})", auth) == 404u);
+  BOOST_TEST(send("/v1/models/txn/predict", R"({"features": [1, 2, 3]})", "") == 401u);
+  std::map<std::string, double> counts;
+  for (const auto& family : e.registry->Collect())
+    for (const auto& metric : family.metric) {
+      std::string key = family.name;
+      for (const auto& l : metric.label) key += " " + l.name + "=" + l.value;
+      counts[key] = family.name == "troupe_inference_request_duration_seconds"
+                        ? static_cast<double>(metric.histogram.sample_count)
+                        : metric.counter.value;
+    }
+  BOOST_TEST(counts["troupe_inference_requests_total service=txn status=200 version=4"] == 1);
+  BOOST_TEST(counts["troupe_inference_requests_total service=txn status=200 version=3"] == 1);
+  BOOST_TEST(counts["troupe_inference_requests_total service=txn status=400 version=4"] == 1);
+  BOOST_TEST(counts["troupe_inference_requests_total service= status=404 version=0"] == 1);
+  BOOST_TEST(counts["troupe_inference_requests_total service= status=401 version=0"] == 1);
+  BOOST_TEST(counts["troupe_inference_rows_total service=txn version=4"] == 2);
+  BOOST_TEST(counts["troupe_inference_request_duration_seconds service=txn version=4"] == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tensor_json)
+
+BOOST_AUTO_TEST_CASE(floats_are_written_in_their_shortest_exact_form) {
+  std::string out;
+  for (float f : {0.1f, 1.0f, -2.5f, 1e-7f, 3.4028235e38f}) {
+    inference_http::append_float(out, f);
+    out += ' ';
+  }
+  BOOST_TEST(out == "0.1 1 -2.5 1e-07 3.4028235e+38 ");
+}
+
+BOOST_AUTO_TEST_CASE(a_classifier_without_class_names_predicts_the_index_of_its_best_output) {
+  inference::prediction_result r;
+  r.model_version = 7;
+  r.rows = 2;
+  r.output_count = 3;
+  r.outputs = {0.2f, 0.5f, 0.3f, 0.9f, 0.05f, 0.05f};
+  r.signature.outputs = inference::output_kind::logits;
+  BOOST_TEST(inference_http::write_v1_predict(r, false) ==
+             R"({"predictions":[1,0],"probabilities":[[0.2,0.5,0.3],[0.9,0.05,0.05]],)"
+             R"("model_version":7})");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

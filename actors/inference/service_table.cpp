@@ -34,16 +34,18 @@ void service_table::resolved(const service_identity& identity, const std::string
   job_of_attempt_[attempt_id] = identity.job_id;
 }
 
-void service_table::reported(const std::string& attempt_id,
+bool service_table::reported(const std::string& attempt_id, const std::string& node_peer,
                              const std::vector<std::pair<uint32_t, std::string>>& versions) {
   auto job = job_of_attempt_.find(attempt_id);
-  if (job == job_of_attempt_.end()) return;
+  if (job == job_of_attempt_.end()) return false;
   auto& s = services_.at(job->second);
   auto& r = s.replicas.at(attempt_id);
+  if (r.node_peer != node_peer) return false;
   r.loaded.clear();
   // Only versions the head resolved for it: a replica cannot make up one.
   for (const auto& [version, problem] : versions)
     if (s.signatures.count(version)) r.loaded[version] = problem;
+  return true;
 }
 
 void service_table::failed(const std::string& attempt_id) {

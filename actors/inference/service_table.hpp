@@ -63,8 +63,9 @@ class service_table {
   void resolved(const service_identity& service, const std::string& model_name,
                 std::vector<resolved_version> versions, const std::string& attempt_id,
                 const std::string& node_peer, table_clock::time_point now);
-  // A replica's report: the versions it loaded (problem empty) and those it could not.
-  void reported(const std::string& attempt_id,
+  // A replica's report: the versions it loaded (problem empty) and those it could not. False
+  // when the replica is not known from that node (it must resolve first).
+  bool reported(const std::string& attempt_id, const std::string& node_peer,
                 const std::vector<std::pair<uint32_t, std::string>>& versions);
   // The replica failed to answer (its process or node is gone): it takes no request until it
   // resolves again.

@@ -14,6 +14,8 @@
 
 #include "actors/artifacts/artifact_service.hpp"
 #include "actors/atoms.hpp"
+#include "actors/inference/replica_relay.hpp"
+#include "actors/inference/service_router.hpp"
 #include "actors/jobs/job_service.hpp"
 #include "actors/membership/membership_actor.hpp"
 #include "actors/models/registry_actor.hpp"
@@ -287,6 +289,13 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, training, "training service", request_exit);
     // The service checks each kind's senders itself (rendezvous: node; metrics: admin, submit).
     head_endpoint->route<msg::training_message>(training, {role::node, role::admin, role::submit});
+    auto router = inference::spawn_service_router(system, {head_endpoint, jobs, db, "head"});
+    actors.push_back(router);
+    exit_when_it_dies(system, router, "service router", request_exit);
+    // The router checks each kind's senders itself (clients: admin, submit; relayed: node); the
+    // nodes' errors answer its predictions.
+    head_endpoint->route<msg::inference_message>(router, {role::admin, role::submit, role::node});
+    head_endpoint->route<msg::error>(router, {role::node});
     head_endpoint->start();
     write_endpoint_file(data->path(), head_endpoint->endpoint());
     print_join_command(*security, head_endpoint->endpoint());
@@ -312,14 +321,22 @@ int run_daemon(const config::daemon_settings& s) {
         system, {data->path() + "/artifact-cache", head_address, node_keys, name, rank_keys});
     actors.push_back(rank_artifacts);
     exit_when_it_dies(system, rank_artifacts, "rank artifact worker", request_exit);
+    auto replicas =
+        inference::spawn_replica_relay(system, {rank_endpoint, agent_endpoint, rank_keys, name});
+    actors.push_back(replicas);
+    exit_when_it_dies(system, replicas, "replica relay", request_exit);
     auto relay = training::spawn_rank_relay(
-        system, {rank_endpoint, agent_endpoint, rank_keys, agent, name, rank_artifacts});
+        system, {rank_endpoint, agent_endpoint, rank_keys, agent, replicas, name, rank_artifacts});
     actors.push_back(relay);
     exit_when_it_dies(system, relay, "rank relay", request_exit);
     // The relay tells the head's errors to its own requests apart and gives the agent the rest.
     agent_endpoint->route_reply<msg::error>(relay);
     agent_endpoint->route_reply<msg::training_message>(relay);
     rank_endpoint->route<msg::training_message>(relay, {msg::key_role::rank});
+    agent_endpoint->route_reply<msg::inference_message>(replicas);
+    // A replica answers the head's predictions with a reply or an error.
+    rank_endpoint->route<msg::inference_message>(replicas, {msg::key_role::rank});
+    rank_endpoint->route<msg::error>(replicas, {msg::key_role::rank});
     rank_endpoint->start();
     agent_endpoint->start();  // the agent's first registration, queued at its spawn, leaves now
   }

@@ -36,7 +36,7 @@ service_table two_replicas(std::vector<resolved_version> versions,
   service_table table(7);
   for (int task = 0; task < 2; ++task) {
     table.resolved(txn(), "txn", versions, attempt(task), "node-" + std::to_string(task), t0);
-    table.reported(attempt(task), loaded);
+    BOOST_TEST(table.reported(attempt(task), "node-" + std::to_string(task), loaded));
   }
   return table;
 }
@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(a_promotion_keeps_the_old_version_answering_until_a_replica
   for (int task = 0; task < 2; ++task)
     table.resolved(txn(), "txn", {{4, 100, sig()}}, attempt(task), "n", t0 + 1s);
   BOOST_TEST(routed(table, request()).version == 3u);
-  table.reported(attempt(1), {{3, ""}, {4, ""}});
+  table.reported(attempt(1), "n", {{3, ""}, {4, ""}});
   for (int i = 0; i < 6; ++i) {
     const auto r = routed(table, request());
     BOOST_TEST(r.version == 4u);
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(a_version_that_failed_to_load_leaves_the_old_one_serving_wi
   auto table = two_replicas({{3, 100, sig()}}, {{3, ""}});
   for (int task = 0; task < 2; ++task) {
     table.resolved(txn(), "txn", {{4, 100, sig()}}, attempt(task), "n", t0 + 1s);
-    table.reported(attempt(task), {{3, ""}, {4, "not a TorchScript file"}});
+    table.reported(attempt(task), "n", {{3, ""}, {4, "not a TorchScript file"}});
   }
   BOOST_TEST(routed(table, request()).version == 3u);
   const auto status = table.statuses("").at(0);
@@ -165,6 +165,13 @@ BOOST_AUTO_TEST_CASE(a_replica_that_fell_silent_is_dropped_and_so_is_a_service_w
   table.drop_silent(t0 + 10s);
   BOOST_TEST(table.statuses("").empty());
   BOOST_TEST((refused(table, request()).code == msg::error_code::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(a_report_from_another_node_or_before_resolving_changes_nothing) {
+  auto table = two_replicas({{3, 100, sig()}}, {});
+  BOOST_TEST(!table.reported(attempt(0), "node-1", {{3, ""}}));
+  BOOST_TEST(!table.reported("j00000000000000aa.7.1", "node-0", {{3, ""}}));
+  BOOST_TEST((refused(table, request()).code == msg::error_code::unavailable));
 }
 
 BOOST_AUTO_TEST_CASE(a_report_cannot_name_a_version_the_head_did_not_resolve) {

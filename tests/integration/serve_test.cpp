@@ -3,7 +3,8 @@
 // signature), served by a serve job of two replicas (one troupe-replica per node), and asked
 // over the protocol with `troupe predict`: each answer equals the model's own forward pass
 // (TorchScript loaded by Debian's python3-torch, softmax of its logits), row for row, also for
-// concurrent requests that the replicas' batchers join.
+// concurrent requests that the replicas' batchers join. A promotion of another version to the
+// stage the service follows switches it over while requests keep coming, none of them failing.
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <future>
@@ -154,6 +155,42 @@ BOOST_AUTO_TEST_CASE(a_feature_count_other_than_the_models_is_refused_with_the_c
   const auto unknown = s.c.troupe({"predict", "nope", R"({"features": [1, 2, 3, 4]})"});
   BOOST_TEST(unknown.exit_code == 1);
   BOOST_TEST(unknown.err.find("no service nope is running") != std::string::npos, unknown.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_promotion_under_load_switches_the_service_over_without_a_failed_request) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  rank_cluster r(1, 180s);
+  for (int version = 1; version <= 2; ++version) {
+    const auto trained = r.wait_until_ended(r.submit(train_spec));
+    BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + r.c.dump_logs());
+  }
+  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@1", "--stage", "production"}).exit_code ==
+                     0);
+  std::string spec = serve_spec;
+  spec.replace(spec.find("model: mlp"), 10, "model: mlp@production");
+  const auto job = r.submit(spec);
+  const auto rows = json{{"features", rows_of(1, 2)}}.dump();
+  auto version_answering = [&] {
+    const auto out = r.c.troupe({"predict", "mlp-service", rows, "--json"});
+    BOOST_TEST_REQUIRE(out.exit_code == 0, out.err + r.all_logs(job));
+    return json::parse(out.out)["model_version"].get<int>();
+  };
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
+                         },
+                         r.job_limit),
+                     r.all_logs(job) + r.c.dump_logs());
+  BOOST_TEST(version_answering() == 1);
+  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@2", "--stage", "production"}).exit_code ==
+                     0);
+  // Every request answers while the replicas load version 2; then only version 2 answers.
+  BOOST_TEST_REQUIRE(wait_until([&] { return version_answering() == 2; }, r.job_limit),
+                     r.all_logs(job));
+  for (int i = 0; i < 10; ++i) BOOST_TEST(version_answering() == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -57,6 +57,9 @@ parsed_args parse_daemon_args(const std::vector<std::string>& args) {
   app.add_option("--artifact-upload-idle-ms", s.artifact_upload_idle_ms,
                  "head: drop an upload idle this long")
       ->check(not_negative);
+  app.add_option("--artifact-cache-mb", s.artifact_cache_mb,
+                 "node: the most its artifact cache holds, in MiB")
+      ->check(not_negative);
   app.add_option("--log-level", s.log_level, "trace, debug, info, warn or error");
   app.add_option("--log-file", s.log_file, "log to this file instead of standard error");
 

@@ -81,7 +81,8 @@ const char* const known_keys[] = {"head",
                                   "log_file",
                                   "failure_detector",
                                   "artifact_max_bytes",
-                                  "artifact_upload_idle_ms"};
+                                  "artifact_upload_idle_ms",
+                                  "artifact_cache_mb"};
 
 }  // namespace
 
@@ -118,6 +119,7 @@ void load_yaml_file(const std::string& path, daemon_settings& s) {
   read(root, "log_file", s.log_file);
   read(root, "artifact_max_bytes", s.artifact_max_bytes);
   read(root, "artifact_upload_idle_ms", s.artifact_upload_idle_ms);
+  read(root, "artifact_cache_mb", s.artifact_cache_mb);
   if (auto fd = root["failure_detector"]) {
     for (const auto& entry : fd) {
       auto key = entry.first.as<std::string>();
@@ -159,6 +161,7 @@ void validate(const daemon_settings& s) {
   check_range("artifact_max_bytes", s.artifact_max_bytes, uint64_t{1}, limits::max_artifact_bytes);
   check_range("artifact_upload_idle_ms", s.artifact_upload_idle_ms, limits::min_upload_idle_ms,
               limits::max_upload_idle_ms);
+  check_range("artifact_cache_mb", s.artifact_cache_mb, uint64_t{1}, limits::max_artifact_cache_mb);
   const auto& f = s.failure_detector;
   check_range("failure_detector.suspect_phi", f.suspect_phi, limits::min_phi, limits::max_phi);
   check_range("failure_detector.dead_phi", f.dead_phi, limits::min_phi, limits::max_phi);

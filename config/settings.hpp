@@ -28,6 +28,7 @@ inline constexpr uint32_t max_window = 1000;                       // 8 KiB of h
 inline constexpr uint64_t max_artifact_bytes = uint64_t{1} << 50;  // 1 PiB
 // artifact_upload_idle_ms
 inline constexpr uint32_t min_upload_idle_ms = 100, max_upload_idle_ms = 86'400'000;
+inline constexpr uint64_t max_artifact_cache_mb = uint64_t{1} << 30;  // 1 PiB
 }  // namespace limits
 
 // Phi-accrual failure detector (see docs/failure-detection.md).
@@ -62,6 +63,8 @@ struct daemon_settings {
   uint64_t artifact_max_bytes = uint64_t{16} << 30;
   // head: an upload that sends nothing for this long is dropped with its bytes
   uint32_t artifact_upload_idle_ms = 60'000;
+  // node: the most its artifact cache holds (docs/artifacts.md), 20 GiB
+  uint64_t artifact_cache_mb = 20'480;
 };
 
 // Reads a YAML file into `settings` (keys absent from the file keep their value).

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "messages/utf8.hpp"
 
@@ -45,6 +46,19 @@ inline std::string str(capnp::Text::Reader t) {
   std::string s(t.begin(), t.size());
   if (!is_utf8(s)) throw refused_value("a text field is not valid UTF-8");
   return s;
+}
+
+template <class List>
+std::vector<std::string> texts(List list) {
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (auto t : list) out.push_back(str(t));
+  return out;
+}
+
+template <class Builder>
+void put_texts(Builder b, const std::vector<std::string>& v) {
+  for (unsigned i = 0; i < v.size(); ++i) b.set(i, text(v[i]));
 }
 
 inline double finite(double value) {

@@ -8,19 +8,6 @@ namespace {
 using namespace parts;
 using Which = wire::JobsMessage;
 
-template <class List>
-std::vector<std::string> texts(List list) {
-  std::vector<std::string> out;
-  out.reserve(list.size());
-  for (auto t : list) out.push_back(str(t));
-  return out;
-}
-
-template <class Builder>
-void put_texts(Builder b, const std::vector<std::string>& v) {
-  for (unsigned i = 0; i < v.size(); ++i) b.set(i, text(v[i]));
-}
-
 void put_summary(wire::JobSummary::Builder b, const job_summary& v) {
   b.setJobId(text(v.job_id));
   b.setName(text(v.name));

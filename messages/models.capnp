@@ -5,7 +5,7 @@
 # Client flows (roles admin and submit; a submit key sees and promotes only its own tenant's
 # models, and gets notFound for any other):
 #   ListModelsRequest -> ListModelsReply    GetModelRequest -> GetModelReply
-#   PromoteModelRequest -> PromoteModelReply
+#   PromoteModelRequest -> PromoteModelReply    ImportModelRequest -> ImportModelReply
 #
 # Evolution rules as in envelope.capnp: append only, never renumber.
 @0xb8c64f2e91d3a705;
@@ -21,6 +21,8 @@ struct ModelsMessage {
     getModelReply @3 :GetModelReply;
     promoteModelRequest @4 :PromoteModelRequest;
     promoteModelReply @5 :PromoteModelReply;
+    importModelRequest @6 :ImportModelRequest;
+    importModelReply @7 :ImportModelReply;
   }
 }
 
@@ -80,6 +82,22 @@ struct ModelVersion {
   datasetFingerprint @8 :Text;
   stage @9 :ModelStage;
   createdAtMs @10 :Int64;
+  # Its signature: what one input row is and what the outputs per row mean.
+  inputFeatures @11 :UInt32;     # values per input row; 0: not declared (the model checks)
+  outputKind @12 :OutputKind;
+  classes @13 :List(Text);       # a classifier's label of each output, in output order
+  source @14 :ModelSource;
+}
+
+enum OutputKind {
+  logits @0;         # one score per class: served as their softmax
+  probabilities @1;  # one probability per class, as the model gives them
+  values @2;         # the predicted values (regression)
+}
+
+enum ModelSource {
+  trained @0;   # registered by a train job of this cluster (jobId set)
+  imported @1;  # a TorchScript file imported with ImportModelRequest (jobId empty)
 }
 
 struct StageChange {
@@ -100,4 +118,22 @@ struct PromoteModelRequest {
 struct PromoteModelReply {
   version @0 :ModelVersion;          # as it is now
   changes @1 :List(StageChange);     # the changes made; empty when it was in that stage already
+}
+
+# Imports a model trained elsewhere: the TorchScript file, uploaded before as an artifact of kind
+# model (the artifacts area), becomes the model's next version with source imported, params and
+# metrics `{}`. Idempotent per name and digest: importing the same artifact into the same model
+# again gets the version it got first. A model belongs to one tenant: importing into another
+# tenant's name is a conflict.
+struct ImportModelRequest {
+  name @0 :Text;
+  tenant @1 :Text;           # empty: the key's tenant (submit), else "default"
+  artifactDigest @2 :Text;   # a model artifact of that tenant
+  inputFeatures @3 :UInt32;  # 0 to 65,536; 0: not declared
+  outputKind @4 :OutputKind;
+  classes @5 :List(Text);    # at most 10,000 distinct labels of 1 to 200 bytes; none for values
+}
+
+struct ImportModelReply {
+  version @0 :ModelVersion;  # as stored
 }

@@ -60,12 +60,17 @@ struct model_version {
   std::string dataset_fingerprint;
   models::stage stage = models::stage::none;
   int64_t created_at_ms = 0;
+  uint32_t input_features = 0;  // 0: not declared
+  models::output_kind output_kind = models::output_kind::logits;
+  std::vector<std::string> classes;
+  models::model_source source = models::model_source::trained;
   bool operator==(const model_version& o) const {
     return name == o.name && version == o.version && tenant == o.tenant && job_id == o.job_id &&
            artifact_digest == o.artifact_digest && final_metrics_json == o.final_metrics_json &&
            best_metrics_json == o.best_metrics_json && params_json == o.params_json &&
            dataset_fingerprint == o.dataset_fingerprint && stage == o.stage &&
-           created_at_ms == o.created_at_ms;
+           created_at_ms == o.created_at_ms && input_features == o.input_features &&
+           output_kind == o.output_kind && classes == o.classes && source == o.source;
   }
 };
 
@@ -107,10 +112,29 @@ struct promote_model_reply {
   }
 };
 
+struct import_model_request {
+  std::string name;
+  std::string tenant;
+  std::string artifact_digest;
+  uint32_t input_features = 0;
+  models::output_kind output_kind = models::output_kind::probabilities;
+  std::vector<std::string> classes;
+  bool operator==(const import_model_request& o) const {
+    return name == o.name && tenant == o.tenant && artifact_digest == o.artifact_digest &&
+           input_features == o.input_features && output_kind == o.output_kind &&
+           classes == o.classes;
+  }
+};
+
+struct import_model_reply {
+  model_version version;
+  bool operator==(const import_model_reply& o) const { return version == o.version; }
+};
+
 // The envelope's `models` member: one of the kinds above.
 struct models_message {
   std::variant<list_models_request, list_models_reply, get_model_request, get_model_reply,
-               promote_model_request, promote_model_reply>
+               promote_model_request, promote_model_reply, import_model_request, import_model_reply>
       body;
   bool operator==(const models_message& o) const { return body == o.body; }
 };

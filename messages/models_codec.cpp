@@ -9,6 +9,9 @@ using namespace parts;
 using Which = wire::ModelsMessage;
 
 models::stage get_stage(wire::ModelStage s) { return checked_enum(s, models::stage::archived); }
+models::output_kind get_output_kind(wire::OutputKind k) {
+  return checked_enum(k, models::output_kind::values);
+}
 
 void put_summary(wire::ModelSummary::Builder b, const model_summary& v) {
   b.setName(text(v.name));
@@ -37,6 +40,10 @@ void put_version(wire::ModelVersion::Builder b, const model_version& v) {
   b.setDatasetFingerprint(text(v.dataset_fingerprint));
   b.setStage(cast_enum<wire::ModelStage>(v.stage));
   b.setCreatedAtMs(v.created_at_ms);
+  b.setInputFeatures(v.input_features);
+  b.setOutputKind(cast_enum<wire::OutputKind>(v.output_kind));
+  put_texts(b.initClasses(static_cast<unsigned>(v.classes.size())), v.classes);
+  b.setSource(cast_enum<wire::ModelSource>(v.source));
 }
 
 model_version get_version(wire::ModelVersion::Reader r) {
@@ -52,6 +59,10 @@ model_version get_version(wire::ModelVersion::Reader r) {
   v.dataset_fingerprint = str(r.getDatasetFingerprint());
   v.stage = get_stage(r.getStage());
   v.created_at_ms = r.getCreatedAtMs();
+  v.input_features = r.getInputFeatures();
+  v.output_kind = get_output_kind(r.getOutputKind());
+  v.classes = texts(r.getClasses());
+  v.source = checked_enum(r.getSource(), models::model_source::imported);
   return v;
 }
 
@@ -113,6 +124,18 @@ struct encoder {
     put_version(r.initVersion(), v.version);
     put_changes(r.initChanges(size_of(v.changes.size())), v.changes);
   }
+  void operator()(const import_model_request& v) {
+    auto r = b.initImportModelRequest();
+    r.setName(text(v.name));
+    r.setTenant(text(v.tenant));
+    r.setArtifactDigest(text(v.artifact_digest));
+    r.setInputFeatures(v.input_features);
+    r.setOutputKind(cast_enum<wire::OutputKind>(v.output_kind));
+    put_texts(r.initClasses(size_of(v.classes.size())), v.classes);
+  }
+  void operator()(const import_model_reply& v) {
+    put_version(b.initImportModelReply().initVersion(), v.version);
+  }
 };
 
 }  // namespace
@@ -155,6 +178,14 @@ std::optional<models_message> get(wire::ModelsMessage::Reader r) {
       return models_message{
           promote_model_reply{get_version(p.getVersion()), get_changes(p.getChanges())}};
     }
+    case Which::IMPORT_MODEL_REQUEST: {
+      auto i = r.getImportModelRequest();
+      return models_message{import_model_request{
+          str(i.getName()), str(i.getTenant()), str(i.getArtifactDigest()), i.getInputFeatures(),
+          get_output_kind(i.getOutputKind()), texts(i.getClasses())}};
+    }
+    case Which::IMPORT_MODEL_REPLY:
+      return models_message{import_model_reply{get_version(r.getImportModelReply().getVersion())}};
   }
   return std::nullopt;
 }

@@ -108,6 +108,16 @@ bool is_tenant_name(std::string_view name) {
   });
 }
 
+bool is_artifact_name(std::string_view name) {
+  if (name.empty() || name.size() > max_artifact_name_bytes || name[0] == '.' || name[0] == '/')
+    return false;
+  if (name.find("..") != std::string_view::npos) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '/';
+  });
+}
+
 std::string printable(std::string_view untrusted) {
   std::string out;
   out.reserve(untrusted.size());

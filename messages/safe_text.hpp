@@ -22,6 +22,14 @@ inline constexpr const char* tenant_name_rule =
     "1 to 128 characters of A-Z, a-z, 0-9, '.', '_', '-'";
 bool is_tenant_name(std::string_view name);
 
+// An artifact's name in the head's artifact store (datasets, checkpoints, models), as an upload
+// gives it and a train spec's data fields name it.
+inline constexpr size_t max_artifact_name_bytes = 200;
+inline constexpr const char* artifact_name_rule =
+    "1 to 200 characters of A-Z, a-z, 0-9, '.', '_', '-', '/', not starting with '.' or '/', "
+    "without '..'";
+bool is_artifact_name(std::string_view name);
+
 // `untrusted` for one line of a log or a cell of the CLI's tables: C0 controls, DEL, C1
 // controls, bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), zero-width
 // characters (U+200B..U+200D, U+2060), line and paragraph separators (U+2028, U+2029) and U+FEFF

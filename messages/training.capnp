@@ -160,6 +160,8 @@ struct RegisterModelRequest {
   finalMetricsJson @2 :Text;  # JSON objects, at most 4 KiB each
   bestMetricsJson @3 :Text;
   datasetFingerprint @4 :Text;
+  inputFeatures @5 :UInt32;  # the model's values per input row
+  classes @6 :List(Text);    # a classifier's label of each output; none for regression
 }
 
 struct RegisterModelReply {

@@ -143,10 +143,13 @@ struct register_model_request {
   std::string final_metrics_json;
   std::string best_metrics_json;
   std::string dataset_fingerprint;
+  uint32_t input_features = 0;
+  std::vector<std::string> classes;
   bool operator==(const register_model_request& o) const {
     return attempt_id == o.attempt_id && artifact_digest == o.artifact_digest &&
            final_metrics_json == o.final_metrics_json && best_metrics_json == o.best_metrics_json &&
-           dataset_fingerprint == o.dataset_fingerprint;
+           dataset_fingerprint == o.dataset_fingerprint && input_features == o.input_features &&
+           classes == o.classes;
   }
 };
 

@@ -131,6 +131,8 @@ struct encoder {
     r.setFinalMetricsJson(text(v.final_metrics_json));
     r.setBestMetricsJson(text(v.best_metrics_json));
     r.setDatasetFingerprint(text(v.dataset_fingerprint));
+    r.setInputFeatures(v.input_features);
+    put_texts(r.initClasses(static_cast<unsigned>(v.classes.size())), v.classes);
   }
   void operator()(const register_model_reply& v) {
     auto r = b.initRegisterModelReply();
@@ -215,7 +217,8 @@ std::optional<training_message> get(wire::TrainingMessage::Reader r) {
       auto m = r.getRegisterModelRequest();
       return training_message{register_model_request{
           str(m.getAttemptId()), str(m.getArtifactDigest()), str(m.getFinalMetricsJson()),
-          str(m.getBestMetricsJson()), str(m.getDatasetFingerprint())}};
+          str(m.getBestMetricsJson()), str(m.getDatasetFingerprint()), m.getInputFeatures(),
+          texts(m.getClasses())}};
     }
     case Which::REGISTER_MODEL_REPLY: {
       auto m = r.getRegisterModelReply();

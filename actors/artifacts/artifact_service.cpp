@@ -3,15 +3,20 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <caf/all.hpp>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
+#include "actors/jobs/job_service.hpp"
 #include "actors/store/store_actor.hpp"
 #include "cluster/artifacts/blob_store.hpp"
+#include "cluster/jobs/job_spec.hpp"
 #include "cluster/security/key_registry.hpp"
+#include "cluster/training/train_spec.hpp"
 #include "messages/safe_text.hpp"
 
 namespace troupe::artifact_service {
@@ -24,8 +29,9 @@ using steady = std::chrono::steady_clock;
 
 constexpr size_t most_open_uploads = 64;
 constexpr size_t most_open_uploads_per_key = 4;
-constexpr size_t most_name_bytes = 200;
 constexpr const char* default_tenant = "default";
+constexpr auto job_service_timeout = std::chrono::seconds(5);
+constexpr auto store_timeout = store::longest_call + std::chrono::seconds(5);
 
 struct open_upload {
   std::string key_id;
@@ -69,17 +75,6 @@ store::artifact_record record_of(const msg::artifact_info& a) {
   return {a.tenant, a.name, a.digest, msg::to_string(a.kind), a.size, a.created_at_ms, a.job_id};
 }
 
-// Names and tenants: 1-200 of A-Z a-z 0-9 . _ - /, not starting with . or /, no "..".
-bool is_artifact_name(const std::string& text) {
-  if (text.empty() || text.size() > most_name_bytes || text[0] == '.' || text[0] == '/')
-    return false;
-  if (text.find("..") != std::string::npos) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-' || c == '/';
-  });
-}
-
 bool sees_every_tenant(const sender_key& key) { return key.role != msg::key_role::submit; }
 
 // The tenant a request names, or the key's own (submit) or the default one.
@@ -89,16 +84,21 @@ std::string tenant_for(const sender_key& key, const std::string& asked) {
 }
 
 std::optional<msg::error> check_tenant(const sender_key& key, const std::string& tenant) {
-  if (!is_artifact_name(tenant))
+  if (!msg::is_artifact_name(tenant))
     return invalid("tenant: `" + msg::printable(tenant) + "` is not a tenant name");
   if (!sees_every_tenant(key) && tenant != key.tenant)
     return denied("tenant: this key may only use artifacts of tenant " + key.tenant);
   return std::nullopt;
 }
 
-std::optional<msg::error> check_may_upload(const sender_key& key, artifact_kind kind) {
-  if (key.role == msg::key_role::submit && kind != artifact_kind::dataset)
-    return denied("kind: a submit key may only upload datasets");
+std::optional<msg::error> check_may_upload(const sender_key& key,
+                                           const msg::begin_upload_request& r) {
+  const auto kind = r.kind;
+  if (key.role == msg::key_role::submit && kind == artifact_kind::checkpoint)
+    return denied("kind: a submit key may only upload datasets and models");
+  // A job's artifacts come from its ranks, through their nodes: the training service trusts them.
+  if (key.role == msg::key_role::submit && !r.job_id.empty())
+    return denied("jobId: a submit key may not upload an artifact of a job");
   if (key.role == msg::key_role::node && kind == artifact_kind::dataset)
     return denied("kind: a node key may only upload checkpoints and models");
   return std::nullopt;
@@ -106,11 +106,10 @@ std::optional<msg::error> check_may_upload(const sender_key& key, artifact_kind 
 
 std::optional<msg::error> check_begin(self_ptr self, const sender_key& key,
                                       const msg::begin_upload_request& r) {
-  if (!is_artifact_name(r.name))
-    return invalid("name: `" + msg::printable(r.name) +
-                   "` must be 1-200 of A-Z a-z 0-9 . _ - /, not starting with . or /");
+  if (!msg::is_artifact_name(r.name))
+    return invalid("name: `" + msg::printable(r.name) + "` must be " + msg::artifact_name_rule);
   if (auto e = check_tenant(key, r.tenant)) return e;
-  if (auto e = check_may_upload(key, r.kind)) return e;
+  if (auto e = check_may_upload(key, r)) return e;
   if (!artifacts::is_sha256_hex(r.digest))
     return invalid("digest: must be a SHA-256 as 64 lowercase hex digits");
   const auto most = self->state.deps.max_artifact_bytes;
@@ -189,6 +188,105 @@ void on_chunk(self_ptr self, const inbound& in, const msg::upload_chunk_request&
   reply_artifacts(self, in, {msg::upload_chunk_reply{u->bytes->received()}});
 }
 
+// A time after every stored version of the name: the newest version is the one it means.
+int64_t created_at_for(const service_state& st, const msg::begin_upload_request& q) {
+  auto at = security::unix_now_ms();
+  for (const auto& [k, a] : st.versions)
+    if (a.tenant == q.tenant && a.name == q.name) at = std::max(at, a.created_at_ms + 1);
+  return at;
+}
+
+// How many versions of its checkpoints the job keeps: a train job's checkpoint.keep; nullopt
+// (every one) for any other job.
+std::optional<size_t> checkpoints_kept(const job_service::job_view& job) {
+  if (!job.known || job.kind != "train") return std::nullopt;
+  try {
+    const auto spec =
+        training::train_spec_from_json(jobs::parse_job_spec(job.spec_json).kind_fields);
+    if (spec.checkpoint.keep > 0) return static_cast<size_t>(spec.checkpoint.keep);
+  } catch (const std::exception& e) {  // a stored spec that no longer parses: our bug
+    spdlog::error("artifacts: the stored spec of job {} does not parse: {}", job.job_id, e.what());
+  }
+  return std::nullopt;
+}
+
+// The checkpoint versions of `newest`'s name and job past the `keep` newest.
+std::vector<msg::artifact_info> past_the_newest(const service_state& st,
+                                                const msg::artifact_info& newest, size_t keep) {
+  std::vector<msg::artifact_info> versions;
+  for (const auto& [k, a] : st.versions)
+    if (a.tenant == newest.tenant && a.name == newest.name && a.job_id == newest.job_id &&
+        a.kind == artifact_kind::checkpoint)
+      versions.push_back(a);
+  if (versions.size() <= keep) return {};
+  std::sort(versions.begin(), versions.end(), [](const auto& a, const auto& b) {
+    return std::tie(b.created_at_ms, b.digest) < std::tie(a.created_at_ms, a.digest);
+  });
+  return {versions.begin() + static_cast<std::ptrdiff_t>(keep), versions.end()};
+}
+
+// Whether a stored version, or an upload whose blob is published but not yet stored, has it.
+bool referenced(const service_state& st, const std::string& digest) {
+  for (const auto& [k, a] : st.versions)
+    if (a.digest == digest) return true;
+  for (const auto& [id, u] : st.uploads)
+    if (u.committing && u.request.digest == digest) return true;
+  return false;
+}
+
+// Removes the rows of `old` versions, then the blobs nothing else refers to; calls `done`
+// either way. Versions whose rows the store did not confirm removed stay, and go with the job's
+// next checkpoint.
+void remove_versions(self_ptr self, std::vector<msg::artifact_info> old,
+                     std::function<void()> done) {
+  std::vector<store::store_write> removals;
+  for (const auto& a : old) removals.push_back(store::artifact_removal{a.tenant, a.name, a.digest});
+  self->request(self->state.deps.store, store_timeout, actors::store_atom::value,
+                actors::confirm_atom::value, std::move(removals))
+      .then(
+          [self, old, done](bool stored) {
+            if (!stored) {
+              spdlog::warn("artifacts: the store cannot remove old versions of {} now",
+                           msg::printable(old.front().name));
+              return done();
+            }
+            auto& st = self->state;
+            for (const auto& a : old) st.versions.erase({a.tenant, a.name, a.digest});
+            for (const auto& a : old)
+              if (!referenced(st, a.digest))
+                if (auto e = st.deps.blobs->remove(a.digest))
+                  spdlog::error("artifacts: {}", e->message);
+            spdlog::info("artifacts: removed {} old versions of {} of tenant {}", old.size(),
+                         msg::printable(old.front().name), msg::printable(old.front().tenant));
+            done();
+          },
+          [old, done](caf::error&) {
+            spdlog::warn("artifacts: the store did not answer the removal of old versions of {}",
+                         msg::printable(old.front().name));
+            done();
+          });
+}
+
+// Applies the retention of `newest`'s job to its checkpoint, then calls `done`.
+void keep_newest_checkpoints(self_ptr self, const msg::artifact_info& newest,
+                             std::function<void()> done) {
+  if (newest.kind != artifact_kind::checkpoint || newest.job_id.empty()) return done();
+  self->request(self->state.deps.jobs, job_service_timeout, actors::job_atom::value, newest.job_id)
+      .then(
+          [self, newest, done](const job_service::job_view& job) {
+            const auto keep = checkpoints_kept(job);
+            auto old = keep ? past_the_newest(self->state, newest, *keep)
+                            : std::vector<msg::artifact_info>{};
+            if (old.empty()) return done();
+            remove_versions(self, std::move(old), done);
+          },
+          [newest, done](caf::error&) {
+            spdlog::warn("artifacts: the job service did not say how many checkpoints job {} keeps",
+                         newest.job_id);
+            done();
+          });
+}
+
 void on_commit(self_ptr self, const inbound& in, const msg::commit_upload_request& r,
                const sender_key& key) {
   auto& st = self->state;
@@ -210,11 +308,10 @@ void on_commit(self_ptr self, const inbound& in, const msg::commit_upload_reques
     return reply(self, in, *e);
   }
   u->committing = true;
-  msg::artifact_info info{q.name,  q.tenant, q.kind, q.digest, q.size, security::unix_now_ms(),
+  msg::artifact_info info{q.name,  q.tenant, q.kind, q.digest, q.size, created_at_for(st, q),
                           q.job_id};
-  self->request(st.deps.store, store::longest_call + std::chrono::seconds(5),
-                actors::store_atom::value, actors::confirm_atom::value,
-                store::store_write{record_of(info)})
+  self->request(st.deps.store, store_timeout, actors::store_atom::value,
+                actors::confirm_atom::value, store::store_write{record_of(info)})
       .then(
           [self, in, info, id = r.upload_id](bool stored) {
             self->state.uploads.erase(id);
@@ -227,7 +324,9 @@ void on_commit(self_ptr self, const inbound& in, const msg::commit_upload_reques
             spdlog::info("artifacts: stored {} of tenant {} ({} bytes, sha256 {})",
                          msg::printable(info.name), msg::printable(info.tenant), info.size,
                          info.digest);
-            reply_artifacts(self, in, {msg::commit_upload_reply{info}});
+            keep_newest_checkpoints(self, info, [self, in, info] {
+              reply_artifacts(self, in, {msg::commit_upload_reply{info}});
+            });
           },
           [self, in, id = r.upload_id](caf::error&) {
             self->state.uploads.erase(id);
@@ -348,8 +447,14 @@ void on_inbound(self_ptr self, const inbound& in) {
 caf::behavior service(self_ptr self, artifact_service_deps deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
-  for (const auto& r : st.deps.artifacts) st.versions[{r.tenant, r.name, r.digest}] = info_of(r);
+  std::set<std::string> stored_digests;
+  for (const auto& r : st.deps.artifacts) {
+    st.versions[{r.tenant, r.name, r.digest}] = info_of(r);
+    stored_digests.insert(r.digest);
+  }
   st.deps.artifacts.clear();
+  if (const auto swept = st.deps.blobs->sweep(stored_digests))
+    spdlog::info("artifacts: deleted {} blobs no stored version refers to", swept);
   const auto sweep = std::max(std::chrono::milliseconds(50), st.deps.upload_idle / 4);
   self->delayed_send(self, sweep, actors::tick_atom::value);
   return {

@@ -7,9 +7,16 @@
 // mismatch: its bytes are deleted, nothing stored) | aborted | dropped (idle longer than
 // upload_idle: a dead uploader's bytes are deleted).
 //
-// Roles: admin may do everything; a submit key uploads only datasets of its own tenant and
-// reads and lists only its own tenant's artifacts; a node key reads and lists every artifact
-// and uploads only checkpoints and models. An upload is continued only by the key that began it.
+// Retention: a train job keeps only the newest checkpoint.keep versions of each checkpoint it
+// publishes (the job service has its spec). Once a new one is committed, the older ones' rows
+// are removed from the store, then the blobs no remaining version refers to are deleted, and
+// only then is the commit answered. A crash between leaves blobs without rows: the next start
+// sweeps every blob no stored version refers to.
+//
+// Roles: admin may do everything; a submit key uploads only datasets and models (of no job) of its
+// own tenant, and reads and lists only its own tenant's artifacts; a node key reads and lists every
+// artifact and uploads only checkpoints and models. An upload is continued only by the key that
+// began it.
 //
 // Blocking file I/O (chunk writes, fsync at commit, checked reads) runs on this actor's own
 // thread (it is detached), never on CAF's shared workers.
@@ -35,8 +42,9 @@
 namespace troupe::artifact_service {
 
 struct artifact_service_deps {
-  actors::wire_endpoint_ptr endpoint;             // the head's ROUTER
-  caf::actor store;                               // the store actor
+  actors::wire_endpoint_ptr endpoint;  // the head's ROUTER
+  caf::actor store;                    // the store actor
+  caf::actor jobs;                     // the job service: how many checkpoint versions a job keeps
   std::vector<store::artifact_record> artifacts;  // loaded from the store at start
   std::shared_ptr<artifacts::blob_store> blobs;   // the bytes, on the head's disk
   uint64_t max_artifact_bytes = 0;

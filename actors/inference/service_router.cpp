@@ -166,16 +166,16 @@ void sweep(self_ptr self) {
   st.table.drop_silent(now);
 }
 
-// What a version of the registry takes and gives. A train job's version says it in its
-// parameters (the train spec): an MLP's first and last widths, and its task.
+// What a version of the registry takes and gives: its stored signature.
 model_signature signature_of(const store::model_version_record& v) {
   model_signature out;
-  const auto params = nlohmann::json::parse(v.params_json, nullptr, false);
-  if (!params.is_object()) return out;
-  const auto model = params.value("model", nlohmann::json::object());
-  const auto layers = model.value("layers", std::vector<int64_t>{});
-  if (!layers.empty()) out.input_features = static_cast<uint32_t>(layers.front());
-  if (params.value("task", "") == "regression") out.outputs = output_kind::values;
+  out.input_features = v.input_features;
+  switch (models::parse_output_kind(v.output_kind).value_or(models::output_kind::logits)) {
+    case models::output_kind::logits: out.outputs = output_kind::logits; break;
+    case models::output_kind::probabilities: out.outputs = output_kind::probabilities; break;
+    case models::output_kind::values: out.outputs = output_kind::values; break;
+  }
+  out.classes = v.classes;
   return out;
 }
 

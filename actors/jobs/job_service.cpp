@@ -359,9 +359,11 @@ void end_attempt(self_ptr self, attempt_entry& a, attempt_state to, const jobs::
   if (job == self->state.jobs.end()) return;
   if (to != attempt_state::succeeded && !jobs::is_final(state_of(job->second)))
     for (auto* other : current_round(self, job->second))
-      if (!jobs::is_final(state_of(*other)))
+      if (!jobs::is_final(state_of(*other))) {
+        other->killed_for_round = true;
         kill_attempt(self, *other,
                      "task " + std::to_string(a.row.task_index) + " of the job failed");
+      }
   settle_round(self, job->second, writes);
 }
 
@@ -382,10 +384,14 @@ void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>
     if (!jobs::is_final(state_of(*a))) return;
   // Cancelled (its tasks have ended now), or decided already (a retry waits).
   if (jobs::is_final(state_of(job)) || state_of(job) == job_state::retrying) return;
+  // The first to fail; one the head killed for another's failure may end in the same
+  // millisecond as that one, and comes after it.
+  const auto first = [](const attempt_entry* a) {
+    return std::make_pair(a->killed_for_round, a->row.finished_at_ms);
+  };
   const attempt_entry* failed = nullptr;
   for (auto* a : round)
-    if (state_of(*a) != attempt_state::succeeded &&
-        (!failed || a->row.finished_at_ms < failed->row.finished_at_ms))
+    if (state_of(*a) != attempt_state::succeeded && (!failed || first(a) < first(failed)))
       failed = a;
   if (!failed) {
     job.row.exit_code = 0;

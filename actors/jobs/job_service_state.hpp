@@ -29,7 +29,8 @@ struct attempt_entry {
   steady::time_point placed_at;  // or recovered at
   bool holds_resources = false;  // counted by the scheduler
   bool start_sent = false;
-  bool end_unstored = false;  // its node's report of how it ended is being stored
+  bool end_unstored = false;      // its node's report of how it ended is being stored
+  bool killed_for_round = false;  // the head killed it because another task of its round failed
   // A standby (docs/scheduling.md): the attempt it follows on its node; and the other way.
   std::string after;
   std::string standby;

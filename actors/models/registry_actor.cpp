@@ -27,8 +27,8 @@ void on_request(self_ptr self, const actors::inbound& in) {
 
 caf::behavior registry(self_ptr self, registry_deps deps) {
   self->state.deps = std::move(deps);
-  self->state.service =
-      std::make_unique<models::registry>(self->state.deps.store->models(), security::unix_now_ms);
+  self->state.service = std::make_unique<models::registry>(
+      self->state.deps.store->models(), self->state.deps.store->artifacts(), security::unix_now_ms);
   return {
       [self](const actors::inbound& in) { on_request(self, in); },
       [self](actors::register_atom, const models::registration& r) {

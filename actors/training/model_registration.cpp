@@ -30,14 +30,21 @@ std::variant<models::registration, msg::error> registration_of(
                       "artifactDigest: must be a SHA-256 as 64 lowercase hex digits"};
   try {
     const auto fields = jobs::parse_job_spec(job.spec_json).kind_fields;
-    return models::registration{train_spec_from_json(fields).model_name,
-                                job.tenant,
-                                job.job_id,
-                                r.artifact_digest,
-                                r.final_metrics_json,
-                                r.best_metrics_json,
-                                fields.dump(),
-                                r.dataset_fingerprint};
+    const auto spec = train_spec_from_json(fields);
+    models::registration out;
+    out.name = spec.model_name;
+    out.tenant = job.tenant;
+    out.job_id = job.job_id;
+    out.artifact_digest = r.artifact_digest;
+    out.final_metrics_json = r.final_metrics_json;
+    out.best_metrics_json = r.best_metrics_json;
+    out.params_json = fields.dump();
+    out.dataset_fingerprint = r.dataset_fingerprint;
+    out.input_features = r.input_features;
+    out.outputs = spec.task == task_kind::classification ? models::output_kind::logits
+                                                         : models::output_kind::values;
+    out.classes = r.classes;
+    return out;
   } catch (const std::exception& e) {  // a stored spec that no longer parses: our bug
     return msg::error{msg::error_code::internal,
                       std::string("the job's stored spec does not parse: ") + e.what()};

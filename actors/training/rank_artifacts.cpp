@@ -87,7 +87,7 @@ using self_ptr = caf::stateful_actor<worker_state>*;
 msg::body fetch(worker_state& st, const rank_transfer& t, const msg::fetch_artifact_request& r) {
   if (r.name.empty() && r.digest.empty())
     return msg::error{msg::error_code::invalid_request, "name: give a name, a digest or both"};
-  auto got = st.cache->fetch({r.name, t.attempt.tenant, r.digest});
+  auto got = st.cache->fetch({r.name, t.attempt.tenant, r.digest}, t.key_id);
   if (auto* f = std::get_if<artifacts::transfer_failure>(&got)) return error_of(*f);
   auto& cached = std::get<artifacts::cached_artifact>(got);
   return msg::training_message{
@@ -123,6 +123,8 @@ transfer_done on_transfer(self_ptr self, const rank_transfer& t) {
     return {msg::error{msg::error_code::unavailable,
                        "the head did not say which tenant this attempt's job is of"}};
   st.deadline = t.deadline;
+  const auto& keys = *st.deps.keys;
+  st.cache->release_ended([&keys](const std::string& key_id) { return !keys.attempt_of(key_id); });
   if (const auto* f = std::get_if<msg::fetch_artifact_request>(&t.request.body))
     return {fetch(st, t, *f)};
   if (const auto* p = std::get_if<msg::publish_artifact_request>(&t.request.body))
@@ -144,8 +146,8 @@ caf::behavior worker(self_ptr self, rank_artifacts_deps deps) {
     auto reply = self->state.head->call(std::move(m), std::min(wait, left));
     return reply ? std::optional<msg::body>(std::move(reply->body)) : std::nullopt;
   };
-  st.cache =
-      std::make_unique<artifacts::artifact_cache>(st.deps.cache_dir, call, head_request_wait);
+  st.cache = std::make_unique<artifacts::artifact_cache>(st.deps.cache_dir, call, head_request_wait,
+                                                         st.deps.cache_limit_bytes);
   return {
       [self](const rank_transfer& t) { return on_transfer(self, t); },
   };

@@ -10,10 +10,14 @@
 // model, under a name starting with "<job id>/". A transfer whose attempt ended (its rank key
 // dropped) or whose deadline passed is not started; one under way stops asking the head at its
 // deadline.
+//
+// The cache holds at most cache_limit_bytes: a copy a rank fetched is held for its attempt (its
+// rank key) until the attempt ends, and never deleted to make room meanwhile.
 //   (rank_transfer) -> transfer_done
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +32,8 @@
 namespace troupe::training {
 
 struct rank_artifacts_deps {
-  std::string cache_dir;     // the node's artifact cache, in its data dir
+  std::string cache_dir;  // the node's artifact cache, in its data dir
+  uint64_t cache_limit_bytes = 0;
   std::string head_address;  // where the node reaches its head
   std::optional<transport::curve_keys> node_keys;
   std::string node_name;  // the sender of its requests to the head

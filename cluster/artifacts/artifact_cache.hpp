@@ -4,10 +4,18 @@
 // whoever drives it (the node agent, for its ranks) calls it off any actor's thread.
 //
 // A copy is used only while its bytes still hash to its name: one damaged on disk is fetched
-// again. Not thread-safe.
+// again. The copies take at most `limit_bytes`: when a new one would go past it, the least
+// recently used copies are deleted first, but never one a holder (a running attempt) fetched
+// and has not released; a copy that does not fit beside the held ones is refused (overloaded).
+// Copies a previous process left are kept, and count, as the least recently used. Not
+// thread-safe.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
 
 #include "cluster/artifacts/artifact_transfer.hpp"
@@ -21,22 +29,45 @@ struct cached_artifact {
 
 class artifact_cache {
  public:
-  // Creates `dir` when needed; throws std::runtime_error when it cannot.
-  artifact_cache(std::string dir, artifact_caller call, std::chrono::milliseconds timeout);
+  // Creates `dir` when needed and takes stock of the copies there; throws std::runtime_error
+  // when it cannot.
+  artifact_cache(std::string dir, artifact_caller call, std::chrono::milliseconds timeout,
+                 uint64_t limit_bytes);
 
   // A verified local copy of the version `spec` names (the head says which), fetched when
-  // there is none.
-  transfer_result<cached_artifact> fetch(const download_spec& spec);
+  // there is none; held for `holder` until released.
+  transfer_result<cached_artifact> fetch(const download_spec& spec, const std::string& holder);
+  // Releases what every holder that `ended` says has ended holds.
+  void release_ended(const std::function<bool(const std::string& holder)>& ended);
   // Uploads a file made here (kind checkpoint or model).
   transfer_result<msg::artifact_info> upload(const upload_spec& spec);
 
   // Fetches that found a verified copy already here.
   size_t reused() const { return reused_; }
+  // The bytes the copies here take.
+  uint64_t used_bytes() const { return used_; }
 
  private:
+  struct copy {
+    uint64_t size = 0;
+    uint64_t last_used = 0;  // a count: higher is more recent
+    std::set<std::string> holders;
+  };
+
+  void take_stock();
+  void forget(const std::string& digest);
+  // Deletes unheld copies, least recently used first, until `size` more bytes fit; whether
+  // they do.
+  bool make_room(uint64_t size);
+  cached_artifact keep(const msg::artifact_info& artifact, std::set<std::string> holders);
+
   std::string dir_;
   artifact_caller call_;
   std::chrono::milliseconds timeout_;
+  uint64_t limit_;
+  std::map<std::string, copy> copies_;  // by digest
+  uint64_t used_ = 0;
+  uint64_t uses_ = 0;
   size_t reused_ = 0;
 };
 

@@ -119,4 +119,32 @@ std::variant<std::string, msg::error> blob_store::read(const std::string& digest
   return blocks->substr(offset - first * block_bytes, length);
 }
 
+std::optional<msg::error> blob_store::remove(const std::string& digest) const {
+  // The bytes before their checksums: the reverse of a commit.
+  for (const auto& path : {blob_path(digest), blob_path(digest) + ".blocks"}) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    if (ec)
+      return msg::error{msg::error_code::internal, "cannot delete " + path + ": " + ec.message()};
+  }
+  return std::nullopt;
+}
+
+size_t blob_store::sweep(const std::set<std::string>& referenced) const {
+  const std::string checksums = ".blocks";
+  std::set<std::string> unreferenced;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_ + "/blobs", ec)) {
+    auto digest = entry.path().filename().string();
+    if (digest.size() > checksums.size() &&
+        digest.compare(digest.size() - checksums.size(), checksums.size(), checksums) == 0)
+      digest.resize(digest.size() - checksums.size());
+    if (!referenced.count(digest)) unreferenced.insert(digest);
+  }
+  size_t removed = 0;
+  for (const auto& digest : unreferenced)
+    if (!remove(digest)) ++removed;
+  return removed;
+}
+
 }  // namespace troupe::artifacts

@@ -4,7 +4,9 @@
 //   ROOT/uploads/<id>, <id>.blocks   an upload not committed yet
 // A blob appears only by rename, once its bytes were fsynced and matched the declared digest.
 // Every block read is checked against the checksum recorded at upload, so a blob damaged on
-// disk is refused (internal), never served. Memory per upload and per read is bounded by a
+// disk is refused (internal), never served. A blob goes only once no stored version refers to
+// it: its row is removed first, so a crash in between leaves a blob no row refers to, which the
+// next start's sweep removes. Memory per upload and per read is bounded by a
 // block plus the bytes asked for, whatever the blob's size.
 //
 // Not thread-safe: one owner (the head's artifact service).
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,6 +66,11 @@ class blob_store {
                                              uint64_t offset, uint64_t length) const;
 
   std::string blob_path(const std::string& digest) const;
+
+  // Deletes the blob `digest` and its checksums (nothing when they are not there).
+  std::optional<msg::error> remove(const std::string& digest) const;
+  // Deletes every blob whose digest is not in `referenced`; returns how many it deleted.
+  size_t sweep(const std::set<std::string>& referenced) const;
 
  private:
   std::string root_;

@@ -10,16 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "cluster/models/model_ref.hpp"
 #include "messages/error.hpp"
 
 namespace troupe::inference {
 
-// What a model's outputs are (the registry's ModelVersion.outputKind).
-enum class output_kind {
-  logits,         // one score per class; replicas answer their softmax
-  probabilities,  // one probability per class, as the model gives them
-  values,         // regression: the predicted values
-};
+// What a model's outputs are (the registry's).
+using output_kind = models::output_kind;
 
 // What a served model version takes and gives.
 struct model_signature {

@@ -20,6 +20,31 @@ std::optional<stage> parse_stage(std::string_view text) {
   return std::nullopt;
 }
 
+const char* to_string(output_kind k) {
+  switch (k) {
+    case output_kind::logits: return "logits";
+    case output_kind::probabilities: return "probabilities";
+    case output_kind::values: return "values";
+  }
+  return "logits";
+}
+
+std::optional<output_kind> parse_output_kind(std::string_view text) {
+  for (auto k : {output_kind::logits, output_kind::probabilities, output_kind::values})
+    if (text == to_string(k)) return k;
+  return std::nullopt;
+}
+
+const char* to_string(model_source s) {
+  return s == model_source::imported ? "imported" : "trained";
+}
+
+std::optional<model_source> parse_model_source(std::string_view text) {
+  for (auto s : {model_source::trained, model_source::imported})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
 bool is_model_name(std::string_view name) {
   if (name.empty() || name.size() > 128 || !std::isalnum(static_cast<unsigned char>(name[0])))
     return false;

@@ -17,6 +17,22 @@ enum class stage { none, staging, production, archived };
 const char* to_string(stage s);
 std::optional<stage> parse_stage(std::string_view text);
 
+// What a version's outputs are, per input row.
+enum class output_kind {
+  logits,         // one score per class; served as their softmax
+  probabilities,  // one probability per class, as the model gives them
+  values,         // the predicted values (regression)
+};
+
+const char* to_string(output_kind k);
+std::optional<output_kind> parse_output_kind(std::string_view text);
+
+// Where a version came from: a train job of this cluster, or a file imported into the registry.
+enum class model_source { trained, imported };
+
+const char* to_string(model_source s);
+std::optional<model_source> parse_model_source(std::string_view text);
+
 // 1 to 128 characters of letters, digits, '.', '_' and '-', starting with a letter or digit.
 inline constexpr const char* name_rule =
     "1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit";

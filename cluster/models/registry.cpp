@@ -26,20 +26,6 @@ bool may_see(const caller& who, const std::string& tenant) {
 
 stage stage_of(const std::string& stored) { return parse_stage(stored).value_or(stage::none); }
 
-msg::model_version to_msg(const model_version_record& v) {
-  return {v.name,
-          v.version,
-          v.tenant,
-          v.job_id,
-          v.artifact_digest,
-          v.final_metrics_json,
-          v.best_metrics_json,
-          v.params_json,
-          v.dataset_fingerprint,
-          stage_of(v.stage),
-          v.created_at_ms};
-}
-
 msg::stage_change to_msg(const store::model_stage_change& c) {
   return {c.version, stage_of(c.from_stage), stage_of(c.to_stage), c.changed_by, c.at_ms};
 }
@@ -48,8 +34,9 @@ msg::body in_models(msg::models_message m) { return msg::body{std::move(m)}; }
 
 }  // namespace
 
-registry::registry(store::models_store& store, std::function<int64_t()> now_ms)
-    : store_(store), now_ms_(std::move(now_ms)) {}
+registry::registry(store::models_store& store, store::artifacts_store& artifacts,
+                   std::function<int64_t()> now_ms)
+    : store_(store), artifacts_(artifacts), now_ms_(std::move(now_ms)) {}
 
 registration_result registry::register_version(const registration& r) {
   if (auto problem = registration_problem(r)) return invalid(*problem);
@@ -71,8 +58,9 @@ registration_result registry::register_version(const registration& r) {
                                                          " version " + std::to_string(v.version)};
       return v.version;
     case model_registration::outcome::registered:
-      spdlog::info("model {} version {} registered by job {} (tenant {})", v.name, v.version,
-                   msg::printable(v.job_id), msg::printable(v.tenant));
+      spdlog::info("model {} version {} {} (tenant {})", v.name, v.version,
+                   v.job_id.empty() ? "imported" : "registered by job " + msg::printable(v.job_id),
+                   msg::printable(v.tenant));
       return v.version;
   }
   return msg::error{msg::error_code::internal, "unknown registration outcome"};
@@ -84,6 +72,8 @@ msg::body registry::answer(const caller& who, const msg::models_message& request
     if (const auto* r = std::get_if<msg::get_model_request>(&request.body)) return get(who, *r);
     if (const auto* r = std::get_if<msg::promote_model_request>(&request.body))
       return promote(who, *r);
+    if (const auto* r = std::get_if<msg::import_model_request>(&request.body))
+      return import(who, *r);
   } catch (const store::store_error& e) {
     return store_failed(e);
   }
@@ -161,6 +151,39 @@ msg::body registry::promote(const caller& who, const msg::promote_model_request&
   out.version = to_msg(*resolve({r.name, r.version, stage::none}, now));
   for (const auto& c : changes) out.changes.push_back(to_msg(c));
   return in_models({std::move(out)});
+}
+
+msg::body registry::import(const caller& who, const msg::import_model_request& r) {
+  auto tenant = r.tenant.empty() ? std::string("default") : r.tenant;
+  if (who.role != msg::key_role::admin) {
+    if (!r.tenant.empty() && r.tenant != who.tenant)
+      return msg::error{msg::error_code::permission_denied,
+                        "tenant: this key may only import into tenant " + who.tenant};
+    tenant = who.tenant;
+  }
+  registration in;
+  in.name = r.name;
+  in.tenant = tenant;
+  in.artifact_digest = r.artifact_digest;
+  in.final_metrics_json = in.best_metrics_json = in.params_json = "{}";
+  in.input_features = r.input_features;
+  in.outputs = r.output_kind;
+  in.classes = r.classes;
+  in.source = model_source::imported;
+  if (auto problem = registration_problem(in)) return invalid(*problem);
+  const auto artifacts = artifacts_.load_artifacts();
+  const bool uploaded = std::any_of(artifacts.begin(), artifacts.end(), [&](const auto& a) {
+    return a.tenant == tenant && a.digest == r.artifact_digest && a.kind == "model";
+  });
+  if (!uploaded)
+    return not_found("artifactDigest: tenant " + tenant + " has no model artifact with sha256 " +
+                     r.artifact_digest);
+  const auto got = register_version(in);
+  if (const auto* e = std::get_if<msg::error>(&got)) return *e;
+  const auto versions = store_.load_versions(r.name);
+  const auto* v = resolve({r.name, std::get<uint32_t>(got), stage::none}, versions);
+  if (!v) return msg::error{msg::error_code::internal, "the imported version is not stored"};
+  return in_models({msg::import_model_reply{to_msg(*v)}});
 }
 
 }  // namespace troupe::models

@@ -1,7 +1,7 @@
 // The model registry's service (docs/models.md), as plain C++ over the store's models tables:
-// registers the versions of succeeded train jobs and answers the protocol's models requests
-// (messages/models.capnp). The head's registry actor (actors/models) runs it; tests call it
-// directly.
+// registers the versions of succeeded train jobs, imports models trained elsewhere and answers the
+// protocol's models requests (messages/models.capnp). The head's registry actor (actors/models)
+// runs it; tests call it directly.
 //
 // Every answer reflects the store: a registration or promotion is answered once stored. A
 // store failure is answered `unavailable`. Roles: an admin key sees and promotes every model, a
@@ -37,7 +37,9 @@ inline constexpr uint32_t default_list_limit = 1000;
 
 class registry {
  public:
-  registry(store::models_store& store, std::function<int64_t()> now_ms);
+  // `artifacts` tells which model artifacts an import may name.
+  registry(store::models_store& store, store::artifacts_store& artifacts,
+           std::function<int64_t()> now_ms);
 
   // Stores `r` as its model's next version; idempotent per job id (a retried registration of
   // a job gets the version it got first).
@@ -50,11 +52,13 @@ class registry {
   msg::body list(const caller& who, const msg::list_models_request& r);
   msg::body get(const caller& who, const msg::get_model_request& r);
   msg::body promote(const caller& who, const msg::promote_model_request& r);
+  msg::body import(const caller& who, const msg::import_model_request& r);
   // The stored versions of a model `who` may see, or the error to answer.
   std::variant<std::vector<store::model_version_record>, msg::error> visible_versions(
       const caller& who, const std::string& name);
 
   store::models_store& store_;
+  store::artifacts_store& artifacts_;
   std::function<int64_t()> now_ms_;
 };
 

@@ -14,27 +14,37 @@
 
 namespace troupe::models {
 
-// What the head registers when a train job succeeds, from what its rank 0 reported.
+// What the head registers: a succeeded train job's model, from what its rank 0 reported, or an
+// imported file.
 struct registration {
-  std::string name;    // the spec's output.model_name
-  std::string tenant;  // the job's
-  std::string job_id;
+  std::string name;                // the spec's output.model_name
+  std::string tenant;              // the job's
+  std::string job_id;              // empty for an import
   std::string artifact_digest;     // sha256 of the TorchScript artifact, 64 lowercase hex digits
   std::string final_metrics_json;  // JSON objects
   std::string best_metrics_json;
   std::string params_json;  // the train spec
   std::string dataset_fingerprint;
+  uint32_t input_features = 0;  // 0: not declared
+  output_kind outputs = output_kind::logits;
+  std::vector<std::string> classes;
+  model_source source = model_source::trained;
 };
 
 // Limits that keep a model's replies within one frame (messages/codec.hpp).
 inline constexpr size_t max_metrics_json_bytes = 4096;
 inline constexpr size_t max_params_json_bytes = 64 * 1024;
 inline constexpr size_t max_short_text_bytes = 256;  // tenant, job id, fingerprint
+inline constexpr uint32_t max_input_features = 65536;
+inline constexpr size_t max_classes = 10000;
+inline constexpr size_t max_class_label_bytes = 200;
 
 // Why `r` cannot be registered, starting with the field's name; nullopt when it can.
 std::optional<std::string> registration_problem(const registration& r);
 // The record to store for `r`, made at `now_ms`.
 store::model_version_record record_of(const registration& r, int64_t now_ms);
+// A stored version as the protocol carries it.
+msg::model_version to_msg(const store::model_version_record& v);
 
 // The version `ref` names among one model's versions (ordered by version), or nullptr. A ref
 // naming no version or stage names none.

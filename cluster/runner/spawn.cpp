@@ -128,28 +128,20 @@ std::string errno_text(const std::string& what) {
   return what + ": " + std::generic_category().message(errno);
 }
 
-int open_log(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-}
-
 }  // namespace
 
 std::variant<spawned_process, std::string> spawn_process(const spawn_request& request) {
   if (request.argv.empty() || request.argv[0].empty()) return std::string("empty argv");
   file_descriptor in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return errno_text("cannot open /dev/null");
-  file_descriptor out(open_log(request.stdout_path));
-  if (out.get() < 0) return errno_text("cannot create " + request.stdout_path);
-  file_descriptor err(open_log(request.stderr_path));
-  if (err.get() < 0) return errno_text("cannot create " + request.stderr_path);
 
   auto argv = pointers(request.argv);
   auto envp = pointers(request.environment);
   auto candidates = pointers(request.program_candidates);
   child_plan plan;
   plan.in = in.get();
-  plan.out = out.get();
-  plan.err = err.get();
+  plan.out = request.stdout_fd;
+  plan.err = request.stderr_fd;
   plan.workdir = request.workdir.c_str();
   plan.candidates = candidates.data();
   plan.argv = argv.data();

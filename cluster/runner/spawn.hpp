@@ -2,7 +2,7 @@
 // copy of the daemon's memory, and the caller resumes once the child has exec'd). The child
 // runs in its own process group, dies with the thread that started it (PR_SET_PDEATHSIG follows
 // that thread, not the process: call this from a thread that lives until the child has been
-// reaped), reads /dev/null, writes stdout and stderr straight into its log files, starts with
+// reaped), reads /dev/null, writes stdout and stderr into the descriptors given, starts with
 // default signal dispositions and an empty signal mask, and inherits no descriptor of the
 // daemon.
 #pragma once
@@ -20,7 +20,7 @@ struct spawn_request {
   std::vector<std::string> program_candidates;  // paths to exec, in order (task_environment.hpp)
   std::vector<std::string> environment;         // "NAME=value"
   std::string workdir;
-  std::string stdout_path, stderr_path;  // created or truncated
+  int stdout_fd = -1, stderr_fd = -1;  // the child's 1 and 2 (the caller keeps and closes them)
 };
 
 // A started child: `pidfd` becomes readable when it ends; the caller reaps it and closes pidfd.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <variant>
 
 #include "cluster/runner/group_guard.hpp"
+#include "cluster/runner/output_log.hpp"
 #include "cluster/runner/process_group.hpp"
 #include "cluster/runner/spawn.hpp"
 #include "cluster/runner/task_environment.hpp"
@@ -72,6 +74,7 @@ struct task_runner::shared_state {
   runner_options options;
   runner_callbacks callbacks;
   std::vector<std::string> leftovers_killed;
+  std::unique_ptr<output_log> output;
   std::unique_ptr<group_records> records;
   std::unique_ptr<group_guard> guard;
   mutable std::mutex mutex;
@@ -90,6 +93,12 @@ class attempt {
   attempt(std::shared_ptr<shared_state> state, jobs::task_launch launch,
           std::shared_ptr<task_control> control)
       : state_(std::move(state)), launch_(std::move(launch)), control_(std::move(control)) {}
+  ~attempt() {
+    for (auto& log : logs_)
+      if (log.fd >= 0) ::close(log.fd);
+  }
+  attempt(const attempt&) = delete;
+  attempt& operator=(const attempt&) = delete;
 
   void run() {
     auto exit = std::visit(
@@ -110,6 +119,7 @@ class attempt {
   }
 
  private:
+  // The read end of the pipe a stream of the task writes into.
   struct log_reader {
     log_stream stream;
     int fd = -1;
@@ -117,9 +127,6 @@ class attempt {
   };
 
   const runner_options& options() const { return state_->options; }
-  std::string log_path(const char* stream) const {
-    return options().dir + "/logs/" + launch_.attempt_id + "." + stream + ".log";
-  }
 
   std::variant<spawned_process, std::string> start_process() {
     if (control_->wake_fd < 0) return "cannot create an eventfd: " + errno_text();
@@ -127,7 +134,8 @@ class attempt {
       return "invalid attempt id \"" + launch_.attempt_id + "\"";
     if (launch_.argv.empty() || launch_.argv[0].empty()) return std::string("empty argv");
     spawn_request request;
-    // Each inode made costs (ext4 scans recently freed ones), so a task makes three at most.
+    // Each inode made costs (ext4 scans recently freed ones): a task makes one at most, its
+    // working dir; its output goes through pipes into the node's one output log.
     request.workdir = work_dir_of(options().dir, launch_);
     if (launch_.workdir.empty() && ::mkdir(request.workdir.c_str(), 0755) != 0 && errno != EEXIST)
       return "cannot create " + request.workdir + ": " + errno_text();
@@ -139,9 +147,24 @@ class attempt {
     request.argv = launch_.argv;
     request.environment = task_environment(launch_, environ, master_port_);
     request.program_candidates = program_candidates(launch_.argv[0], request.environment);
-    request.stdout_path = log_path("stdout");
-    request.stderr_path = log_path("stderr");
+    int write_ends[2] = {-1, -1};
+    for (size_t i = 0; i < 2; ++i) {
+      int ends[2];
+      if (::pipe2(ends, O_CLOEXEC) != 0) {
+        auto why = "cannot create a pipe: " + errno_text();
+        for (int fd : write_ends)
+          if (fd >= 0) ::close(fd);
+        return why;
+      }
+      ::fcntl(ends[0], F_SETFL, O_NONBLOCK);
+      logs_[i].fd = ends[0];
+      write_ends[i] = ends[1];
+    }
+    request.stdout_fd = write_ends[0];
+    request.stderr_fd = write_ends[1];
     auto result = spawn_process(request);
+    // Only the task holds the write ends now: the pipes end when its group has closed them.
+    for (int fd : write_ends) ::close(fd);
     auto* process = std::get_if<spawned_process>(&result);
     if (!process) return result;
     auto slot = state_->records->add(launch_.attempt_id, process->pid);
@@ -153,8 +176,6 @@ class attempt {
     }
     record_slot_ = std::get<size_t>(slot);
     state_->guard->add(process->pid);
-    logs_[0].fd = ::open(request.stdout_path.c_str(), O_RDONLY | O_CLOEXEC);
-    logs_[1].fd = ::open(request.stderr_path.c_str(), O_RDONLY | O_CLOEXEC);
     return result;
   }
 
@@ -168,21 +189,32 @@ class attempt {
     auto now = clock_type::now();
     std::optional<clock_type::time_point> deadline;
     if (launch_.timeout_ms > 0) deadline = now + std::chrono::milliseconds(launch_.timeout_ms);
-    auto next_logs = now + options().log_poll;
     auto next_memory = now + options().memory_sample;
-    pollfd waits[2] = {{process.pidfd, POLLIN, 0}, {control_->wake_fd, POLLIN, 0}};
+    pollfd waits[4] = {{process.pidfd, POLLIN, 0},
+                       {control_->wake_fd, POLLIN, 0},
+                       {logs_[0].fd, POLLIN, 0},
+                       {logs_[1].fd, POLLIN, 0}};
     while (true) {
-      auto wake_at = next_logs;
-      if (launch_.memory_limit_mb > 0) wake_at = std::min(wake_at, next_memory);
-      if (deadline && reason_.empty()) wake_at = std::min(wake_at, *deadline);
-      if (sigkill_at_) wake_at = std::min(wake_at, *sigkill_at_);
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - now).count();
-      if (::poll(waits, 2, static_cast<int>(std::max<int64_t>(wait, 0))) < 0 && errno != EINTR) {
+      std::optional<clock_type::time_point> wake_at;
+      const auto earliest = [&](clock_type::time_point t) {
+        wake_at = wake_at ? std::min(*wake_at, t) : t;
+      };
+      if (launch_.memory_limit_mb > 0) earliest(next_memory);
+      if (deadline && reason_.empty()) earliest(*deadline);
+      if (sigkill_at_) earliest(*sigkill_at_);
+      int wait = -1;
+      if (wake_at)
+        wait = static_cast<int>(std::max<int64_t>(
+            std::chrono::ceil<std::chrono::milliseconds>(*wake_at - now).count(), 0));
+      if (::poll(waits, 4, wait) < 0 && errno != EINTR) {
         terminate("cannot watch the task: " + errno_text(), true);
         break;
       }
       if (waits[0].revents != 0) break;
       if (waits[1].revents != 0) take_requests();
+      for (size_t i = 0; i < 2; ++i)
+        if (waits[2 + i].revents != 0 && !read_log(logs_[i], buffer_.size()))
+          waits[2 + i].fd = -1;  // at its end: poll skips it
       now = clock_type::now();
       if (deadline && now >= *deadline && reason_.empty()) terminate("timeout", false);
       if (sigkill_at_ && now >= *sigkill_at_) terminate(reason_, true);
@@ -191,16 +223,16 @@ class attempt {
           terminate("memory limit exceeded", true);
         next_memory = now + options().memory_sample;
       }
-      if (now >= next_logs) {
-        read_logs();
-        next_logs = now + options().log_poll;
-      }
     }
     auto exit = reap(process);
     state_->records->remove(record_slot_);
-    read_logs();
-    for (auto& log : logs_)
-      if (log.fd >= 0) ::close(log.fd);
+    // What is in the pipes now; not up to their ends, which a process that left the group
+    // (setsid) may hold open.
+    for (auto& log : logs_) {
+      int pending = 0;
+      if (log.fd >= 0 && ::ioctl(log.fd, FIONREAD, &pending) == 0 && pending > 0)
+        read_log(log, static_cast<size_t>(pending));
+    }
     return exit;
   }
 
@@ -257,19 +289,23 @@ class attempt {
     return total;
   }
 
-  void read_logs() {
-    for (auto& log : logs_) {
-      if (log.fd < 0) continue;
-      while (true) {
-        ssize_t n = ::read(log.fd, buffer_.data(), buffer_.size());
-        if (n <= 0) break;
-        if (state_->callbacks.output)
-          state_->callbacks.output(launch_.attempt_id, log.stream, log.offset,
-                                   std::string(buffer_.data(), static_cast<size_t>(n)));
-        log.offset += static_cast<uint64_t>(n);
-        if (static_cast<size_t>(n) < buffer_.size()) break;  // at the end of the file for now
-      }
+  // Reads up to `limit` bytes of the stream in chunks, copies them to the node's output log and
+  // forwards them. Returns false once the pipe has ended.
+  bool read_log(log_reader& log, size_t limit) {
+    while (limit > 0) {
+      ssize_t n = ::read(log.fd, buffer_.data(), std::min(limit, buffer_.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return true;
+      if (n <= 0) return false;
+      std::string data(buffer_.data(), static_cast<size_t>(n));
+      const auto offset = log.offset;
+      log.offset += data.size();
+      limit -= data.size();
+      state_->output->append(launch_.attempt_id, log.stream, offset, data);
+      if (state_->callbacks.output)
+        state_->callbacks.output(launch_.attempt_id, log.stream, offset, std::move(data));
     }
+    return true;
   }
 
   static std::string errno_text() { return std::generic_category().message(errno); }
@@ -291,12 +327,11 @@ class attempt {
 
 task_runner::task_runner(runner_options options, runner_callbacks callbacks)
     : state_(std::make_shared<shared_state>()) {
-  for (const char* folder : {"/work", "/logs"}) {
-    std::error_code ec;
-    fs::create_directories(options.dir + folder, ec);
-    if (ec) throw std::runtime_error("cannot create " + options.dir + folder + ": " + ec.message());
-  }
+  std::error_code ec;
+  fs::create_directories(options.dir + "/work", ec);
+  if (ec) throw std::runtime_error("cannot create " + options.dir + "/work: " + ec.message());
   state_->leftovers_killed = kill_leftover_tasks(options.dir);
+  state_->output = std::make_unique<output_log>(options.dir + "/output.log");
   state_->records = std::make_unique<group_records>(options.dir);
   state_->guard = std::make_unique<group_guard>();
   state_->options = std::move(options);

@@ -5,11 +5,11 @@
 // reaped. The process runs in its own process group; when its leader ends, whatever is left of
 // the group is killed, so no task leaves processes behind (short of a process that leaves the
 // group with setsid). When the daemon dies, its group guard (group_guard.hpp) kills the running
-// tasks' groups. Files under options.dir:
-//   logs/<attempt id>.stdout.log, .stderr.log   what the task wrote (the child writes them)
-//   work/<attempt id>/                          its working dir when the launch names none
-//   running                                     the process groups of running attempts
-//                                               (group_records.hpp)
+// tasks' groups. A task's stdout and stderr are pipes its thread reads as they fill. Files under
+// options.dir:
+//   output.log          what every task wrote, by attempt (output_log.hpp)
+//   work/<attempt id>/  an attempt's working dir when the launch names none
+//   running             the process groups of running attempts (group_records.hpp)
 // The daemon must not reap children it did not start (no waitpid(-1), SIGCHLD not ignored).
 #pragma once
 
@@ -24,10 +24,9 @@
 
 #include "cluster/jobs/job_model.hpp"
 #include "cluster/runner/group_records.hpp"
+#include "cluster/runner/output_log.hpp"
 
 namespace troupe::runner {
-
-enum class log_stream { out, err };
 
 // The largest chunk `output` is called with.
 inline constexpr size_t max_output_chunk = 64 * 1024;
@@ -38,7 +37,7 @@ inline constexpr size_t max_output_chunk = 64 * 1024;
 struct runner_callbacks {
   // master_port: the MASTER_PORT the runner picked, 0 when the launch did not ask for one.
   std::function<void(const std::string& attempt_id, pid_t pid, uint16_t master_port)> started;
-  // offset: where `data` starts in that stream's log file.
+  // offset: where `data` starts in that stream of the attempt.
   std::function<void(const std::string& attempt_id, log_stream stream, uint64_t offset,
                      std::string data)>
       output;
@@ -49,10 +48,9 @@ struct runner_callbacks {
 std::string work_dir_of(const std::string& tasks_dir, const jobs::task_launch& launch);
 
 struct runner_options {
-  std::string dir;                               // tasks' directories, logs and records
+  std::string dir;                               // tasks' directories, output log and records
   std::chrono::milliseconds kill_grace{3000};    // from SIGTERM to SIGKILL
   std::chrono::milliseconds memory_sample{200};  // how often a memory limit is checked
-  std::chrono::milliseconds log_poll{50};        // how often log files are read
 };
 
 class task_runner {

@@ -25,6 +25,11 @@ void put(sql_session& session, const artifact_record& r) {
        r.job_id});
 }
 
+void remove(sql_session& session, const artifact_removal& r) {
+  session.execute("DELETE FROM artifacts WHERE tenant = $1 AND name = $2 AND digest = $3",
+                  {r.tenant, r.name, r.digest});
+}
+
 std::vector<artifact_record> load(sql_session& session) {
   std::vector<artifact_record> artifacts;
   for (const auto& row : session.query(

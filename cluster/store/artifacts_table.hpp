@@ -16,6 +16,8 @@ std::vector<std::string> create();
 
 // Inserts the version, or replaces every column of the row with the same key.
 void put(sql_session& session, const artifact_record& record);
+// Deletes the version's row, when there is one.
+void remove(sql_session& session, const artifact_removal& removal);
 std::vector<artifact_record> load(sql_session& session);
 
 }  // namespace troupe::store::artifacts_table

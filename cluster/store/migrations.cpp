@@ -31,6 +31,8 @@ const std::vector<migration>& migrations() {
       {4, "models: the model registry's models, versions and stage changes",
        models_tables::create()},
       {5, "metrics: the step and epoch reports of train jobs' ranks", metrics_table::create()},
+      {6, "models: a version's signature and source (trained or imported)",
+       models_tables::add_signature()},
   };
   return all;
 }

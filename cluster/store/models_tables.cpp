@@ -1,6 +1,7 @@
 #include "cluster/store/models_tables.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <tuple>
 #include <utility>
 
@@ -9,8 +10,18 @@ namespace {
 
 constexpr const char* version_columns =
     "SELECT name, version, tenant, job_id, artifact_digest, final_metrics_json,"
-    " best_metrics_json, params_json, dataset_fingerprint, stage, created_at_ms"
+    " best_metrics_json, params_json, dataset_fingerprint, stage, created_at_ms,"
+    " input_features, output_kind, classes_json, source"
     " FROM model_versions";
+
+// What makes a registration idempotent: its train job, or (imported) its name and artifact.
+std::string registration_key(const model_version_record& v) {
+  return v.source == "imported" ? "import:" + v.name + ":" + v.artifact_digest : "job:" + v.job_id;
+}
+
+std::vector<std::string> classes_of(const std::string& json) {
+  return nlohmann::json::parse(json).get<std::vector<std::string>>();
+}
 
 std::vector<model_version_record> versions_where(sql_session& session, const std::string& where,
                                                  const sql_params& params) {
@@ -28,6 +39,10 @@ std::vector<model_version_record> versions_where(sql_session& session, const std
     v.dataset_fingerprint = row.text(8);
     v.stage = row.text(9);
     v.created_at_ms = row.integer(10);
+    v.input_features = static_cast<uint32_t>(row.integer(11));
+    v.output_kind = row.text(12);
+    v.classes = classes_of(row.text(13));
+    v.source = row.text(14);
     versions.push_back(std::move(v));
   }
   // Sorted here, not by ORDER BY: PostgreSQL orders text by the database's collation.
@@ -77,8 +92,38 @@ std::vector<std::string> create() {
       " PRIMARY KEY (name, seq))"};
 }
 
+std::vector<std::string> add_signature() {
+  // The table is made anew: job_id was UNIQUE NOT NULL, and an imported version has no job.
+  return {
+      "CREATE TABLE model_versions_6 ("
+      " name TEXT NOT NULL,"
+      " version BIGINT NOT NULL,"
+      " tenant TEXT NOT NULL,"
+      " job_id TEXT NOT NULL,"
+      " registration_key TEXT NOT NULL UNIQUE,"  // registration_key() above
+      " artifact_digest TEXT NOT NULL,"
+      " final_metrics_json TEXT NOT NULL,"
+      " best_metrics_json TEXT NOT NULL,"
+      " params_json TEXT NOT NULL,"
+      " dataset_fingerprint TEXT NOT NULL,"
+      " stage TEXT NOT NULL,"
+      " created_at_ms BIGINT NOT NULL,"
+      " input_features BIGINT NOT NULL,"
+      " output_kind TEXT NOT NULL,"
+      " classes_json TEXT NOT NULL,"
+      " source TEXT NOT NULL,"
+      " PRIMARY KEY (name, version))",
+      // Versions registered before carry no signature: no declared features, logits.
+      "INSERT INTO model_versions_6 SELECT name, version, tenant, job_id, 'job:' || job_id,"
+      " artifact_digest, final_metrics_json, best_metrics_json, params_json,"
+      " dataset_fingerprint, stage, created_at_ms, 0, 'logits', '[]', 'trained'"
+      " FROM model_versions",
+      "DROP TABLE model_versions", "ALTER TABLE model_versions_6 RENAME TO model_versions"};
+}
+
 model_registration register_version(sql_session& session, const model_version_record& v) {
-  auto by_job = versions_where(session, "job_id = $1", {v.job_id});
+  const auto key = registration_key(v);
+  auto by_job = versions_where(session, "registration_key = $1", {key});
   if (!by_job.empty()) return {model_registration::outcome::existing, by_job.front()};
   session.execute(
       "INSERT INTO models (name, tenant, latest_version, created_at_ms) VALUES ($1, $2, 0, $3)"
@@ -86,7 +131,7 @@ model_registration register_version(sql_session& session, const model_version_re
       {v.name, v.tenant, v.created_at_ms});
   lock_model(session, v.name);
   // A registration of the same job may have committed while this one waited for the lock.
-  by_job = versions_where(session, "job_id = $1", {v.job_id});
+  by_job = versions_where(session, "registration_key = $1", {key});
   if (!by_job.empty()) return {model_registration::outcome::existing, by_job.front()};
   const auto model =
       session.query("SELECT tenant, latest_version FROM models WHERE name = $1", {v.name}).at(0);
@@ -100,12 +145,15 @@ model_registration register_version(sql_session& session, const model_version_re
   session.execute("UPDATE models SET latest_version = $2 WHERE name = $1",
                   {v.name, int64_t{stored.version}});
   session.execute(
-      "INSERT INTO model_versions (name, version, tenant, job_id, artifact_digest,"
-      " final_metrics_json, best_metrics_json, params_json, dataset_fingerprint, stage,"
-      " created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-      {stored.name, int64_t{stored.version}, stored.tenant, stored.job_id, stored.artifact_digest,
-       stored.final_metrics_json, stored.best_metrics_json, stored.params_json,
-       stored.dataset_fingerprint, stored.stage, stored.created_at_ms});
+      "INSERT INTO model_versions (name, version, tenant, job_id, registration_key,"
+      " artifact_digest, final_metrics_json, best_metrics_json, params_json,"
+      " dataset_fingerprint, stage, created_at_ms, input_features, output_kind, classes_json,"
+      " source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+      {stored.name, int64_t{stored.version}, stored.tenant, stored.job_id, key,
+       stored.artifact_digest, stored.final_metrics_json, stored.best_metrics_json,
+       stored.params_json, stored.dataset_fingerprint, stored.stage, stored.created_at_ms,
+       int64_t{stored.input_features}, stored.output_kind, nlohmann::json(stored.classes).dump(),
+       stored.source});
   return {model_registration::outcome::registered, stored};
 }
 

@@ -14,6 +14,9 @@ namespace troupe::store::models_tables {
 
 // Migration 4: creates the three tables.
 std::vector<std::string> create();
+// Migration 6: versions get a signature (input features, output kind, classes) and a source;
+// an imported version has no job.
+std::vector<std::string> add_signature();
 
 model_registration register_version(sql_session& session, const model_version_record& v);
 std::vector<model_version_record> load_versions(sql_session& session, const std::string& name);

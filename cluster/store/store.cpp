@@ -28,6 +28,7 @@ struct table_writer {
   void operator()(const attempt_record& r) const { attempts_table::put(session, r); }
   void operator()(const job_transition& r) const { transitions_table::put(session, r); }
   void operator()(const artifact_record& r) const { artifacts_table::put(session, r); }
+  void operator()(const artifact_removal& r) const { artifacts_table::remove(session, r); }
 };
 
 struct row_namer {
@@ -39,6 +40,9 @@ struct row_namer {
     return "transitions/" + r.job_id + "/" + std::to_string(r.seq);
   }
   std::string operator()(const artifact_record& r) const {
+    return "artifacts/" + r.tenant + "/" + r.name + "/" + r.digest;
+  }
+  std::string operator()(const artifact_removal& r) const {
     return "artifacts/" + r.tenant + "/" + r.name + "/" + r.digest;
   }
 };

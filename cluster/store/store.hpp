@@ -135,9 +135,16 @@ struct artifact_record {
   std::string job_id;         // empty when a user uploaded it
 };
 
+// Deletes the version (tenant, name, digest) of an artifact (nothing when there is none).
+struct artifact_removal {
+  std::string tenant;
+  std::string name;
+  std::string digest;
+};
+
 // A change to one row of one table; a later write of the same row replaces it entirely.
 using store_write = std::variant<node_record, node_removal, job_record, attempt_record,
-                                 job_transition, artifact_record>;
+                                 job_transition, artifact_record, artifact_removal>;
 
 // The row a write changes, as "table/key": writes of different rows are independent.
 std::string row_of(const store_write& write);
@@ -172,7 +179,7 @@ struct model_version_record {
   std::string name;      // the model's name; with `version`, the key
   uint32_t version = 0;  // 1, 2, ... per name, assigned by register_version
   std::string tenant;
-  std::string job_id;  // the train job that made it: unique over every version of every model
+  std::string job_id;           // the train job that made it; empty for an imported version
   std::string artifact_digest;  // sha256 of the artifact, 64 lowercase hex digits
   std::string final_metrics_json;
   std::string best_metrics_json;
@@ -180,6 +187,11 @@ struct model_version_record {
   std::string dataset_fingerprint;
   std::string stage;          // "none", "staging", "production", "archived"
   int64_t created_at_ms = 0;  // Unix time
+  // The signature (models::output_kind's names; classes in output order).
+  uint32_t input_features = 0;  // 0: not declared
+  std::string output_kind = "logits";
+  std::vector<std::string> classes;
+  std::string source = "trained";  // or "imported" (models::model_source's names)
 };
 
 // One row of the model_stage_changes table: one stage change of one version, never changed once
@@ -211,8 +223,9 @@ class models_store {
   // Stores `v` as the next version of model `v.name`: one more than the highest version the
   // name ever had, with stage "none" (`v.version` and `v.stage` are ignored). It runs in one
   // transaction holding the model's row locked, so that concurrent registrations of one name,
-  // through any number of stores, get distinct consecutive versions. Idempotent per job id; a
-  // model belongs to the tenant of its first version.
+  // through any number of stores, get distinct consecutive versions. Idempotent per job id (a
+  // trained version) or per name and artifact digest (an imported one); a model belongs to the
+  // tenant of its first version.
   virtual model_registration register_version(const model_version_record& v) = 0;
   // Every version of model `name` (of every model when empty), ordered by name (bytes), then
   // version.

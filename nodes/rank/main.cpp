@@ -89,6 +89,8 @@ void publish_model(training::rank_link& link, const rank_environment& env,
     registration.final_metrics_json = metrics_json(*outcome.last_epoch).dump();
   if (best.best) registration.best_metrics_json = metrics_json(*best.best).dump();
   registration.dataset_fingerprint = model.metadata.value("dataset_fingerprint", "");
+  registration.input_features = static_cast<uint32_t>(model.metadata.at("features").size());
+  registration.classes = model.metadata.at("classes").get<std::vector<std::string>>();
   const auto registered = link.register_model(registration);
   std::printf("registered model %s version %u (artifact %s)\n", registered.name.c_str(),
               registered.version, artifact.digest.c_str());

@@ -262,6 +262,7 @@ int run_daemon(const config::daemon_settings& s) {
     head_endpoint->route<msg::jobs_message>(jobs, {role::admin, role::submit, role::node});
     artifact_deps.endpoint = head_endpoint;
     artifact_deps.store = store;
+    artifact_deps.jobs = jobs;
     artifact_deps.max_artifact_bytes = s.artifact_max_bytes;
     // Half a frame: a chunk and its envelope fit in every decoder's default limit.
     artifact_deps.chunk_bytes = std::min<uint32_t>(512 * 1024, s.max_frame_bytes / 2);
@@ -318,7 +319,8 @@ int run_daemon(const config::daemon_settings& s) {
     agent_endpoint->route_reply<msg::heartbeat_rejected>(agent);
     // The ranks' fetches and publishes, over a connection of its own with the node's key.
     auto rank_artifacts = training::spawn_rank_artifacts(
-        system, {data->path() + "/artifact-cache", head_address, node_keys, name, rank_keys});
+        system, {data->path() + "/artifact-cache", s.artifact_cache_mb << 20, head_address,
+                 node_keys, name, rank_keys});
     actors.push_back(rank_artifacts);
     exit_when_it_dies(system, rank_artifacts, "rank artifact worker", request_exit);
     auto replicas =

@@ -180,6 +180,7 @@ struct collector {
     for (const auto* t : {&v.name, &v.tenant, &v.job_id, &v.artifact_digest, &v.final_metrics_json,
                           &v.best_metrics_json, &v.params_json, &v.dataset_fingerprint})
       add(*t);
+    for (const auto& c : v.classes) add(c);
   }
   void operator()(const msg::models_message& m) { std::visit(*this, m.body); }
   void operator()(const msg::list_models_request& v) { add(v.tenant); }
@@ -197,6 +198,11 @@ struct collector {
     add(v.version);
     for (const auto& c : v.changes) add(c.changed_by);
   }
+  void operator()(const msg::import_model_request& v) {
+    for (const auto* t : {&v.name, &v.tenant, &v.artifact_digest}) add(*t);
+    for (const auto& c : v.classes) add(c);
+  }
+  void operator()(const msg::import_model_reply& v) { add(v.version); }
   // The training area (rendezvous values are bytes).
   void operator()(const msg::training_message& m) { std::visit(*this, m.body); }
   void operator()(const msg::rendezvous_set_request& v) {
@@ -230,6 +236,7 @@ struct collector {
     for (const auto* t : {&v.attempt_id, &v.artifact_digest, &v.final_metrics_json,
                           &v.best_metrics_json, &v.dataset_fingerprint})
       add(*t);
+    for (const auto& c : v.classes) add(c);
   }
   void operator()(const msg::register_model_reply& v) { add(v.name); }
   // The inference area (features and outputs are numbers).

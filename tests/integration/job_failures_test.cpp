@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cluster/transport/request_client.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
 
 using namespace troupe::local;
@@ -174,6 +175,61 @@ struct frozen_under_job : two_nodes {
     BOOST_TEST(j["attempts"][1]["state"] == "SUCCEEDED", j.dump(2));
     BOOST_TEST(j["attempts"][1]["node"] == other_node(frozen), j.dump(2));
   }
+};
+
+// A node played by the test over the protocol, so that it says exactly when its tasks end: it
+// registers with 2 CPUs, heartbeats while it waits, and starts nothing.
+class scripted_node {
+ public:
+  scripted_node(const cluster& c, const std::string& name)
+      : client_(c.endpoint(), name, c.enroll_node_key(node_id(name), name)) {
+    request_.node_id = node_id(name);
+    request_.name = name;
+    request_.incarnation = 1;
+    request_.addresses = {"tcp://127.0.0.1:1"};
+    request_.resources.cpus = 2;
+    request_.resources.memory_mb = 1024;
+    request_.version = "test";
+    const auto reply = client_.call(request_, 5s);
+    BOOST_TEST_REQUIRE(
+        (reply && std::holds_alternative<troupe::msg::register_node_reply>(reply->body)));
+    send(troupe::msg::jobs_message{troupe::msg::node_tasks{}});  // the head learns the peer
+  }
+
+  void send(troupe::msg::body body) {
+    troupe::msg::envelope env;
+    env.sender = request_.name;
+    env.body = std::move(body);
+    client_.send_raw(troupe::msg::encode(env));
+  }
+
+  // The next jobs message of kind T from the head (within 20 s), heartbeating meanwhile.
+  template <class T>
+  T next() {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      troupe::msg::heartbeat beat{request_.node_id, request_.incarnation, ++beats_, {}, {}};
+      send(beat);
+      const auto got = client_.receive(50ms);
+      const auto* env = got ? std::get_if<troupe::msg::envelope>(&*got) : nullptr;
+      const auto* m = env ? std::get_if<troupe::msg::jobs_message>(&env->body) : nullptr;
+      if (const auto* wanted = m ? std::get_if<T>(&m->body) : nullptr) return *wanted;
+    }
+    BOOST_FAIL("no such message from the head within 20 s");
+    return {};
+  }
+
+ private:
+  static std::string node_id(const std::string& name) {
+    char id[33];  // 32 hex digits, as node ids are
+    const auto h = static_cast<unsigned long long>(std::hash<std::string>{}(name));
+    std::snprintf(id, sizeof id, "%016llx%016llx", h, ~h);
+    return id;
+  }
+
+  troupe::transport::request_client client_;
+  troupe::msg::register_node_request request_;
+  uint64_t beats_ = 0;
 };
 
 }  // namespace
@@ -474,6 +530,39 @@ BOOST_FIXTURE_TEST_CASE(a_job_that_ends_while_the_head_is_down_has_its_exit_code
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(gang_jobs)
+
+BOOST_AUTO_TEST_CASE(
+    a_task_killed_for_its_gang_in_the_same_millisecond_is_not_taken_for_the_cause) {
+  cluster c;
+  c.start_head({"--no-worker"});
+  scripted_node node(c, "scripted");
+  const auto spec = c.root() + "/gang.yaml";
+  std::ofstream(spec) << "name: gang\nkind: command\ntasks: 2\nargv: [\"true\"]\n";
+  auto submitted = c.troupe({"submit", "--json", spec});
+  BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
+  const auto id = json::parse(submitted.out)["id"].get<std::string>();
+  namespace msg = troupe::msg;
+  const auto first = node.next<msg::start_task_request>().launch.attempt_id;
+  node.send(msg::jobs_message{msg::task_started{first, 100, 29500, 1000}});
+  const auto second = node.next<msg::start_task_request>().launch.attempt_id;
+  node.send(msg::jobs_message{msg::task_started{second, 101, 0, 1000}});
+  // Task 1 fails; task 0, killed for it, ends in the same millisecond.
+  node.send(msg::jobs_message{msg::task_finished{second, {2, std::nullopt, ""}, 2000, 0, 0}});
+  const auto kill = node.next<msg::kill_task_request>();
+  BOOST_TEST_REQUIRE(kill.attempt_id == first);
+  node.send(msg::jobs_message{
+      msg::task_finished{first, {std::nullopt, SIGTERM, kill.reason}, 2000, 0, 0}});
+  json j;
+  BOOST_TEST_REQUIRE(wait_until(
+      [&] {
+        auto r = c.troupe({"job", id, "--json"});
+        if (r.exit_code == 0) j = json::parse(r.out);
+        return j.value("state", "") == "FAILED";
+      },
+      20s));
+  BOOST_TEST(j["exit_code"] == 2, j.dump(2));
+  BOOST_TEST(j["reason"] == "task 1: exit code 2", j.dump(2));
+}
 
 BOOST_FIXTURE_TEST_CASE(a_two_task_pytorch_gloo_job_across_two_nodes_sums_correctly, two_nodes) {
   if (run_command({"/usr/bin/python3", "-c", "import torch"}, 60s).exit_code != 0) {

@@ -2,7 +2,8 @@
 // seeded into the head's store before it starts (the registration path from the job service is
 // wired later; the store is what the head serves from), then listed, read and promoted with the
 // CLI, across a head restart, and hidden from another tenant's submit key; a version whose
-// artifact was uploaded is exported to a file.
+// artifact was uploaded is exported to a file; a TorchScript file made by PyTorch is imported
+// with `troupe model register`.
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
@@ -190,6 +191,82 @@ BOOST_FIXTURE_TEST_CASE(exporting_an_unknown_version_or_one_without_its_artifact
   BOOST_TEST(!std::filesystem::exists(out + ".part"));
   auto bad_ref = c.troupe({"model", "export", "txn@", out});
   BOOST_TEST(bad_ref.exit_code == 2);
+}
+
+// A head with an empty registry and a TorchScript classifier made by Debian's PyTorch.
+struct import_head {
+  cluster c;
+  std::string file = c.root() + "/mlp.pt";
+  import_head() {
+    const auto made = run_command(
+        {"/usr/bin/python3", "-c",
+         "import sys, torch\n"
+         "m = torch.nn.Sequential(torch.nn.Linear(52, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3),"
+         " torch.nn.Softmax(dim=1))\n"
+         "torch.jit.script(m).save(sys.argv[1])\n",
+         file},
+        std::chrono::seconds(120));
+    BOOST_TEST_REQUIRE(made.exit_code == 0, "python3-torch: " << made.err);
+    c.start_head({"--no-worker"});
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_torchscript_file_made_by_pytorch_is_imported_as_the_next_version,
+                        import_head) {
+  auto imported = c.troupe({"model", "register", "txn-import", file, "--input-features", "52",
+                            "--classes", "food,rent,travel", "--json"});
+  BOOST_TEST_REQUIRE(imported.exit_code == 0, imported.err << c.dump_logs());
+  const auto v = json::parse(imported.out);
+  BOOST_TEST(v["version"] == 1);
+  BOOST_TEST(v["source"] == "imported");
+  BOOST_TEST(v["job_id"] == "");
+  BOOST_TEST(v["input_features"] == 52);
+  BOOST_TEST(v["outputs"] == "probabilities");
+  BOOST_TEST(v["classes"] == json({"food", "rent", "travel"}));
+  BOOST_TEST(v["artifact_digest"] == artifacts::sha256_hex(contents(file)));
+
+  // The same file again (a retry): the same version. Another file: the next one.
+  auto again = c.troupe({"model", "register", "txn-import", file, "--input-features", "52",
+                         "--classes", "food,rent,travel"});
+  BOOST_TEST(again.exit_code == 0, again.err);
+  BOOST_TEST(again.out == "txn-import@1 " + v["artifact_digest"].get<std::string>() + "\n");
+  const auto other = c.root() + "/other.pt";
+  std::ofstream(other, std::ios::binary) << contents(file) << "\n";
+  auto second =
+      c.troupe({"--json", "model", "register", "txn-import", other, "--outputs", "values"});
+  BOOST_TEST_REQUIRE(second.exit_code == 0, second.err);
+  BOOST_TEST(json::parse(second.out)["version"] == 2);
+  BOOST_TEST(json::parse(second.out)["input_features"].is_null());
+
+  auto shown = c.troupe({"model", "txn-import@1"});
+  BOOST_TEST(shown.exit_code == 0, shown.err);
+  BOOST_TEST(shown.out.find("probabilities from 52 features; classes food rent travel") !=
+                 std::string::npos,
+             shown.out);
+  const auto out = c.root() + "/exported.pt";
+  BOOST_TEST(c.troupe({"model", "export", "txn-import@1", out}).exit_code == 0);
+  BOOST_TEST(contents(out) == contents(file));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_model_register_with_a_bad_argument_is_refused_and_stores_nothing,
+                        import_head) {
+  auto bad_name = c.troupe({"model", "register", "x y", file});
+  BOOST_TEST(bad_name.exit_code == 2, bad_name.err);
+  auto bad_outputs = c.troupe({"model", "register", "m", file, "--outputs", "scores"});
+  BOOST_TEST(bad_outputs.exit_code == 2, bad_outputs.err);
+  BOOST_TEST(bad_outputs.err.find("--outputs: logits, probabilities or values, not scores") !=
+                 std::string::npos,
+             bad_outputs.err);
+  auto missing = c.troupe({"model", "register", "m", c.root() + "/none.pt"});
+  BOOST_TEST(missing.exit_code == 2, missing.err);
+  auto twice = c.troupe({"model", "register", "m", file, "--classes", "a,b,a"});
+  BOOST_TEST(twice.exit_code == 1);
+  BOOST_TEST(twice.err == "troupe: classes: the label `a` is given twice (invalid_request)\n");
+  auto too_wide = c.troupe({"model", "register", "m", file, "--input-features", "70000"});
+  BOOST_TEST(too_wide.exit_code == 1);
+  BOOST_TEST(too_wide.err == "troupe: input_features: at most 65536 (invalid_request)\n");
+  auto models = c.troupe({"models", "--json"});
+  BOOST_TEST(json::parse(models.out).empty(), models.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

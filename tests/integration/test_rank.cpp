@@ -9,11 +9,16 @@
 //                                       second from another thread, and fetches them back
 //   troupe-test-rank refusals           (rank 0) fetches and publishes what it may not
 //   troupe-test-rank register           (rank 0) registers a model: refused outside train jobs
-// Run as `troupe-rank` (a rank of a train job), it publishes JOB/model and registers it (rank 0)
-// or tries to register (rank 1).
+//   troupe-test-rank transfer-limits DIR  (rank 0) fetches once, writes DIR/ready, waits for
+//                                       DIR/head-stopped, then makes 20 fetches at once and
+//                                       writes how they were answered to DIR/done
+// Run as `troupe-rank` (a rank of a train job), it publishes four versions of JOB/checkpoint
+// ("checkpoint at step 1" ... 4) and JOB/model and registers it (rank 0), or tries to register
+// (rank 1).
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -183,19 +188,26 @@ int refusals() {
   return failures == 0 ? 0 : 1;
 }
 
-// As a rank of a train job: rank 0 publishes its model and registers it twice (the same
-// version both times), and a checkpoint's digest is refused; rank 1 may not register.
+// As a rank of a train job: rank 0 publishes four checkpoints and its model and registers it
+// twice (the same version both times), and a checkpoint's digest is refused; rank 1 may not
+// register.
 int train_rank() {
   auto link = rank_link::from_environment();
-  training::model_registration model{"", R"({"val_loss":0.25})", R"({"val_loss":0.2})",
-                                     "sha256:" + std::string(64, 'f')};
+  training::model_registration model{
+      "",        R"({"val_loss":0.25})", R"({"val_loss":0.2})", "sha256:" + std::string(64, 'f'), 8,
+      {"a", "b"}};
   if (env_number("RANK") != 0) {
     model.artifact_digest = std::string(64, 'a');
     std::printf("rank 1 registering: ");
     return expect_refusal([&] { link.register_model(model); }, msg::error_code::permission_denied);
   }
-  const auto ckpt = link.publish_artifact(write_file("last.ckpt", "not a model"),
-                                          job_id() + "/checkpoint", msg::artifact_kind::checkpoint);
+  msg::artifact_info ckpt;
+  for (int step = 1; step <= 4; ++step) {
+    const auto bytes = "checkpoint at step " + std::to_string(step);
+    ckpt = link.publish_artifact(write_file("step-" + std::to_string(step) + ".ckpt", bytes),
+                                 job_id() + "/checkpoint", msg::artifact_kind::checkpoint);
+    std::printf("checkpoint %d: %s\n", step, ckpt.digest.c_str());
+  }
   model.artifact_digest = ckpt.digest;
   std::printf("registering a checkpoint: ");
   if (expect_refusal([&] { link.register_model(model); }, msg::error_code::not_found) != 0)
@@ -218,9 +230,54 @@ int register_outside_train() {
                           .digest;
   return expect_refusal(
       [&] {
-        link.register_model({digest, "{}", "{}", ""});
+        link.register_model({digest, "{}", "{}", "", 0, {}});
       },
       msg::error_code::permission_denied);
+}
+
+bool wait_for_file(const std::string& path, std::chrono::seconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!std::filesystem::exists(path)) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// With the head stopped, more fetches at once than the node queues, each for at most 3 s. A
+// timeout counts only as the node's answer; this link giving up on the node is `other`.
+int transfer_limits(const std::string& dir) {
+  if (env_number("RANK") != 0) return 0;
+  rank_link::from_environment().fetch_artifact("txn-train");  // while the head answers
+  write_file(dir + "/ready", "");
+  if (!wait_for_file(dir + "/head-stopped", std::chrono::seconds(60))) return 1;
+  training::rank_link_options options;
+  options.transfer_timeout = std::chrono::milliseconds(3000);
+  std::atomic<int> fetched{0}, overloaded{0}, timed_out{0}, other{0};
+  std::vector<std::thread> fetches;
+  for (int i = 0; i < 20; ++i)
+    fetches.emplace_back([&] {
+      try {
+        rank_link::from_environment(options).fetch_artifact("txn-train");
+        ++fetched;
+      } catch (const rank_link_error& e) {
+        const bool node_answered =
+            std::string(e.what()).rfind("no answer from the node's rank link", 0) != 0;
+        if (e.code == msg::error_code::overloaded)
+          ++overloaded;
+        else if (e.code == msg::error_code::timeout && node_answered)
+          ++timed_out;
+        else
+          ++other;
+      }
+    });
+  for (auto& f : fetches) f.join();
+  const auto answers = "fetched " + std::to_string(fetched) + ", overloaded " +
+                       std::to_string(overloaded) + ", timeout " + std::to_string(timed_out) +
+                       ", other " + std::to_string(other);
+  std::printf("20 fetches with the head stopped: %s\n", answers.c_str());
+  write_file(dir + "/done", answers);
+  return 0;
 }
 
 int impersonate(const std::string& other_attempt) {
@@ -257,12 +314,13 @@ int main(int argc, char** argv) {
     if (mode == "refusals") return refusals();
     if (mode == "train") return train_rank();
     if (mode == "register") return register_outside_train();
+    if (mode == "transfer-limits" && argc > 2) return transfer_limits(argv[2]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "troupe-test-rank %s: %s\n", mode.c_str(), e.what());
     return 1;
   }
   std::fprintf(stderr,
                "usage: troupe-test-rank rendezvous | impersonate ATTEMPT | stranger | fetch NAME | "
-               "checkpoints | refusals | register\n");
+               "checkpoints | refusals | register | transfer-limits DIR\n");
   return 2;
 }

@@ -2,6 +2,7 @@
 // (docs/training.md, "rank link"): gang tasks running troupe-test-rank fetch datasets into their
 // node's cache, publish checkpoints and are refused what their attempt may not touch; the ranks
 // of a train job (troupe-test-rank in troupe-rank's place) register their model.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "tests/integration/rank_cluster.hpp"
@@ -45,20 +47,25 @@ std::vector<fetched> fetches_in(const std::string& log) {
   return out;
 }
 
+// Puts `bytes` as dataset `name` with `troupe data put`; returns its digest.
+std::string put_dataset(const cluster& c, const std::string& name, const std::string& bytes,
+                        const std::string& tenant = "") {
+  const auto path = c.root() + "/" + name + ".csv";
+  std::ofstream(path, std::ios::binary) << bytes;
+  std::vector<std::string> args{"data", "put", path, "--name", name};
+  if (!tenant.empty()) args.insert(args.end(), {"--tenant", tenant});
+  auto put = c.troupe(args);
+  BOOST_TEST_REQUIRE(put.exit_code == 0, put.err + c.dump_logs());
+  return put.out.substr(0, 64);
+}
+
 // Two nodes of `cpus` CPUs each, and what the tests put and run on them.
 struct artifact_nodes : rank_cluster {
   explicit artifact_nodes(int cpus = 2) : rank_cluster(cpus, 90s) {}
 
-  // Puts `bytes` as dataset `name` with `troupe data put`; returns its digest.
   std::string put(const std::string& name, const std::string& bytes,
                   const std::string& tenant = "") const {
-    const auto path = c.root() + "/" + name + ".csv";
-    std::ofstream(path, std::ios::binary) << bytes;
-    std::vector<std::string> args{"data", "put", path, "--name", name};
-    if (!tenant.empty()) args.insert(args.end(), {"--tenant", tenant});
-    auto put = c.troupe(args);
-    BOOST_TEST_REQUIRE(put.exit_code == 0, put.err + c.dump_logs());
-    return put.out.substr(0, 64);
+    return put_dataset(c, name, bytes, tenant);
   }
 
   // A gang of two 1-CPU tasks running troupe-test-rank with `args`; waits until it ended.
@@ -102,14 +109,14 @@ struct test_rank_programs {
 struct train_rank_nodes : test_rank_programs, rank_cluster {
   train_rank_nodes() : rank_cluster(2, 90s, dir.string()) {}
 
-  std::string submit_train(const std::string& model_name) const {
+  std::string submit_train(const std::string& model_name, const std::string& more = "") const {
     return submit(
         "name: txn-train-job\nkind: train\nworld_size: 2\nresources: {cpus: 1}\n"
         "model: {type: mlp, layers: [16, 32, 4]}\ntask: classification\n"
         "data: {synthetic: {rows: 400, features: 16, classes: 4, seed: 7}}\n"
         "optimizer: {name: sgd, lr: 0.05}\nepochs: 1\nbatch_size: 64\n"
         "output: {model_name: " +
-        model_name + "}\n");
+        model_name + "}\n" + more);
   }
 };
 
@@ -197,6 +204,37 @@ BOOST_FIXTURE_TEST_CASE(what_an_attempt_may_not_touch_is_refused_with_its_error,
     BOOST_TEST(contains(out, line), line << "\n" << out);
 }
 
+// The node queues at most 16 fetches and answers each by its timeout, whatever the head does.
+BOOST_FIXTURE_TEST_CASE(
+    fetches_past_16_queued_are_overloaded_and_those_a_stopped_head_leaves_time_out,
+    artifact_nodes) {
+  put("txn-train", "a,b\n1,2\n");
+  const auto dir = c.root() + "/limits";
+  fs::create_directories(dir);
+  const auto id = submit("name: limits\nkind: command\ntasks: 2\nresources: {cpus: 1}\nshell: '" +
+                         binary("troupe-test-rank") + " transfer-limits " + dir + "'\n");
+  BOOST_TEST_REQUIRE(wait_until([&] { return fs::exists(dir + "/ready"); }, 60s),
+                     all_logs(id) + c.dump_logs());
+  c.head().signal(SIGSTOP);
+  std::ofstream(dir + "/head-stopped").close();
+  const bool answered = wait_until([&] { return fs::exists(dir + "/done"); }, 60s);
+  c.head().signal(SIGCONT);
+  BOOST_TEST_REQUIRE(answered, c.dump_logs());
+  // The first 16 wait for a head that never answers; the rest find the queue full. A fetch that
+  // came after the first ones had timed out would be queued and time out too.
+  static const std::regex counts(R"(fetched (\d+), overloaded (\d+), timeout (\d+), other (\d+))");
+  std::smatch m;
+  const auto answers = read_file(dir + "/done");
+  BOOST_TEST_REQUIRE(std::regex_search(answers, m, counts), answers);
+  BOOST_TEST_MESSAGE("20 fetches with the head stopped: " << answers);
+  BOOST_TEST(std::stoi(m[1]) == 0, answers);
+  BOOST_TEST(std::stoi(m[2]) >= 1, answers);
+  BOOST_TEST(std::stoi(m[3]) >= 16, answers);
+  BOOST_TEST(std::stoi(m[4]) == 0, answers);
+  const auto j = wait_until_ended(id);
+  BOOST_TEST(j["state"] == "SUCCEEDED", j.dump() + all_logs(id) + c.dump_logs());
+}
+
 BOOST_FIXTURE_TEST_CASE(task_0_of_a_train_job_registers_its_published_model_once,
                         train_rank_nodes) {
   const auto id = submit_train("txn-category");
@@ -228,6 +266,38 @@ BOOST_FIXTURE_TEST_CASE(task_0_of_a_train_job_registers_its_published_model_once
   const auto params = json::parse(one.out)["versions"][0]["params"];
   BOOST_TEST(params["output"]["model_name"] == "txn-category", one.out);
   BOOST_TEST(params["world_size"] == 2, one.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_train_job_keeps_only_its_newest_checkpoints_and_their_blobs,
+                        train_rank_nodes) {
+  // A dataset with the bytes of the first checkpoint: that blob must outlive its checkpoint.
+  const auto shared = put_dataset(c, "same-bytes", "checkpoint at step 1");
+  const auto id = submit_train("txn-kept", "checkpoint: {keep: 2}\n");
+  const auto j = wait_until_ended(id);
+  BOOST_TEST_REQUIRE(j["state"] == "SUCCEEDED", j.dump() + all_logs(id) + c.dump_logs());
+  std::map<int, std::string> published;
+  static const std::regex line(R"(checkpoint (\d): ([0-9a-f]{64}))");
+  const auto rank0 = logs(id, 0);
+  for (std::sregex_iterator it(rank0.begin(), rank0.end(), line), end; it != end; ++it)
+    published[std::stoi((*it)[1])] = (*it)[2];
+  BOOST_TEST_REQUIRE(published.size() == 4u, rank0);
+  BOOST_TEST(published[1] == shared);
+
+  auto ls = c.troupe({"--json", "data", "ls", "--all"});
+  BOOST_TEST_REQUIRE(ls.exit_code == 0, ls.err);
+  std::set<std::string> kept;
+  for (const auto& a : json::parse(ls.out))
+    if (a["name"] == id + "/checkpoint") kept.insert(a["sha256"].get<std::string>());
+  BOOST_TEST((kept == std::set<std::string>{published[3], published[4]}), ls.out);
+  // The second checkpoint's bytes are gone from the head; the first's stay for the dataset.
+  const auto blobs = c.node("head").data_dir() + "/artifacts/blobs/";
+  BOOST_TEST(!fs::exists(blobs + published[2]));
+  BOOST_TEST(!fs::exists(blobs + published[2] + ".blocks"));
+  BOOST_TEST(fs::exists(blobs + published[4]));
+  const auto got = c.root() + "/same-bytes.out";
+  auto get = c.troupe({"data", "get", "same-bytes", got});
+  BOOST_TEST_REQUIRE(get.exit_code == 0, get.err);
+  BOOST_TEST(read_file(got) == "checkpoint at step 1");
 }
 
 BOOST_FIXTURE_TEST_CASE(a_rank_of_a_job_that_is_not_a_train_job_may_not_register_a_model,

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -273,6 +274,43 @@ void print_fdatasync(const local::cluster& c, const store_under_test& store) {
       percentile(ms, 0.5), percentile(ms, 0.99));
 }
 
+// CPU seconds this process has used (the benchmark's client).
+double own_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The CPU the head, the nodes (their own, and their tasks') and this client have used so far:
+// the difference of two samples over a run, per job, is what bounds it when CPU is short.
+struct cluster_cpu {
+  double head = 0, nodes = 0, tasks = 0, client = 0;
+
+  static cluster_cpu sample(local::cluster& c) {
+    cluster_cpu cpu;
+    cpu.head = local::sample_process(c.head().pid()).cpu_seconds;
+    for (const auto* name : {"node-a", "node-b"}) {
+      const auto node = local::sample_process(c.node(name).pid());
+      cpu.nodes += node.cpu_seconds;
+      cpu.tasks += node.children_cpu_seconds;
+    }
+    cpu.client = own_cpu_seconds();
+    return cpu;
+  }
+};
+
+void print_cpu_per_job(const cluster_cpu& before, const cluster_cpu& after, size_t jobs) {
+  const auto ms = [jobs](double seconds) { return seconds * 1000 / jobs; };
+  const double head = ms(after.head - before.head), nodes = ms(after.nodes - before.nodes),
+               tasks = ms(after.tasks - before.tasks), client = ms(after.client - before.client);
+  std::printf(
+      "  CPU per job: head %.2f ms, nodes %.2f ms, client %.2f ms (Troupe %.2f ms); tasks "
+      "%.2f ms; all %.2f ms = at most %.0f jobs/s on 2 cores\n",
+      head, nodes, client, head + nodes + client, tasks, head + nodes + client + tasks,
+      2000 / (head + nodes + client + tasks));
+}
+
 // --- Modes -----------------------------------------------------------------------------------
 
 void bench_throughput(const std::string& server, size_t count) {
@@ -283,6 +321,7 @@ void bench_throughput(const std::string& server, size_t count) {
   transport::request_client submitter(c.endpoint(), "bench", c.admin_keys());
   transport::request_client watcher(c.endpoint(), "bench-watch", c.admin_keys());
 
+  const auto cpu_before = cluster_cpu::sample(c);
   const auto start = clock_type::now();
   const auto ids = submit_pipelined(submitter, command_spec("bench-true", {"true"}), count);
   const double submitted_s = seconds_since(start);
@@ -299,6 +338,7 @@ void bench_throughput(const std::string& server, size_t count) {
     std::this_thread::sleep_for(20ms);
   }
   const double total_s = seconds_since(start);
+  const auto cpu_after = cluster_cpu::sample(c);
   const auto failed = list_jobs(watcher, "FAILED").size();
   const double rate = count / total_s;
   std::printf(
@@ -312,6 +352,7 @@ void bench_throughput(const std::string& server, size_t count) {
       "  troupe %7.0f jobs/s   raw spawn+reap of `true`, 2 in flight %7.0f /s   "
       "ratio %.2f   (target >= 1,000 jobs/s)\n",
       rate, raw, rate / raw);
+  print_cpu_per_job(cpu_before, cpu_after, count);
   print_fdatasync(c, store);
 }
 

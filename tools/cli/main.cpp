@@ -160,8 +160,27 @@ int main(int argc, char** argv) {
       return cli::export_model(s, model_ref, export_file, std::cerr, ::isatty(STDERR_FILENO));
     };
   });
+  cli::model_import_options import;
+  auto model_register = model->add_subcommand(
+      "register", "import a TorchScript FILE trained elsewhere as the next version of NAME");
+  model_register->add_option("name", import.name, "the model's name")->required();
+  model_register->add_option("file", import.file, "a TorchScript file (torch.jit.save)")
+      ->required();
+  model_register->add_option("--input-features", import.input_features,
+                             "values per input row (default: not declared)");
+  model_register->add_option("--classes", import.classes,
+                             "comma-separated labels of a classifier's outputs, in order");
+  model_register->add_option(
+      "--outputs", import.outputs,
+      "logits, probabilities or values (default: probabilities with --classes, else values)");
+  model_register->add_option("--tenant", import.tenant, "the tenant (admin keys)");
+  model_register->callback([&] {
+    chosen = [&](const cli::session& s) {
+      return cli::import_model(s, import, std::cerr, ::isatty(STDERR_FILENO));
+    };
+  });
   model->callback([&] {
-    if (promote->parsed() || model_export->parsed()) return;
+    if (promote->parsed() || model_export->parsed() || model_register->parsed()) return;
     if (model_ref.empty()) throw CLI::RequiredError("ref");
     chosen = [&](const cli::session& s) { return cli::show_model(s, model_ref); };
   });

@@ -80,17 +80,17 @@ std::vector<pid_t> processes_with(const std::string& entry) {
 process_sample sample_process(pid_t pid) {
   process_sample s;
   auto proc = "/proc/" + std::to_string(pid);
-  // /proc/PID/stat: fields after the parenthesized command name; utime and stime are the
-  // 14th and 15th fields of the whole line.
+  // /proc/PID/stat: fields after the parenthesized command name; utime, stime, cutime and
+  // cstime are the 14th to 17th fields of the whole line.
   auto stat = read_file(proc + "/stat");
   std::istringstream fields(stat.substr(stat.rfind(')') + 2));
   std::string field;
-  unsigned long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::stoul(field);
-    if (i == 15) stime = std::stoul(field);
-  }
-  s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  unsigned long ticks[4] = {};
+  for (int i = 3; i <= 17 && fields >> field; ++i)
+    if (i >= 14) ticks[i - 14] = std::stoul(field);
+  const auto tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  s.cpu_seconds = static_cast<double>(ticks[0] + ticks[1]) / tick;
+  s.children_cpu_seconds = static_cast<double>(ticks[2] + ticks[3]) / tick;
   std::istringstream status(read_file(proc + "/status"));
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stol(line.substr(6));

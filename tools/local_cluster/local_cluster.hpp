@@ -102,8 +102,9 @@ class cluster {
 };
 
 struct process_sample {
-  double cpu_seconds = 0;  // user + system time so far
-  long rss_kb = 0;         // resident set size now
+  double cpu_seconds = 0;           // user + system time so far
+  double children_cpu_seconds = 0;  // the same of its children it has reaped
+  long rss_kb = 0;                  // resident set size now
 };
 
 // Reads a process's CPU time and RSS from /proc.

@@ -107,10 +107,11 @@ msg::artifact_info rank_link::publish_artifact(const std::string& path, const st
 }
 
 msg::register_model_reply rank_link::register_model(const model_registration& model) {
-  auto reply = call(msg::training_message{msg::register_model_request{
-                        attempt_id_, model.artifact_digest, model.final_metrics_json,
-                        model.best_metrics_json, model.dataset_fingerprint}},
-                    options_.set_timeout);
+  auto reply = call(
+      msg::training_message{msg::register_model_request{
+          attempt_id_, model.artifact_digest, model.final_metrics_json, model.best_metrics_json,
+          model.dataset_fingerprint, model.input_features, model.classes}},
+      options_.set_timeout);
   return expect<msg::register_model_reply>(std::move(reply), "a registration");
 }
 

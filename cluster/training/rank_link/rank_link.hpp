@@ -52,6 +52,8 @@ struct model_registration {
   std::string final_metrics_json;
   std::string best_metrics_json;
   std::string dataset_fingerprint;
+  uint32_t input_features = 0;       // the model's values per input row
+  std::vector<std::string> classes;  // a classifier's label of each output
 };
 
 class rank_link {

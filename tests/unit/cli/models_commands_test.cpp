@@ -36,7 +36,11 @@ msg::model_version version(uint32_t number, stage s) {
           number == 1 ? R"({"epochs":5})" : "",
           "sha256:abc",
           s,
-          1'796'000'000'000 + number};
+          1'796'000'000'000 + number,
+          0,
+          models::output_kind::logits,
+          {},
+          models::model_source::trained};
 }
 
 msg::stage_change change(uint32_t v, stage from, stage to) {

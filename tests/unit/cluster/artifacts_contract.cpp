@@ -1,6 +1,6 @@
 // The store contract for the artifacts area (see store_contract.hpp): every version of an
 // artifact round-trips, versions of one name are kept side by side by digest, a store of the
-// jobs schema is migrated, and failures name the table.
+// jobs schema is migrated, a removed version is gone, and failures name the table.
 #include <algorithm>
 #include <limits>
 
@@ -74,6 +74,21 @@ void versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it(backend
   check_same(loaded[0], first);
   check_same(loaded[1], second);
   BOOST_TEST(row_of(first) == "artifacts/research/txn-train/" + first.digest);
+}
+
+void removing_an_artifact_version_deletes_only_that_row(backend& b) {
+  auto store = open_store(b.url());
+  const auto old = sample_artifact("j1/checkpoint", '1');
+  const auto newer = sample_artifact("j1/checkpoint", '2');
+  auto same_bytes_elsewhere = sample_artifact("j2/checkpoint", '1');
+  store->apply({old, newer, same_bytes_elsewhere});
+  store->apply({artifact_removal{old.tenant, old.name, old.digest},
+                artifact_removal{"research", "never-stored", old.digest}});
+  const auto loaded = sorted(open_store(b.url())->artifacts().load_artifacts());
+  BOOST_TEST_REQUIRE(loaded.size() == 2u);
+  check_same(loaded[0], newer);
+  check_same(loaded[1], same_bytes_elsewhere);
+  BOOST_TEST(row_of(artifact_removal{old.tenant, old.name, old.digest}) == row_of(old));
 }
 
 void a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes(backend& b) {

@@ -24,6 +24,8 @@ model_version_record version_of(const std::string& name, const std::string& job_
   v.params_json = R"({"kind":"train","epochs":5})";
   v.dataset_fingerprint = "sha256:" + std::string(64, 'd');
   v.created_at_ms = 1'796'000'000'000;
+  v.input_features = 64;
+  v.classes = {"food", "rent \"shared\"", "ünicode"};
   v.version = 99;          // ignored
   v.stage = "production";  // ignored
   return v;
@@ -72,6 +74,10 @@ void versions_count_from_one_per_model_and_load_back_with_every_field(backend& b
   BOOST_TEST(v.dataset_fingerprint == expected.dataset_fingerprint);
   BOOST_TEST(v.stage == "none");
   BOOST_TEST(v.created_at_ms == expected.created_at_ms);
+  BOOST_TEST(v.input_features == 64u);
+  BOOST_TEST(v.output_kind == "logits");
+  BOOST_TEST((v.classes == std::vector<std::string>{"food", "rent \"shared\"", "ünicode"}));
+  BOOST_TEST(v.source == "trained");
   const auto all = store->models().load_versions("");
   BOOST_TEST_REQUIRE(all.size() == 3u);
   BOOST_TEST(all[0].name == "churn");  // by name, then version
@@ -88,6 +94,53 @@ void a_retried_registration_of_a_job_returns_its_first_version(backend& b) {
   BOOST_TEST(again.version.version == 1u);
   BOOST_TEST(again.version.artifact_digest == std::string(64, 'a'), "the first one, unchanged");
   BOOST_TEST(store->models().load_versions("txn").size() == 1u);
+  BOOST_TEST(store->models().register_version(version_of("txn", "j2")).version.version == 2u);
+}
+
+void an_import_is_idempotent_per_name_and_artifact_and_has_no_job(backend& b) {
+  auto store = open_store(b.url());
+  auto& models = store->models();
+  models.register_version(version_of("txn", "j1"));
+  auto imported = version_of("txn", "");
+  imported.source = "imported";
+  imported.output_kind = "probabilities";
+  imported.artifact_digest = std::string(64, 'e');
+  const auto first = models.register_version(imported);
+  BOOST_TEST((first.result == model_registration::outcome::registered));
+  BOOST_TEST(first.version.version == 2u);
+  const auto again = open_store(b.url())->models().register_version(imported);
+  BOOST_TEST((again.result == model_registration::outcome::existing));
+  BOOST_TEST(again.version.version == 2u);
+  auto other_file = imported;
+  other_file.artifact_digest = std::string(64, 'f');
+  BOOST_TEST(models.register_version(other_file).version.version == 3u);
+  auto other_model = imported;
+  other_model.name = "churn";
+  BOOST_TEST(models.register_version(other_model).version.version == 1u);
+  const auto loaded = models.load_versions("txn");
+  BOOST_TEST_REQUIRE(loaded.size() == 3u);
+  BOOST_TEST(loaded[1].job_id.empty());
+  BOOST_TEST(loaded[1].source == "imported");
+  BOOST_TEST(loaded[1].output_kind == "probabilities");
+}
+
+void a_store_of_schema_5_keeps_its_model_versions_with_no_signature(backend& b) {
+  create_schema_up_to(b, 5);
+  // A version written through schema 4's own table before the upgrade.
+  b.execute("INSERT INTO models VALUES ('txn', 'ml', 1, 5)");
+  b.execute("INSERT INTO model_versions VALUES ('txn', 1, 'ml', 'j1', '" + std::string(64, 'a') +
+            "', '{}', '{}', '{}', 'fp', 'production', 5)");
+  auto store = open_store(b.url());
+  BOOST_TEST(b.applied_migrations() == all_versions(), boost::test_tools::per_element());
+  const auto loaded = store->models().load_versions("txn");
+  BOOST_TEST_REQUIRE(loaded.size() == 1u);
+  BOOST_TEST(loaded[0].job_id == "j1");
+  BOOST_TEST(loaded[0].stage == "production");
+  BOOST_TEST(loaded[0].input_features == 0u);
+  BOOST_TEST(loaded[0].source == "trained");
+  // Still idempotent per job after the upgrade.
+  BOOST_TEST((store->models().register_version(version_of("txn", "j1")).result ==
+              model_registration::outcome::existing));
   BOOST_TEST(store->models().register_version(version_of("txn", "j2")).version.version == 2u);
 }
 

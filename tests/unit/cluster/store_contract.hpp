@@ -90,10 +90,13 @@ void a_failed_job_call_gives_a_store_error_naming_the_table(backend& b);
 void a_new_store_has_no_artifacts(backend& b);
 void a_stored_artifact_loads_back_with_every_field(backend& b);
 void versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it(backend& b);
+void removing_an_artifact_version_deletes_only_that_row(backend& b);
 void a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes(backend& b);
 void a_failed_artifact_call_gives_a_store_error_naming_the_table(backend& b);
 void versions_count_from_one_per_model_and_load_back_with_every_field(backend& b);
 void a_retried_registration_of_a_job_returns_its_first_version(backend& b);
+void an_import_is_idempotent_per_name_and_artifact_and_has_no_job(backend& b);
+void a_store_of_schema_5_keeps_its_model_versions_with_no_signature(backend& b);
 void concurrent_registrations_of_one_name_get_distinct_consecutive_versions(backend& b);
 void concurrent_registrations_of_one_job_store_one_version(backend& b);
 void a_name_of_another_tenants_model_is_refused_and_nothing_stored(backend& b);
@@ -151,12 +154,17 @@ void a_failed_metrics_call_gives_a_store_error_naming_the_table(backend& b);
   TROUPE_STORE_CONTRACT_CASE(fixture, a_stored_artifact_loads_back_with_every_field)               \
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
                              versions_of_a_name_are_kept_by_digest_and_rewriting_one_replaces_it)  \
+  TROUPE_STORE_CONTRACT_CASE(fixture, removing_an_artifact_version_deletes_only_that_row)          \
   TROUPE_STORE_CONTRACT_CASE(                                                                      \
       fixture, a_store_of_the_jobs_schema_gets_the_artifacts_table_and_keeps_its_nodes)            \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_failed_artifact_call_gives_a_store_error_naming_the_table) \
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
                              versions_count_from_one_per_model_and_load_back_with_every_field)     \
   TROUPE_STORE_CONTRACT_CASE(fixture, a_retried_registration_of_a_job_returns_its_first_version)   \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             an_import_is_idempotent_per_name_and_artifact_and_has_no_job)         \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             a_store_of_schema_5_keeps_its_model_versions_with_no_signature)       \
   TROUPE_STORE_CONTRACT_CASE(                                                                      \
       fixture, concurrent_registrations_of_one_name_get_distinct_consecutive_versions)             \
   TROUPE_STORE_CONTRACT_CASE(fixture, concurrent_registrations_of_one_job_store_one_version)       \

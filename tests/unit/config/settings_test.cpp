@@ -72,6 +72,14 @@ BOOST_AUTO_TEST_CASE(yaml_sets_values_and_flags_win) {
   BOOST_TEST(s.failure_detector.suspect_phi == 3.0);
 }
 
+BOOST_AUTO_TEST_CASE(the_artifact_cache_holds_20_gib_unless_a_flag_or_yaml_says_otherwise) {
+  BOOST_TEST(parse({"--head", "--data-dir", "/d"}).settings.artifact_cache_mb == 20'480u);
+  BOOST_TEST(parse({"--head", "--data-dir", "/d", "--artifact-cache-mb", "512"})
+                 .settings.artifact_cache_mb == 512u);
+  yaml_file f("head: true\ndata_dir: /d\nartifact_cache_mb: 1024\n");
+  BOOST_TEST(parse({"--config", f.path}).settings.artifact_cache_mb == 1024u);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_yaml_key_is_named) {
   yaml_file f("head: true\ndata_dir: /d\nlisen: tcp://x:1\n");
   BOOST_TEST(refused({"--config", f.path}, "unknown setting `lisen`"));
@@ -113,6 +121,7 @@ BOOST_AUTO_TEST_CASE(the_issues_bad_numbers_in_yaml_are_refused_naming_the_setti
       {"memory_mb: -5", "memory_mb"},
       {"gpus: 4000000000", "gpus"},
       {"max_frame_bytes: 4000000000", "max_frame_bytes"},
+      {"artifact_cache_mb: 0", "artifact_cache_mb"},
   };
   for (const auto& [yaml, setting] : cases) {
     yaml_file f(std::string("head: true\ndata_dir: /d\n") + yaml + "\n");
@@ -129,6 +138,7 @@ BOOST_AUTO_TEST_CASE(the_issues_bad_numbers_as_flags_are_refused_naming_the_sett
       {"--heartbeat-interval-ms", "-1"},
       {"--max-frame-bytes", "-4096"},
       {"--cpus", "100000"},
+      {"--artifact-cache-mb", "0"},
   };
   for (auto args : cases) {
     const auto flag = args[0];

@@ -286,11 +286,30 @@ BOOST_AUTO_TEST_CASE(a_dataset_without_a_label_is_refused) {
              (refusal{"data.label", "data.label: required field missing"}));
 }
 
+const std::string artifact_rule =
+    "expected an artifact name, 1 to 200 characters of A-Z, a-z, 0-9, '.', '_', '-', '/', not "
+    "starting with '.' or '/', without '..', got ";
+
 BOOST_AUTO_TEST_CASE(a_dataset_name_outside_the_name_characters_is_refused) {
   BOOST_TEST(refused_train({{"data", "{dataset: my data, label: y}"}}) ==
-             (refusal{"data.dataset",
-                      "data.dataset: expected 1 to 128 characters of A-Z a-z 0-9 . _ -, got "
-                      "\"my data\""}));
+             (refusal{"data.dataset", "data.dataset: " + artifact_rule + "\"my data\""}));
+}
+
+// Names the job spec's own rule took, which the artifact store never gives a dataset.
+BOOST_AUTO_TEST_CASE(a_dataset_name_the_artifact_store_refuses_is_refused_at_submit) {
+  for (const std::string name : {".hidden", "txn..train"})
+    BOOST_TEST(refused_train({{"data", "{dataset: " + name + ", label: y}"}}) ==
+               (refusal{"data.dataset", "data.dataset: " + artifact_rule + shown(name)}));
+  BOOST_TEST(refused_train({{"data", "{dataset: d, label: y, validation_dataset: /txn-val}"}}) ==
+             (refusal{"data.validation_dataset",
+                      "data.validation_dataset: " + artifact_rule + "\"/txn-val\""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_dataset_named_with_a_slash_as_the_artifact_store_allows_is_taken) {
+  const auto s = parsed(train_text(
+      {{"data", "{dataset: team/txn-train, label: y, validation_dataset: team/txn-val}"}}));
+  BOOST_TEST(s.data.dataset == "team/txn-train");
+  BOOST_TEST(s.data.validation_dataset == "team/txn-val");
 }
 
 BOOST_AUTO_TEST_CASE(a_label_of_synthetic_data_is_refused) {
@@ -583,11 +602,28 @@ BOOST_AUTO_TEST_CASE(elastic_without_a_minimum_is_refused) {
              (refusal{"elastic.min_world_size", "elastic.min_world_size: required field missing"}));
 }
 
+const std::string model_rule =
+    "output.model_name: expected a model name, 1 to 128 letters, digits, '.', '_' or '-', "
+    "starting with a letter or digit, got ";
+
 BOOST_AUTO_TEST_CASE(a_model_name_outside_the_name_characters_is_refused) {
   BOOST_TEST(refused_train({{"output", "{model_name: txn category}"}}) ==
-             (refusal{"output.model_name",
-                      "output.model_name: expected 1 to 128 characters of A-Z a-z 0-9 . _ -, got "
-                      "\"txn category\""}));
+             (refusal{"output.model_name", model_rule + "\"txn category\""}));
+}
+
+// Names the job spec's own rule took, which the registry refuses once the job has trained.
+BOOST_AUTO_TEST_CASE(a_model_name_the_registry_refuses_is_refused_at_submit) {
+  for (const std::string name : {"-txn", "_txn", ".txn"})
+    BOOST_TEST(refused_train({{"output", "{model_name: " + name + "}"}}) ==
+               (refusal{"output.model_name", model_rule + shown(name)}));
+}
+
+BOOST_AUTO_TEST_CASE(a_job_name_that_is_no_model_name_needs_an_output_model_name) {
+  BOOST_TEST(refused_train({{"name", "_scratch"}}) ==
+             (refusal{"output.model_name", model_rule + "\"_scratch\" (the job's name)"}));
+  BOOST_TEST(
+      parsed(train_text({{"name", "_scratch"}, {"output", "{model_name: scratch}"}})).model_name ==
+      "scratch");
 }
 
 BOOST_AUTO_TEST_CASE(a_bucket_of_0_mb_is_out_of_range) {

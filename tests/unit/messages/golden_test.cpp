@@ -55,6 +55,29 @@ envelope without_standbys(envelope env) {
   return env;
 }
 
+fs::path before_signatures_dir() { return golden_dir() / "before_signatures"; }
+
+// A sample as the schema before model signatures could carry it.
+envelope without_signatures(envelope env) {
+  const auto unsigned_version = [](model_version& v) {
+    v.input_features = 0;
+    v.output_kind = models::output_kind::logits;
+    v.classes.clear();
+    v.source = models::model_source::trained;
+  };
+  if (auto* m = std::get_if<models_message>(&env.body)) {
+    if (auto* r = std::get_if<get_model_reply>(&m->body))
+      for (auto& v : r->versions) unsigned_version(v);
+    if (auto* r = std::get_if<promote_model_reply>(&m->body)) unsigned_version(r->version);
+  }
+  if (auto* t = std::get_if<training_message>(&env.body))
+    if (auto* r = std::get_if<register_model_request>(&t->body)) {
+      r->input_features = 0;
+      r->classes.clear();
+    }
+  return env;
+}
+
 // A sample as the schema before tenants could carry it: every tenant empty.
 envelope without_tenants(envelope env) {
   auto& body = std::get<security_message>(env.body).body;
@@ -144,6 +167,10 @@ BOOST_AUTO_TEST_CASE(files_written_before_standbys_decode_as_plain_starts_and_re
 
 BOOST_AUTO_TEST_CASE(files_written_before_launches_had_tenants_decode_with_an_empty_tenant) {
   BOOST_TEST(earlier_files_decode(before_launch_tenants_dir(), without_launch_tenant) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(files_written_before_model_signatures_decode_with_no_signature) {
+  BOOST_TEST(earlier_files_decode(before_signatures_dir(), without_signatures) == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(every_golden_file_belongs_to_a_known_message_kind) {

@@ -79,6 +79,9 @@ model_version sample_version(int seed) {
   v.dataset_fingerprint = "sha256:" + std::string(64, 'd');
   v.stage = seed % 2 ? models::stage::archived : models::stage::production;
   v.created_at_ms = 1'796'000'000'000 + seed;
+  v.input_features = uint32_t(60 + seed);
+  v.output_kind = seed % 2 ? models::output_kind::values : models::output_kind::logits;
+  if (seed % 2 == 0) v.classes = {"food", "rent", "travel"};
   return v;
 }
 
@@ -395,6 +398,23 @@ std::vector<sample> samples() {
        with(
            143, "head",
            models({promote_model_reply{sample_version(2), {sample_change(3), sample_change(4)}}}))},
+      {"models.import_model_request",
+       with(144, "troupe-cli",
+            models({import_model_request{"txn-category",
+                                         "research",
+                                         sample_artifact(9).digest,
+                                         52,
+                                         models::output_kind::probabilities,
+                                         {"groceries", "rent", "travel"}}}))},
+      {"models.import_model_reply", with(144, "head", models({import_model_reply{[] {
+                                           auto v = sample_version(5);
+                                           v.job_id.clear();
+                                           v.input_features = 52;
+                                           v.output_kind = models::output_kind::probabilities;
+                                           v.classes = {"groceries", "rent", "travel"};
+                                           v.source = models::model_source::imported;
+                                           return v;
+                                         }()}}))},
       // The training area.
       {"training.rendezvous_set_request",
        with(150, "rank-0",
@@ -441,9 +461,13 @@ std::vector<sample> samples() {
        with(155, "worker-1", training({publish_artifact_reply{sample_artifact(7)}}))},
       {"training.register_model_request",
        with(156, "rank-0",
-            training({register_model_request{"j0123456789abcdef.0.2", sample_artifact(8).digest,
-                                             R"({"val_loss":0.31})", R"({"val_loss":0.29})",
-                                             "sha256:" + std::string(64, 'e')}}))},
+            training({register_model_request{"j0123456789abcdef.0.2",
+                                             sample_artifact(8).digest,
+                                             R"({"val_loss":0.31})",
+                                             R"({"val_loss":0.29})",
+                                             "sha256:" + std::string(64, 'e'),
+                                             64,
+                                             {"food", "rent"}}}))},
       {"training.register_model_reply",
        with(156, "head", training({register_model_reply{"txn-category", 4}}))},
       // The inference area.

@@ -32,7 +32,9 @@ BOOST_AUTO_TEST_CASE(a_registration_is_answered_with_its_version_once_stored) {
                    [&](caf::error& e) { BOOST_FAIL(system.render(e)); });
       return result;
     };
-    models::registration r{"txn", "ml", "j1", std::string(64, 'c'), "{}", "{}", "{}", "sha256:d"};
+    models::registration r{
+        "txn", "ml",       "j1", std::string(64, 'c'),        "{}",  "{}",
+        "{}",  "sha256:d", 8,    models::output_kind::logits, {"a"}, models::model_source::trained};
     BOOST_TEST((ask(r) == models::registration_result{1u}));
     BOOST_TEST((ask(r) == models::registration_result{1u}), "idempotent per job");
     r.job_id = "j2";

@@ -28,14 +28,18 @@ models::registration trained(const std::string& name, const std::string& job_id,
           R"({"val_loss":0.3})",
           R"({"val_loss":0.25,"epoch":2})",
           R"({"kind":"train","epochs":3})",
-          "sha256:" + std::string(64, 'd')};
+          "sha256:" + std::string(64, 'd'),
+          64,
+          models::output_kind::logits,
+          {"a", "b"},
+          models::model_source::trained};
 }
 
 struct fixture {
   fs::path dir;
   std::shared_ptr<store::faulty_store> store;
   int64_t now = 1'796'000'000'000;
-  models::registry registry{store_of(), [this] { return ++now; }};
+  models::registry registry{store_of(), store->artifacts(), [this] { return ++now; }};
 
   store::models_store& store_of() {
     std::string pattern = (fs::temp_directory_path() / "troupe-models-XXXXXX").string();
@@ -74,6 +78,11 @@ struct fixture {
     auto body = registry.answer(who, msg::models_message{std::move(request)});
     BOOST_TEST_REQUIRE(std::holds_alternative<msg::error>(body), "answered, not refused");
     return std::get<msg::error>(body);
+  }
+
+  // An artifact row as a finished upload stores it.
+  void uploaded(const std::string& tenant, const std::string& digest, const std::string& kind) {
+    store->apply({store::artifact_record{tenant, "file.pt", digest, kind, 10, now, ""}});
   }
 
   msg::promote_model_reply promote(const std::string& name, uint32_t version, stage s,
@@ -290,6 +299,76 @@ BOOST_FIXTURE_TEST_CASE(a_store_failure_is_answered_unavailable, fixture) {
     BOOST_TEST((e.code == msg::error_code::unavailable));
   store->set(store::faulty_store::mode::working);
   BOOST_TEST(registered(trained("txn", "j2")) == 2u);
+}
+
+msg::import_model_request import_of(const std::string& name, const std::string& digest) {
+  return {name, "", digest, 52, models::output_kind::probabilities, {"food", "rent", "travel"}};
+}
+
+BOOST_FIXTURE_TEST_CASE(an_imported_model_is_the_next_version_with_its_signature, fixture) {
+  registered(trained("txn", "j1"));
+  const auto digest = std::string(64, 'e');
+  uploaded("ml", digest, "model");
+  const auto got = ask<msg::import_model_reply>(ml, import_of("txn", digest)).version;
+  BOOST_TEST(got.version == 2u);
+  BOOST_TEST(got.tenant == "ml");
+  BOOST_TEST(got.job_id.empty());
+  BOOST_TEST((got.source == models::model_source::imported));
+  BOOST_TEST(got.input_features == 52u);
+  BOOST_TEST((got.output_kind == models::output_kind::probabilities));
+  BOOST_TEST((got.classes == std::vector<std::string>{"food", "rent", "travel"}));
+  BOOST_TEST(got.params_json == "{}");
+  // Imported again (a lost reply): the same version; another name: its own first version.
+  BOOST_TEST((ask<msg::import_model_reply>(ml, import_of("txn", digest)).version == got));
+  BOOST_TEST(ask<msg::import_model_reply>(ml, import_of("other", digest)).version.version == 1u);
+  BOOST_TEST(registered(trained("txn", "j2")) == 3u);
+  const auto one = ask<msg::get_model_reply>(admin, msg::get_model_request{"txn", 2, stage::none});
+  BOOST_TEST((one.versions.at(0) == got));
+}
+
+BOOST_FIXTURE_TEST_CASE(an_import_of_a_file_that_is_not_its_tenants_model_is_refused, fixture) {
+  const auto dataset = std::string(64, 'a');
+  const auto others = std::string(64, 'b');
+  uploaded("ml", dataset, "dataset");
+  uploaded("other", others, "model");
+  for (const auto& digest : {dataset, others, std::string(64, 'f')}) {
+    const auto e = ask_refused(ml, import_of("txn", digest));
+    BOOST_TEST((e.code == msg::error_code::not_found), e.message);
+    BOOST_TEST(e.message ==
+               "artifactDigest: tenant ml has no model artifact with sha256 " + digest);
+  }
+  auto elsewhere = import_of("txn", others);
+  elsewhere.tenant = "other";
+  BOOST_TEST((ask_refused(ml, elsewhere).code == msg::error_code::permission_denied));
+  BOOST_TEST(ask<msg::import_model_reply>(admin, elsewhere).version.tenant == "other");
+  BOOST_TEST(ask<msg::list_models_reply>(ml, msg::list_models_request{}).models.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(an_import_with_a_bad_signature_is_refused_naming_the_field, fixture) {
+  const auto digest = std::string(64, 'e');
+  uploaded("ml", digest, "model");
+  auto with = [&](auto change) {
+    auto r = import_of("txn", digest);
+    change(r);
+    return r;
+  };
+  const std::vector<std::pair<msg::import_model_request, std::string>> cases{
+      {with([](auto& r) { r.input_features = 70'000; }), "input_features: at most 65536"},
+      {with([](auto& r) {
+         r.classes = {"a", "b", "a"};
+       }),
+       "classes: the label `a` is given twice"},
+      {with([](auto& r) { r.classes = {""}; }), "classes: each label is 1 to 200 bytes"},
+      {with([](auto& r) { r.output_kind = models::output_kind::values; }),
+       "classes: a model of output kind values has no classes"},
+      {with([](auto& r) { r.name = "-x"; }), "name: "},
+  };
+  for (const auto& [r, prefix] : cases) {
+    const auto e = ask_refused(ml, r);
+    BOOST_TEST((e.code == msg::error_code::invalid_request), prefix);
+    BOOST_TEST(e.message.find(prefix) == 0u, e.message);
+  }
+  BOOST_TEST(ask<msg::list_models_reply>(admin, msg::list_models_request{}).models.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -60,7 +60,6 @@ runner_options test_options(const std::string& dir) {
   options.dir = dir;
   options.kill_grace = std::chrono::milliseconds(300);
   options.memory_sample = std::chrono::milliseconds(20);
-  options.log_poll = std::chrono::milliseconds(20);
   return options;
 }
 

@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -83,7 +83,6 @@ BOOST_AUTO_TEST_CASE(all_output_arrives_in_order_in_bounded_chunks_before_finish
 
 BOOST_AUTO_TEST_CASE(a_task_finishes_when_its_process_ends_not_at_the_next_poll) {
   auto options = test_options(dir.path() + "/slow-polls");
-  options.log_poll = std::chrono::hours(1);
   options.memory_sample = std::chrono::hours(1);
   runner::task_runner slow(options, events.callbacks());
   auto launch = shell_task("quick.0.1", "echo done");
@@ -130,26 +129,49 @@ BOOST_AUTO_TEST_CASE(a_task_without_a_workdir_runs_in_a_fresh_directory_of_its_o
   BOOST_TEST(events.report("fresh.0.1").out == expected + "\n0\n");
 }
 
-BOOST_AUTO_TEST_CASE(a_task_makes_its_two_log_files_and_at_most_one_directory) {
+BOOST_AUTO_TEST_CASE(a_task_makes_no_file_and_at_most_one_directory) {
   auto workdir = dir.path() + "/work";
   fs::create_directories(workdir);
   auto given = shell_task("given.0.1", "echo out; echo err >&2");
   given.workdir = workdir;
   runner->start(given);
-  runner->start(shell_task("fresh.0.1", "true"));
+  runner->start(shell_task("fresh.0.1", "echo out; echo err >&2"));
   events.wait_finished("given.0.1");
   events.wait_finished("fresh.0.1");
   std::set<std::string> made;
-  for (const auto& folder : {"/data/work", "/data/logs"})
-    for (const auto& entry : fs::recursive_directory_iterator(dir.path() + folder))
-      made.insert(fs::relative(entry.path(), dir.path() + "/data").string());
-  BOOST_TEST(
-      made == (std::set<std::string>{"logs/fresh.0.1.stderr.log", "logs/fresh.0.1.stdout.log",
-                                     "logs/given.0.1.stderr.log", "logs/given.0.1.stdout.log",
-                                     "work/fresh.0.1"}),
-      boost::test_tools::per_element());
-  std::ifstream out(dir.path() + "/data/logs/given.0.1.stdout.log");
-  BOOST_TEST(std::string(std::istreambuf_iterator<char>(out), {}) == "out\n");
+  for (const auto& entry : fs::recursive_directory_iterator(dir.path() + "/data"))
+    made.insert(fs::relative(entry.path(), dir.path() + "/data").string());
+  BOOST_TEST(made == (std::set<std::string>{"output.log", "running", "work", "work/fresh.0.1"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(fs::is_empty(workdir));
+}
+
+BOOST_AUTO_TEST_CASE(the_nodes_output_log_holds_what_each_task_wrote_by_attempt_and_stream) {
+  runner->start(shell_task("one.0.1", "echo first; echo oops >&2; echo second"));
+  runner->start(shell_task("two.0.1", "head -c 200000 /dev/zero | tr '\\0' x; echo; echo e >&2"));
+  events.wait_finished("one.0.1");
+  events.wait_finished("two.0.1");
+  // Each chunk: "<attempt id> <stream> <offset> <length>\n", the bytes, then "\n".
+  std::map<std::string, std::string> streams;  // by "<attempt id> <stream>"
+  std::ifstream log(dir.path() + "/data/output.log");
+  std::string header;
+  while (std::getline(log, header)) {
+    std::istringstream fields(header);
+    std::string attempt, stream;
+    size_t offset = 0, length = 0;
+    BOOST_TEST_REQUIRE(static_cast<bool>(fields >> attempt >> stream >> offset >> length));
+    std::string data(length, '\0');
+    log.read(data.data(), static_cast<std::streamsize>(length));
+    BOOST_TEST_REQUIRE(log.get() == '\n');
+    auto& text = streams[attempt + " " + stream];
+    BOOST_TEST_REQUIRE(offset == text.size());
+    text += data;
+  }
+  BOOST_TEST(streams["one.0.1 stdout"] == "first\nsecond\n");
+  BOOST_TEST(streams["one.0.1 stderr"] == "oops\n");
+  BOOST_TEST(streams["two.0.1 stdout"] == std::string(200000, 'x') + "\n");
+  BOOST_TEST(streams["two.0.1 stderr"] == "e\n");
+  BOOST_TEST(streams.size() == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(a_task_starts_with_default_signals_and_no_descriptor_of_the_daemon) {

@@ -77,8 +77,8 @@ std::string stored_text(const session& s, const msg::artifact_info& a, const std
 
 }  // namespace
 
-command_output put_data(const session& s, const data_put_options& options, std::ostream& progress,
-                        bool terminal) {
+result<msg::artifact_info> upload_artifact(const session& s, const data_put_options& options,
+                                           std::ostream& progress, bool terminal) {
   const auto kind = msg::parse_artifact_kind(options.kind);
   if (!kind) return failure{exit_code::usage, "--kind must be dataset, checkpoint or model"};
   if (!std::filesystem::is_regular_file(options.file))
@@ -94,6 +94,12 @@ command_output put_data(const session& s, const data_put_options& options, std::
                                   progress_line(progress, terminal, "uploading " + spec.name));
   });
   end_progress(progress, terminal);
+  return stored;
+}
+
+command_output put_data(const session& s, const data_put_options& options, std::ostream& progress,
+                        bool terminal) {
+  auto stored = upload_artifact(s, options, progress, terminal);
   if (!stored) return stored.error();
   return stored_text(s, *stored, stored->name);
 }

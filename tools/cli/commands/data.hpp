@@ -18,6 +18,9 @@ struct data_put_options {
   std::string kind = "dataset";
 };
 
+// Uploads the file `options` names, answering the stored artifact.
+result<msg::artifact_info> upload_artifact(const session& s, const data_put_options& options,
+                                           std::ostream& progress, bool terminal);
 // Prints "DIGEST  NAME", or the stored artifact as JSON.
 command_output put_data(const session& s, const data_put_options& options, std::ostream& progress,
                         bool terminal);

@@ -55,7 +55,21 @@ json to_json(const msg::model_version& v) {
           {"best_metrics", embedded(v.best_metrics_json)},
           {"params", embedded(v.params_json)},
           {"dataset_fingerprint", v.dataset_fingerprint},
-          {"created_at", v.created_at_ms}};
+          {"created_at", v.created_at_ms},
+          {"source", models::to_string(v.source)},
+          {"input_features", v.input_features ? json(v.input_features) : json(nullptr)},
+          {"outputs", models::to_string(v.output_kind)},
+          {"classes", v.classes}};
+}
+
+std::string signature_text(const msg::model_version& v) {
+  std::string text = std::string(models::to_string(v.output_kind)) + " from " +
+                     (v.input_features ? std::to_string(v.input_features) : "any number of") +
+                     " features";
+  if (v.classes.empty()) return text;
+  text += "; classes";
+  for (const auto& c : v.classes) text += " " + msg::printable(c);
+  return text;
 }
 
 json to_json(const msg::stage_change& c) {
@@ -86,7 +100,9 @@ std::string one_version_text(const msg::get_model_reply& reply) {
   auto text = table({{"model", msg::printable(v.name) + "@" + std::to_string(v.version)},
                      {"tenant", msg::printable(v.tenant)},
                      {"stage", models::to_string(v.stage)},
-                     {"job", msg::printable(v.job_id)},
+                     {"source", models::to_string(v.source)},
+                     {"job", v.job_id.empty() ? "-" : msg::printable(v.job_id)},
+                     {"signature", signature_text(v)},
                      {"created", utc_time(v.created_at_ms)},
                      {"artifact", msg::printable(v.artifact_digest)},
                      {"dataset", msg::printable(v.dataset_fingerprint)},
@@ -197,6 +213,51 @@ command_output export_model(const session& s, const std::string& text, const std
   if (s.config().json)
     return json_text({{"model", to_json(v)}, {"file", file}, {"size", got->size}});
   return got->digest + "  " + msg::printable(file) + "\n";
+}
+
+namespace {
+
+std::vector<std::string> split_labels(const std::string& text) {
+  std::vector<std::string> labels;
+  if (text.empty()) return labels;
+  size_t start = 0;
+  for (;;) {
+    const auto comma = text.find(',', start);
+    labels.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) return labels;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+command_output import_model(const session& s, const model_import_options& options,
+                            std::ostream& progress, bool terminal) {
+  if (!models::is_model_name(options.name))
+    return failure{exit_code::usage, "model " + msg::printable(options.name) +
+                                         ": a model name is " + models::name_rule};
+  msg::import_model_request request;
+  request.name = options.name;
+  request.tenant = options.tenant;
+  request.input_features = options.input_features;
+  request.classes = split_labels(options.classes);
+  const auto outputs = options.outputs.empty()
+                           ? (request.classes.empty() ? models::output_kind::values
+                                                      : models::output_kind::probabilities)
+                           : models::parse_output_kind(options.outputs);
+  if (!outputs)
+    return failure{exit_code::usage, "--outputs: logits, probabilities or values, not " +
+                                         msg::printable(options.outputs)};
+  request.output_kind = *outputs;
+  auto stored =
+      upload_artifact(s, {options.file, options.name, options.tenant, "model"}, progress, terminal);
+  if (!stored) return stored.error();
+  request.artifact_digest = stored->digest;
+  auto reply = call_models<msg::import_model_reply>(s, std::move(request));
+  if (!reply) return reply.error();
+  const auto& v = reply->version;
+  if (s.config().json) return json_text(to_json(v));
+  return msg::printable(v.name) + "@" + std::to_string(v.version) + " " + v.artifact_digest + "\n";
 }
 
 }  // namespace troupe::cli

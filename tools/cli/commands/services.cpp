@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-const char* to_string(inference::output_kind k) {
+const char* outputs_name(inference::output_kind k) {
   switch (k) {
     case inference::output_kind::logits: return "logits";
     case inference::output_kind::probabilities: return "probabilities";
@@ -25,7 +25,7 @@ json to_json(const inference::served_version& v) {
           {"weight", v.weight},
           {"ready_replicas", v.ready_replicas},
           {"input_features", v.signature.input_features},
-          {"outputs", to_string(v.signature.outputs)},
+          {"outputs", outputs_name(v.signature.outputs)},
           {"classes", v.signature.classes},
           {"problem", v.problem},
           {"requests", v.requests}};

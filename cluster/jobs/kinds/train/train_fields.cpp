@@ -6,6 +6,8 @@
 #include <unordered_set>
 
 #include "cluster/jobs/job_spec.hpp"
+#include "cluster/models/model_ref.hpp"
+#include "messages/safe_text.hpp"
 
 namespace troupe::jobs {
 namespace {
@@ -27,6 +29,15 @@ std::optional<std::string> choice(const spec_map& m, std::string_view key, const
   std::string known;
   for (auto c : choices) known += (known.empty() ? "" : ", ") + std::string(c);
   throw spec_error(m.path(key), "expected one of " + known + ", got " + shown(*value));
+}
+
+// A dataset by a name the artifact store gives one: its own rule, not that of job names.
+std::optional<std::string> dataset_name(const spec_map& m, std::string_view key) {
+  auto value = m.text(key);
+  if (value && !msg::is_artifact_name(*value))
+    throw spec_error(m.path(key), std::string("expected an artifact name, ") +
+                                      msg::artifact_name_rule + ", got " + shown(*value));
+  return value;
 }
 
 void refuse_one(const std::string& path, double value) {
@@ -118,7 +129,7 @@ std::vector<std::string> read_features(const spec_map& m, const std::string& lab
 
 tr::data_spec read_data(const spec_map& m, tr::task_kind task) {
   tr::data_spec out;
-  const auto dataset = m.name("dataset");
+  const auto dataset = dataset_name(m, "dataset");
   const auto synthetic = m.map("synthetic");
   if (dataset && synthetic)
     throw spec_error(m.path("synthetic"), "give dataset or synthetic, not both");
@@ -132,7 +143,7 @@ tr::data_spec read_data(const spec_map& m, tr::task_kind task) {
     out.dataset = *dataset;
     out.label = read_column(m.path("label"), m.required(m.text("label"), "label"));
     out.features = read_features(m, out.label);
-    out.validation_dataset = m.name("validation_dataset").value_or("");
+    out.validation_dataset = dataset_name(m, "validation_dataset").value_or("");
     if (out.validation_dataset == out.dataset)
       throw spec_error(m.path("validation_dataset"),
                        "must differ from dataset: validation on the training data measures "
@@ -249,12 +260,18 @@ int64_t read_elastic(const spec_map& m, int64_t world_size) {
   return min_world_size;
 }
 
+// A name the registry takes, which the job's own name need not be.
 std::string read_model_name(const spec_map& spec) {
   const auto job_name = spec.required(spec.name("name"), "name");
   const auto output = spec.map("output");
-  if (!output) return job_name;
-  output->allow_only({"model_name"});
-  return output->name("model_name").value_or(job_name);
+  if (output) output->allow_only({"model_name"});
+  const auto given = output ? output->text("model_name") : std::nullopt;
+  const auto name = given.value_or(job_name);
+  if (!models::is_model_name(name))
+    throw spec_error("output.model_name", std::string("expected a model name, ") +
+                                              models::name_rule + ", got " + shown(name) +
+                                              (given ? "" : " (the job's name)"));
+  return name;
 }
 
 // An mlp's input width is the data's feature count and its output width the class count (1 for

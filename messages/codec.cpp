@@ -14,6 +14,7 @@
 #include "messages/cluster_codec.hpp"
 #include "messages/codec_parts.hpp"
 #include "messages/envelope.capnp.h"
+#include "messages/inference_codec.hpp"
 #include "messages/jobs_codec.hpp"
 #include "messages/models_codec.hpp"
 #include "messages/security_codec.hpp"
@@ -28,7 +29,7 @@ using namespace parts;
 
 // The envelope's own members (error, unimplemented) are encoded here; each area's members
 // in its own codec (cluster_codec, security_codec, jobs_codec, artifacts_codec, models_codec,
-// training_codec).
+// training_codec, inference_codec).
 void put_body(Body::Builder b, const body& v) {
   if (const auto* e = std::get_if<error>(&v)) {
     auto out = b.initError();
@@ -46,6 +47,8 @@ void put_body(Body::Builder b, const body& v) {
     models_codec::put(b.initModels(), *models);
   } else if (const auto* t = std::get_if<training_message>(&v)) {
     training_codec::put(b.initTraining(), *t);
+  } else if (const auto* i = std::get_if<inference_message>(&v)) {
+    inference_codec::put(b.initInference(), *i);
   } else {
     cluster_codec::put(b, v);
   }
@@ -86,6 +89,11 @@ std::optional<body> get_body(Body::Reader b) {
     }
     case Body::TRAINING: {
       auto m = training_codec::get(b.getTraining());
+      if (!m) return std::nullopt;
+      return std::move(*m);
+    }
+    case Body::INFERENCE: {
+      auto m = inference_codec::get(b.getInference());
       if (!m) return std::nullopt;
       return std::move(*m);
     }

@@ -15,6 +15,7 @@ using Jobs = import "jobs.capnp";
 using Artifacts = import "artifacts.capnp";
 using Models = import "models.capnp";
 using Training = import "training.capnp";
+using Inference = import "inference.capnp";
 
 const protocolVersion :UInt16 = 1;
 
@@ -47,6 +48,7 @@ struct Envelope {
     artifacts @20 :Artifacts.ArtifactsMessage;
     models @21 :Models.ModelsMessage;
     training @22 :Training.TrainingMessage;
+    inference @23 :Inference.InferenceMessage;
   }
 }
 

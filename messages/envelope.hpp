@@ -9,6 +9,7 @@
 #include "messages/artifacts.hpp"
 #include "messages/cluster.hpp"
 #include "messages/error.hpp"
+#include "messages/inference.hpp"
 #include "messages/jobs.hpp"
 #include "messages/models.hpp"
 #include "messages/security.hpp"
@@ -29,7 +30,7 @@ using body =
                  heartbeat_rejected, deregister_node, cluster_status_request, cluster_status_reply,
                  node_list_request, node_list_reply, drain_node_request, drain_node_reply,
                  remove_node_request, remove_node_reply, security_message, jobs_message,
-                 artifacts_message, models_message, training_message>;
+                 artifacts_message, models_message, training_message, inference_message>;
 
 struct envelope {
   uint16_t version = protocol_version;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/atoms.hpp"
+#include "cluster/jobs/kinds/serve/serve_kind.hpp"
 #include "cluster/jobs/kinds/train/train_kind.hpp"
 #include "cluster/runner/task_runner.hpp"
 #include "cluster/security/key_registry.hpp"
@@ -106,8 +107,10 @@ void start(self_ptr self, jobs::task_launch launch) {
       return on_finished(
           self, {launch.attempt_id, {std::nullopt, std::nullopt, "could not start: " + why}});
   }
-  if (!st.deps.programs_dir.empty() && !launch.argv.empty() && launch.argv[0] == jobs::rank_program)
-    launch.argv[0] = st.deps.programs_dir + "/" + jobs::rank_program;
+  const bool own_program = !launch.argv.empty() && (launch.argv[0] == jobs::rank_program ||
+                                                    launch.argv[0] == jobs::replica_program);
+  if (!st.deps.programs_dir.empty() && own_program)
+    launch.argv[0] = st.deps.programs_dir + "/" + launch.argv[0];
   st.runner->start(launch);
 }
 

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
+#include "actors/inference/replica_relay.hpp"
 #include "actors/training/rank_artifacts.hpp"
 
 namespace troupe::training {
@@ -136,7 +137,10 @@ void from_head(self_ptr self, const inbound& in) {
   auto& st = self->state;
   auto it = st.waiting.find(in.env.request_id);
   if (it == st.waiting.end()) {
-    if (std::holds_alternative<msg::error>(in.env.body)) caf::anon_send(st.deps.agent, in);
+    const bool to_replicas =
+        (in.env.request_id & inference::relayed_replica_bits) == inference::relayed_replica_bits;
+    if (std::holds_alternative<msg::error>(in.env.body))
+      caf::anon_send(to_replicas ? st.deps.replicas : st.deps.agent, in);
     return;  // a late answer to a request given up on
   }
   answer_rank(self, it->second, in.env.body);

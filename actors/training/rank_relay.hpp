@@ -6,7 +6,8 @@
 // was made for is answered permissionDenied and goes no further; one whose key was dropped (the
 // attempt ended) is dropped, and so is any answer to it. Relayed requests carry request ids with
 // the top bit set, so that the head's answers to them are told apart from the node agent's: an
-// error the relay does not know is the agent's and goes to it. A request the head leaves
+// error the relay does not know is the agent's and goes to it, or the replica relay's when its
+// id says so. A request the head leaves
 // unanswered is answered `timeout` to the rank, a get 5 s after its own timeout, a set or a
 // model registration after 30 s.
 //
@@ -31,6 +32,8 @@ struct rank_relay_deps {
   actors::wire_endpoint_ptr head;       // the node's DEALER connected to the head
   std::shared_ptr<const security::rank_keys> keys;
   caf::actor agent;  // gets the head's errors that answer no relayed request
+  // Gets the head's errors to the replica relay's requests (inference::relayed_replica_bits).
+  caf::actor replicas;
   std::string self_name;
   caf::actor artifacts;  // the node's artifact worker (spawn_rank_artifacts)
 };

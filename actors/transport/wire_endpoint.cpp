@@ -12,7 +12,8 @@ namespace {
 
 // Kinds that are never answered (a rejected heartbeat is, but is not waited for): no budget
 // slot, and no wait for a prompt reply after them. A node answers what the head tells it about
-// tasks with reports of its own, later, not with replies.
+// tasks with reports of its own, later, not with replies. Errors and prediction replies are
+// answers: a head or node that asked receives them on its ROUTER.
 bool is_one_way(const msg::body& body) {
   if (const auto* jobs = std::get_if<msg::jobs_message>(&body))
     return std::holds_alternative<msg::task_started>(jobs->body) ||
@@ -24,8 +25,11 @@ bool is_one_way(const msg::body& body) {
            std::holds_alternative<msg::task_finished_ack>(jobs->body);
   if (const auto* training = std::get_if<msg::training_message>(&body))
     return std::holds_alternative<msg::metrics_report>(training->body);
+  if (const auto* inference = std::get_if<msg::inference_message>(&body))
+    return std::holds_alternative<msg::predict_reply>(inference->body);
   return std::holds_alternative<msg::heartbeat>(body) ||
-         std::holds_alternative<msg::deregister_node>(body);
+         std::holds_alternative<msg::deregister_node>(body) ||
+         std::holds_alternative<msg::error>(body);
 }
 
 // The node id a node-side message speaks for, if it is one.

@@ -23,6 +23,9 @@ struct model_signature {
   uint32_t input_features = 0;
   output_kind outputs = output_kind::logits;
   std::vector<std::string> classes;  // the label of each output of a classifier; else empty
+  bool operator==(const model_signature& o) const {
+    return input_features == o.input_features && outputs == o.outputs && classes == o.classes;
+  }
 };
 
 struct prediction_request {
@@ -50,7 +53,12 @@ struct served_version {
   uint32_t weight = 0;          // its share of the traffic split (of the weights' sum)
   uint32_t ready_replicas = 0;  // replicas that loaded it and answer
   model_signature signature;
-  std::string problem;  // why a replica could not load it; empty when none
+  std::string problem;    // why a replica could not load it; empty when none
+  uint64_t requests = 0;  // predictions it answered since the head started
+  bool operator==(const served_version& o) const {
+    return version == o.version && weight == o.weight && ready_replicas == o.ready_replicas &&
+           signature == o.signature && problem == o.problem && requests == o.requests;
+  }
 };
 
 struct service_status {
@@ -61,6 +69,10 @@ struct service_status {
   uint32_t replicas = 0;
   uint32_t ready_replicas = 0;
   std::vector<served_version> versions;
+  bool operator==(const service_status& o) const {
+    return name == o.name && tenant == o.tenant && job_id == o.job_id && model == o.model &&
+           replicas == o.replicas && ready_replicas == o.ready_replicas && versions == o.versions;
+  }
 };
 
 // Implemented by the head's service router. Every call answers through its callback exactly

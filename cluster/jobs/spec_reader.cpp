@@ -276,4 +276,13 @@ std::optional<spec_map> spec_map::map(std::string_view key) const {
   return spec_map(*node, path(key));
 }
 
+std::optional<std::vector<spec_map>> spec_map::map_list(std::string_view key) const {
+  return list_of(find(key), path(key), "mappings",
+                 [](const spec_node& item, const std::string& where) {
+                   if (item.shape != form::mapping)
+                     throw spec_error(where, "expected a mapping, got " + got(item));
+                   return spec_map(item, where);
+                 });
+}
+
 }  // namespace troupe::jobs

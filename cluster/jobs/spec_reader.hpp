@@ -51,6 +51,8 @@ class spec_map {
   std::optional<std::vector<std::pair<std::string, std::string>>> text_map(
       std::string_view key) const;
   std::optional<spec_map> map(std::string_view key) const;
+  // A list of mappings (a serve job's traffic split), each read by its own spec_map.
+  std::optional<std::vector<spec_map>> map_list(std::string_view key) const;
 
   // The value, or "<key>: required field missing".
   template <class T>

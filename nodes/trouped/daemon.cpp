@@ -14,6 +14,8 @@
 
 #include "actors/artifacts/artifact_service.hpp"
 #include "actors/atoms.hpp"
+#include "actors/inference/replica_relay.hpp"
+#include "actors/inference/service_router.hpp"
 #include "actors/jobs/job_service.hpp"
 #include "actors/membership/membership_actor.hpp"
 #include "actors/models/registry_actor.hpp"
@@ -25,7 +27,6 @@
 #include "actors/training/rank_relay.hpp"
 #include "actors/training/training_service.hpp"
 #include "cluster/host/resources.hpp"
-#include "cluster/inference_http/no_services.hpp"
 #include "cluster/security/zap_handler.hpp"
 #include "messages/safe_text.hpp"
 #include "nodes/trouped/actor_watch.hpp"
@@ -216,11 +217,8 @@ int run_daemon(const config::daemon_settings& s) {
         transport::curve_keys{link_keys.public_key, link_keys.secret_key, ""}, rank_keys);
   }
 
-  // Bound before any actor is spawned (a taken port stops the daemon here), served once they run.
-  inference_http::no_services no_models;  // until serve jobs have a router
-  auto http = make_http_service(
-      s, {data->path(), db, runs_agent ? std::optional(agent_deps.resources) : std::nullopt,
-          data->path() + "/tasks", s.head ? &no_models : nullptr, app_tokens});
+  // The head's service router, as its HTTP endpoints ask it (it outlives the HTTP service).
+  std::unique_ptr<inference::predictor> models;
 
   // Actors spawned from here on are told to exit however this function is left: CAF's
   // actor_system waits for every actor when it is destroyed.
@@ -299,6 +297,14 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, training, "training service", request_exit);
     // The service checks each kind's senders itself (rendezvous: node; metrics: admin, submit).
     head_endpoint->route<msg::training_message>(training, {role::node, role::admin, role::submit});
+    auto router = inference::spawn_service_router(system, {head_endpoint, jobs, db, "head"});
+    actors.push_back(router);
+    exit_when_it_dies(system, router, "service router", request_exit);
+    models = inference::router_predictor(router);
+    // The router checks each kind's senders itself (clients: admin, submit; relayed: node); the
+    // nodes' errors answer its predictions.
+    head_endpoint->route<msg::inference_message>(router, {role::admin, role::submit, role::node});
+    head_endpoint->route<msg::error>(router, {role::node});
     head_endpoint->start();
     write_endpoint_file(data->path(), head_endpoint->endpoint());
     print_join_command(*security, head_endpoint->endpoint());
@@ -325,18 +331,30 @@ int run_daemon(const config::daemon_settings& s) {
                  node_keys, name, rank_keys});
     actors.push_back(rank_artifacts);
     exit_when_it_dies(system, rank_artifacts, "rank artifact worker", request_exit);
+    auto replicas =
+        inference::spawn_replica_relay(system, {rank_endpoint, agent_endpoint, rank_keys, name});
+    actors.push_back(replicas);
+    exit_when_it_dies(system, replicas, "replica relay", request_exit);
     auto relay = training::spawn_rank_relay(
-        system, {rank_endpoint, agent_endpoint, rank_keys, agent, name, rank_artifacts});
+        system, {rank_endpoint, agent_endpoint, rank_keys, agent, replicas, name, rank_artifacts});
     actors.push_back(relay);
     exit_when_it_dies(system, relay, "rank relay", request_exit);
     // The relay tells the head's errors to its own requests apart and gives the agent the rest.
     agent_endpoint->route_reply<msg::error>(relay);
     agent_endpoint->route_reply<msg::training_message>(relay);
     rank_endpoint->route<msg::training_message>(relay, {msg::key_role::rank});
+    agent_endpoint->route_reply<msg::inference_message>(replicas);
+    // A replica answers the head's predictions with a reply or an error.
+    rank_endpoint->route<msg::inference_message>(replicas, {msg::key_role::rank});
+    rank_endpoint->route<msg::error>(replicas, {msg::key_role::rank});
     rank_endpoint->start();
     agent_endpoint->start();  // the agent's first registration, queued at its spawn, leaves now
   }
 
+  // Bound once the actors run, so that it can ask the router: a taken port stops the daemon here.
+  auto http = make_http_service(
+      s, {data->path(), db, runs_agent ? std::optional(agent_deps.resources) : std::nullopt,
+          data->path() + "/tasks", models.get(), app_tokens});
   if (http) http->start();
 
   int exit_code = wait_for_signal();

@@ -239,6 +239,38 @@ struct collector {
     for (const auto& c : v.classes) add(c);
   }
   void operator()(const msg::register_model_reply& v) { add(v.name); }
+  // The inference area (features and outputs are numbers).
+  void add(const inference::model_signature& s) {
+    for (const auto& c : s.classes) add(c);
+  }
+  void operator()(const msg::inference_message& m) { std::visit(*this, m.body); }
+  void operator()(const msg::predict_request& v) {
+    for (const auto* t : {&v.service, &v.routing_key, &v.replica}) add(*t);
+  }
+  void operator()(const msg::predict_reply& v) { add(v.model_name); }
+  void operator()(const msg::list_services_request& v) { add(v.tenant); }
+  void operator()(const msg::list_services_reply& v) {
+    for (const auto& s : v.services) {
+      for (const auto* t : {&s.name, &s.tenant, &s.job_id, &s.model}) add(*t);
+      for (const auto& version : s.versions) {
+        add(version.signature);
+        add(version.problem);
+      }
+    }
+  }
+  void operator()(const msg::resolve_service_request& v) { add(v.attempt_id); }
+  void operator()(const msg::resolve_service_reply& v) {
+    add(v.model_name);
+    for (const auto& version : v.versions) {
+      add(version.artifact_digest);
+      add(version.signature);
+    }
+  }
+  void operator()(const msg::replica_report& v) {
+    add(v.attempt_id);
+    for (const auto& version : v.versions) add(version.problem);
+  }
+  void operator()(const msg::replica_report_reply&) {}
 };
 
 }  // namespace

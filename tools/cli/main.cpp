@@ -15,6 +15,7 @@
 #include "tools/cli/commands/jobs.hpp"
 #include "tools/cli/commands/models.hpp"
 #include "tools/cli/commands/security.hpp"
+#include "tools/cli/commands/services.hpp"
 #include "tools/cli/commands/tokens.hpp"
 #include "tools/cli/commands/training.hpp"
 
@@ -116,6 +117,22 @@ int main(int argc, char** argv) {
       return cli::show_metrics(s, job_id, follow, std::cout);
     };
   });
+
+  add("services", "running serve jobs: replicas and versions", cli::list_services);
+  std::string service_name, predict_input, routing_key;
+  uint32_t predict_version = 0;
+  auto predict =
+      add("predict", "one prediction of SERVICE for the rows in INPUT", [&](const cli::session& s) {
+        return cli::predict(s, service_name, predict_input, predict_version, routing_key);
+      });
+  predict->add_option("service", service_name, "the serve job's name")->required();
+  predict
+      ->add_option("input", predict_input,
+                   R"(JSON: {"features": [...]} or {"features": [[...], ...]})")
+      ->required();
+  predict->add_option("--version", predict_version, "this version, not the traffic split");
+  predict->add_option("--routing-key", routing_key,
+                      "the same key gets the same version of a split");
 
   std::string model_ref, model_tenant, model_stage;
   add("models", "registered models, by name", [&](const cli::session& s) {

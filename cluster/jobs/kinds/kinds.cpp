@@ -1,6 +1,7 @@
 // The one registry of the built-in job kinds.
 #include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/kinds/command/command_kind.hpp"
+#include "cluster/jobs/kinds/serve/serve_kind.hpp"
 #include "cluster/jobs/kinds/train/train_kind.hpp"
 
 namespace troupe::jobs {
@@ -12,7 +13,8 @@ void job_kind::derive_common_fields(const spec_map&, job_spec&) const {}
 const std::vector<const job_kind*>& job_kinds() {
   static const command_kind command;
   static const train_kind train;
-  static const std::vector<const job_kind*> kinds{&command, &train};
+  static const serve_kind serve;
+  static const std::vector<const job_kind*> kinds{&command, &train, &serve};
   return kinds;
 }
 

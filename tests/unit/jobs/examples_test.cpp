@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "cluster/inference/serve_spec.hpp"
 #include "cluster/jobs/job_spec.hpp"
 #include "cluster/training/train_spec.hpp"
 
@@ -117,6 +118,16 @@ BOOST_AUTO_TEST_CASE(train_torchscript_trains_the_module_txn_net_py_saves) {
   BOOST_TEST(train.model.type == "torchscript");
   BOOST_TEST(train.model.path == "txn-net.pt");
   BOOST_TEST(std::filesystem::exists(examples_dir() / "txn_net.py"));
+}
+
+BOOST_AUTO_TEST_CASE(serve_is_the_issues_service_of_two_replicas_with_an_ab_split) {
+  const auto spec = parse_example("serve.yaml");
+  BOOST_TEST(spec.kind == "serve");
+  BOOST_TEST(spec.tasks == 2u);
+  const auto serve = troupe::inference::serve_spec_from_json(spec.kind_fields);
+  BOOST_TEST(serve.traffic.size() == 2u);
+  BOOST_TEST(serve.batching.max_batch == 64u);
+  BOOST_TEST(serve.auth.tokens_required);
 }
 
 BOOST_AUTO_TEST_CASE(the_demo_transactions_have_64_features_and_10_categories_from_their_seed) {

@@ -14,6 +14,7 @@
 
 #include "messages/cluster.capnp.h"
 #include "messages/envelope.capnp.h"
+#include "messages/inference.capnp.h"
 #include "messages/training.capnp.h"
 #include "samples.hpp"
 
@@ -146,6 +147,27 @@ BOOST_AUTO_TEST_CASE(a_metrics_report_with_a_loss_that_is_not_finite_is_malforme
     report.initSteps(2)[1].setLoss(loss);
     BOOST_TEST(kind_name(expect_failure(flat(builder)).kind) == "malformed");
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_predict_request_with_a_feature_that_is_not_finite_is_malformed) {
+  for (float feature :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    capnp::MallocMessageBuilder builder;
+    auto request = start(builder, 37).getBody().initInference().initPredictRequest();
+    request.setService("txn-category");
+    request.setFeatureCount(2);
+    auto features = request.initFeatures(4);
+    features.set(2, feature);
+    BOOST_TEST(kind_name(expect_failure(flat(builder)).kind) == "malformed");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_out_of_range_model_output_kind_is_malformed) {
+  capnp::MallocMessageBuilder builder;
+  auto reply = start(builder, 38).getBody().initInference().initResolveServiceReply();
+  reply.initVersions(1)[0].initSignature().setOutputs(
+      static_cast<wire::ModelSignature::Outputs>(3));
+  BOOST_TEST(kind_name(expect_failure(flat(builder)).kind) == "malformed");
 }
 
 BOOST_AUTO_TEST_CASE(a_metric_entry_of_a_kind_this_build_does_not_know_is_malformed) {

@@ -42,14 +42,16 @@ BOOST_AUTO_TEST_CASE(the_samples_cover_every_alternative_of_the_body_variant) {
     if (const auto* area = std::get_if<artifacts_message>(&s.env.body)) inner = area->body.index();
     if (const auto* area = std::get_if<models_message>(&s.env.body)) inner = area->body.index();
     if (const auto* area = std::get_if<training_message>(&s.env.body)) inner = area->body.index();
+    if (const auto* area = std::get_if<inference_message>(&s.env.body)) inner = area->body.index();
     covered.insert({s.env.body.index(), inner});
   }
-  constexpr size_t kinds = std::variant_size_v<body> - 5 +
+  constexpr size_t kinds = std::variant_size_v<body> - 6 +
                            std::variant_size_v<decltype(security_message::body)> +
                            std::variant_size_v<decltype(jobs_message::body)> +
                            std::variant_size_v<decltype(artifacts_message::body)> +
                            std::variant_size_v<decltype(models_message::body)> +
-                           std::variant_size_v<decltype(training_message::body)>;
+                           std::variant_size_v<decltype(training_message::body)> +
+                           std::variant_size_v<decltype(inference_message::body)>;
   BOOST_TEST(samples().size() == kinds);
   BOOST_TEST(covered.size() == kinds);
 }
@@ -100,6 +102,14 @@ BOOST_AUTO_TEST_CASE(every_enum_value_survives_a_round_trip) {
                     error_code::internal}) {
     expect_round_trip(envelope{protocol_version, 3, "head", error{code, "detail"}},
                       std::string("error code ") + to_string(code));
+  }
+  for (auto outputs : {inference::output_kind::logits, inference::output_kind::probabilities,
+                       inference::output_kind::values}) {
+    auto reply = std::get<resolve_service_reply>(
+        std::get<inference_message>(sample_of("inference.resolve_service_reply").body).body);
+    reply.versions[0].signature.outputs = outputs;
+    expect_round_trip(envelope{protocol_version, 6, "head", inference_message{reply}},
+                      "output kind " + std::to_string(static_cast<int>(outputs)));
   }
   for (auto stage : {models::stage::none, models::stage::staging, models::stage::production,
                      models::stage::archived}) {

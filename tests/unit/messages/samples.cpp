@@ -103,6 +103,26 @@ stage_change sample_change(int seed) {
 }
 
 body training(training_message m) { return body{std::move(m)}; }
+body inference(inference_message m) { return body{std::move(m)}; }
+
+inference::model_signature sample_signature(int seed) {
+  return {uint32_t(52 + seed),
+          seed % 2 ? inference::output_kind::logits : inference::output_kind::values,
+          {"groceries", "rent", "travel-" + std::to_string(seed)}};
+}
+
+inference::service_status sample_service(int seed) {
+  inference::service_status s;
+  s.name = "txn-category-" + std::to_string(seed);
+  s.tenant = "research";
+  s.job_id = "j0123456789abcde" + std::to_string(seed % 10);
+  s.model = "txn-category@production";
+  s.replicas = 2 + uint32_t(seed);
+  s.ready_replicas = 1 + uint32_t(seed);
+  s.versions = {{3, 90, 2, sample_signature(seed), "", 1'000'000'000'000ULL + uint64_t(seed)},
+                {4, 10, 0, sample_signature(seed + 1), "not a TorchScript file", 7}};
+  return s;
+}
 
 step_metric sample_step(int seed) {
   return {static_cast<uint32_t>(seed),
@@ -479,6 +499,36 @@ std::vector<sample> samples() {
                                              {"food", "rent"}}}))},
       {"training.register_model_reply",
        with(156, "head", training({register_model_reply{"txn-category", 4}}))},
+      // The inference area.
+      {"inference.predict_request", with(160, "troupe-cli",
+                                         inference(
+                                             {predict_request{"txn-category",
+                                                              3,
+                                                              2,
+                                                              {0.5f, -1.25f, 3e-8f, 1e30f},
+                                                              "user-1234",
+                                                              "j0123456789abcdef.1.2"}}))},
+      {"inference.predict_reply",
+       with(160, "head",
+            inference({predict_reply{
+                "txn-category", 3, 2, 3, {0.25f, 0.5f, 0.25f, 0.125f, 0.125f, 0.75f}}}))},
+      {"inference.list_services_request",
+       with(161, "troupe-cli", inference({list_services_request{"research"}}))},
+      {"inference.list_services_reply",
+       with(161, "head", inference({list_services_reply{{sample_service(1), sample_service(2)}}}))},
+      {"inference.resolve_service_request",
+       with(162, "replica-0", inference({resolve_service_request{"j0123456789abcdef.0.2"}}))},
+      {"inference.resolve_service_reply",
+       with(162, "head",
+            inference({resolve_service_reply{
+                "txn-category",
+                {{3, sample_artifact(3).digest, sample_signature(1), 90},
+                 {4, sample_artifact(4).digest, sample_signature(2), 10}}}}))},
+      {"inference.replica_report",
+       with(163, "replica-0",
+            inference({replica_report{"j0123456789abcdef.0.2",
+                                      {{3, ""}, {4, "not a TorchScript file"}}}}))},
+      {"inference.replica_report_reply", with(163, "head", inference({replica_report_reply{}}))},
   };
 }
 

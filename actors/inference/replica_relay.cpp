@@ -1,0 +1,182 @@
+#include "actors/inference/replica_relay.hpp"
+
+#include <caf/all.hpp>
+#include <chrono>
+#include <unordered_map>
+
+#include "actors/atoms.hpp"
+
+namespace troupe::inference {
+namespace {
+
+using actors::inbound;
+using steady = std::chrono::steady_clock;
+
+constexpr auto sweep_interval = std::chrono::milliseconds(250);
+constexpr auto replica_wait = std::chrono::seconds(5);
+constexpr auto head_wait = std::chrono::seconds(10);
+
+struct replica_link {
+  std::string peer;    // its rank link connection
+  std::string key_id;  // once dropped, the replica is gone
+};
+
+// A replica's request on its way to the head.
+struct to_head {
+  replica_link replica;
+  msg::envelope request;
+  steady::time_point give_up;
+};
+
+// The head's prediction on its way to a replica.
+struct to_replica {
+  msg::envelope request;  // as the head sent it
+  std::string attempt_id;
+  steady::time_point give_up;
+};
+
+struct relay_state {
+  static inline const char* name = "replica_relay";
+  replica_relay_deps deps;
+  uint64_t next_id = 1;
+  std::unordered_map<std::string, replica_link> replicas;  // by attempt id
+  std::unordered_map<uint64_t, to_head> head_waiting;      // by the relayed request id
+  std::unordered_map<uint64_t, to_replica> replica_waiting;
+};
+
+using self_ptr = caf::stateful_actor<relay_state>*;
+
+msg::error error(msg::error_code code, std::string why) { return {code, std::move(why)}; }
+
+void answer_head(self_ptr self, const msg::envelope& request, msg::body body) {
+  self->state.deps.head->send({},
+                              msg::reply_to(request, self->state.deps.self_name, std::move(body)));
+}
+
+void answer_replica(self_ptr self, const to_head& w, msg::body body) {
+  if (!self->state.deps.keys->attempt_of(w.replica.key_id)) return;  // its attempt ended
+  self->state.deps.rank_link->send(
+      w.replica.peer, msg::reply_to(w.request, self->state.deps.self_name, std::move(body)));
+}
+
+const std::string* attempt_named(const msg::inference_message& m) {
+  if (const auto* r = std::get_if<msg::resolve_service_request>(&m.body)) return &r->attempt_id;
+  if (const auto* r = std::get_if<msg::replica_report>(&m.body)) return &r->attempt_id;
+  return nullptr;
+}
+
+// A replica's answer (reply or error) to a prediction the relay sent it.
+void from_replica_answer(self_ptr self, const inbound& in) {
+  auto& st = self->state;
+  auto it = st.replica_waiting.find(in.env.request_id);
+  if (it == st.replica_waiting.end()) return;
+  const auto attempt = st.deps.keys->attempt_of(in.sender->key_id);
+  if (!attempt || attempt->attempt_id != it->second.attempt_id) return;
+  answer_head(self, it->second.request, in.env.body);
+  st.replica_waiting.erase(it);
+}
+
+void from_replica(self_ptr self, const inbound& in) {
+  auto& st = self->state;
+  const auto attempt = st.deps.keys->attempt_of(in.sender->key_id);
+  if (!attempt) return;  // its attempt ended since the frame left
+  const auto* m = std::get_if<msg::inference_message>(&in.env.body);
+  if (!m || std::holds_alternative<msg::predict_reply>(m->body))
+    return from_replica_answer(self, in);
+  auto refuse = [&](msg::error e) {
+    st.deps.rank_link->send(in.peer, msg::reply_to(in.env, st.deps.self_name, std::move(e)));
+  };
+  const auto* named = attempt_named(*m);
+  if (!named)
+    return refuse(error(msg::error_code::invalid_request, "a replica may not send this message"));
+  if (*named != attempt->attempt_id)
+    return refuse(error(msg::error_code::permission_denied,
+                        "this key speaks only for attempt " + attempt->attempt_id));
+  st.replicas[attempt->attempt_id] = {in.peer, in.sender->key_id};
+  msg::envelope out;
+  out.request_id = relayed_replica_bits | st.next_id++;
+  out.sender = st.deps.self_name;
+  out.body = in.env.body;
+  st.head_waiting[out.request_id] = {
+      {in.peer, in.sender->key_id}, in.env, steady::now() + head_wait};
+  st.deps.head->send({}, out);
+}
+
+// The head's prediction for one of this node's replicas.
+void predict_for_head(self_ptr self, const inbound& in, const msg::predict_request& r) {
+  auto& st = self->state;
+  auto replica = st.replicas.find(r.replica);
+  if (replica == st.replicas.end() || !st.deps.keys->attempt_of(replica->second.key_id))
+    return answer_head(
+        self, in.env,
+        error(msg::error_code::unavailable, "no replica " + r.replica + " runs here"));
+  msg::envelope out;
+  out.request_id = st.next_id++;
+  out.sender = st.deps.self_name;
+  out.body = in.env.body;
+  st.replica_waiting[out.request_id] = {in.env, r.replica, steady::now() + replica_wait};
+  st.deps.rank_link->send(replica->second.peer, out);
+}
+
+void from_head(self_ptr self, const inbound& in) {
+  auto& st = self->state;
+  if (const auto* m = std::get_if<msg::inference_message>(&in.env.body))
+    if (const auto* r = std::get_if<msg::predict_request>(&m->body))
+      return predict_for_head(self, in, *r);
+  auto it = st.head_waiting.find(in.env.request_id);
+  if (it == st.head_waiting.end()) return;  // a late answer to a request given up on
+  answer_replica(self, it->second, in.env.body);
+  st.head_waiting.erase(it);
+}
+
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  const auto now = steady::now();
+  for (auto it = st.head_waiting.begin(); it != st.head_waiting.end();) {
+    if (it->second.give_up > now) {
+      ++it;
+      continue;
+    }
+    answer_replica(self, it->second,
+                   error(msg::error_code::timeout, "the head did not answer in time"));
+    it = st.head_waiting.erase(it);
+  }
+  for (auto it = st.replica_waiting.begin(); it != st.replica_waiting.end();) {
+    if (it->second.give_up > now) {
+      ++it;
+      continue;
+    }
+    answer_head(self, it->second.request,
+                error(msg::error_code::unavailable,
+                      "replica " + it->second.attempt_id + " did not answer in time"));
+    it = st.replica_waiting.erase(it);
+  }
+  for (auto it = st.replicas.begin(); it != st.replicas.end();)
+    it = st.deps.keys->attempt_of(it->second.key_id) ? std::next(it) : st.replicas.erase(it);
+}
+
+caf::behavior relay(self_ptr self, replica_relay_deps deps) {
+  self->state.deps = std::move(deps);
+  self->delayed_send(self, sweep_interval, actors::tick_atom::value);
+  return {
+      [self](const inbound& in) {
+        // The rank link authenticates every frame; the head's link (a DEALER) carries none.
+        if (in.sender)
+          from_replica(self, in);
+        else
+          from_head(self, in);
+      },
+      [self](actors::tick_atom) {
+        sweep(self);
+        self->delayed_send(self, sweep_interval, actors::tick_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_replica_relay(caf::actor_system& system, replica_relay_deps deps) {
+  return system.spawn(relay, std::move(deps));
+}
+
+}  // namespace troupe::inference

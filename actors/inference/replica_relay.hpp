@@ -1,0 +1,38 @@
+// The node's side of its serve replicas (docs/protocol.md, Inference messages): relays what a
+// replica sends over the rank link (ResolveServiceRequest, ReplicaReport; only for the attempt
+// its key was made for) to the head over the node's own link and the head's answers back, and
+// the head's PredictRequests to the replica their `replica` names, with the replica's answers
+// (a PredictReply or an error) back to the head.
+//
+// A replica is reachable once it sent its first message (the relay learns its rank link
+// connection then) and while its key lasts. A PredictRequest for an attempt that is not a
+// replica here, or whose replica does not answer within 5 s, is answered `unavailable`; a
+// replica's request the head leaves unanswered, `timeout` after 10 s. Relayed requests carry
+// ids with the top two bits set, so that the head's errors to them are told from those to the
+// rank relay's (top bit alone) and the agent's.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/transport/wire_endpoint.hpp"
+#include "cluster/security/rank_keys.hpp"
+
+namespace troupe::inference {
+
+// The request ids of what this relay sends to the head.
+inline constexpr uint64_t relayed_replica_bits = uint64_t{3} << 62;
+
+struct replica_relay_deps {
+  actors::wire_endpoint_ptr rank_link;  // the ROUTER the node's replicas connect to
+  actors::wire_endpoint_ptr head;       // the node's DEALER connected to the head
+  std::shared_ptr<const security::rank_keys> keys;
+  std::string self_name;
+};
+
+caf::actor spawn_replica_relay(caf::actor_system& system, replica_relay_deps deps);
+
+}  // namespace troupe::inference

@@ -1,0 +1,356 @@
+#include "actors/inference/service_router.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+#include <chrono>
+#include <unordered_map>
+
+#include "actors/atoms.hpp"
+#include "actors/inference/service_table.hpp"
+#include "actors/jobs/job_service.hpp"
+#include "cluster/inference/serve_spec.hpp"
+#include "cluster/models/model_ref.hpp"
+#include "cluster/models/registry_rules.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::inference::prediction_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(troupe::inference::prediction_result)>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(std::vector<troupe::inference::service_status>)>)
+
+namespace troupe::inference {
+namespace {
+
+using actors::inbound;
+using job_service::job_view;
+using steady = std::chrono::steady_clock;
+using done_fn = std::function<void(prediction_result)>;
+using services_fn = std::function<void(std::vector<service_status>)>;
+
+using predict_atom = caf::atom_constant<caf::atom("predict")>;
+using services_atom = caf::atom_constant<caf::atom("services")>;
+
+constexpr auto job_service_timeout = std::chrono::seconds(5);
+constexpr auto replica_wait = std::chrono::seconds(5);
+constexpr auto sweep_interval = std::chrono::milliseconds(250);
+constexpr uint32_t most_features = 65'536;
+constexpr uint32_t most_rows = 4096;
+// The ids of the router's requests to nodes: apart from every id a node's own requests use, so
+// that sending one never releases a request of the node's budget (wire_endpoint::send).
+constexpr uint64_t router_id_bit = uint64_t{1} << 62;
+
+// A prediction on its way to a replica.
+struct pending {
+  prediction_request request;
+  done_fn done;
+  route to;
+  bool retried = false;
+  steady::time_point give_up;
+};
+
+struct router_state {
+  static inline const char* name = "service_router";
+  service_router_deps deps;
+  service_table table{std::random_device{}()};
+  uint64_t next_id = 1;
+  std::unordered_map<uint64_t, pending> waiting;  // by the request id sent to the node
+};
+
+using self_ptr = caf::stateful_actor<router_state>*;
+
+msg::error error(msg::error_code code, std::string why) { return {code, std::move(why)}; }
+
+void reply(self_ptr self, const inbound& in, msg::body body) {
+  self->state.deps.endpoint->send(
+      in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
+}
+
+prediction_result failure(msg::error e) {
+  prediction_result out;
+  out.error = std::move(e);
+  return out;
+}
+
+std::optional<msg::error> problem_of(const prediction_request& r) {
+  if (r.service.empty()) return error(msg::error_code::invalid_request, "service: required");
+  if (r.feature_count < 1 || r.feature_count > most_features)
+    return error(msg::error_code::invalid_request,
+                 "featureCount: must be 1 to 65536, got " + std::to_string(r.feature_count));
+  if (r.features.empty() || r.features.size() % r.feature_count != 0)
+    return error(msg::error_code::invalid_request,
+                 "features: expected whole rows of " + std::to_string(r.feature_count) +
+                     " values, got " + std::to_string(r.features.size()) + " values");
+  if (r.features.size() / r.feature_count > most_rows)
+    return error(msg::error_code::invalid_request,
+                 "features: at most 4096 rows per request, got " +
+                     std::to_string(r.features.size() / r.feature_count));
+  return std::nullopt;
+}
+
+// Sends `p` to a replica (another than `avoid`), or answers it with why not.
+void dispatch(self_ptr self, pending p, const std::string& avoid = {}) {
+  auto& st = self->state;
+  auto chosen = st.table.route_request(p.request, avoid);
+  if (auto* e = std::get_if<msg::error>(&chosen)) return p.done(failure(std::move(*e)));
+  p.to = std::get<route>(std::move(chosen));
+  p.give_up = steady::now() + replica_wait;
+  msg::envelope out;
+  out.request_id = router_id_bit | st.next_id++;
+  out.sender = st.deps.self_name;
+  out.body = msg::inference_message{
+      msg::predict_request{p.request.service, p.to.version, p.request.feature_count,
+                           p.request.features, p.request.routing_key, p.to.attempt_id}};
+  const auto peer = p.to.node_peer;
+  st.waiting.emplace(out.request_id, std::move(p));
+  st.deps.endpoint->send(peer, out);
+}
+
+// The replica did not answer: once more on another, else `unavailable` with why.
+void replica_failed(self_ptr self, pending p, const std::string& why) {
+  self->state.table.failed(p.to.attempt_id);
+  spdlog::info("replica {} of {} failed a prediction: {}", p.to.attempt_id, p.request.service, why);
+  if (p.retried)
+    return p.done(
+        failure(error(msg::error_code::unavailable,
+                      "the replicas of " + p.request.service + " did not answer: " + why)));
+  p.retried = true;
+  const auto avoid = p.to.attempt_id;
+  dispatch(self, std::move(p), avoid);
+}
+
+void predict(self_ptr self, prediction_request request, done_fn done) {
+  if (auto e = problem_of(request)) return done(failure(std::move(*e)));
+  pending p;
+  p.request = std::move(request);
+  p.done = std::move(done);
+  dispatch(self, std::move(p));
+}
+
+// A node's answer (a reply or an error) to a prediction the router sent.
+void from_replica(self_ptr self, const inbound& in) {
+  auto& st = self->state;
+  auto it = st.waiting.find(in.env.request_id);
+  if (it == st.waiting.end() || it->second.to.node_peer != in.peer) return;
+  auto p = std::move(it->second);
+  st.waiting.erase(it);
+  if (const auto* e = std::get_if<msg::error>(&in.env.body)) {
+    // The replica refused the request itself: that is the answer.
+    if (e->code == msg::error_code::invalid_request) return p.done(failure(*e));
+    return replica_failed(self, std::move(p), e->message);
+  }
+  const auto* m = std::get_if<msg::inference_message>(&in.env.body);
+  const auto* r = m ? std::get_if<msg::predict_reply>(&m->body) : nullptr;
+  if (!r) return replica_failed(self, std::move(p), "an unexpected answer");
+  st.table.answered(p.to.job_id, p.to.version);
+  prediction_result out;
+  out.model_name = r->model_name;
+  out.model_version = r->model_version;
+  out.rows = r->rows;
+  out.output_count = r->output_count;
+  out.outputs = r->outputs;
+  out.signature = p.to.signature;
+  p.done(std::move(out));
+}
+
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  const auto now = steady::now();
+  std::vector<pending> late;
+  for (auto it = st.waiting.begin(); it != st.waiting.end();) {
+    if (it->second.give_up > now) {
+      ++it;
+      continue;
+    }
+    late.push_back(std::move(it->second));
+    it = st.waiting.erase(it);
+  }
+  for (auto& p : late) replica_failed(self, std::move(p), "no answer within 5 s");
+  st.table.drop_silent(now);
+}
+
+// What a version of the registry takes and gives: its stored signature.
+model_signature signature_of(const store::model_version_record& v) {
+  model_signature out;
+  out.input_features = v.input_features;
+  out.outputs = models::parse_output_kind(v.output_kind).value_or(output_kind::logits);
+  out.classes = v.classes;
+  return out;
+}
+
+// The versions a serve spec names now, from the model's stored versions (by version).
+std::variant<msg::resolve_service_reply, msg::error> resolve_versions(
+    const serve_spec& spec, const std::vector<store::model_version_record>& versions) {
+  auto parsed = models::parse_ref(spec.model);
+  if (std::holds_alternative<std::string>(parsed))
+    return error(msg::error_code::internal, "the stored model reference is not valid");
+  const auto ref = std::get<models::model_ref>(parsed);
+  msg::resolve_service_reply out;
+  out.model_name = ref.name;
+  auto add = [&](const store::model_version_record& v, uint32_t weight) {
+    out.versions.push_back({v.version, v.artifact_digest, signature_of(v), weight});
+  };
+  if (!spec.traffic.empty()) {
+    for (const auto& share : spec.traffic)
+      if (const auto* v = models::resolve({ref.name, share.version, models::stage::none}, versions))
+        add(*v, share.weight);
+  } else if (const auto* v = ref.version || ref.in_stage != models::stage::none
+                                 ? models::resolve(ref, versions)
+                                 : (versions.empty() ? nullptr : &versions.back())) {
+    add(*v, 100);
+  }
+  if (out.versions.empty())
+    return error(msg::error_code::not_found, "model " + spec.model + " names no version now");
+  return out;
+}
+
+// Answers a checked replica's resolution and records it.
+void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service_request& r,
+                    const job_view& job) {
+  auto& st = self->state;
+  serve_spec spec;
+  std::vector<store::model_version_record> versions;
+  try {
+    spec = serve_spec_from_json(nlohmann::json::parse(job.spec_json));
+    const auto name = std::get<models::model_ref>(models::parse_ref(spec.model)).name;
+    for (auto& v : st.deps.store->models().load_versions(name))
+      if (v.tenant == job.tenant) versions.push_back(std::move(v));
+  } catch (const std::exception& e) {  // the store failed, or a stored spec is not one
+    return reply(self, in, error(msg::error_code::unavailable, e.what()));
+  }
+  auto resolved = resolve_versions(spec, versions);
+  if (auto* e = std::get_if<msg::error>(&resolved)) return reply(self, in, std::move(*e));
+  auto& out = std::get<msg::resolve_service_reply>(resolved);
+  std::vector<resolved_version> table_versions;
+  for (const auto& v : out.versions) table_versions.push_back({v.version, v.weight, v.signature});
+  st.table.resolved({job.name, job.tenant, job.job_id, spec.model, spec.replicas}, out.model_name,
+                    std::move(table_versions), r.attempt_id, in.peer, steady::now());
+  reply(self, in, msg::inference_message{std::move(out)});
+}
+
+void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_request& r) {
+  const auto node_id = in.sender->node_id;
+  self->request(self->state.deps.jobs, job_service_timeout, actors::attempt_atom::value,
+                r.attempt_id)
+      .then(
+          [self, in, r, node_id](const job_view& v) {
+            if (!v.known || v.node_id != node_id || v.kind != "serve")
+              return reply(self, in,
+                           error(msg::error_code::permission_denied,
+                                 "attempt " + r.attempt_id + " is no replica on this node"));
+            if (!v.current)
+              return reply(self, in,
+                           error(msg::error_code::conflict,
+                                 "attempt " + r.attempt_id + " has ended or was superseded"));
+            answer_resolve(self, in, r, v);
+          },
+          [self, in](const caf::error&) {
+            reply(self, in, error(msg::error_code::unavailable, "the job service did not answer"));
+          });
+}
+
+void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
+  std::vector<std::pair<uint32_t, std::string>> versions;
+  for (const auto& v : r.versions) versions.emplace_back(v.version, v.problem);
+  if (!self->state.table.reported(r.attempt_id, in.peer, versions))
+    return reply(self, in,
+                 error(msg::error_code::conflict,
+                       "attempt " + r.attempt_id + " has not resolved its service from this node"));
+  reply(self, in, msg::inference_message{msg::replica_report_reply{}});
+}
+
+// A client's prediction, answered to it.
+void on_client_predict(self_ptr self, const inbound& in, msg::predict_request r) {
+  prediction_request request;
+  request.service = std::move(r.service);
+  request.version = r.version;
+  request.tenant = in.sender->role == msg::key_role::submit ? in.sender->tenant : "";
+  request.feature_count = r.feature_count;
+  request.features = std::move(r.features);
+  request.routing_key = std::move(r.routing_key);
+  predict(self, std::move(request), [self, in](prediction_result out) {
+    if (out.error) return reply(self, in, std::move(*out.error));
+    reply(self, in,
+          msg::inference_message{msg::predict_reply{std::move(out.model_name), out.model_version,
+                                                    out.rows, out.output_count,
+                                                    std::move(out.outputs)}});
+  });
+}
+
+void on_inbound(self_ptr self, const inbound& in) {
+  if (!in.sender) return;
+  if (std::holds_alternative<msg::error>(in.env.body)) return from_replica(self, in);
+  const auto& m = std::get<msg::inference_message>(in.env.body);
+  const bool from_node = in.sender->role == msg::key_role::node;
+  const bool from_client =
+      in.sender->role == msg::key_role::admin || in.sender->role == msg::key_role::submit;
+  if (std::holds_alternative<msg::predict_reply>(m.body) && from_node)
+    return from_replica(self, in);
+  if (const auto* r = std::get_if<msg::resolve_service_request>(&m.body); r && from_node)
+    return on_resolve(self, in, *r);
+  if (const auto* r = std::get_if<msg::replica_report>(&m.body); r && from_node)
+    return on_report(self, in, *r);
+  if (const auto* r = std::get_if<msg::predict_request>(&m.body); r && from_client) {
+    if (!r->replica.empty())
+      return reply(
+          self, in,
+          error(msg::error_code::invalid_request, "replica: set only by the head, toward a node"));
+    return on_client_predict(self, in, *r);
+  }
+  if (const auto* r = std::get_if<msg::list_services_request>(&m.body); r && from_client) {
+    const auto tenant = in.sender->role == msg::key_role::submit ? in.sender->tenant : r->tenant;
+    return reply(
+        self, in,
+        msg::inference_message{msg::list_services_reply{self->state.table.statuses(tenant)}});
+  }
+  reply(self, in,
+        error(msg::error_code::permission_denied, std::string("a key of role ") +
+                                                      msg::to_string(in.sender->role) +
+                                                      " may not send this inference request"));
+}
+
+caf::behavior router(self_ptr self, service_router_deps deps) {
+  self->state.deps = std::move(deps);
+  self->delayed_send(self, sweep_interval, actors::tick_atom::value);
+  return {
+      [self](const inbound& in) { on_inbound(self, in); },
+      [self](predict_atom, prediction_request& r, done_fn& done) {
+        predict(self, std::move(r), std::move(done));
+      },
+      [self](services_atom, const std::string& tenant, services_fn& done) {
+        done(self->state.table.statuses(tenant));
+      },
+      [self](actors::tick_atom) {
+        sweep(self);
+        self->delayed_send(self, sweep_interval, actors::tick_atom::value);
+      },
+  };
+}
+
+class actor_predictor : public predictor {
+ public:
+  explicit actor_predictor(caf::actor router) : router_(std::move(router)) {}
+  void predict(prediction_request request, done_fn done) override {
+    caf::anon_send(router_, predict_atom::value, std::move(request), std::move(done));
+  }
+  void services(std::string tenant, services_fn done) override {
+    caf::anon_send(router_, services_atom::value, std::move(tenant), std::move(done));
+  }
+  // A replica picks up what its model reference names now within a second by itself.
+  void reload(std::string, std::string,
+              std::function<void(std::optional<msg::error>)> done) override {
+    done(std::nullopt);
+  }
+
+ private:
+  caf::actor router_;
+};
+
+}  // namespace
+
+caf::actor spawn_service_router(caf::actor_system& system, service_router_deps deps) {
+  return system.spawn<caf::detached>(router, std::move(deps));
+}
+
+std::unique_ptr<predictor> router_predictor(caf::actor router) {
+  return std::make_unique<actor_predictor>(std::move(router));
+}
+
+}  // namespace troupe::inference

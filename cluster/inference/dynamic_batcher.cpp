@@ -1,0 +1,113 @@
+#include "cluster/inference/dynamic_batcher.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+namespace troupe::inference {
+
+dynamic_batcher::dynamic_batcher(batching_policy policy, uint32_t feature_count, forward_fn forward)
+    : policy_(policy),
+      feature_count_(feature_count),
+      forward_(std::move(forward)),
+      worker_([this] { run(); }) {}
+
+dynamic_batcher::~dynamic_batcher() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+  for (auto& r : queue_) r.done({"the replica is stopping", 0, {}});
+}
+
+void dynamic_batcher::submit(std::vector<float> features, uint32_t rows,
+                             std::function<void(forward_output)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({std::move(features), rows, std::move(done), clock::now()});
+    queued_rows_ += rows;
+  }
+  changed_.notify_all();
+}
+
+uint64_t dynamic_batcher::passes() const {
+  std::lock_guard lock(mutex_);
+  return passes_;
+}
+
+size_t dynamic_batcher::waiting() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+std::vector<dynamic_batcher::request> dynamic_batcher::next_pass() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  if (stopping_) return {};
+  const auto due = queue_.front().arrived + std::chrono::milliseconds(policy_.max_delay_ms);
+  changed_.wait_until(lock, due, [&] { return stopping_ || queued_rows_ >= policy_.max_batch; });
+  if (stopping_) return {};
+  std::vector<request> batch;
+  uint64_t rows = 0;
+  while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= policy_.max_batch)) {
+    rows += queue_.front().rows;
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  queued_rows_ -= rows;
+  ++passes_;
+  return batch;
+}
+
+void dynamic_batcher::run_pass(std::vector<request>& batch) {
+  uint32_t rows = 0;
+  for (const auto& r : batch) rows += r.rows;
+  std::vector<float> inputs;
+  inputs.reserve(size_t{rows} * feature_count_);
+  for (const auto& r : batch) inputs.insert(inputs.end(), r.features.begin(), r.features.end());
+  forward_output out;
+  try {
+    out = forward_(inputs, rows);
+    if (out.error.empty() && out.outputs.size() != size_t{rows} * out.output_count)
+      out.error = "the model gave " + std::to_string(out.outputs.size()) + " values for " +
+                  std::to_string(rows) + " rows of " + std::to_string(out.output_count);
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  size_t offset = 0;
+  for (auto& r : batch) {
+    if (!out.error.empty()) {
+      r.done({out.error, 0, {}});
+      continue;
+    }
+    const size_t count = size_t{r.rows} * out.output_count;
+    const auto begin = out.outputs.begin() + static_cast<std::ptrdiff_t>(offset);
+    r.done({"", out.output_count,
+            std::vector<float>(begin, begin + static_cast<std::ptrdiff_t>(count))});
+    offset += count;
+  }
+}
+
+void dynamic_batcher::run() {
+  for (;;) {
+    auto batch = next_pass();
+    if (batch.empty()) return;
+    run_pass(batch);
+  }
+}
+
+void softmax_rows(std::vector<float>& values, uint32_t per_row) {
+  if (per_row == 0) return;
+  for (size_t row = 0; row + per_row <= values.size(); row += per_row) {
+    const auto begin = values.begin() + static_cast<std::ptrdiff_t>(row);
+    const auto end = begin + per_row;
+    const float top = *std::max_element(begin, end);
+    float sum = 0;
+    for (auto it = begin; it != end; ++it) sum += (*it = std::exp(*it - top));
+    for (auto it = begin; it != end; ++it) *it /= sum;
+  }
+}
+
+}  // namespace troupe::inference

@@ -1,0 +1,82 @@
+// A replica's dynamic batcher: concurrent requests for one model version are joined into one
+// forward pass, then each is answered with exactly its own rows. Plain C++ over an abstract
+// forward function, so that it is tested without torch.
+//
+// One worker thread runs the passes, one at a time. A pass starts once the rows waiting reach
+// `max_batch`, or `max_delay_ms` after the oldest waiting request arrived, whichever comes
+// first; it takes waiting requests in arrival order while their rows fit in `max_batch` (a
+// request of more rows than that runs alone). While a pass runs, new requests wait for the
+// next one. Thread-safe; every request's `done` is called exactly once, on the worker thread
+// (or in the destructor, with an error, for requests still waiting).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/inference/serve_spec.hpp"
+
+namespace troupe::inference {
+
+// What one forward pass or one request gets back: rows × output_count values, or an error.
+struct forward_output {
+  std::string error;  // set: nothing below is
+  uint32_t output_count = 0;
+  std::vector<float> outputs;
+};
+
+// Runs the model over `rows` rows of the batcher's feature count (row-major). May throw: the
+// exception's what() becomes every request's error.
+using forward_fn = std::function<forward_output(const std::vector<float>& inputs, uint32_t rows)>;
+
+class dynamic_batcher {
+ public:
+  dynamic_batcher(batching_policy policy, uint32_t feature_count, forward_fn forward);
+  ~dynamic_batcher();
+  dynamic_batcher(const dynamic_batcher&) = delete;
+  dynamic_batcher& operator=(const dynamic_batcher&) = delete;
+
+  // `features` holds `rows` rows of feature_count() values; the caller checked that.
+  void submit(std::vector<float> features, uint32_t rows, std::function<void(forward_output)> done);
+
+  uint32_t feature_count() const { return feature_count_; }
+  // Passes run, and requests waiting now.
+  uint64_t passes() const;
+  size_t waiting() const;
+
+ private:
+  using clock = std::chrono::steady_clock;
+  struct request {
+    std::vector<float> features;
+    uint32_t rows = 0;
+    std::function<void(forward_output)> done;
+    clock::time_point arrived;
+  };
+
+  void run();
+  // Blocks until a pass is due or the batcher stops; takes its requests off the queue.
+  std::vector<request> next_pass();
+  void run_pass(std::vector<request>& batch);
+
+  const batching_policy policy_;
+  const uint32_t feature_count_;
+  const forward_fn forward_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<request> queue_;
+  uint64_t queued_rows_ = 0;
+  uint64_t passes_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;  // last: starts once everything above is set
+};
+
+// Turns each row of logits into probabilities, in place (a numerically stable softmax).
+void softmax_rows(std::vector<float>& values, uint32_t per_row);
+
+}  // namespace troupe::inference

@@ -1,0 +1,74 @@
+// What a `serve` job asks for, as plain values: the job spec's kind fields once validated
+// (cluster/jobs/kinds/serve), and what each replica process and the head's service router read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace troupe::inference {
+
+enum class serve_device { cpu, cuda };
+
+// A replica joins concurrent requests into one forward pass of at most `max_batch` rows, run at
+// the latest `max_delay_ms` after the first of them arrived.
+struct batching_policy {
+  uint32_t max_batch = 64;
+  uint32_t max_delay_ms = 2;
+  bool operator==(const batching_policy& o) const {
+    return max_batch == o.max_batch && max_delay_ms == o.max_delay_ms;
+  }
+};
+
+// One version's share of an A/B split.
+struct traffic_share {
+  uint32_t version = 0;
+  uint32_t weight = 0;
+  bool operator==(const traffic_share& o) const {
+    return version == o.version && weight == o.weight;
+  }
+};
+
+// HTTP bearer tokens of role predict, each with its own token bucket (0: no limit).
+struct auth_policy {
+  bool tokens_required = false;
+  double rate_limit_per_s = 0;
+  uint32_t burst = 0;
+  bool operator==(const auth_policy& o) const {
+    return tokens_required == o.tokens_required && rate_limit_per_s == o.rate_limit_per_s &&
+           burst == o.burst;
+  }
+};
+
+// A response cache of the head (0 entries: none).
+struct cache_policy {
+  uint64_t entries = 0;
+  uint32_t ttl_s = 60;
+  bool operator==(const cache_policy& o) const { return entries == o.entries && ttl_s == o.ttl_s; }
+};
+
+struct serve_spec {
+  std::string model;  // NAME, NAME@VERSION or NAME@STAGE (cluster/models/model_ref.hpp)
+  uint32_t replicas = 1;
+  serve_device device = serve_device::cpu;
+  batching_policy batching;
+  std::vector<traffic_share> traffic;  // empty: the version the model reference names
+  auth_policy auth;
+  cache_policy cache;
+  bool operator==(const serve_spec& o) const {
+    return model == o.model && replicas == o.replicas && device == o.device &&
+           batching == o.batching && traffic == o.traffic && auth == o.auth && cache == o.cache;
+  }
+};
+
+const char* to_string(serve_device device);
+
+// The spec as the head stores it and a replica receives it, in the form of the spec's fields
+// (parse_job_spec reads it back unchanged). from_json throws nlohmann::json::exception on a
+// document that to_json did not write.
+nlohmann::json to_json(const serve_spec& spec);
+serve_spec serve_spec_from_json(const nlohmann::json& json);
+
+}  // namespace troupe::inference

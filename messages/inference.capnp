@@ -1,0 +1,124 @@
+# The inference area: predictions from the replicas of serve jobs (docs/serving.md). The head's
+# service router picks a replica of the service and sends the request to the replica's node,
+# which relays it to the replica over its rank link; the answer comes back the same way.
+# docs/protocol.md describes each flow.
+#
+# Client flows (roles admin and submit; a submit key sees and asks only its own tenant's
+# services, and gets notFound for any other):
+#   PredictRequest -> PredictReply
+#   ListServicesRequest -> ListServicesReply
+# Head -> node -> replica (the head sends with `replica` set; the node relays to that attempt):
+#   PredictRequest -> PredictReply
+# Replica flows (role rank on the rank link, only for the attempt its key was made for; relayed
+# by the node with its node key, only for attempts placed on that node and not yet ended):
+#   ResolveServiceRequest -> ResolveServiceReply
+#   ReplicaReport -> ReplicaReportReply
+#
+# Evolution rules as in envelope.capnp: append only, never renumber.
+@0xc47d2e8a91b3f605;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("troupe::wire");
+
+struct InferenceMessage {
+  union {
+    predictRequest @0 :PredictRequest;
+    predictReply @1 :PredictReply;
+    listServicesRequest @2 :ListServicesRequest;
+    listServicesReply @3 :ListServicesReply;
+    resolveServiceRequest @4 :ResolveServiceRequest;
+    resolveServiceReply @5 :ResolveServiceReply;
+    replicaReport @6 :ReplicaReport;
+    replicaReportReply @7 :ReplicaReportReply;
+  }
+}
+
+# What a model version takes and gives (the registry's signature of the version).
+struct ModelSignature {
+  inputFeatures @0 :UInt32;
+  outputs @1 :Outputs;
+  classes @2 :List(Text);  # the label of each output of a classifier; else empty
+
+  enum Outputs {
+    logits @0;         # one score per class; replicas answer their softmax
+    probabilities @1;  # one probability per class, as the model gives them
+    values @2;         # regression: the predicted values
+  }
+}
+
+# One or more rows for a service. A client leaves `replica` empty; the head sets it toward the
+# node, and the node relays only to an attempt of its own.
+struct PredictRequest {
+  service @0 :Text;        # the serve job's name
+  version @1 :UInt32;      # 0: by the service's traffic split
+  featureCount @2 :UInt32; # values per row, 1 to 65536
+  features @3 :List(Float32);  # rows x featureCount, row-major; finite; 1 to 4096 rows
+  routingKey @4 :Text;     # the same key gets the same version; empty: none
+  replica @5 :Text;        # the replica's attempt id (head -> node only)
+}
+
+struct PredictReply {
+  modelName @0 :Text;
+  modelVersion @1 :UInt32;
+  rows @2 :UInt32;
+  outputCount @3 :UInt32;      # values per row
+  outputs @4 :List(Float32);   # rows x outputCount: probabilities (a classifier) or values
+}
+
+struct ListServicesRequest {
+  tenant @0 :Text;  # empty: every tenant the key may see
+}
+
+struct ServedVersion {
+  version @0 :UInt32;
+  weight @1 :UInt32;         # its share of the traffic split
+  readyReplicas @2 :UInt32;  # replicas that loaded it and answer
+  signature @3 :ModelSignature;
+  problem @4 :Text;          # why a replica could not load it; empty when none
+  requests @5 :UInt64;       # predictions answered by this version since the head started
+}
+
+struct ServiceStatus {
+  name @0 :Text;
+  tenant @1 :Text;
+  jobId @2 :Text;
+  model @3 :Text;            # as the spec names it: NAME, NAME@VERSION or NAME@STAGE
+  replicas @4 :UInt32;
+  readyReplicas @5 :UInt32;
+  versions @6 :List(ServedVersion);
+}
+
+struct ListServicesReply {
+  services @0 :List(ServiceStatus);  # by name
+}
+
+# Replica -> node -> head: which versions the replica's service serves now. The replica polls it
+# every second; a version it has not loaded yet it loads beside those it serves.
+struct ResolveServiceRequest {
+  attemptId @0 :Text;
+}
+
+struct VersionToLoad {
+  version @0 :UInt32;
+  artifactDigest @1 :Text;  # the model artifact; fetched through the node (FetchArtifactRequest)
+  signature @2 :ModelSignature;
+  weight @3 :UInt32;
+}
+
+struct ResolveServiceReply {
+  modelName @0 :Text;
+  versions @1 :List(VersionToLoad);
+}
+
+# Replica -> node -> head: the versions the replica serves, and those it could not load.
+struct LoadedVersion {
+  version @0 :UInt32;
+  problem @1 :Text;  # empty: loaded and serving; else why it could not be loaded
+}
+
+struct ReplicaReport {
+  attemptId @0 :Text;
+  versions @1 :List(LoadedVersion);
+}
+
+struct ReplicaReportReply {}

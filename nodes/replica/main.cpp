@@ -1,0 +1,222 @@
+// troupe-replica: one replica of a `serve` job, started by its node as the job's task
+// (docs/jobs.md, "Fields of serve"). Every second it asks the head, through its node, which
+// versions its service serves now (ResolveServiceRequest); a version it does not serve yet it
+// fetches through its node's artifact cache, loads beside the ones it serves and reports
+// (ReplicaReport). A version that fails to load is reported with why, and the ones it served
+// go on serving. A version no longer named is dropped once every named version is loaded and
+// reported (the head routes to the new ones from then on). Predictions the node relays are
+// answered through one dynamic batcher per version.
+// Exit 0: stopped by a signal. 2: a bad environment. Each failure is one "troupe-replica: ..."
+// line on stderr.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <thread>
+
+#include "cluster/inference/dynamic_batcher.hpp"
+#include "cluster/inference/serve_spec.hpp"
+#include "cluster/security/rank_link.hpp"
+#include "cluster/training/rank_link/rank_link.hpp"
+#include "nodes/replica/replica_connection.hpp"
+#include "nodes/replica/torch_model.hpp"
+
+using namespace troupe;
+
+namespace {
+
+constexpr int exit_bad_environment = 2;
+constexpr auto poll_interval = std::chrono::seconds(1);
+constexpr auto call_timeout = std::chrono::seconds(15);
+
+std::atomic<bool> stop_signalled{false};
+
+extern "C" void on_stop_signal(int) { stop_signalled = true; }
+
+int fail(const std::string& why, int code) {
+  std::fprintf(stderr, "troupe-replica: %s\n", why.c_str());
+  return code;
+}
+
+struct loaded_version {
+  std::string model_name;
+  std::string digest;
+  inference::model_signature signature;
+  std::shared_ptr<inference::dynamic_batcher> batcher;  // null: it failed to load
+  std::string problem;
+};
+
+class replica_process {
+ public:
+  replica_process(inference::serve_spec spec, std::string attempt_id,
+                  const security::credential& link, const std::string& link_path)
+      : spec_(std::move(spec)),
+        attempt_id_(std::move(attempt_id)),
+        artifacts_(link_path, attempt_id_),
+        connection_(link, "replica " + attempt_id_,
+                    [this](const msg::envelope& env) { predict(env); }) {}
+
+  // One round: resolve, load what is new, report, drop what is no longer named.
+  void poll() {
+    auto answer = connection_.call(
+        msg::inference_message{msg::resolve_service_request{attempt_id_}}, call_timeout);
+    if (!answer) return;
+    if (const auto* e = std::get_if<msg::error>(&answer->body)) {
+      std::fprintf(stderr, "troupe-replica: resolve (%s): %s\n", msg::to_string(e->code),
+                   e->message.c_str());
+      return;
+    }
+    const auto* m = std::get_if<msg::inference_message>(&answer->body);
+    const auto* resolved = m ? std::get_if<msg::resolve_service_reply>(&m->body) : nullptr;
+    if (!resolved) return;
+    bool all_loaded = true;
+    for (const auto& v : resolved->versions) {
+      load(resolved->model_name, v);
+      all_loaded = all_loaded && ready(v.version);
+    }
+    auto named = [&](uint32_t version) {
+      for (const auto& v : resolved->versions)
+        if (v.version == version) return true;
+      return false;
+    };
+    std::vector<uint32_t> unnamed;
+    for (const auto& [version, v] : snapshot())
+      if (!named(version)) unnamed.push_back(version);
+    // Reported without them first, dropped a round later: the head has stopped routing to them.
+    for (auto version : dropping_) drop(version);
+    dropping_.clear();
+    if (all_loaded) dropping_ = unnamed;
+    report();
+  }
+
+ private:
+  bool ready(uint32_t version) {
+    std::shared_lock lock(mutex_);
+    auto it = versions_.find(version);
+    return it != versions_.end() && it->second.batcher;
+  }
+
+  std::map<uint32_t, loaded_version> snapshot() {
+    std::shared_lock lock(mutex_);
+    return versions_;
+  }
+
+  void load(const std::string& model_name, const msg::version_to_load& v) {
+    {
+      std::shared_lock lock(mutex_);
+      auto it = versions_.find(v.version);
+      if (it != versions_.end() && it->second.digest == v.artifact_digest) return;
+    }
+    loaded_version out;
+    out.model_name = model_name;
+    out.digest = v.artifact_digest;
+    out.signature = v.signature;
+    try {
+      const auto copy = artifacts_.fetch_artifact("", v.artifact_digest);
+      out.batcher = std::make_shared<inference::dynamic_batcher>(
+          spec_.batching, v.signature.input_features,
+          replica::load_torchscript(copy.path, v.signature));
+      std::printf("loaded %s version %u\n", model_name.c_str(), v.version);
+    } catch (const std::exception& e) {
+      out.problem = e.what();
+      std::fprintf(stderr, "troupe-replica: version %u: %s\n", v.version, e.what());
+    }
+    std::fflush(stdout);
+    std::unique_lock lock(mutex_);
+    versions_[v.version] = std::move(out);
+  }
+
+  void drop(uint32_t version) {
+    std::shared_ptr<inference::dynamic_batcher> batcher;  // stopped outside the lock
+    std::unique_lock lock(mutex_);
+    auto it = versions_.find(version);
+    if (it == versions_.end()) return;
+    batcher = std::move(it->second.batcher);
+    versions_.erase(it);
+  }
+
+  void report() {
+    msg::replica_report r{attempt_id_, {}};
+    for (const auto& [version, v] : snapshot())
+      if (std::find(dropping_.begin(), dropping_.end(), version) == dropping_.end())
+        r.versions.push_back({version, v.problem});
+    connection_.call(msg::inference_message{std::move(r)}, call_timeout);
+  }
+
+  // On the connection's thread: hands the rows to the version's batcher.
+  void predict(const msg::envelope& env) {
+    const auto& r = std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
+    std::shared_ptr<inference::dynamic_batcher> batcher;
+    std::string model_name;
+    {
+      std::shared_lock lock(mutex_);
+      auto it = versions_.find(r.version);
+      if (it != versions_.end()) {
+        batcher = it->second.batcher;
+        model_name = it->second.model_name;
+      }
+    }
+    auto refuse = [&](msg::error_code code, std::string why) {
+      connection_.answer(env, msg::error{code, std::move(why)});
+    };
+    if (!batcher)
+      return refuse(msg::error_code::unavailable,
+                    "this replica does not serve version " + std::to_string(r.version));
+    if (r.feature_count != batcher->feature_count() || r.features.empty() ||
+        r.features.size() % r.feature_count != 0)
+      return refuse(msg::error_code::invalid_request,
+                    "expected rows of " + std::to_string(batcher->feature_count()) + " features");
+    const auto rows = static_cast<uint32_t>(r.features.size() / r.feature_count);
+    batcher->submit(
+        r.features, rows,
+        [this, env, model_name, version = r.version, rows](inference::forward_output out) {
+          if (!out.error.empty())
+            return connection_.answer(env,
+                                      msg::error{msg::error_code::internal, std::move(out.error)});
+          connection_.answer(
+              env, msg::inference_message{msg::predict_reply{
+                       model_name, version, rows, out.output_count, std::move(out.outputs)}});
+        });
+  }
+
+  inference::serve_spec spec_;
+  std::string attempt_id_;
+  training::rank_link artifacts_;  // fetches through the node's artifact cache
+  std::shared_mutex mutex_;
+  std::map<uint32_t, loaded_version> versions_;
+  std::vector<uint32_t> dropping_;          // reported without them; dropped at the next round
+  replica::replica_connection connection_;  // last: its thread calls predict() once made
+};
+
+}  // namespace
+
+int main() {
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  const char* spec_text = std::getenv("TROUPE_SERVE_SPEC");
+  const char* attempt = std::getenv("TROUPE_ATTEMPT_ID");
+  const char* link_path = std::getenv(security::rank_link_variable);
+  if (!spec_text || !attempt || !link_path)
+    return fail(
+        "TROUPE_SERVE_SPEC, TROUPE_ATTEMPT_ID and the rank link are set only for a task "
+        "of a serve job",
+        exit_bad_environment);
+  try {
+    const auto spec = inference::serve_spec_from_json(nlohmann::json::parse(spec_text));
+    const char* threads = std::getenv("OMP_NUM_THREADS");
+    replica::set_torch_threads(threads ? std::atoi(threads) : 1);
+    replica_process r(spec, attempt, security::load_credential(link_path), link_path);
+    while (!stop_signalled) {
+      r.poll();
+      for (auto waited = std::chrono::milliseconds(0); waited < poll_interval && !stop_signalled;
+           waited += std::chrono::milliseconds(50))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  } catch (const std::exception& e) {
+    return fail(e.what(), exit_bad_environment);
+  }
+  return 0;
+}

@@ -1,0 +1,196 @@
+// Serve jobs end to end with real daemons on loopback: a head without a node agent and two
+// one-CPU nodes. A small MLP is trained by a train job (so the registry has a version and its
+// signature), served by a serve job of two replicas (one troupe-replica per node), and asked
+// over the protocol with `troupe predict`: each answer equals the model's own forward pass
+// (TorchScript loaded by Debian's python3-torch, softmax of its logits), row for row, also for
+// concurrent requests that the replicas' batchers join. A promotion of another version to the
+// stage the service follows switches it over while requests keep coming, none of them failing.
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <future>
+
+#include "tests/integration/rank_cluster.hpp"
+
+using namespace troupe::local;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* train_spec = R"(name: mlp
+kind: train
+world_size: 1
+resources: {cpus: 1}
+model: {type: mlp, layers: [4, 16, 3]}
+task: classification
+data: {synthetic: {rows: 600, features: 4, classes: 3, seed: 7}}
+optimizer: {name: sgd, lr: 0.05}
+batch_size: 64
+epochs: 1
+seed: 1
+)";
+
+constexpr const char* serve_spec = R"(name: mlp-service
+kind: serve
+model: mlp
+replicas: 2
+resources: {cpus: 1}
+batching: {max_batch: 64, max_delay_ms: 5}
+)";
+
+bool python_torch() {
+  return run_command({"/usr/bin/python3", "-c", "import torch"}, 60s).exit_code == 0;
+}
+
+// Rows of 4 features, distinct per `seed`.
+json rows_of(int seed, int count) {
+  auto rows = json::array();
+  for (int r = 0; r < count; ++r)
+    rows.push_back({0.1 * seed + r, -0.5 * r, 0.25 * seed, 1.0 - 0.1 * r});
+  return rows;
+}
+
+// The module's own answer to `rows`: the softmax of its logits, per row.
+json forward_pass(const std::string& module, const json& rows) {
+  const auto script =
+      "import json, sys, torch\n"
+      "m = torch.jit.load(sys.argv[1])\n"
+      "x = torch.tensor(json.loads(sys.argv[2]), dtype=torch.float32)\n"
+      "print(json.dumps(torch.softmax(m(x), dim=1).tolist()))\n";
+  const auto out = run_command({"/usr/bin/python3", "-c", script, module, rows.dump()}, 60s);
+  BOOST_TEST_REQUIRE(out.exit_code == 0, out.err);
+  return json::parse(out.out);
+}
+
+void check_rows(const json& got, const json& expected) {
+  BOOST_TEST_REQUIRE(got.size() == expected.size(), got.dump() << " vs " << expected.dump());
+  for (size_t r = 0; r < got.size(); ++r) {
+    BOOST_TEST_REQUIRE(got[r].size() == expected[r].size(), "row " << r);
+    for (size_t i = 0; i < got[r].size(); ++i)
+      BOOST_TEST(got[r][i].get<double>() == expected[r][i].get<double>(),
+                 boost::test_tools::tolerance(1e-5));
+  }
+}
+
+struct served_model : rank_cluster {
+  std::string module;  // the trained version's TorchScript, exported
+  std::string service_job;
+
+  served_model() : rank_cluster(1, 180s) {
+    const auto trained = wait_until_ended(submit(train_spec));
+    BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + c.dump_logs());
+    module = c.root() + "/mlp.pt";
+    const auto exported = c.troupe({"model", "export", "mlp@1", module});
+    BOOST_TEST_REQUIRE(exported.exit_code == 0, exported.err);
+    service_job = submit(serve_spec);
+    BOOST_TEST_REQUIRE(
+        wait_until([&] { return ready_replicas() == 2; }, job_limit),
+        c.troupe({"services", "--json"}).out + all_logs(service_job) + c.dump_logs());
+  }
+
+  int ready_replicas() const {
+    const auto shown = c.troupe({"services", "--json"});
+    if (shown.exit_code != 0) return -1;
+    const auto services = json::parse(shown.out);
+    return services.empty() ? 0 : services[0]["ready_replicas"].get<int>();
+  }
+
+  json predict(const json& rows) const {
+    const auto out =
+        c.troupe({"predict", "mlp-service", json{{"features", rows}}.dump(), "--json"});
+    BOOST_TEST_REQUIRE(out.exit_code == 0, out.err + all_logs(service_job));
+    return json::parse(out.out);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(serve_jobs)
+
+BOOST_AUTO_TEST_CASE(a_served_model_answers_with_its_own_forward_pass_row_for_row) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  served_model s;
+  const auto listed = json::parse(s.c.troupe({"services", "--json"}).out);
+  BOOST_TEST(listed[0]["model"] == "mlp", listed.dump());
+  BOOST_TEST(listed[0]["versions"][0]["version"] == 1, listed.dump());
+  BOOST_TEST(listed[0]["versions"][0]["input_features"] == 4, listed.dump());
+  for (int count : {1, 3, 50}) {
+    const auto rows = rows_of(count, count);
+    const auto answer = s.predict(rows);
+    BOOST_TEST(answer["model"] == "mlp");
+    BOOST_TEST(answer["model_version"] == 1);
+    check_rows(answer["outputs"], forward_pass(s.module, rows));
+  }
+  const auto counted = json::parse(s.c.troupe({"services", "--json"}).out);
+  BOOST_TEST(counted[0]["versions"][0]["requests"] == 3, counted.dump());
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_requests_are_answered_with_exactly_their_own_rows) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  served_model s;
+  std::vector<std::future<json>> answers;
+  for (int client = 0; client < 8; ++client)
+    answers.push_back(std::async(
+        std::launch::async, [&s, client] { return s.predict(rows_of(client, client % 3 + 1)); }));
+  for (int client = 0; client < 8; ++client) {
+    const auto rows = rows_of(client, client % 3 + 1);
+    check_rows(answers[size_t(client)].get()["outputs"], forward_pass(s.module, rows));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_feature_count_other_than_the_models_is_refused_with_the_count) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  served_model s;
+  const auto out = s.c.troupe({"predict", "mlp-service", R"({"features": [1, 2, 3]})"});
+  BOOST_TEST(out.exit_code == 1);
+  BOOST_TEST(out.err.find("takes 4 features per row, got 3") != std::string::npos, out.err);
+  const auto unknown = s.c.troupe({"predict", "nope", R"({"features": [1, 2, 3, 4]})"});
+  BOOST_TEST(unknown.exit_code == 1);
+  BOOST_TEST(unknown.err.find("no service nope is running") != std::string::npos, unknown.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_promotion_under_load_switches_the_service_over_without_a_failed_request) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  rank_cluster r(1, 180s);
+  for (int version = 1; version <= 2; ++version) {
+    const auto trained = r.wait_until_ended(r.submit(train_spec));
+    BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + r.c.dump_logs());
+  }
+  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@1", "--stage", "production"}).exit_code ==
+                     0);
+  std::string spec = serve_spec;
+  spec.replace(spec.find("model: mlp"), 10, "model: mlp@production");
+  const auto job = r.submit(spec);
+  const auto rows = json{{"features", rows_of(1, 2)}}.dump();
+  auto version_answering = [&] {
+    const auto out = r.c.troupe({"predict", "mlp-service", rows, "--json"});
+    BOOST_TEST_REQUIRE(out.exit_code == 0, out.err + r.all_logs(job));
+    return json::parse(out.out)["model_version"].get<int>();
+  };
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
+                         },
+                         r.job_limit),
+                     r.all_logs(job) + r.c.dump_logs());
+  BOOST_TEST(version_answering() == 1);
+  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@2", "--stage", "production"}).exit_code ==
+                     0);
+  // Every request answers while the replicas load version 2; then only version 2 answers.
+  BOOST_TEST_REQUIRE(wait_until([&] { return version_answering() == 2; }, r.job_limit),
+                     r.all_logs(job));
+  for (int i = 0; i < 10; ++i) BOOST_TEST(version_answering() == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

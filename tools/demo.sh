@@ -3,7 +3,9 @@
 # A real local cluster on loopback: a head and two node daemons as separate processes, each
 # with its own data directory in a temporary folder. Shows the cluster's status and nodes,
 # draining, keys, jobs (one that runs, one that fails and is retried, one cancelled, a gang of
-# 2 PyTorch tasks across both nodes whose logs are followed, the job table), failure detection
+# 2 PyTorch tasks across both nodes whose logs are followed, the job table), training (a 2-rank
+# job, its metrics, the registry, a node killed under a job), serving (the trained model over
+# HTTP, a promotion under load, /metrics), failure detection
 # (a node frozen with SIGSTOP is declared dead, then rejoins with a new incarnation after
 # SIGCONT), a clean leave (SIGTERM), and a clean stop.
 # Everything it starts is stopped, and the folder removed, on exit.
@@ -163,7 +165,7 @@ section "Starting a local cluster: a head and two nodes on 127.0.0.1"
 say "data directories and logs in $TMP"
 # Port 0: the system picks a free port; the head writes the address it bound to a file.
 # The head runs no work itself (--no-worker): the two nodes do.
-start_daemon head --head --no-worker --listen tcp://127.0.0.1:0
+start_daemon head --head --no-worker --listen tcp://127.0.0.1:0 --http-listen 127.0.0.1:0
 deadline=$(($(now_ms) + 15000))
 until [[ -s "$TMP/head/head_endpoint" ]]; do
   check_daemons
@@ -301,6 +303,79 @@ wait_job 180 "$long_train" SUCCEEDED
 say "rank 0 of the new round resumed where the last checkpoint left off:"
 troupe logs "$long_train" --task 0 | grep -E "resumes from|registered" | sed 's/^/      /'
 show models
+
+section "Serving: the trained model answers over HTTP (KServe v2 and plain JSON)"
+HTTP=$(cat "$TMP/head/http_endpoint")
+show model promote txn-category@1 --stage production
+token=$(troupe --json token create --name demo-app --role predict | jq -r .token)
+say "a bearer token for an application (role predict) was made; it is printed once, never logged"
+cat >"$TMP/serve.yaml" <<YAML
+name: txn-category
+kind: serve
+model: txn-category@production
+replicas: 2
+resources: {cpus: 1}
+batching: {max_batch: 64, max_delay_ms: 2}
+YAML
+say "\$ troupe submit serve.yaml   (2 replicas of txn-category@production)"
+serve=$(troupe submit "$TMP/serve.yaml") || die "submitting the serve job failed"
+deadline=$(($(now_ms) + 120000))
+until [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
+  "http://$HTTP/v2/models/txn-category/ready") == 200 ]]; do
+  check_daemons
+  (($(now_ms) < deadline)) || die "the serve job $serve was not ready in 120 s"
+  sleep 0.2
+done
+show services
+row=$(/usr/bin/python3 - "$TMP/transactions.csv" <<'PY'
+import csv, json, sys
+with open(sys.argv[1]) as f:
+    reader = csv.DictReader(f)
+    row = next(reader)
+print(json.dumps([float(v) for k, v in row.items() if k != "category"]))
+PY
+)
+say "\$ curl -H 'Authorization: Bearer …' -d '{\"features\": [...64 values]}' http://$HTTP/v1/models/txn-category/predict"
+curl -s -H "Authorization: Bearer $token" -d "{\"features\": $row}" \
+  "http://$HTTP/v1/models/txn-category/predict" | jq -c '{predictions, model_version}' | sed 's/^/      /'
+say "the same row as a KServe v2 tensor:"
+curl -s -H "Authorization: Bearer $token" \
+  -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 64], \"datatype\": \"FP32\", \"data\": $row}]}" \
+  "http://$HTTP/v2/models/txn-category/infer" | jq -c '{model_version, outputs: [.outputs[] | {name, shape}]}' |
+  sed 's/^/      /'
+say "without a token: $(curl -s -o /dev/null -w '%{http_code}' -d "{\"features\": $row}" \
+  "http://$HTTP/v1/models/txn-category/predict") (unauthorized)"
+
+say "promoting txn-category@2 to production while a client sends requests without pause"
+: >"$TMP/load.out"
+touch "$TMP/load.on"
+(while [[ -e "$TMP/load.on" ]]; do
+  curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $token" -d "{\"features\": $row}" \
+    "http://$HTTP/v1/models/txn-category/predict" >>"$TMP/load.out"
+done) &
+load_pid=$!
+sleep 1
+show model promote txn-category@2 --stage production
+deadline=$(($(now_ms) + 30000))
+until curl -s -H "Authorization: Bearer $token" -d "{\"features\": $row}" \
+  "http://$HTTP/v1/models/txn-category/predict" | jq -e '.model_version == 2' >/dev/null; do
+  (($(now_ms) < deadline)) || die "the service did not switch to version 2 in 30 s"
+  sleep 0.2
+done
+sleep 1
+rm -f "$TMP/load.on"
+wait "$load_pid" || true
+failed=$(grep -vc '^200$' "$TMP/load.out" || true)
+say "$(wc -l <"$TMP/load.out") requests during the promotion, $failed failed; the service now answers with version 2"
+((failed == 0)) || die "$failed requests failed during the promotion"
+say "\$ curl http://$HTTP/metrics   (Prometheus text; some of its lines)"
+curl -s "http://$HTTP/metrics" | grep -E '^troupe_(inference_requests_total|cluster_)' |
+  sed 's/^/      /'
+if command -v promtool >/dev/null; then
+  curl -s "http://$HTTP/metrics" | promtool check metrics >/dev/null 2>&1 &&
+    say "promtool check metrics: ok" || die "promtool refused the head's /metrics"
+fi
+show cancel "$serve"
 
 section "Keys: every link is CURVE; the head admits only keys it knows, each with a role"
 show keys ls

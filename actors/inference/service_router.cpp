@@ -1,5 +1,7 @@
 #include "actors/inference/service_router.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <chrono>
@@ -15,6 +17,7 @@
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::inference::prediction_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(troupe::inference::prediction_result)>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(std::vector<troupe::inference::service_status>)>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(std::optional<troupe::msg::error>)>)
 
 namespace troupe::inference {
 namespace {
@@ -24,9 +27,11 @@ using job_service::job_view;
 using steady = std::chrono::steady_clock;
 using done_fn = std::function<void(prediction_result)>;
 using services_fn = std::function<void(std::vector<service_status>)>;
+using reload_fn = std::function<void(std::optional<msg::error>)>;
 
 using predict_atom = caf::atom_constant<caf::atom("predict")>;
 using services_atom = caf::atom_constant<caf::atom("services")>;
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
 
 constexpr auto job_service_timeout = std::chrono::seconds(5);
 constexpr auto replica_wait = std::chrono::seconds(5);
@@ -317,6 +322,15 @@ caf::behavior router(self_ptr self, service_router_deps deps) {
       [self](services_atom, const std::string& tenant, services_fn& done) {
         done(self->state.table.statuses(tenant));
       },
+      // The replicas resolve their model reference every second by themselves: a reload only
+      // needs a service the caller may see.
+      [self](reload_atom, const std::string& service, const std::string& tenant, reload_fn& done) {
+        const auto known = self->state.table.statuses(tenant);
+        const bool found = std::any_of(known.begin(), known.end(),
+                                       [&](const service_status& s) { return s.name == service; });
+        if (found) return done(std::nullopt);
+        done(msg::error{msg::error_code::not_found, "unknown model: " + service});
+      },
       [self](actors::tick_atom) {
         sweep(self);
         self->delayed_send(self, sweep_interval, actors::tick_atom::value);
@@ -333,10 +347,9 @@ class actor_predictor : public predictor {
   void services(std::string tenant, services_fn done) override {
     caf::anon_send(router_, services_atom::value, std::move(tenant), std::move(done));
   }
-  // A replica picks up what its model reference names now within a second by itself.
-  void reload(std::string, std::string,
-              std::function<void(std::optional<msg::error>)> done) override {
-    done(std::nullopt);
+  void reload(std::string service, std::string tenant, reload_fn done) override {
+    caf::anon_send(router_, reload_atom::value, std::move(service), std::move(tenant),
+                   std::move(done));
   }
 
  private:

@@ -218,7 +218,7 @@ int run_daemon(const config::daemon_settings& s) {
   }
 
   // The head's service router, as its HTTP endpoints ask it (it outlives the HTTP service).
-  std::unique_ptr<inference::predictor> models;
+  std::unique_ptr<inference::predictor> predictions;
 
   // Actors spawned from here on are told to exit however this function is left: CAF's
   // actor_system waits for every actor when it is destroyed.
@@ -300,7 +300,7 @@ int run_daemon(const config::daemon_settings& s) {
     auto router = inference::spawn_service_router(system, {head_endpoint, jobs, db, "head"});
     actors.push_back(router);
     exit_when_it_dies(system, router, "service router", request_exit);
-    models = inference::router_predictor(router);
+    predictions = inference::router_predictor(router);
     // The router checks each kind's senders itself (clients: admin, submit; relayed: node); the
     // nodes' errors answer its predictions.
     head_endpoint->route<msg::inference_message>(router, {role::admin, role::submit, role::node});
@@ -354,7 +354,7 @@ int run_daemon(const config::daemon_settings& s) {
   // Bound once the actors run, so that it can ask the router: a taken port stops the daemon here.
   auto http = make_http_service(
       s, {data->path(), db, runs_agent ? std::optional(agent_deps.resources) : std::nullopt,
-          data->path() + "/tasks", models.get(), app_tokens});
+          data->path() + "/tasks", predictions.get(), app_tokens});
   if (http) http->start();
 
   int exit_code = wait_for_signal();

@@ -90,6 +90,24 @@ struct collector {
   }
   void operator()(const msg::revoke_key_request& v) { add(v.key_id); }
   void operator()(const msg::revoke_key_reply& v) { add(v.key); }
+  void add(const msg::app_token_info& t) {
+    add(t.name);
+    add(t.tenant);
+  }
+  void operator()(const msg::create_app_token_request& v) {
+    add(v.name);
+    add(v.tenant);
+  }
+  void operator()(const msg::create_app_token_reply& v) {
+    add(v.token);
+    add(v.secret);
+  }
+  void operator()(const msg::app_token_list_request&) {}
+  void operator()(const msg::app_token_list_reply& v) {
+    for (const auto& t : v.tokens) add(t);
+  }
+  void operator()(const msg::revoke_app_token_request& v) { add(v.name); }
+  void operator()(const msg::revoke_app_token_reply& v) { add(v.token); }
   // The jobs area.
   void add(const msg::job_summary& j) {
     for (const auto* t : {&j.job_id, &j.name, &j.tenant, &j.kind, &j.state, &j.reason}) add(*t);

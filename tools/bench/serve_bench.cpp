@@ -96,8 +96,9 @@ load_result parse_wrk(const std::string& out) {
     ((*it)[1] == "50" ? r.p50_ms : r.p99_ms) = to_ms(std::stod((*it)[2]), (*it)[3]);
   if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))")))
     r.failed += std::stol(m[1]);
-  if (std::regex_search(out, m,
-                        std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))")))
+  if (std::regex_search(
+          out, m,
+          std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))")))
     for (int i = 1; i <= 4; ++i) r.failed += std::stol(m[i]);
   return r;
 }
@@ -124,6 +125,7 @@ load_result run_wrk(const std::string& dir, const std::string& url, const std::s
 class peer_process {
  public:
   explicit peer_process(const std::vector<std::string>& argv, const std::string& log) {
+    std::fflush(nullptr);  // the child's freopen would write what is buffered a second time
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("cannot start " + argv[0]);
     if (pid_ == 0) {
@@ -160,8 +162,8 @@ void wait_until_ok(const std::string& url, const std::string& token, std::chrono
   curl.push_back(url);
   while (local::run_command(curl, 5s).out != "200") {
     if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error(url + " did not answer 200 within " +
-                               std::to_string(limit.count()) + " s");
+      throw std::runtime_error(url + " did not answer 200 within " + std::to_string(limit.count()) +
+                               " s");
     std::this_thread::sleep_for(200ms);
   }
 }
@@ -190,23 +192,23 @@ struct figures {
 
 std::string describe(const load_result& r, int rows) {
   char text[160];
-  std::snprintf(text, sizeof text, "%.0f %s/s, p50 %.2f ms, p99 %.2f ms%s",
-                r.requests_per_s * rows, rows == 1 ? "req" : "rows", r.p50_ms, r.p99_ms,
+  std::snprintf(text, sizeof text, "%.0f %s/s, p50 %.2f ms, p99 %.2f ms%s", r.requests_per_s * rows,
+                rows == 1 ? "req" : "rows", r.p50_ms, r.p99_ms,
                 r.failed ? (" (" + std::to_string(r.failed) + " FAILED)").c_str() : "");
   return text;
 }
 
 void make_model(const options& o, const std::string& file) {
-  const auto made = local::run_command(
-      {o.python, "-c",
-       "import sys, torch\n"
-       "torch.manual_seed(7)\n"
-       "m = torch.nn.Sequential(torch.nn.Linear(52, 256), torch.nn.ReLU(),"
-       " torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10),"
-       " torch.nn.Softmax(dim=1))\n"
-       "torch.jit.script(m).save(sys.argv[1])\n",
-       file},
-      120s);
+  const auto made =
+      local::run_command({o.python, "-c",
+                          "import sys, torch\n"
+                          "torch.manual_seed(7)\n"
+                          "m = torch.nn.Sequential(torch.nn.Linear(52, 256), torch.nn.ReLU(),"
+                          " torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10),"
+                          " torch.nn.Softmax(dim=1))\n"
+                          "torch.jit.script(m).save(sys.argv[1])\n",
+                          file},
+                         120s);
   if (made.exit_code != 0) throw std::runtime_error("python3-torch: " + made.err);
 }
 
@@ -214,10 +216,10 @@ figures measure_fastapi(const options& o, const std::string& dir, const std::str
   ::setenv("TROUPE_PEER_MODEL", model.c_str(), 1);
   const auto port = std::to_string(18000 + ::getpid() % 2000);
   const auto app_dir = std::filesystem::path(local::binary("fastapi_peer.py")).parent_path();
-  peer_process uvicorn({o.python, "-m", "uvicorn", "--app-dir", app_dir.string(),
-                        "fastapi_peer:app", "--workers", "2", "--host", "127.0.0.1", "--port",
-                        port, "--log-level", "warning"},
-                       dir + "/uvicorn.log");
+  peer_process uvicorn(
+      {o.python, "-m", "uvicorn", "--app-dir", app_dir.string(), "fastapi_peer:app", "--workers",
+       "2", "--host", "127.0.0.1", "--port", port, "--log-level", "warning"},
+      dir + "/uvicorn.log");
   const auto base = "http://127.0.0.1:" + port;
   wait_until_ok(base + "/docs", "", 120s);
   const auto url = base + "/v1/models/" + service + "/predict";
@@ -232,9 +234,9 @@ figures measure_fastapi(const options& o, const std::string& dir, const std::str
 figures measure_troupe(const options& o, const std::string& dir, const std::string& model) {
   bench::train_cluster cluster(2);
   auto& c = cluster.cluster();
-  auto registered = c.troupe({"model", "register", service, model, "--input-features",
-                              std::to_string(features), "--classes",
-                              "c0,c1,c2,c3,c4,c5,c6,c7,c8,c9"});
+  auto registered =
+      c.troupe({"model", "register", service, model, "--input-features", std::to_string(features),
+                "--classes", "c0,c1,c2,c3,c4,c5,c6,c7,c8,c9"});
   if (registered.exit_code != 0) throw std::runtime_error("model register: " + registered.err);
   auto token_made = c.troupe({"--json", "token", "create", "--name", "bench", "--role", "predict",
                               "--rate-limit-per-s", "1000000", "--burst", "1000000"});
@@ -291,9 +293,10 @@ int main(int argc, char** argv) {
     const std::string dir = pattern;
     const auto model = dir + "/mlp.pt";
     make_model(o, model);
-    std::printf("troupe-bench-serve: MLP 52-256-256-10 softmax (TorchScript by PyTorch), %d s per "
-                "load, load average %s\n",
-                o.seconds, bench::load_average().c_str());
+    std::printf(
+        "troupe-bench-serve: MLP 52-256-256-10 softmax (TorchScript by PyTorch), %d s per "
+        "load, load average %s\n",
+        o.seconds, bench::load_average().c_str());
     const auto forward_ms = bare_forward_p50_ms(model);
     const auto peer = measure_fastapi(o, dir, model);
     std::printf("load average %s after FastAPI\n", bench::load_average().c_str());
@@ -312,10 +315,11 @@ int main(int argc, char** argv) {
                 ours.hundred_rows.requests_per_s / peer.hundred_rows.requests_per_s);
     const auto limit = forward_ms + ours.round_trip.p50_ms;
     std::printf("overhead, one connection (wrk -t1 -c1 -d5s):\n");
-    std::printf("  troupe p50 %.3f ms; bare forward p50 %.3f ms + loopback HTTP round trip p50 "
-                "%.3f ms = %.3f ms; ratio %.2f (target <= 1.5); fastapi p50 %.3f ms\n",
-                ours.single_connection.p50_ms, forward_ms, ours.round_trip.p50_ms, limit,
-                ours.single_connection.p50_ms / limit, peer.single_connection.p50_ms);
+    std::printf(
+        "  troupe p50 %.3f ms; bare forward p50 %.3f ms + loopback HTTP round trip p50 "
+        "%.3f ms = %.3f ms; ratio %.2f (target <= 1.5); fastapi p50 %.3f ms\n",
+        ours.single_connection.p50_ms, forward_ms, ours.round_trip.p50_ms, limit,
+        ours.single_connection.p50_ms / limit, peer.single_connection.p50_ms);
     std::printf("batch predict jobs: not measured (no predict jobs yet)\n");
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);

@@ -193,4 +193,51 @@ BOOST_AUTO_TEST_CASE(a_promotion_under_load_switches_the_service_over_without_a_
   for (int i = 0; i < 10; ++i) BOOST_TEST(version_answering() == 2);
 }
 
+BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serving) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  rank_cluster r(1, 180s);
+  const auto trained = r.wait_until_ended(r.submit(train_spec));
+  BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + r.c.dump_logs());
+  // Version 2: a file that is no TorchScript archive, imported as the same model.
+  const auto broken = r.c.root() + "/broken.pt";
+  std::ofstream(broken) << "not a TorchScript archive\n";
+  const auto imported = r.c.troupe(
+      {"model", "register", "mlp", broken, "--input-features", "4", "--outputs", "logits"});
+  BOOST_TEST_REQUIRE(imported.exit_code == 0, imported.err);
+  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@1", "--stage", "production"}).exit_code ==
+                     0);
+  std::string spec = serve_spec;
+  spec.replace(spec.find("model: mlp"), 10, "model: mlp@production");
+  const auto job = r.submit(spec);
+  const auto rows = json{{"features", rows_of(1, 2)}}.dump();
+  auto version_answering = [&] {
+    const auto out = r.c.troupe({"predict", "mlp-service", rows, "--json"});
+    BOOST_TEST_REQUIRE(out.exit_code == 0, out.err + r.all_logs(job));
+    return json::parse(out.out)["model_version"].get<int>();
+  };
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
+                         },
+                         r.job_limit),
+                     r.all_logs(job) + r.c.dump_logs());
+  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@2", "--stage", "production"}).exit_code ==
+                     0);
+  // The replicas try version 2, fail, and report why; version 1 answers all along.
+  auto problem_of_2 = [&] {
+    const auto shown = r.c.troupe({"services", "--json"});
+    if (shown.exit_code != 0) return std::string();
+    for (const auto& s : json::parse(shown.out))
+      for (const auto& v : s["versions"])
+        if (v["version"] == 2) return v["problem"].get<std::string>();
+    return std::string();
+  };
+  BOOST_TEST_REQUIRE(wait_until([&] { return !problem_of_2().empty(); }, r.job_limit),
+                     r.c.troupe({"services", "--json"}).out + r.all_logs(job));
+  for (int i = 0; i < 10; ++i) BOOST_TEST(version_answering() == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -30,7 +30,7 @@ struct to_head {
 
 // The head's prediction on its way to a replica.
 struct to_replica {
-  msg::envelope request;  // as the head sent it
+  msg::envelope request;  // the head's request id (reply_to needs no more)
   std::string attempt_id;
   steady::time_point give_up;
 };
@@ -114,7 +114,10 @@ void predict_for_head(self_ptr self, const inbound& in, const msg::predict_reque
   out.request_id = st.next_id++;
   out.sender = st.deps.self_name;
   out.body = in.env.body;
-  st.replica_waiting[out.request_id] = {in.env, r.replica, steady::now() + replica_wait};
+  // Only the id is needed to answer: the features are not held for the wait.
+  msg::envelope asked;
+  asked.request_id = in.env.request_id;
+  st.replica_waiting[out.request_id] = {std::move(asked), r.replica, steady::now() + replica_wait};
   st.deps.rank_link->send(replica->second.peer, out);
 }
 

@@ -151,7 +151,7 @@ void from_replica(self_ptr self, const inbound& in) {
   out.rows = r->rows;
   out.output_count = r->output_count;
   out.outputs = r->outputs;
-  out.signature = p.to.signature;
+  out.signature = std::move(p.to.signature);
   p.done(std::move(out));
 }
 

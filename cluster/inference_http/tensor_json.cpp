@@ -62,14 +62,15 @@ std::string flatten(const json& value, const datatype& type, const std::string& 
   }
   if (!value.is_number()) return what + " holds a " + value.type_name() + "; only numbers";
   const double x = value.get<double>();
-  const auto at = " (value " + std::to_string(out.size()) + ")";
-  if (!std::isfinite(x)) return what + " holds a number that is not finite" + at;
+  // Built only for a refusal: this runs for every number of every request.
+  const auto at = [&] { return " (value " + std::to_string(out.size()) + ")"; };
+  if (!std::isfinite(x)) return what + " holds a number that is not finite" + at();
   if (type.integer && !value.is_number_integer())
-    return what + " holds " + value.dump() + ", not an integer of " + type.name + at;
+    return what + " holds " + value.dump() + ", not an integer of " + type.name + at();
   if (x < type.low || x > type.high)
-    return what + " holds " + value.dump() + ", out of the range of " + type.name + at;
+    return what + " holds " + value.dump() + ", out of the range of " + type.name + at();
   const auto f = static_cast<float>(x);
-  if (!std::isfinite(f)) return what + " holds " + value.dump() + ", beyond FP32" + at;
+  if (!std::isfinite(f)) return what + " holds " + value.dump() + ", beyond FP32" + at();
   out.push_back(f);
   return "";
 }

@@ -170,15 +170,18 @@ class replica_process {
       return refuse(msg::error_code::invalid_request,
                     "expected rows of " + std::to_string(batcher->feature_count()) + " features");
     const auto rows = static_cast<uint32_t>(r.features.size() / r.feature_count);
+    // The answer needs only the request's id: the features are not kept twice.
+    msg::envelope asked;
+    asked.request_id = env.request_id;
     batcher->submit(
         r.features, rows,
-        [this, env, model_name, version = r.version, rows](inference::forward_output out) {
+        [this, asked, model_name, version = r.version, rows](inference::forward_output out) {
           if (!out.error.empty())
-            return connection_.answer(env,
+            return connection_.answer(asked,
                                       msg::error{msg::error_code::internal, std::move(out.error)});
           connection_.answer(
-              env, msg::inference_message{msg::predict_reply{
-                       model_name, version, rows, out.output_count, std::move(out.outputs)}});
+              asked, msg::inference_message{msg::predict_reply{
+                         model_name, version, rows, out.output_count, std::move(out.outputs)}});
         });
   }
 

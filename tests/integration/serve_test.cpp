@@ -102,6 +102,37 @@ struct served_model : rank_cluster {
   }
 };
 
+// A service of the cluster's model `mlp` that follows its production stage, once version 1 is
+// there and the service answers.
+struct production_service {
+  rank_cluster& r;
+  std::string job;
+  std::string rows = json{{"features", rows_of(1, 2)}}.dump();
+
+  explicit production_service(rank_cluster& cluster) : r(cluster) {
+    promote(1);
+    std::string spec = serve_spec;
+    spec.replace(spec.find("model: mlp"), 10, "model: mlp@production");
+    job = r.submit(spec);
+    BOOST_TEST_REQUIRE(wait_until(
+                           [&] {
+                             return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
+                           },
+                           r.job_limit),
+                       r.all_logs(job) + r.c.dump_logs());
+  }
+  void promote(int version) const {
+    const auto promoted =
+        r.c.troupe({"model", "promote", "mlp@" + std::to_string(version), "--stage", "production"});
+    BOOST_TEST_REQUIRE(promoted.exit_code == 0, promoted.err);
+  }
+  int version_answering() const {
+    const auto out = r.c.troupe({"predict", "mlp-service", rows, "--json"});
+    BOOST_TEST_REQUIRE(out.exit_code == 0, out.err + r.all_logs(job));
+    return json::parse(out.out)["model_version"].get<int>();
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(serve_jobs)
@@ -167,30 +198,13 @@ BOOST_AUTO_TEST_CASE(a_promotion_under_load_switches_the_service_over_without_a_
     const auto trained = r.wait_until_ended(r.submit(train_spec));
     BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + r.c.dump_logs());
   }
-  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@1", "--stage", "production"}).exit_code ==
-                     0);
-  std::string spec = serve_spec;
-  spec.replace(spec.find("model: mlp"), 10, "model: mlp@production");
-  const auto job = r.submit(spec);
-  const auto rows = json{{"features", rows_of(1, 2)}}.dump();
-  auto version_answering = [&] {
-    const auto out = r.c.troupe({"predict", "mlp-service", rows, "--json"});
-    BOOST_TEST_REQUIRE(out.exit_code == 0, out.err + r.all_logs(job));
-    return json::parse(out.out)["model_version"].get<int>();
-  };
-  BOOST_TEST_REQUIRE(wait_until(
-                         [&] {
-                           return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
-                         },
-                         r.job_limit),
-                     r.all_logs(job) + r.c.dump_logs());
-  BOOST_TEST(version_answering() == 1);
-  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@2", "--stage", "production"}).exit_code ==
-                     0);
+  production_service service(r);
+  BOOST_TEST(service.version_answering() == 1);
+  service.promote(2);
   // Every request answers while the replicas load version 2; then only version 2 answers.
-  BOOST_TEST_REQUIRE(wait_until([&] { return version_answering() == 2; }, r.job_limit),
-                     r.all_logs(job));
-  for (int i = 0; i < 10; ++i) BOOST_TEST(version_answering() == 2);
+  BOOST_TEST_REQUIRE(wait_until([&] { return service.version_answering() == 2; }, r.job_limit),
+                     r.all_logs(service.job));
+  for (int i = 0; i < 10; ++i) BOOST_TEST(service.version_answering() == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serving) {
@@ -207,25 +221,8 @@ BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serv
   const auto imported = r.c.troupe(
       {"model", "register", "mlp", broken, "--input-features", "4", "--outputs", "logits"});
   BOOST_TEST_REQUIRE(imported.exit_code == 0, imported.err);
-  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@1", "--stage", "production"}).exit_code ==
-                     0);
-  std::string spec = serve_spec;
-  spec.replace(spec.find("model: mlp"), 10, "model: mlp@production");
-  const auto job = r.submit(spec);
-  const auto rows = json{{"features", rows_of(1, 2)}}.dump();
-  auto version_answering = [&] {
-    const auto out = r.c.troupe({"predict", "mlp-service", rows, "--json"});
-    BOOST_TEST_REQUIRE(out.exit_code == 0, out.err + r.all_logs(job));
-    return json::parse(out.out)["model_version"].get<int>();
-  };
-  BOOST_TEST_REQUIRE(wait_until(
-                         [&] {
-                           return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
-                         },
-                         r.job_limit),
-                     r.all_logs(job) + r.c.dump_logs());
-  BOOST_TEST_REQUIRE(r.c.troupe({"model", "promote", "mlp@2", "--stage", "production"}).exit_code ==
-                     0);
+  production_service service(r);
+  service.promote(2);
   // The replicas try version 2, fail, and report why; version 1 answers all along.
   auto problem_of_2 = [&] {
     const auto shown = r.c.troupe({"services", "--json"});
@@ -236,8 +233,8 @@ BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serv
     return std::string();
   };
   BOOST_TEST_REQUIRE(wait_until([&] { return !problem_of_2().empty(); }, r.job_limit),
-                     r.c.troupe({"services", "--json"}).out + r.all_logs(job));
-  for (int i = 0; i < 10; ++i) BOOST_TEST(version_answering() == 1);
+                     r.c.troupe({"services", "--json"}).out + r.all_logs(service.job));
+  for (int i = 0; i < 10; ++i) BOOST_TEST(service.version_answering() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

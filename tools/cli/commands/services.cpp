@@ -11,21 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-const char* outputs_name(inference::output_kind k) {
-  switch (k) {
-    case inference::output_kind::logits: return "logits";
-    case inference::output_kind::probabilities: return "probabilities";
-    case inference::output_kind::values: return "values";
-  }
-  return "?";
-}
-
 json to_json(const inference::served_version& v) {
   return {{"version", v.version},
           {"weight", v.weight},
           {"ready_replicas", v.ready_replicas},
           {"input_features", v.signature.input_features},
-          {"outputs", outputs_name(v.signature.outputs)},
+          {"outputs", models::to_string(v.signature.outputs)},
           {"classes", v.signature.classes},
           {"problem", v.problem},
           {"requests", v.requests}};

@@ -40,6 +40,13 @@ registry::registry(store::models_store& store, store::artifacts_store& artifacts
 
 registration_result registry::register_version(const registration& r) {
   if (auto problem = registration_problem(r)) return invalid(*problem);
+  auto stored = store_checked(r);
+  if (auto* e = std::get_if<msg::error>(&stored)) return std::move(*e);
+  return std::get<store::model_version_record>(stored).version;
+}
+
+std::variant<store::model_version_record, msg::error> registry::store_checked(
+    const registration& r) {
   model_registration stored;
   try {
     stored = store_.register_version(record_of(r, now_ms_()));
@@ -56,12 +63,12 @@ registration_result registry::register_version(const registration& r) {
         return msg::error{msg::error_code::conflict, "job_id: job " + r.job_id +
                                                          " registered model " + v.name +
                                                          " version " + std::to_string(v.version)};
-      return v.version;
+      return v;
     case model_registration::outcome::registered:
       spdlog::info("model {} version {} {} (tenant {})", v.name, v.version,
                    v.job_id.empty() ? "imported" : "registered by job " + msg::printable(v.job_id),
                    msg::printable(v.tenant));
-      return v.version;
+      return v;
   }
   return msg::error{msg::error_code::internal, "unknown registration outcome"};
 }
@@ -178,12 +185,9 @@ msg::body registry::import(const caller& who, const msg::import_model_request& r
   if (!uploaded)
     return not_found("artifactDigest: tenant " + tenant + " has no model artifact with sha256 " +
                      r.artifact_digest);
-  const auto got = register_version(in);
+  const auto got = store_checked(in);
   if (const auto* e = std::get_if<msg::error>(&got)) return *e;
-  const auto versions = store_.load_versions(r.name);
-  const auto* v = resolve({r.name, std::get<uint32_t>(got), stage::none}, versions);
-  if (!v) return msg::error{msg::error_code::internal, "the imported version is not stored"};
-  return in_models({msg::import_model_reply{to_msg(*v)}});
+  return in_models({msg::import_model_reply{to_msg(std::get<store::model_version_record>(got))}});
 }
 
 }  // namespace troupe::models

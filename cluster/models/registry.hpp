@@ -53,6 +53,8 @@ class registry {
   msg::body get(const caller& who, const msg::get_model_request& r);
   msg::body promote(const caller& who, const msg::promote_model_request& r);
   msg::body import(const caller& who, const msg::import_model_request& r);
+  // Stores `r`, which registration_problem found fit: the version as stored, or why none.
+  std::variant<store::model_version_record, msg::error> store_checked(const registration& r);
   // The stored versions of a model `who` may see, or the error to answer.
   std::variant<std::vector<store::model_version_record>, msg::error> visible_versions(
       const caller& who, const std::string& name);

@@ -87,6 +87,9 @@ namespace {
 
 using shared_state = task_runner::shared_state;
 
+// The most of a task's last stderr line that its failure's reason carries.
+constexpr size_t max_reason_line_bytes = 300;
+
 // One attempt, run on its own thread from start to `finished`.
 class attempt {
  public:
@@ -233,7 +236,27 @@ class attempt {
       if (log.fd >= 0 && ::ioctl(log.fd, FIONREAD, &pending) == 0 && pending > 0)
         read_log(log, static_cast<size_t>(pending));
     }
+    name_failure(exit);
     return exit;
+  }
+
+  // A process that failed by itself is told by the last line it wrote to stderr (a task's own
+  // "why": a bad row of a predict job, a rank's refused dataset), beside its exit code.
+  void name_failure(jobs::task_exit& exit) const {
+    const auto& line = error_partial_.empty() ? error_line_ : error_partial_;
+    if (!exit.reason.empty() || exit.exit_code.value_or(0) == 0 || line.empty()) return;
+    exit.reason = "exit code " + std::to_string(*exit.exit_code) + ": " + line;
+  }
+
+  void note_error_output(const std::string& data) {
+    for (char c : data) {
+      if (c != '\n') {
+        if (error_partial_.size() < max_reason_line_bytes) error_partial_ += c;
+      } else if (!error_partial_.empty()) {
+        error_line_ = std::move(error_partial_);
+        error_partial_.clear();
+      }
+    }
   }
 
   jobs::task_exit reap(const spawned_process& process) {
@@ -301,6 +324,7 @@ class attempt {
       const auto offset = log.offset;
       log.offset += data.size();
       limit -= data.size();
+      if (log.stream == log_stream::err) note_error_output(data);
       state_->output->append(launch_.attempt_id, log.stream, offset, data);
       if (state_->callbacks.output)
         state_->callbacks.output(launch_.attempt_id, log.stream, offset, std::move(data));
@@ -320,6 +344,7 @@ class attempt {
   std::optional<clock_type::time_point> sigkill_at_;
   bool sigkilled_ = false;
   log_reader logs_[2] = {{log_stream::out}, {log_stream::err}};
+  std::string error_line_, error_partial_;  // stderr's last whole line, and the one after it
   std::string buffer_ = std::string(max_output_chunk, '\0');
 };
 

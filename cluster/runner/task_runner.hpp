@@ -5,7 +5,9 @@
 // reaped. The process runs in its own process group; when its leader ends, whatever is left of
 // the group is killed, so no task leaves processes behind (short of a process that leaves the
 // group with setsid). When the daemon dies, its group guard (group_guard.hpp) kills the running
-// tasks' groups. A task's stdout and stderr are pipes its thread reads as they fill. Files under
+// tasks' groups. A task's stdout and stderr are pipes its thread reads as they fill; a task that
+// exits by itself with a code other than 0 ends with the reason "exit code N: <the last line it
+// wrote to stderr>" (at most 300 bytes of it; no reason when it wrote none). Files under
 // options.dir:
 //   output.log          what every task wrote, by attempt (output_log.hpp)
 //   work/<attempt id>/  an attempt's working dir when the launch names none

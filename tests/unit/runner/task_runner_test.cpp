@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(a_task_reports_its_stdout_its_stderr_and_its_exit_code) {
   runner->start(shell_task("j1.0.1", "echo out; echo err >&2; exit 3"));
   auto exit = events.wait_finished("j1.0.1");
   BOOST_TEST(ending(exit) == exited(3));
-  BOOST_TEST(exit.reason == "");
+  BOOST_TEST(exit.reason == "exit code 3: err");
   auto report = events.report("j1.0.1");
   BOOST_TEST(report.pid.has_value());
   BOOST_TEST(report.out == "out\n");
@@ -67,6 +67,20 @@ BOOST_AUTO_TEST_CASE(a_task_reports_its_stdout_its_stderr_and_its_exit_code) {
   BOOST_TEST(!report.output_after_end);
   BOOST_TEST(report.finished_count == 1);
   BOOST_TEST(eventually([&] { return runner->running().empty(); }));
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_exit_is_told_by_the_last_line_its_task_wrote_to_stderr) {
+  runner->start(
+      shell_task("j1.0.1", "echo first >&2; echo out; printf 'why: row 5\\n\\n' >&2; exit 1"));
+  BOOST_TEST(events.wait_finished("j1.0.1").reason == "exit code 1: why: row 5");
+  runner->start(shell_task("j2.0.1", "printf 'no newline' >&2; exit 2"));
+  BOOST_TEST(events.wait_finished("j2.0.1").reason == "exit code 2: no newline");
+  runner->start(shell_task("j3.0.1", "echo out; exit 4"));
+  BOOST_TEST(events.wait_finished("j3.0.1").reason == "");
+  runner->start(shell_task("j4.0.1", "echo fine >&2"));
+  BOOST_TEST(events.wait_finished("j4.0.1").reason == "");
+  runner->start(shell_task("j5.0.1", "head -c 1000 /dev/zero | tr '\\0' x >&2; exit 1"));
+  BOOST_TEST(events.wait_finished("j5.0.1").reason == "exit code 1: " + std::string(300, 'x'));
 }
 
 BOOST_AUTO_TEST_CASE(all_output_arrives_in_order_in_bounded_chunks_before_finished) {

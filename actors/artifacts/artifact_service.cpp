@@ -99,8 +99,8 @@ std::optional<msg::error> check_may_upload(const sender_key& key,
   // A job's artifacts come from its ranks, through their nodes: the training service trusts them.
   if (key.role == msg::key_role::submit && !r.job_id.empty())
     return denied("jobId: a submit key may not upload an artifact of a job");
-  if (key.role == msg::key_role::node && kind == artifact_kind::dataset)
-    return denied("kind: a node key may only upload checkpoints and models");
+  if (key.role == msg::key_role::node && kind == artifact_kind::dataset && r.job_id.empty())
+    return denied("kind: a node key uploads a dataset only as a job's result (jobId)");
   return std::nullopt;
 }
 

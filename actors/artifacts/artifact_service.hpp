@@ -15,7 +15,8 @@
 //
 // Roles: admin may do everything; a submit key uploads only datasets and models (of no job) of its
 // own tenant, and reads and lists only its own tenant's artifacts; a node key reads and lists every
-// artifact and uploads only checkpoints and models. An upload is continued only by the key that
+// artifact and uploads checkpoints, models and, for a job (jobId), datasets (a predict job's
+// result). An upload is continued only by the key that
 // began it.
 //
 // Blocking file I/O (chunk writes, fsync at commit, checked reads) runs on this actor's own

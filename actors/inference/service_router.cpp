@@ -212,8 +212,14 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
   auto& st = self->state;
   serve_spec spec;
   std::vector<store::model_version_record> versions;
+  // A predict job's task resolves its model alike, as a service of one replica that no one asks.
+  const bool predict_task = job.kind == "predict";
   try {
-    spec = serve_spec_from_json(nlohmann::json::parse(job.spec_json));
+    const auto json = nlohmann::json::parse(job.spec_json);
+    if (predict_task)
+      spec.model = json.at("model").get<std::string>();
+    else
+      spec = serve_spec_from_json(json);
     const auto name = std::get<models::model_ref>(models::parse_ref(spec.model)).name;
     for (auto& v : st.deps.store->models().load_versions(name))
       if (v.tenant == job.tenant) versions.push_back(std::move(v));
@@ -223,6 +229,7 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
   auto resolved = resolve_versions(spec, versions);
   if (auto* e = std::get_if<msg::error>(&resolved)) return reply(self, in, std::move(*e));
   auto& out = std::get<msg::resolve_service_reply>(resolved);
+  if (predict_task) return reply(self, in, msg::inference_message{std::move(out)});
   std::vector<resolved_version> table_versions;
   for (const auto& v : out.versions) table_versions.push_back({v.version, v.weight, v.signature});
   st.table.resolved({job.name, job.tenant, job.job_id, spec.model, spec.replicas}, out.model_name,
@@ -236,10 +243,11 @@ void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_req
                 r.attempt_id)
       .then(
           [self, in, r, node_id](const job_view& v) {
-            if (!v.known || v.node_id != node_id || v.kind != "serve")
-              return reply(self, in,
-                           error(msg::error_code::permission_denied,
-                                 "attempt " + r.attempt_id + " is no replica on this node"));
+            if (!v.known || v.node_id != node_id || (v.kind != "serve" && v.kind != "predict"))
+              return reply(
+                  self, in,
+                  error(msg::error_code::permission_denied,
+                        "attempt " + r.attempt_id + " is no replica or predict task on this node"));
             if (!v.current)
               return reply(self, in,
                            error(msg::error_code::conflict,

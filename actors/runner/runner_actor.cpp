@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/atoms.hpp"
+#include "cluster/jobs/kinds/predict/predict_kind.hpp"
 #include "cluster/jobs/kinds/serve/serve_kind.hpp"
 #include "cluster/jobs/kinds/train/train_kind.hpp"
 #include "cluster/runner/task_runner.hpp"
@@ -108,7 +109,8 @@ void start(self_ptr self, jobs::task_launch launch) {
           self, {launch.attempt_id, {std::nullopt, std::nullopt, "could not start: " + why}});
   }
   const bool own_program = !launch.argv.empty() && (launch.argv[0] == jobs::rank_program ||
-                                                    launch.argv[0] == jobs::replica_program);
+                                                    launch.argv[0] == jobs::replica_program ||
+                                                    launch.argv[0] == jobs::predict_program);
   if (!st.deps.programs_dir.empty() && own_program)
     launch.argv[0] = st.deps.programs_dir + "/" + launch.argv[0];
   st.runner->start(launch);

@@ -6,8 +6,9 @@
 // Every second, and so after every registration with a (possibly restarted) head, it sends
 // NodeTasks: the attempts it runs, the standbys it keeps and the ends not yet acknowledged, so
 // the head can adopt, fence or retry them (docs/protocol.md). A launch with rank_link gets its
-// rank key and credential file before it starts; they are revoked when it ends. A rank or
-// replica launch (argv[0] troupe-rank, troupe-replica) runs the program of deps.programs_dir.
+// rank key and credential file before it starts; they are revoked when it ends. A rank, replica
+// or predict launch (argv[0] troupe-rank, troupe-replica, troupe-predict) runs the program of
+// deps.programs_dir.
 //   (shutdown_atom) -> bool: kills every task (the daemon stops), answered once they ended.
 #pragma once
 
@@ -28,8 +29,9 @@ struct runner_actor_deps {
   // Makes the rank link credentials of launches that ask for one; null: the node has no rank
   // link, and such a launch fails to start.
   std::shared_ptr<security::rank_link_issuer> rank_link;
-  // Where Troupe's own programs are (the daemon's directory): a launch of troupe-rank or
-  // troupe-replica runs the one there rather than whatever PATH finds. Empty: PATH finds it.
+  // Where Troupe's own programs are (the daemon's directory): a launch of troupe-rank,
+  // troupe-replica or troupe-predict runs the one there rather than whatever PATH finds. Empty:
+  // PATH finds it.
   std::string programs_dir;
 };
 

@@ -96,11 +96,9 @@ msg::body fetch(worker_state& st, const rank_transfer& t, const msg::fetch_artif
 
 msg::body publish(worker_state& st, const rank_transfer& t,
                   const msg::publish_artifact_request& r) {
-  if (r.kind != msg::artifact_kind::checkpoint && r.kind != msg::artifact_kind::model)
-    return msg::error{msg::error_code::permission_denied,
-                      "kind: a rank publishes only checkpoints and models"};
   const auto job_id = jobs::parse_attempt_id(t.attempt.attempt_id)->job_id;
-  if (r.name.rfind(job_id + "/", 0) != 0)
+  // A dataset is a job's result (a predict job's output.dataset): any name of its tenant.
+  if (r.kind != msg::artifact_kind::dataset && r.name.rfind(job_id + "/", 0) != 0)
     return msg::error{
         msg::error_code::permission_denied,
         "name: a rank of job " + job_id + " publishes only names starting with " + job_id + "/"};

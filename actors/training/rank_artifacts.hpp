@@ -6,8 +6,9 @@
 //
 // What a rank may touch: artifacts of its job's tenant only; it publishes only a regular file
 // inside its attempt's working directory (symlinks resolved; the file is opened once and sent
-// from that open file, so it cannot be swapped for another meanwhile), kind checkpoint or
-// model, under a name starting with "<job id>/". A transfer whose attempt ended (its rank key
+// from that open file, so it cannot be swapped for another meanwhile): a checkpoint or a model
+// under a name starting with "<job id>/", or a dataset of any name (a job's result, which the
+// job's tenant could put itself). A transfer whose attempt ended (its rank key
 // dropped) or whose deadline passed is not started; one under way stops asking the head at its
 // deadline.
 //

@@ -163,8 +163,6 @@ int refusals() {
        msg::error_code::permission_denied},
       {"a symlink out of the working dir", publish("escape", own, checkpoint),
        msg::error_code::permission_denied},
-      {"a dataset", publish("data.csv", job_id() + "/data", msg::artifact_kind::dataset),
-       msg::error_code::permission_denied},
       {"a name of another job", publish("data.csv", "j0000000000000000/checkpoint", checkpoint),
        msg::error_code::permission_denied},
       {"a file that is not there", publish("nothing.ckpt", own, checkpoint),

@@ -195,7 +195,6 @@ BOOST_FIXTURE_TEST_CASE(what_an_attempt_may_not_touch_is_refused_with_its_error,
         "working directory",
         "a symlink out of the working dir: refused: path: escape is outside the attempt's "
         "working directory",
-        "a dataset: refused: kind: a rank publishes only checkpoints and models",
         "a name of another job: refused: name: a rank of job ",
         "a file that is not there: refused: path: no file nothing.ckpt",
         "another attempt's id: refused: this key speaks only for attempt ",

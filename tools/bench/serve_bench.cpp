@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tools/bench/serving_mlp.hpp"
 #include "tools/bench/train_cluster.hpp"
 #include "tools/bench/training_workload.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
@@ -198,20 +199,6 @@ std::string describe(const load_result& r, int rows) {
   return text;
 }
 
-void make_model(const options& o, const std::string& file) {
-  const auto made =
-      local::run_command({o.python, "-c",
-                          "import sys, torch\n"
-                          "torch.manual_seed(7)\n"
-                          "m = torch.nn.Sequential(torch.nn.Linear(52, 256), torch.nn.ReLU(),"
-                          " torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10),"
-                          " torch.nn.Softmax(dim=1))\n"
-                          "torch.jit.script(m).save(sys.argv[1])\n",
-                          file},
-                         120s);
-  if (made.exit_code != 0) throw std::runtime_error("python3-torch: " + made.err);
-}
-
 figures measure_fastapi(const options& o, const std::string& dir, const std::string& model) {
   ::setenv("TROUPE_PEER_MODEL", model.c_str(), 1);
   const auto port = std::to_string(18000 + ::getpid() % 2000);
@@ -292,7 +279,7 @@ int main(int argc, char** argv) {
     if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
     const std::string dir = pattern;
     const auto model = dir + "/mlp.pt";
-    make_model(o, model);
+    bench::make_serving_mlp(o.python, model);
     std::printf(
         "troupe-bench-serve: MLP 52-256-256-10 softmax (TorchScript by PyTorch), %d s per "
         "load, load average %s\n",

@@ -1,6 +1,7 @@
 // The one registry of the built-in job kinds.
 #include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/kinds/command/command_kind.hpp"
+#include "cluster/jobs/kinds/predict/predict_kind.hpp"
 #include "cluster/jobs/kinds/serve/serve_kind.hpp"
 #include "cluster/jobs/kinds/train/train_kind.hpp"
 
@@ -14,7 +15,8 @@ const std::vector<const job_kind*>& job_kinds() {
   static const command_kind command;
   static const train_kind train;
   static const serve_kind serve;
-  static const std::vector<const job_kind*> kinds{&command, &train, &serve};
+  static const predict_kind predict;
+  static const std::vector<const job_kind*> kinds{&command, &train, &serve, &predict};
   return kinds;
 }
 

@@ -10,6 +10,7 @@
 
 #include "cluster/inference/serve_spec.hpp"
 #include "cluster/jobs/job_spec.hpp"
+#include "cluster/jobs/kinds/predict/predict_spec.hpp"
 #include "cluster/training/train_spec.hpp"
 
 using namespace troupe::jobs;
@@ -128,6 +129,15 @@ BOOST_AUTO_TEST_CASE(serve_is_the_issues_service_of_two_replicas_with_an_ab_spli
   BOOST_TEST(serve.traffic.size() == 2u);
   BOOST_TEST(serve.batching.max_batch == 64u);
   BOOST_TEST(serve.auth.tokens_required);
+}
+
+BOOST_AUTO_TEST_CASE(predict_scores_a_dataset_with_the_production_version_in_two_shards) {
+  const auto spec = parse_example("predict.yaml");
+  BOOST_TEST(spec.kind == "predict");
+  BOOST_TEST(spec.tasks == 2u);
+  const auto predict = troupe::jobs::predict_spec_from_json(spec.kind_fields);
+  BOOST_TEST(predict.model == "txn-category@production");
+  BOOST_TEST(predict.output_dataset == "txn-scores");
 }
 
 BOOST_AUTO_TEST_CASE(the_demo_transactions_have_64_features_and_10_categories_from_their_seed) {

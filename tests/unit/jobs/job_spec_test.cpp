@@ -104,8 +104,10 @@ BOOST_AUTO_TEST_CASE(a_missing_kind_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_kind_is_named_with_the_known_ones) {
-  BOOST_TEST(refused("name: a\nkind: predict\n") ==
-             (refusal{"kind", "kind: unknown kind \"predict\" (known: command, train, serve)"}));
+  BOOST_TEST(
+      refused("name: a\nkind: materialize\n") ==
+      (refusal{"kind",
+               "kind: unknown kind \"materialize\" (known: command, train, serve, predict)"}));
 }
 
 BOOST_AUTO_TEST_CASE(zero_cpus_are_out_of_range) {

@@ -23,12 +23,6 @@ serve_spec served(const std::string& text) {
   return inference::serve_spec_from_json(parse_job_spec(text).kind_fields);
 }
 
-std::string env_of(const task_launch& launch, const std::string& name) {
-  for (const auto& [key, value] : launch.env)
-    if (key == name) return value;
-  return "(unset)";
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(serve_fields)
@@ -167,11 +161,11 @@ BOOST_AUTO_TEST_CASE(a_replica_runs_troupe_replica_with_its_spec_and_a_rank_link
   BOOST_TEST(launch.argv == std::vector<std::string>{"troupe-replica"});
   BOOST_TEST(launch.rank_link);
   BOOST_TEST(launch.cpus == 1.5);
-  BOOST_TEST(env_of(launch, "OPENBLAS_NUM_THREADS") == "1");
-  BOOST_TEST(env_of(launch, "TROUPE_ATTEMPT_ID") == gang_task(1, 0).attempt_id);
-  BOOST_TEST((
-      inference::serve_spec_from_json(nlohmann::json::parse(env_of(launch, serve_spec_variable))) ==
-      inference::serve_spec_from_json(spec.kind_fields)));
+  BOOST_TEST(variable_of(launch, "OPENBLAS_NUM_THREADS") == "1");
+  BOOST_TEST(variable_of(launch, "TROUPE_ATTEMPT_ID") == gang_task(1, 0).attempt_id);
+  BOOST_TEST((inference::serve_spec_from_json(
+                  nlohmann::json::parse(variable_of(launch, serve_spec_variable))) ==
+              inference::serve_spec_from_json(spec.kind_fields)));
 }
 
 BOOST_AUTO_TEST_CASE(a_single_replica_has_a_rank_link_too) {

@@ -31,6 +31,13 @@ inline refusal refused(std::string_view text) {
   return {"(accepted)", ""};
 }
 
+// The value of the variable `name` of a launch, or "(unset)".
+inline std::string variable_of(const task_launch& launch, const std::string& name) {
+  for (const auto& [key, value] : launch.env)
+    if (key == name) return value;
+  return "(unset)";
+}
+
 // A valid command spec followed by `more` top-level fields.
 inline std::string command_spec(const std::string& more = "") {
   return "name: etl\nkind: command\nargv: [echo, hi]\n" + more;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cluster/security/key_registry.hpp"
+#include "tools/cli/commands/predict_progress.hpp"
 #include "tools/cli/commands/train_progress.hpp"
 #include "tools/cli/display_text.hpp"
 #include "tools/cli/render.hpp"
@@ -140,11 +141,21 @@ std::optional<uint32_t> train_epochs(const msg::get_job_reply& job) {
   return spec["epochs"].get<uint32_t>();
 }
 
-// A train job's progress as `troupe submit --wait` follows it: the metrics read so far.
+// A train or predict job's progress as `troupe submit --wait` follows it: the metrics read so far.
 struct followed_metrics {
-  train_progress progress;
+  std::variant<train_progress, predict_progress> progress;
   uint64_t after = 0;
+  std::string text() const {
+    return std::visit([](const auto& p) { return p.text(); }, progress);
+  }
 };
+
+// How the metrics of `job` show its progress; nullopt for a kind without one.
+std::optional<followed_metrics> progress_of(const msg::get_job_reply& job) {
+  if (const auto epochs = train_epochs(job)) return followed_metrics{train_progress(*epochs), 0};
+  if (job.job.kind == "predict") return followed_metrics{predict_progress(job.job.tasks), 0};
+  return std::nullopt;
+}
 
 // Reads the metrics that came since the last call. A head that cannot answer now leaves the
 // progress as it was: the job's state is what the wait is about.
@@ -153,7 +164,7 @@ void read_metrics(const session& s, const std::string& job_id, followed_metrics&
     auto reply = s.call_in<msg::job_metrics_reply>(
         msg::training_message{msg::job_metrics_request{job_id, m.after, 0}});
     if (!reply) return;
-    for (const auto& e : reply->entries) m.progress.add(e);
+    for (const auto& e : reply->entries) std::visit([&](auto& p) { p.add(e); }, m.progress);
     m.after = reply->next;
     if (reply->entries.empty()) return;
   }
@@ -186,12 +197,10 @@ result<int> wait_for_job(const session& s, const std::string& job_id, std::ostre
   for (;;) {
     auto job = call_jobs<msg::get_job_reply>(s, msg::get_job_request{job_id});
     if (!job) return job.error();
-    if (!metrics)
-      if (const auto epochs = train_epochs(*job))
-        metrics.emplace(followed_metrics{train_progress(*epochs), 0});
+    if (!metrics) metrics = progress_of(*job);
     if (metrics) read_metrics(s, job_id, *metrics);
     const auto line = status_line(job->job);
-    const auto progress = metrics ? metrics->progress.text() : "";
+    const auto progress = metrics ? metrics->text() : "";
     const bool final = is_final(job->job.state);
     if (terminal) {
       out << "\r\033[K" << line << (progress.empty() || final ? "" : "  " + progress) << std::flush;
@@ -241,9 +250,20 @@ command_output show_job(const session& s, const std::string& job_id) {
   auto reply = call_jobs<msg::get_job_reply>(s, msg::get_job_request{job_id});
   if (!reply) return reply.error();
   const auto& j = reply->job;
+  std::optional<predict_progress> scored;
+  if (j.kind == "predict") {
+    followed_metrics read{predict_progress(j.tasks), 0};
+    read_metrics(s, job_id, read);
+    scored = std::get<predict_progress>(read.progress);
+  }
   if (s.config().json) {
     auto out = to_json(j);
     out["round_tasks"] = round_tasks(*reply);
+    if (scored) {
+      const auto total = scored->rows_total();
+      out["progress"] = {{"rows_done", scored->rows_done()},
+                         {"rows_total", total ? nlohmann::json(*total) : nullptr}};
+    }
     auto spec = nlohmann::json::parse(reply->spec, nullptr, false);
     out["spec"] = spec.is_discarded() ? nlohmann::json(reply->spec) : spec;
     out["attempts"] = nlohmann::json::array();
@@ -265,6 +285,7 @@ command_output show_job(const session& s, const std::string& job_id) {
                             {"submitted", utc_time(j.submitted_at_ms)},
                             {"started", utc_time(j.started_at_ms)},
                             {"finished", utc_time(j.finished_at_ms)}});
+  if (scored && !scored->text().empty()) text += "progress: " + scored->text() + "\n";
   text += "\nattempts:\n";
   std::vector<std::vector<std::string>> rows{
       {"ATTEMPT", "TASK", "NODE", "STATE", "EXIT", "SIGNAL", "STARTED", "FINISHED", "REASON"}};

@@ -5,23 +5,15 @@
 
 #include "cluster/inference/serve_spec.hpp"
 #include "cluster/jobs/job_spec.hpp"
+#include "cluster/jobs/kinds/artifact_fields.hpp"
 #include "cluster/jobs/kinds/common_launch.hpp"
 #include "cluster/jobs/spec_reader.hpp"
-#include "cluster/models/model_ref.hpp"
 
 namespace troupe::jobs {
 namespace {
 
 namespace limits = serve_limits;
 using inference::serve_spec;
-
-std::string read_model(const spec_map& spec) {
-  auto text = spec.required(spec.text("model"), "model");
-  auto ref = models::parse_ref(text);
-  if (const auto* why = std::get_if<std::string>(&ref))
-    throw spec_error(spec.path("model"), "expected NAME, NAME@VERSION or NAME@STAGE: " + *why);
-  return models::to_string(std::get<models::model_ref>(ref));
-}
 
 inference::batching_policy read_batching(const spec_map& spec) {
   inference::batching_policy out;
@@ -107,7 +99,7 @@ std::vector<std::string_view> serve_kind::field_names() const {
 
 nlohmann::json serve_kind::parse_fields(const spec_map& spec) const {
   serve_spec out;
-  out.model = read_model(spec);
+  out.model = model_reference(spec, "model");
   out.replicas = static_cast<uint32_t>(
       spec.whole("replicas", 1, spec_limits::max_tasks).value_or(out.replicas));
   if (const auto device = spec.text("device")) {

@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <limits>
 #include <sstream>
-#include <unordered_set>
 
 #include "cluster/jobs/job_spec.hpp"
+#include "cluster/jobs/kinds/artifact_fields.hpp"
 #include "cluster/models/model_ref.hpp"
-#include "messages/safe_text.hpp"
 
 namespace troupe::jobs {
 namespace {
@@ -31,15 +30,6 @@ std::optional<std::string> choice(const spec_map& m, std::string_view key, const
   throw spec_error(m.path(key), "expected one of " + known + ", got " + shown(*value));
 }
 
-// A dataset by a name the artifact store gives one: its own rule, not that of job names.
-std::optional<std::string> dataset_name(const spec_map& m, std::string_view key) {
-  auto value = m.text(key);
-  if (value && !msg::is_artifact_name(*value))
-    throw spec_error(m.path(key), std::string("expected an artifact name, ") +
-                                      msg::artifact_name_rule + ", got " + shown(*value));
-  return value;
-}
-
 void refuse_one(const std::string& path, double value) {
   if (value == 1) throw spec_error(path, "must be at least 0 and less than 1, got 1");
 }
@@ -60,14 +50,6 @@ Enum read_enum(const spec_map& m, std::string_view key, std::initializer_list<En
   for (auto value : values)
     if (name && tr::to_string(value) == *name) return value;
   return *values.begin();
-}
-
-std::string read_column(const std::string& path, std::string name) {
-  if (name.empty() || name.size() > limits::max_column_bytes || !is_plain_text(name))
-    throw spec_error(path, "expected a column name of 1 to " +
-                               std::to_string(limits::max_column_bytes) +
-                               " bytes of text without control characters, got " + shown(name));
-  return name;
 }
 
 tr::model_spec read_model(const spec_map& m) {
@@ -105,28 +87,6 @@ tr::synthetic_data read_synthetic(const spec_map& m, tr::task_kind task) {
   return out;
 }
 
-std::vector<std::string> read_features(const spec_map& m, const std::string& label) {
-  const auto given = m.text_list("features");
-  if (!given) return {};
-  const auto path = m.path("features");
-  if (given->empty() || given->size() > static_cast<size_t>(limits::max_features))
-    throw spec_error(path, "expected 1 to " + std::to_string(limits::max_features) +
-                               " columns (leave features out for every column but the label), "
-                               "got " +
-                               std::to_string(given->size()));
-  std::vector<std::string> out;
-  std::unordered_set<std::string> seen;
-  for (size_t i = 0; i < given->size(); ++i) {
-    const auto where = item_path(path, i);
-    auto column = read_column(where, (*given)[i]);
-    if (column == label)
-      throw spec_error(where, "the label column " + shown(label) + " cannot be a feature");
-    if (!seen.insert(column).second) throw spec_error(where, shown(column) + " is listed twice");
-    out.push_back(std::move(column));
-  }
-  return out;
-}
-
 tr::data_spec read_data(const spec_map& m, tr::task_kind task) {
   tr::data_spec out;
   const auto dataset = dataset_name(m, "dataset");
@@ -142,7 +102,7 @@ tr::data_spec read_data(const spec_map& m, tr::task_kind task) {
       throw spec_error(m.path("dataset"), "required field missing (give dataset or synthetic)");
     out.dataset = *dataset;
     out.label = read_column(m.path("label"), m.required(m.text("label"), "label"));
-    out.features = read_features(m, out.label);
+    out.features = read_features(m, out.label, "label");
     out.validation_dataset = dataset_name(m, "validation_dataset").value_or("");
     if (out.validation_dataset == out.dataset)
       throw spec_error(m.path("validation_dataset"),

@@ -18,7 +18,6 @@ inline constexpr int64_t max_width = 1 << 20;
 inline constexpr int64_t max_rows = 1'000'000'000;
 inline constexpr int64_t max_features = 1 << 16;
 inline constexpr int64_t max_classes = 1 << 16;
-inline constexpr size_t max_column_bytes = 256;
 inline constexpr int64_t max_epochs = 100'000;
 inline constexpr int64_t max_batch_size = 1 << 20;
 inline constexpr int64_t max_steps = 1'000'000'000;  // warmup_steps, step_size, every_steps

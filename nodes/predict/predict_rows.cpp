@@ -1,0 +1,205 @@
+#include "nodes/predict/predict_rows.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+namespace troupe::predict {
+namespace {
+
+std::string_view trimmed(std::string_view field) {
+  while (!field.empty() && (field.back() == ' ' || field.back() == '\r')) field.remove_suffix(1);
+  while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
+  return field;
+}
+
+// The line at `at` without its '\n'; `at` moves past it.
+std::string_view next_line(std::string_view text, size_t& at) {
+  const auto newline = text.find('\n', at);
+  const auto end = newline == std::string_view::npos ? text.size() : newline;
+  const auto line = text.substr(at, end - at);
+  at = newline == std::string_view::npos ? text.size() : newline + 1;
+  return line;
+}
+
+// A short, printable quote of a value for an error.
+std::string quoted(std::string_view text) {
+  constexpr size_t most = 40;
+  std::string out = "'";
+  for (char c : text.substr(0, most)) out += (c >= ' ' && c != 0x7f) ? c : '?';
+  return out + (text.size() > most ? "...'" : "'");
+}
+
+// The offset just past the n-th line of `body` (n from 0), or its size.
+size_t after_lines(std::string_view body, uint64_t n) {
+  size_t at = 0;
+  for (uint64_t i = 0; i < n && at < body.size(); ++i) {
+    const void* newline = std::memchr(body.data() + at, '\n', body.size() - at);
+    at = newline ? static_cast<size_t>(static_cast<const char*>(newline) - body.data()) + 1
+                 : body.size();
+  }
+  return at;
+}
+
+// Where a bad row is: its line and, when it has one, its id (the error path: the line is split
+// again).
+std::string row_named(std::string_view line, uint64_t number, size_t id_column) {
+  size_t column = 0, start = 0;
+  for (size_t at = 0; at <= line.size(); ++at) {
+    if (at != line.size() && line[at] != ',') continue;
+    if (column++ == id_column)
+      return "line " + std::to_string(number) + " (id " +
+             quoted(trimmed(line.substr(start, at - start))) + ")";
+    start = at + 1;
+  }
+  return "line " + std::to_string(number) + " (no id)";
+}
+
+void append_float(float value, std::string& out) {
+  char buffer[32];
+  const auto written = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, written.ptr);
+}
+
+}  // namespace
+
+std::variant<csv_layout, std::string> read_header(std::string_view header,
+                                                  const std::string& id_column,
+                                                  const std::vector<std::string>& features) {
+  std::vector<std::string_view> names;
+  for (size_t at = 0, start = 0;; ++at) {
+    if (at == header.size() || header[at] == ',') {
+      names.push_back(trimmed(header.substr(start, at - start)));
+      start = at + 1;
+      if (at == header.size()) break;
+    }
+  }
+  std::unordered_map<std::string_view, size_t> column_of;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (!column_of.emplace(names[i], i).second)
+      return "the header names column " + quoted(names[i]) + " twice";
+  const auto id = column_of.find(id_column);
+  if (id == column_of.end()) return "the header has no id column " + quoted(id_column);
+  csv_layout out;
+  out.names.assign(names.begin(), names.end());
+  out.columns = names.size();
+  out.id_column = id->second;
+  out.feature_of_column.assign(names.size(), -1);
+  if (features.empty()) {
+    for (size_t i = 0; i < names.size(); ++i)
+      if (i != out.id_column) out.feature_of_column[i] = static_cast<int32_t>(out.feature_count++);
+    if (out.feature_count == 0) return "the header has no column but the id";
+    return out;
+  }
+  for (const auto& feature : features) {
+    const auto column = column_of.find(feature);
+    if (column == column_of.end()) return "the header has no feature column " + quoted(feature);
+    out.feature_of_column[column->second] = static_cast<int32_t>(out.feature_count++);
+  }
+  return out;
+}
+
+shard find_shard(std::string_view body, uint32_t task, uint32_t tasks) {
+  shard out;
+  for (const char* at = body.data(); at != body.data() + body.size(); ++out.total_rows) {
+    const void* newline = std::memchr(at, '\n', body.data() + body.size() - at);
+    at = newline ? static_cast<const char*>(newline) + 1 : body.data() + body.size();
+  }
+  const auto n = out.total_rows;
+  out.first_row = n * task / tasks;
+  out.rows = n * (task + 1) / tasks - out.first_row;
+  out.begin = after_lines(body, out.first_row);
+  out.end = out.begin + after_lines(body.substr(out.begin), out.rows);
+  return out;
+}
+
+row_reader::row_reader(const csv_layout& layout, std::string_view text, uint64_t first_line)
+    : layout_(layout), text_(text), line_(first_line) {}
+
+size_t row_reader::read(size_t rows, std::vector<float>& features,
+                        std::vector<std::string_view>& ids) {
+  size_t count = 0;
+  for (; count < rows && !done(); ++count, ++line_) {
+    const auto line = next_line(text_, at_);
+    const auto base = features.size();
+    features.resize(base + layout_.feature_count);
+    std::string_view id;
+    size_t column = 0;
+    const auto fail = [&](const std::string& why) {
+      throw bad_row(row_named(line, line_, layout_.id_column) + ": " + why);
+    };
+    if (trimmed(line).empty())
+      fail("an empty line, expected " + std::to_string(layout_.columns) + " columns");
+    for (size_t start = 0, at = 0;; ++at) {
+      if (at != line.size() && line[at] != ',') continue;
+      const auto field = trimmed(line.substr(start, at - start));
+      if (column < layout_.columns) {
+        if (column == layout_.id_column) {
+          id = field;
+        } else if (const auto feature = layout_.feature_of_column[column]; feature >= 0) {
+          float value = 0;
+          const auto parsed = std::from_chars(field.data(), field.data() + field.size(), value);
+          if (parsed.ec != std::errc() || parsed.ptr != field.data() + field.size() ||
+              !std::isfinite(value))
+            fail("column " + quoted(layout_.names[column]) +
+                 " is not a finite number: " + quoted(field));
+          features[base + static_cast<size_t>(feature)] = value;
+        }
+      }
+      ++column;
+      start = at + 1;
+      if (at == line.size()) break;
+    }
+    if (column != layout_.columns)
+      fail("expected " + std::to_string(layout_.columns) + " columns, got " +
+           std::to_string(column));
+    ids.push_back(id);
+  }
+  return count;
+}
+
+output_columns columns_for(bool classifier, uint32_t outputs,
+                           const std::vector<std::string>& classes) {
+  output_columns out;
+  out.classifier = classifier;
+  if (classes.size() == outputs) {
+    out.names = classes;
+    return out;
+  }
+  if (!classifier && outputs == 1) {
+    out.names = {"prediction"};
+    return out;
+  }
+  for (uint32_t i = 0; i < outputs; ++i)
+    out.names.push_back((classifier ? "" : "prediction_") + std::to_string(i));
+  return out;
+}
+
+std::string header_line(const output_columns& columns) {
+  std::string out = "id";
+  if (columns.classifier) out += ",prediction";
+  for (const auto& name : columns.names) out += (columns.classifier ? ",p_" : ",") + name;
+  return out + "\n";
+}
+
+void append_rows(const output_columns& columns, const std::vector<std::string_view>& ids,
+                 const std::vector<float>& outputs, std::string& out) {
+  const auto width = columns.names.size();
+  for (size_t row = 0; row < ids.size(); ++row) {
+    const float* values = outputs.data() + row * width;
+    out += ids[row];
+    if (columns.classifier) {
+      out += ',';
+      out += columns.names[static_cast<size_t>(std::max_element(values, values + width) - values)];
+    }
+    for (size_t i = 0; i < width; ++i) {
+      out += ',';
+      append_float(values[i], out);
+    }
+    out += '\n';
+  }
+}
+
+}  // namespace troupe::predict

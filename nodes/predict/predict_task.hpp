@@ -1,0 +1,43 @@
+// One task of a `predict` job (docs/jobs.md, "Fields of predict"), as troupe-predict runs it:
+//   1. the model: task 0 resolves the spec's reference through its node (ResolveServiceRequest)
+//      to one version and tells the other tasks of its round through the rendezvous, so every
+//      task scores with the same version;
+//   2. the dataset and the model's file, fetched through the node's artifact cache;
+//   3. its shard of rows scored in batches of batch_rows, its rows reported as progress (a
+//      StepMetric: `step` the rows scored, `loss` the shard's rows, `samplesPerSecond` rows/s);
+//   4. the result: a task but 0 publishes its rows as `<job id>/part-<task>` and tells task 0
+//      its digest; task 0 writes the header and its own rows, appends every other part in task
+//      order and publishes the whole as the dataset `output.dataset`.
+// Throws predict_failure (or rank_link_error) saying why the task cannot score its shard; a bad
+// row is named by its line and id.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "cluster/jobs/kinds/predict/predict_spec.hpp"
+
+namespace troupe::predict {
+
+struct predict_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct task_environment {
+  jobs::predict_spec spec;
+  std::string job_id;
+  std::string attempt_id;
+  std::string link_path;  // the rank link's credential file
+  uint32_t task = 0, tasks = 1;
+  int threads = 1;
+};
+
+// What the task did, for its last line of output.
+struct task_outcome {
+  uint64_t rows = 0;
+  uint32_t model_version = 0;
+};
+
+task_outcome run_task(const task_environment& env);
+
+}  // namespace troupe::predict

@@ -75,8 +75,11 @@ int main() {
   const auto& e = std::get<predict::task_environment>(env);
   try {
     const auto outcome = predict::run_task(e);
-    std::printf("task %u of %u scored %llu rows with version %u\n", e.task, e.tasks,
-                static_cast<unsigned long long>(outcome.rows), outcome.model_version);
+    std::printf(
+        "task %u of %u scored %llu rows with version %u (fetched in %.1f s, scored in %.1f s, "
+        "published in %.1f s)\n",
+        e.task, e.tasks, static_cast<unsigned long long>(outcome.rows), outcome.model_version,
+        outcome.fetch_s, outcome.score_s, outcome.publish_s);
     return 0;
   } catch (const training::rank_link_error& x) {
     return fail(std::string("rank link (") + msg::to_string(x.code) + "): " + x.what(),

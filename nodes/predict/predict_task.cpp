@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* model_key = "troupe.predict.model";
 constexpr auto resolve_timeout = std::chrono::seconds(30);
-constexpr auto resolve_retry = std::chrono::milliseconds(2000);
+constexpr auto resolve_retry = std::chrono::milliseconds(250);
 // How long one wait for another task's part may take; a task waits again while the job runs
 // (a failed task ends the whole round, this one included).
 constexpr auto part_wait = std::chrono::minutes(10);
@@ -138,11 +138,22 @@ void append_file(const std::string& from, std::ofstream& to) {
 
 }  // namespace
 
+double seconds_since(std::chrono::steady_clock::time_point& mark) {
+  const auto now = std::chrono::steady_clock::now();
+  const std::chrono::duration<double> took = now - mark;
+  mark = now;
+  return took.count();
+}
+
 task_outcome run_task(const task_environment& env) {
+  task_outcome outcome;
+  auto mark = std::chrono::steady_clock::now();
   auto link = training::rank_link::from_environment();
   const auto model = agreed_model(link, env);
   const auto dataset = link.fetch_artifact(env.spec.input_dataset);
   const auto model_file = link.fetch_artifact("", model.digest);
+  outcome.model_version = model.version;
+  outcome.fetch_s = seconds_since(mark);
 
   const mapped_file file(dataset.path);
   const auto text = file.text();
@@ -194,12 +205,15 @@ task_outcome run_task(const task_environment& env) {
   link.flush();
   out.close();
   if (!out) throw predict_failure("output: cannot write " + out_path);
+  outcome.rows = done;
+  outcome.score_s = seconds_since(mark);
 
   if (env.task != 0) {
     const auto part =
         link.publish_artifact(out_path, part_name(env, env.task), msg::artifact_kind::dataset);
     link.set(part_key(env.task), bytes_of(part.digest));
-    return {done, model.version};
+    outcome.publish_s = seconds_since(mark);
+    return outcome;
   }
   {
     std::ofstream result(out_path, std::ios::binary | std::ios::app);
@@ -207,7 +221,8 @@ task_outcome run_task(const task_environment& env) {
       append_file(link.fetch_artifact("", part_digest(link, task)).path, result);
   }
   link.publish_artifact(out_path, env.spec.output_dataset, msg::artifact_kind::dataset);
-  return {done, model.version};
+  outcome.publish_s = seconds_since(mark);
+  return outcome;
 }
 
 }  // namespace troupe::predict

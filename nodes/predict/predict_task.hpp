@@ -36,6 +36,7 @@ struct task_environment {
 struct task_outcome {
   uint64_t rows = 0;
   uint32_t model_version = 0;
+  double fetch_s = 0, score_s = 0, publish_s = 0;  // its phases: inputs, its rows, the result
 };
 
 task_outcome run_task(const task_environment& env);

@@ -55,6 +55,8 @@ BOOST_FIXTURE_TEST_CASE(the_result_matches_the_models_forward_pass_row_for_row, 
   const auto ended = wait_until_ended(id);
   BOOST_TEST_REQUIRE(ended["state"] == "SUCCEEDED", ended.dump() + all_logs(id) + c.dump_logs());
   BOOST_TEST(ended["progress"] == (json{{"rows_done", rows}, {"rows_total", rows}}), ended.dump());
+  const auto shown = c.troupe({"job", id}).out;
+  BOOST_TEST(shown.find("progress: rows 3000/3000 (100%)") != std::string::npos, shown);
 
   const auto got = c.troupe({"data", "get", "txn-scores", c.root() + "/result.csv"});
   BOOST_TEST_REQUIRE(got.exit_code == 0, got.err);

@@ -40,7 +40,6 @@ class response_cache {
   void keep_only(const std::set<uint32_t>& versions);
 
   size_t size() const { return by_key_.size(); }
-  const cache_policy& policy() const { return policy_; }
 
  private:
   struct entry {

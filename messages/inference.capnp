@@ -108,12 +108,19 @@ struct VersionToLoad {
 struct ResolveServiceReply {
   modelName @0 :Text;
   versions @1 :List(VersionToLoad);
+  service @2 :Text;  # the serve job's name (the node labels its replicas' figures with it)
 }
 
-# Replica -> node -> head: the versions the replica serves, and those it could not load.
+# Replica -> node -> head: the versions the replica serves, and those it could not load, with
+# the figures of each since the replica loaded it (the node and the head show them on /metrics).
 struct LoadedVersion {
   version @0 :UInt32;
   problem @1 :Text;  # empty: loaded and serving; else why it could not be loaded
+  queueDepth @2 :UInt32;  # requests waiting for a forward pass now
+  # Forward passes by their rows: entry i counts the passes of more than 2^(i-1) and at most
+  # 2^i rows (entry 0: one row), i = 0 to 12; extra entries are ignored.
+  passesByRows @3 :List(UInt64);
+  rowsForwarded @4 :UInt64;  # rows of all those passes
 }
 
 struct ReplicaReport {

@@ -65,16 +65,30 @@ struct version_to_load {
 struct resolve_service_reply {
   std::string model_name;
   std::vector<version_to_load> versions;
+  std::string service;
   bool operator==(const resolve_service_reply& o) const {
-    return model_name == o.model_name && versions == o.versions;
+    return model_name == o.model_name && versions == o.versions && service == o.service;
   }
 };
+
+// LoadedVersion.passesByRows: entry i counts the forward passes of more than 2^(i-1) and at most
+// 2^i rows (entry 0: of one row), up to 4096 rows (the most one pass takes).
+inline constexpr size_t pass_row_buckets = 13;
+inline size_t pass_row_bucket(uint32_t rows) {
+  size_t i = 0;
+  while (i + 1 < pass_row_buckets && (uint32_t{1} << i) < rows) ++i;
+  return i;
+}
 
 struct loaded_version {
   uint32_t version = 0;
   std::string problem;  // empty: loaded and serving
+  uint32_t queue_depth = 0;
+  std::vector<uint64_t> passes_by_rows;  // at most pass_row_buckets
+  uint64_t rows_forwarded = 0;
   bool operator==(const loaded_version& o) const {
-    return version == o.version && problem == o.problem;
+    return version == o.version && problem == o.problem && queue_depth == o.queue_depth &&
+           passes_by_rows == o.passes_by_rows && rows_forwarded == o.rows_forwarded;
   }
 };
 

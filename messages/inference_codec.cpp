@@ -108,6 +108,7 @@ struct encoder {
       put_signature(versions[i].initSignature(), v.versions[i].signature);
       versions[i].setWeight(v.versions[i].weight);
     }
+    r.setService(text(v.service));
   }
   void operator()(const replica_report& v) {
     auto r = b.initReplicaReport();
@@ -115,7 +116,14 @@ struct encoder {
     auto versions = r.initVersions(static_cast<unsigned>(v.versions.size()));
     for (unsigned i = 0; i < v.versions.size(); ++i) {
       versions[i].setVersion(v.versions[i].version);
-      versions[i].setProblem(text(v.versions[i].problem));
+      const auto& loaded = v.versions[i];
+      versions[i].setProblem(text(loaded.problem));
+      versions[i].setQueueDepth(loaded.queue_depth);
+      auto passes =
+          versions[i].initPassesByRows(static_cast<unsigned>(loaded.passes_by_rows.size()));
+      for (unsigned k = 0; k < loaded.passes_by_rows.size(); ++k)
+        passes.set(k, loaded.passes_by_rows[k]);
+      versions[i].setRowsForwarded(loaded.rows_forwarded);
     }
   }
   void operator()(const replica_report_reply&) { b.initReplicaReportReply(); }
@@ -158,13 +166,22 @@ std::optional<inference_message> get(wire::InferenceMessage::Reader r) {
       for (auto l : q.getVersions())
         v.versions.push_back({l.getVersion(), str(l.getArtifactDigest()),
                               get_signature(l.getSignature()), l.getWeight()});
+      v.service = str(q.getService());
       return inference_message{std::move(v)};
     }
     case Which::REPLICA_REPORT: {
       auto q = r.getReplicaReport();
       replica_report v;
       v.attempt_id = str(q.getAttemptId());
-      for (auto l : q.getVersions()) v.versions.push_back({l.getVersion(), str(l.getProblem())});
+      for (auto l : q.getVersions()) {
+        loaded_version loaded{
+            l.getVersion(), str(l.getProblem()), l.getQueueDepth(), {}, l.getRowsForwarded()};
+        for (auto passes : l.getPassesByRows()) {
+          if (loaded.passes_by_rows.size() == pass_row_buckets) break;
+          loaded.passes_by_rows.push_back(passes);
+        }
+        v.versions.push_back(std::move(loaded));
+      }
       return inference_message{std::move(v)};
     }
     case Which::REPLICA_REPORT_REPLY: return inference_message{replica_report_reply{}};

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 #include <chrono>
+#include <set>
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
@@ -35,6 +36,12 @@ struct to_replica {
   steady::time_point give_up;
 };
 
+// What the head resolved a replica's service to: its name and versions.
+struct resolution {
+  std::string service;
+  std::set<uint32_t> versions;
+};
+
 struct relay_state {
   static inline const char* name = "replica_relay";
   replica_relay_deps deps;
@@ -42,6 +49,7 @@ struct relay_state {
   std::unordered_map<std::string, replica_link> replicas;  // by attempt id
   std::unordered_map<uint64_t, to_head> head_waiting;      // by the relayed request id
   std::unordered_map<uint64_t, to_replica> replica_waiting;
+  std::unordered_map<std::string, resolution> resolved;  // by attempt id
 };
 
 using self_ptr = caf::stateful_actor<relay_state>*;
@@ -76,6 +84,28 @@ void from_replica_answer(self_ptr self, const inbound& in) {
   st.replica_waiting.erase(it);
 }
 
+// A report's figures of the versions the head resolved for its replica, on the node's /metrics.
+void show_figures(self_ptr self, const msg::replica_report& report) {
+  auto& st = self->state;
+  auto r = st.resolved.find(report.attempt_id);
+  if (r == st.resolved.end()) return;
+  std::vector<msg::loaded_version> versions;
+  for (const auto& v : report.versions)
+    if (r->second.versions.count(v.version)) versions.push_back(v);
+  st.deps.figures->report(report.attempt_id, r->second.service, "", versions, steady::now());
+}
+
+// Keeps what the head's answer to a replica's resolution named.
+void note_resolution(self_ptr self, const to_head& w, const msg::body& answer) {
+  const auto* m = std::get_if<msg::inference_message>(&answer);
+  const auto* reply = m ? std::get_if<msg::resolve_service_reply>(&m->body) : nullptr;
+  const auto attempt = self->state.deps.keys->attempt_of(w.replica.key_id);
+  if (!reply || !attempt) return;
+  resolution r{reply->service, {}};
+  for (const auto& v : reply->versions) r.versions.insert(v.version);
+  self->state.resolved[attempt->attempt_id] = std::move(r);
+}
+
 void from_replica(self_ptr self, const inbound& in) {
   auto& st = self->state;
   const auto attempt = st.deps.keys->attempt_of(in.sender->key_id);
@@ -93,6 +123,7 @@ void from_replica(self_ptr self, const inbound& in) {
     return refuse(error(msg::error_code::permission_denied,
                         "this key speaks only for attempt " + attempt->attempt_id));
   st.replicas[attempt->attempt_id] = {in.peer, in.sender->key_id};
+  if (const auto* report = std::get_if<msg::replica_report>(&m->body)) show_figures(self, *report);
   msg::envelope out;
   out.request_id = relayed_replica_bits | st.next_id++;
   out.sender = st.deps.self_name;
@@ -128,6 +159,7 @@ void from_head(self_ptr self, const inbound& in) {
       return predict_for_head(self, in, *r);
   auto it = st.head_waiting.find(in.env.request_id);
   if (it == st.head_waiting.end()) return;  // a late answer to a request given up on
+  note_resolution(self, it->second, in.env.body);
   answer_replica(self, it->second, in.env.body);
   st.head_waiting.erase(it);
 }
@@ -154,8 +186,15 @@ void sweep(self_ptr self) {
                       "replica " + it->second.attempt_id + " did not answer in time"));
     it = st.replica_waiting.erase(it);
   }
-  for (auto it = st.replicas.begin(); it != st.replicas.end();)
-    it = st.deps.keys->attempt_of(it->second.key_id) ? std::next(it) : st.replicas.erase(it);
+  for (auto it = st.replicas.begin(); it != st.replicas.end();) {
+    if (st.deps.keys->attempt_of(it->second.key_id)) {
+      ++it;
+      continue;
+    }
+    st.resolved.erase(it->first);
+    it = st.replicas.erase(it);
+  }
+  st.deps.figures->forget_silent(now);
 }
 
 caf::behavior relay(self_ptr self, replica_relay_deps deps) {

@@ -10,6 +10,10 @@
 // replica's request the head leaves unanswered, `timeout` after 10 s. Relayed requests carry
 // ids with the top two bits set, so that the head's errors to them are told from those to the
 // rank relay's (top bit alone) and the agent's.
+//
+// The figures of the replicas' reports (rows per forward pass, queue depth) go to the node's
+// /metrics as they pass, labelled with the service the head's resolution named (only versions
+// it resolved for that replica count).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +23,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/transport/wire_endpoint.hpp"
+#include "cluster/metrics/serving_figures.hpp"
 #include "cluster/security/rank_keys.hpp"
 
 namespace troupe::inference {
@@ -31,6 +36,7 @@ struct replica_relay_deps {
   actors::wire_endpoint_ptr head;       // the node's DEALER connected to the head
   std::shared_ptr<const security::rank_keys> keys;
   std::string self_name;
+  std::shared_ptr<metrics::replica_figures> figures;  // the node's (scope node)
 };
 
 caf::actor spawn_replica_relay(caf::actor_system& system, replica_relay_deps deps);

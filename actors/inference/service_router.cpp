@@ -5,11 +5,14 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <chrono>
+#include <map>
+#include <set>
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
 #include "actors/inference/service_table.hpp"
 #include "actors/jobs/job_service.hpp"
+#include "cluster/inference/response_cache.hpp"
 #include "cluster/inference/serve_spec.hpp"
 #include "cluster/models/model_ref.hpp"
 #include "cluster/models/registry_rules.hpp"
@@ -57,6 +60,7 @@ struct router_state {
   service_table table{std::random_device{}()};
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, pending> waiting;  // by the request id sent to the node
+  std::map<std::string, response_cache> caches;   // by job id, of services with a cache
 };
 
 using self_ptr = caf::stateful_actor<router_state>*;
@@ -90,12 +94,27 @@ std::optional<msg::error> problem_of(const prediction_request& r) {
   return std::nullopt;
 }
 
+// Answers `p` from its service's cache when that holds these features of the version chosen.
+bool answered_from_cache(self_ptr self, pending& p) {
+  auto& st = self->state;
+  auto cache = st.caches.find(p.to.job_id);
+  if (cache == st.caches.end()) return false;
+  auto hit = cache->second.lookup(p.to.version, p.request.feature_count, p.request.features,
+                                  steady::now());
+  st.deps.cache_lookups->lookup(p.request.service, hit.has_value());
+  if (!hit) return false;
+  st.table.answered(p.to.job_id, p.to.version);
+  p.done(std::move(*hit));
+  return true;
+}
+
 // Sends `p` to a replica (another than `avoid`), or answers it with why not.
 void dispatch(self_ptr self, pending p, const std::string& avoid = {}) {
   auto& st = self->state;
   auto chosen = st.table.route_request(p.request, avoid);
   if (auto* e = std::get_if<msg::error>(&chosen)) return p.done(failure(std::move(*e)));
   p.to = std::get<route>(std::move(chosen));
+  if (!p.retried && answered_from_cache(self, p)) return;
   p.give_up = steady::now() + replica_wait;
   msg::envelope out;
   out.request_id = router_id_bit | st.next_id++;
@@ -152,6 +171,9 @@ void from_replica(self_ptr self, const inbound& in) {
   out.output_count = r->output_count;
   out.outputs = r->outputs;
   out.signature = std::move(p.to.signature);
+  if (auto cache = st.caches.find(p.to.job_id); cache != st.caches.end())
+    cache->second.store(p.to.version, p.request.feature_count, p.request.features, out,
+                        steady::now());
   p.done(std::move(out));
 }
 
@@ -169,6 +191,10 @@ void sweep(self_ptr self) {
   }
   for (auto& p : late) replica_failed(self, std::move(p), "no answer within 5 s");
   st.table.drop_silent(now);
+  for (auto it = st.caches.begin(); it != st.caches.end();)
+    it = st.table.runs(it->first) ? std::next(it) : st.caches.erase(it);
+  st.deps.access->publish(st.table.accesses());
+  st.deps.figures->forget_silent(now);
 }
 
 // What a version of the registry takes and gives: its stored signature.
@@ -230,10 +256,20 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
   if (auto* e = std::get_if<msg::error>(&resolved)) return reply(self, in, std::move(*e));
   auto& out = std::get<msg::resolve_service_reply>(resolved);
   if (predict_task) return reply(self, in, msg::inference_message{std::move(out)});
+  out.service = job.name;
   std::vector<resolved_version> table_versions;
-  for (const auto& v : out.versions) table_versions.push_back({v.version, v.weight, v.signature});
-  st.table.resolved({job.name, job.tenant, job.job_id, spec.model, spec.replicas}, out.model_name,
-                    std::move(table_versions), r.attempt_id, in.peer, steady::now());
+  std::set<uint32_t> named;
+  for (const auto& v : out.versions) {
+    table_versions.push_back({v.version, v.weight, v.signature});
+    named.insert(v.version);
+  }
+  st.table.resolved(
+      {job.name, job.tenant, job.job_id, spec.model, spec.replicas, spec.auth, spec.cache},
+      out.model_name, std::move(table_versions), r.attempt_id, in.peer, steady::now());
+  st.deps.access->publish(st.table.accesses());
+  // A cache answers only for the versions the service resolves to now.
+  if (spec.cache.entries > 0)
+    st.caches.try_emplace(job.job_id, spec.cache).first->second.keep_only(named);
   reply(self, in, msg::inference_message{std::move(out)});
 }
 
@@ -262,10 +298,17 @@ void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_req
 void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
   std::vector<std::pair<uint32_t, std::string>> versions;
   for (const auto& v : r.versions) versions.emplace_back(v.version, v.problem);
-  if (!self->state.table.reported(r.attempt_id, in.peer, versions))
+  auto& table = self->state.table;
+  if (!table.reported(r.attempt_id, in.peer, versions))
     return reply(self, in,
                  error(msg::error_code::conflict,
                        "attempt " + r.attempt_id + " has not resolved its service from this node"));
+  const auto* service = table.service_of(r.attempt_id);
+  std::vector<msg::loaded_version> served;
+  for (const auto& v : r.versions)
+    if (table.serves(service->job_id, v.version)) served.push_back(v);
+  self->state.deps.figures->report(r.attempt_id, service->name, in.sender->node_id, served,
+                                   steady::now());
   reply(self, in, msg::inference_message{msg::replica_report_reply{}});
 }
 
@@ -348,7 +391,8 @@ caf::behavior router(self_ptr self, service_router_deps deps) {
 
 class actor_predictor : public predictor {
  public:
-  explicit actor_predictor(caf::actor router) : router_(std::move(router)) {}
+  actor_predictor(caf::actor router, std::shared_ptr<const service_access_board> access)
+      : router_(std::move(router)), access_(std::move(access)) {}
   void predict(prediction_request request, done_fn done) override {
     caf::anon_send(router_, predict_atom::value, std::move(request), std::move(done));
   }
@@ -359,19 +403,38 @@ class actor_predictor : public predictor {
     caf::anon_send(router_, reload_atom::value, std::move(service), std::move(tenant),
                    std::move(done));
   }
+  std::optional<service_access> access(const std::string& service,
+                                       const std::string& tenant) const override {
+    return access_->find(service, tenant);
+  }
 
  private:
   caf::actor router_;
+  std::shared_ptr<const service_access_board> access_;
 };
 
 }  // namespace
+
+void service_access_board::publish(std::vector<std::pair<std::string, service_access>> by_name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  by_name_ = std::move(by_name);
+}
+
+std::optional<service_access> service_access_board::find(const std::string& service,
+                                                         const std::string& tenant) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [name, access] : by_name_)
+    if (name == service && (tenant.empty() || access.tenant == tenant)) return access;
+  return std::nullopt;
+}
 
 caf::actor spawn_service_router(caf::actor_system& system, service_router_deps deps) {
   return system.spawn<caf::detached>(router, std::move(deps));
 }
 
-std::unique_ptr<predictor> router_predictor(caf::actor router) {
-  return std::make_unique<actor_predictor>(std::move(router));
+std::unique_ptr<predictor> router_predictor(caf::actor router,
+                                            std::shared_ptr<const service_access_board> access) {
+  return std::make_unique<actor_predictor>(std::move(router), std::move(access));
 }
 
 }  // namespace troupe::inference

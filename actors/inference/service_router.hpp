@@ -11,30 +11,58 @@
 // serve. Roles: admin and submit for clients (a submit key sees only its own tenant's services),
 // node for what a node relays.
 //
+// A service whose spec has a `cache` is answered from the router's response cache of it
+// (response_cache.hpp) for HTTP and protocol callers alike: the version is chosen first, then
+// looked up; a replica's answer is kept. Lookups are counted per service; the replicas' reports'
+// figures go to the head's /metrics (serving_figures.hpp). The services' access policies are
+// published for the predictor's access(), which HTTP threads call.
+//
 // Runs detached: a resolution reads the registry's versions from the store.
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
 #include "actors/transport/wire_endpoint.hpp"
 #include "cluster/inference/predictor.hpp"
+#include "cluster/metrics/serving_figures.hpp"
 #include "cluster/store/store.hpp"
 
 namespace troupe::inference {
+
+// The running services' access policies, as the router last published them. Thread-safe.
+class service_access_board {
+ public:
+  void publish(std::vector<std::pair<std::string, service_access>> by_name);
+  // The first service named `service` that `tenant` may see (empty: any).
+  std::optional<service_access> find(const std::string& service, const std::string& tenant) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, service_access>> by_name_;
+};
 
 struct service_router_deps {
   actors::wire_endpoint_ptr endpoint;  // the head's ROUTER
   caf::actor jobs;                     // the job service
   std::shared_ptr<store::cluster_store> store;
   std::string self_name;  // sender name in replies
+  std::shared_ptr<metrics::cache_counters> cache_lookups;
+  std::shared_ptr<metrics::replica_figures> figures;  // the head's (scope head)
+  std::shared_ptr<service_access_board> access;       // what the router publishes to
 };
 
 caf::actor spawn_service_router(caf::actor_system& system, service_router_deps deps);
 
-// The router as the head's HTTP server calls it: thread-safe, never blocks.
-std::unique_ptr<predictor> router_predictor(caf::actor router);
+// The router as the head's HTTP server calls it, with the board of the router's deps:
+// thread-safe, never blocks.
+std::unique_ptr<predictor> router_predictor(caf::actor router,
+                                            std::shared_ptr<const service_access_board> access);
 
 }  // namespace troupe::inference

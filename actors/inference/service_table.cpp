@@ -177,4 +177,21 @@ std::vector<service_status> service_table::statuses(const std::string& tenant) c
   return out;
 }
 
+std::vector<std::pair<std::string, service_access>> service_table::accesses() const {
+  std::vector<std::pair<std::string, service_access>> out;
+  for (const auto& [job_id, s] : services_)
+    out.push_back({s.identity.name, {s.identity.tenant, s.identity.auth}});
+  return out;
+}
+
+const service_identity* service_table::service_of(const std::string& attempt_id) const {
+  auto job = job_of_attempt_.find(attempt_id);
+  return job == job_of_attempt_.end() ? nullptr : &services_.at(job->second).identity;
+}
+
+bool service_table::serves(const std::string& job_id, uint32_t version) const {
+  auto s = services_.find(job_id);
+  return s != services_.end() && s->second.signatures.count(version);
+}
+
 }  // namespace troupe::inference

@@ -36,6 +36,8 @@ struct service_identity {
   std::string job_id;
   std::string model;  // as the spec names it
   uint32_t replicas = 0;
+  auth_policy auth;
+  cache_policy cache;
 };
 
 struct resolved_version {
@@ -79,6 +81,13 @@ class service_table {
   void answered(const std::string& job_id, uint32_t version);
 
   std::vector<service_status> statuses(const std::string& tenant) const;
+  // Every running service's name and access policy.
+  std::vector<std::pair<std::string, service_access>> accesses() const;
+  // The service `attempt_id` is a replica of, once it resolved; null otherwise.
+  const service_identity* service_of(const std::string& attempt_id) const;
+  bool runs(const std::string& job_id) const { return services_.count(job_id) > 0; }
+  // Whether the service of `job_id` runs and resolved `version` for some replica.
+  bool serves(const std::string& job_id, uint32_t version) const;
 
  private:
   struct replica {

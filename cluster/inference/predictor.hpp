@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/inference/service_policy.hpp"
 #include "cluster/models/model_ref.hpp"
 #include "messages/error.hpp"
 
@@ -75,6 +76,13 @@ struct service_status {
   }
 };
 
+// What a caller must show to call a service, as the router knows it now.
+struct service_access {
+  std::string tenant;  // the service's
+  auth_policy auth;
+  bool operator==(const service_access& o) const { return tenant == o.tenant && auth == o.auth; }
+};
+
 // Implemented by the head's service router. Every call answers through its callback exactly
 // once, on any thread, and never blocks the caller.
 class predictor {
@@ -87,6 +95,11 @@ class predictor {
   // Makes the service's replicas load what its model reference names now.
   virtual void reload(std::string service, std::string tenant,
                       std::function<void(std::optional<msg::error>)> done) = 0;
+  // The access policy of the running service `service` that `tenant` may see (empty: any), or
+  // nullopt when none runs. Unlike the calls above it answers at once, from the router's latest
+  // view, so that the HTTP layer checks a caller before it parses the request's body.
+  virtual std::optional<service_access> access(const std::string& service,
+                                               const std::string& tenant) const = 0;
 };
 
 }  // namespace troupe::inference

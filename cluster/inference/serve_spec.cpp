@@ -17,7 +17,7 @@ nlohmann::json to_json(const serve_spec& spec) {
     for (const auto& share : spec.traffic)
       traffic.push_back({{"version", share.version}, {"weight", share.weight}});
   }
-  if (spec.auth.tokens_required || spec.auth.rate_limit_per_s > 0) {
+  if (!spec.auth.tokens_required || spec.auth.rate_limit_per_s > 0) {
     auto& auth = out["auth"] = {{"tokens", spec.auth.tokens_required ? "required" : "optional"}};
     if (spec.auth.rate_limit_per_s > 0) {
       auth["rate_limit_per_s"] = spec.auth.rate_limit_per_s;

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/inference/service_policy.hpp"
+
 namespace troupe::inference {
 
 enum class serve_device { cpu, cuda };
@@ -29,24 +31,6 @@ struct traffic_share {
   bool operator==(const traffic_share& o) const {
     return version == o.version && weight == o.weight;
   }
-};
-
-// HTTP bearer tokens of role predict, each with its own token bucket (0: no limit).
-struct auth_policy {
-  bool tokens_required = false;
-  double rate_limit_per_s = 0;
-  uint32_t burst = 0;
-  bool operator==(const auth_policy& o) const {
-    return tokens_required == o.tokens_required && rate_limit_per_s == o.rate_limit_per_s &&
-           burst == o.burst;
-  }
-};
-
-// A response cache of the head (0 entries: none).
-struct cache_policy {
-  uint64_t entries = 0;
-  uint32_t ttl_s = 60;
-  bool operator==(const cache_policy& o) const { return entries == o.entries && ttl_s == o.ttl_s; }
 };
 
 struct serve_spec {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <variant>
 
+#include "cluster/inference_http/service_rate_limits.hpp"
 #include "cluster/inference_http/tensor_json.hpp"
 
 namespace troupe::inference_http {
@@ -26,6 +27,14 @@ std::string bearer_token(const http::request& q) {
   std::string scheme = value.substr(0, 7);
   for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return scheme == "bearer " ? value.substr(7) : "";
+}
+
+// 429, with the whole seconds until a call is allowed again (at least 1) as Retry-After.
+http::response too_many(const std::string& why, std::chrono::milliseconds wait) {
+  auto r = http::error_response(429, why);
+  const auto seconds = (wait.count() + 999) / 1000;
+  r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, seconds)));
+  return r;
 }
 
 // The caller's grant, or the answer that refuses it.
@@ -50,28 +59,70 @@ std::variant<security::app_token_grant, http::response> authorize(
       return http::error_response(403, "token " + check.grant.name + " may not call " + q.method +
                                            " " + q.path + " (it needs role " +
                                            msg::to_string(role) + ")");
-    case outcome::rate_limited: {
-      auto r = http::error_response(429, "token " + check.grant.name + " is over its rate limit");
-      const auto seconds = (check.retry_after.count() + 999) / 1000;
-      r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, seconds)));
-      return r;
-    }
+    case outcome::rate_limited:
+      return too_many("token " + check.grant.name + " is over its rate limit", check.retry_after);
   }
   return http::error_response(500, "unknown token check outcome");
 }
 
-// Wraps an endpoint: the token check, then `run` with the grant; refusals are counted.
-template <class Run>
-http::handler guarded(const inference_routes_deps& deps, msg::app_token_role role, Run run) {
-  return [deps, role, run](http::request& q, http::responder respond) {
+// The caller of an endpoint of the service `service`: the service's access policy decides
+// whether a token is needed; then the service's bucket for (token, service) is taken from.
+std::variant<security::app_token_grant, http::response> authorize_for_service(
+    const inference_routes_deps& deps, service_rate_limits& limits, const http::request& q,
+    const std::string& service) {
+  const auto now = security::bucket_clock::now();
+  std::optional<inference::service_access> access;
+  security::app_token_grant grant;
+  if (bearer_token(q).empty() && (access = deps.models->access(service, "")) &&
+      !access->auth.tokens_required) {
+    grant.tenant = access->tenant;
+  } else {
+    auto checked = authorize(*deps.tokens, q, msg::app_token_role::predict);
+    if (std::holds_alternative<http::response>(checked)) return checked;
+    grant = std::get<security::app_token_grant>(std::move(checked));
+    access = deps.models->access(service, grant.tenant);
+  }
+  if (!access) return grant;  // no such service: the endpoint answers 404
+  if (auto wait = limits.take(grant.name, access->tenant, service, access->auth, now))
+    return too_many((grant.name.empty() ? std::string("calls without a token are")
+                                        : "token " + grant.name + " is") +
+                        " over the rate limit of " + service,
+                    *wait);
+  return grant;
+}
+
+// Wraps an endpoint: `check` (the caller's grant or its refusal), then `run` with the grant;
+// refusals are counted.
+template <class Check, class Run>
+http::handler guarded_by(const inference_routes_deps& deps, Check check, Run run) {
+  return [deps, check, run](http::request& q, http::responder respond) {
     const auto start = clock::now();
-    auto auth = authorize(*deps.tokens, q, role);
+    auto auth = check(q);
     if (auto* refused = std::get_if<http::response>(&auth)) {
       deps.metrics->record("", 0, refused->status, seconds_since(start), 0);
       return respond(std::move(*refused));
     }
     run(q, std::get<security::app_token_grant>(auth), std::move(respond), start);
   };
+}
+
+// An endpoint any token of `role` may call.
+template <class Run>
+http::handler guarded(const inference_routes_deps& deps, msg::app_token_role role, Run run) {
+  return guarded_by(
+      deps, [deps, role](const http::request& q) { return authorize(*deps.tokens, q, role); }, run);
+}
+
+// An endpoint of the service the path names, under that service's access policy.
+template <class Run>
+http::handler guarded_service(const inference_routes_deps& deps,
+                              std::shared_ptr<service_rate_limits> limits, Run run) {
+  return guarded_by(
+      deps,
+      [deps, limits](http::request& q) {
+        return authorize_for_service(deps, *limits, q, q.params["name"]);
+      },
+      run);
 }
 
 void on_infer(const inference_routes_deps& deps, http::request& q,
@@ -166,36 +217,38 @@ json to_json(const inference::service_status& s) {
 
 void add_inference_routes(http::router& routes, const inference_routes_deps& deps) {
   using role = msg::app_token_role;
-  auto infer = [deps](bool v2) {
-    return guarded(deps, role::predict,
-                   [deps, v2](http::request& q, const security::app_token_grant& g,
-                              http::responder respond, clock::time_point start) {
-                     on_infer(deps, q, g, std::move(respond), start, v2);
-                   });
+  const auto limits = std::make_shared<service_rate_limits>();
+  auto infer = [deps, limits](bool v2) {
+    return guarded_service(deps, limits,
+                           [deps, v2](http::request& q, const security::app_token_grant& g,
+                                      http::responder respond, clock::time_point start) {
+                             on_infer(deps, q, g, std::move(respond), start, v2);
+                           });
   };
   routes.add("POST", "/v2/models/{name}/infer", infer(true));
   routes.add("POST", "/v2/models/{name}/versions/{version}/infer", infer(true));
   routes.add("POST", "/v1/models/{name}/predict", infer(false));
   routes.add("GET", "/v2/models/{name}",
-             guarded(deps, role::predict,
-                     [deps](http::request& q, const security::app_token_grant& g,
-                            http::responder respond, clock::time_point) {
-                       with_service(deps, q.params["name"], g.tenant, std::move(respond), metadata);
-                     }));
-  routes.add(
-      "GET", "/v2/models/{name}/ready",
-      guarded(deps, role::predict,
-              [deps](http::request& q, const security::app_token_grant& g, http::responder respond,
-                     clock::time_point) {
-                with_service(
-                    deps, q.params["name"], g.tenant, std::move(respond),
-                    [](const inference::service_status& s) {
-                      if (!s.ready_replicas)
-                        return http::error_response(400,
-                                                    "model " + s.name + " has no ready replica");
-                      return http::json_response(json{{"name", s.name}, {"ready", true}}.dump());
-                    });
-              }));
+             guarded_service(deps, limits,
+                             [deps](http::request& q, const security::app_token_grant& g,
+                                    http::responder respond, clock::time_point) {
+                               with_service(deps, q.params["name"], g.tenant, std::move(respond),
+                                            metadata);
+                             }));
+  routes.add("GET", "/v2/models/{name}/ready",
+             guarded_service(
+                 deps, limits,
+                 [deps](http::request& q, const security::app_token_grant& g,
+                        http::responder respond, clock::time_point) {
+                   with_service(
+                       deps, q.params["name"], g.tenant, std::move(respond),
+                       [](const inference::service_status& s) {
+                         if (!s.ready_replicas)
+                           return http::error_response(400,
+                                                       "model " + s.name + " has no ready replica");
+                         return http::json_response(json{{"name", s.name}, {"ready", true}}.dump());
+                       });
+                 }));
   routes.add("GET", "/v1/models",
              guarded(deps, role::predict,
                      [deps](http::request&, const security::app_token_grant& g,

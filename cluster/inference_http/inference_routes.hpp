@@ -2,8 +2,11 @@
 // (KServe v2) model metadata, readiness and infer, and the plain JSON /v1 endpoints (predict,
 // the model list, reload). Every endpoint takes an application token (Authorization: Bearer):
 // none, unknown or revoked 401; a role that may not call it 403; over its rate limit 429 with
-// Retry-After. A token's tenant is the tenant its requests ask as. Bad input gets 400 naming the
-// problem; the predictor's errors map to their statuses (not_found 404, ...).
+// Retry-After. The endpoints of one model (metadata, readiness, infer, predict) follow that
+// service's `auth` (predictor::access): with `tokens: optional` a call without a token is served
+// too, as the service's tenant; a service's rate limit is a bucket per (token, service), over it
+// 429 with Retry-After. A token's tenant is the tenant its requests ask as. Bad input gets 400
+// naming the problem; the predictor's errors map to their statuses (not_found 404, ...).
 #pragma once
 
 #include <memory>

@@ -21,6 +21,7 @@
 #include "cluster/inference/serve_spec.hpp"
 #include "cluster/security/rank_link.hpp"
 #include "cluster/training/rank_link/rank_link.hpp"
+#include "nodes/replica/pass_counts.hpp"
 #include "nodes/replica/replica_connection.hpp"
 #include "nodes/replica/torch_model.hpp"
 
@@ -46,6 +47,7 @@ struct loaded_version {
   std::string digest;
   inference::model_signature signature;
   std::shared_ptr<inference::dynamic_batcher> batcher;  // null: it failed to load
+  std::shared_ptr<replica::pass_counts> passes = std::make_shared<replica::pass_counts>();
   std::string problem;
 };
 
@@ -118,7 +120,7 @@ class replica_process {
       const auto copy = artifacts_.fetch_artifact("", v.artifact_digest);
       out.batcher = std::make_shared<inference::dynamic_batcher>(
           spec_.batching, v.signature.input_features,
-          replica::load_torchscript(copy.path, v.signature));
+          replica::counted(replica::load_torchscript(copy.path, v.signature), out.passes));
       std::printf("loaded %s version %u\n", model_name.c_str(), v.version);
     } catch (const std::exception& e) {
       out.problem = e.what();
@@ -140,9 +142,17 @@ class replica_process {
 
   void report() {
     msg::replica_report r{attempt_id_, {}};
-    for (const auto& [version, v] : snapshot())
-      if (std::find(dropping_.begin(), dropping_.end(), version) == dropping_.end())
-        r.versions.push_back({version, v.problem});
+    for (const auto& [version, v] : snapshot()) {
+      if (std::find(dropping_.begin(), dropping_.end(), version) != dropping_.end()) continue;
+      msg::loaded_version loaded;
+      loaded.version = version;
+      loaded.problem = v.problem;
+      if (v.batcher) {
+        loaded.queue_depth = static_cast<uint32_t>(v.batcher->waiting());
+        v.passes->fill(loaded);
+      }
+      r.versions.push_back(std::move(loaded));
+    }
     connection_.call(msg::inference_message{std::move(r)}, call_timeout);
   }
 

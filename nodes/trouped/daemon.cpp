@@ -219,6 +219,8 @@ int run_daemon(const config::daemon_settings& s) {
 
   // The head's service router, as its HTTP endpoints ask it (it outlives the HTTP service).
   std::unique_ptr<inference::predictor> predictions;
+  // What /metrics shows; the router and the replica relay add the serving figures.
+  auto registry = std::make_shared<prometheus::Registry>();
 
   // Actors spawned from here on are told to exit however this function is left: CAF's
   // actor_system waits for every actor when it is destroyed.
@@ -297,10 +299,19 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, training, "training service", request_exit);
     // The service checks each kind's senders itself (rendezvous: node; metrics: admin, submit).
     head_endpoint->route<msg::training_message>(training, {role::node, role::admin, role::submit});
-    auto router = inference::spawn_service_router(system, {head_endpoint, jobs, db, "head"});
+    inference::service_router_deps router_deps{
+        head_endpoint,
+        jobs,
+        db,
+        "head",
+        std::make_shared<metrics::cache_counters>(registry),
+        std::make_shared<metrics::replica_figures>(registry, metrics::replica_figures::scope::head),
+        std::make_shared<inference::service_access_board>()};
+    const auto access = router_deps.access;
+    auto router = inference::spawn_service_router(system, std::move(router_deps));
     actors.push_back(router);
     exit_when_it_dies(system, router, "service router", request_exit);
-    predictions = inference::router_predictor(router);
+    predictions = inference::router_predictor(router, access);
     // The router checks each kind's senders itself (clients: admin, submit; relayed: node); the
     // nodes' errors answer its predictions.
     head_endpoint->route<msg::inference_message>(router, {role::admin, role::submit, role::node});
@@ -331,8 +342,10 @@ int run_daemon(const config::daemon_settings& s) {
                  node_keys, name, rank_keys});
     actors.push_back(rank_artifacts);
     exit_when_it_dies(system, rank_artifacts, "rank artifact worker", request_exit);
-    auto replicas =
-        inference::spawn_replica_relay(system, {rank_endpoint, agent_endpoint, rank_keys, name});
+    auto replicas = inference::spawn_replica_relay(
+        system, {rank_endpoint, agent_endpoint, rank_keys, name,
+                 std::make_shared<metrics::replica_figures>(
+                     registry, metrics::replica_figures::scope::node)});
     actors.push_back(replicas);
     exit_when_it_dies(system, replicas, "replica relay", request_exit);
     auto relay = training::spawn_rank_relay(
@@ -352,9 +365,9 @@ int run_daemon(const config::daemon_settings& s) {
   }
 
   // Bound once the actors run, so that it can ask the router: a taken port stops the daemon here.
-  auto http = make_http_service(
-      s, {data->path(), db, runs_agent ? std::optional(agent_deps.resources) : std::nullopt,
-          data->path() + "/tasks", predictions.get(), app_tokens});
+  auto http = make_http_service(s, {data->path(), registry, db,
+                                    runs_agent ? std::optional(agent_deps.resources) : std::nullopt,
+                                    data->path() + "/tasks", predictions.get(), app_tokens});
   if (http) http->start();
 
   int exit_code = wait_for_signal();

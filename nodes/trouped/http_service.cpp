@@ -25,7 +25,7 @@ void write_http_endpoint_file(const std::string& dir, const std::string& address
 struct http_service::impl {
   std::string data_dir;
   std::string host;
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<prometheus::Registry> registry;
   std::unique_ptr<metrics::cluster_gauges> cluster;
   std::unique_ptr<metrics::node_gauges> node;
   std::unique_ptr<http::server> server;
@@ -50,6 +50,7 @@ http_service::http_service(const config::tcp_endpoint& at, const config::daemon_
                            http_service_deps deps)
     : impl_(std::make_unique<impl>()) {
   impl_->data_dir = deps.data_dir;
+  impl_->registry = deps.registry;
   impl_->host = at.host;
   if (deps.store)
     impl_->cluster = std::make_unique<metrics::cluster_gauges>(*impl_->registry, *deps.store);

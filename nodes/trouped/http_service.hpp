@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include <prometheus/registry.h>
+
 #include "cluster/inference/predictor.hpp"
 #include "cluster/security/app_tokens.hpp"
 #include "cluster/store/store.hpp"
@@ -17,6 +19,8 @@ namespace troupe::nodes {
 
 struct http_service_deps {
   std::string data_dir;
+  // What /metrics shows: the daemon's actors add their figures to it too.
+  std::shared_ptr<prometheus::Registry> registry;
   std::shared_ptr<store::cluster_store> store;  // the head's; null on a node
   std::optional<msg::resources> offered;        // a node agent's; nullopt: no agent here
   std::string tasks_dir;                        // the runner's, with offered

@@ -283,6 +283,7 @@ struct collector {
       add(version.artifact_digest);
       add(version.signature);
     }
+    add(v.service);
   }
   void operator()(const msg::replica_report& v) {
     add(v.attempt_id);

@@ -5,14 +5,23 @@
 // (TorchScript loaded by Debian's python3-torch, softmax of its logits), row for row, also for
 // concurrent requests that the replicas' batchers join. A promotion of another version to the
 // stage the service follows switches it over while requests keep coming, none of them failing.
+// A service with `auth: {tokens: optional}` and a `cache` answers curl without a token, repeats
+// from the head's cache (counted on /metrics, never across a promotion), and the replicas'
+// figures (rows per forward pass, queue depth) reach the nodes' and the head's /metrics, which
+// promtool accepts.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <future>
+#include <sstream>
 
+#include "tests/integration/http_calls.hpp"
 #include "tests/integration/rank_cluster.hpp"
 
 using namespace troupe::local;
 using nlohmann::json;
+using troupe::test::http_call;
+using troupe::test::http_get;
 
 namespace {
 
@@ -109,9 +118,10 @@ struct production_service {
   std::string job;
   std::string rows = json{{"features", rows_of(1, 2)}}.dump();
 
-  explicit production_service(rank_cluster& cluster) : r(cluster) {
+  // `extra`: more fields of the serve spec.
+  explicit production_service(rank_cluster& cluster, const std::string& extra = "") : r(cluster) {
     promote(1);
-    std::string spec = serve_spec;
+    std::string spec = serve_spec + extra;
     spec.replace(spec.find("model: mlp"), 10, "model: mlp@production");
     job = r.submit(spec);
     BOOST_TEST_REQUIRE(wait_until(
@@ -132,6 +142,40 @@ struct production_service {
     return json::parse(out.out)["model_version"].get<int>();
   }
 };
+
+// Versions 1 to `count` of `mlp`, each trained by a train job.
+void train_versions(rank_cluster& r, int count) {
+  for (int version = 1; version <= count; ++version) {
+    const auto trained = r.wait_until_ended(r.submit(train_spec));
+    BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + r.c.dump_logs());
+  }
+}
+
+constexpr const char* open_cached = "auth: {tokens: optional}\ncache: {entries: 100, ttl_s: 600}\n";
+
+// The sum of the series `name` whose labels include `labels`; -1 when there is none.
+double summed(const std::string& text, const std::string& name, const std::string& labels) {
+  double sum = -1;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "{", 0) != 0 || line.find(labels) == std::string::npos) continue;
+    sum = std::max(sum, 0.0) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+double cache_hits(rank_cluster& r) {
+  const auto text = http_get(r.c, r.c.head().http_address(), "/metrics").body;
+  return summed(text, "troupe_inference_cache_hits_total", R"(service="mlp-service")");
+}
+
+// promtool's verdict on a daemon's /metrics: "" when it accepts it, else what it says.
+std::string promtool_problems(const rank_cluster& r, const std::string& address) {
+  const auto file = r.c.root() + "/metrics.txt";
+  std::ofstream(file) << http_get(r.c, address, "/metrics").body;
+  auto checked = run_command({"/bin/sh", "-c", "promtool check metrics < " + file});
+  return checked.exit_code == 0 ? "" : checked.out + checked.err;
+}
 
 }  // namespace
 
@@ -194,10 +238,7 @@ BOOST_AUTO_TEST_CASE(a_promotion_under_load_switches_the_service_over_without_a_
     return;
   }
   rank_cluster r(1, 180s);
-  for (int version = 1; version <= 2; ++version) {
-    const auto trained = r.wait_until_ended(r.submit(train_spec));
-    BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + r.c.dump_logs());
-  }
+  train_versions(r, 2);
   production_service service(r);
   BOOST_TEST(service.version_answering() == 1);
   service.promote(2);
@@ -213,8 +254,7 @@ BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serv
     return;
   }
   rank_cluster r(1, 180s);
-  const auto trained = r.wait_until_ended(r.submit(train_spec));
-  BOOST_TEST_REQUIRE(trained["state"] == "SUCCEEDED", trained.dump() + r.c.dump_logs());
+  train_versions(r, 1);
   // Version 2: a file that is no TorchScript archive, imported as the same model.
   const auto broken = r.c.root() + "/broken.pt";
   std::ofstream(broken) << "not a TorchScript archive\n";
@@ -235,6 +275,71 @@ BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serv
   BOOST_TEST_REQUIRE(wait_until([&] { return !problem_of_2().empty(); }, r.job_limit),
                      r.c.troupe({"services", "--json"}).out + r.all_logs(service.job));
   for (int i = 0; i < 10; ++i) BOOST_TEST(service.version_answering() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(an_open_cached_service_answers_curl_without_a_token_and_shows_its_figures) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  rank_cluster r(1, 180s);
+  train_versions(r, 1);
+  production_service service(r, open_cached);
+  const auto head = r.c.head().http_address();
+  const auto body = json{{"features", rows_of(5, 3)}}.dump();
+  const auto first = http_call(r.c, "POST", head, "/v1/models/mlp-service/predict", "", body);
+  BOOST_TEST_REQUIRE(first.status == 200, first.body + r.all_logs(service.job));
+  const auto hits = std::max(0.0, cache_hits(r));
+  const auto again = http_call(r.c, "POST", head, "/v1/models/mlp-service/predict", "", body);
+  BOOST_TEST(again.status == 200);
+  BOOST_TEST(again.body == first.body);
+  BOOST_TEST(cache_hits(r) == hits + 1);
+  const auto metrics = http_get(r.c, head, "/metrics").body;
+  BOOST_TEST(
+      summed(metrics, "troupe_inference_cache_misses_total", R"(service="mlp-service")") >= 1,
+      metrics);
+  // The model list is no endpoint of the service: it still needs a token.
+  BOOST_TEST(http_get(r.c, head, "/v1/models").status == 401);
+
+  // Every forward pass so far reaches the figures once the replicas report (every second).
+  const std::string labels = R"(service="mlp-service",version="1")";
+  auto node_passes = [&] {
+    double passes = 0;
+    for (const char* node : {"node-1", "node-2"})
+      passes += std::max(0.0, summed(http_get(r.c, r.c.node(node).http_address(), "/metrics").body,
+                                     "troupe_node_replica_batch_rows_count", labels));
+    return passes;
+  };
+  auto head_passes = [&] {
+    return summed(http_get(r.c, head, "/metrics").body, "troupe_inference_batch_rows_count",
+                  labels);
+  };
+  BOOST_TEST(wait_until([&] { return node_passes() >= 1 && head_passes() >= 1; }, r.job_limit),
+             http_get(r.c, head, "/metrics").body);
+  BOOST_TEST(summed(http_get(r.c, head, "/metrics").body, "troupe_inference_queue_depth", labels) >=
+             0);
+  BOOST_TEST(summed(http_get(r.c, r.c.node("node-1").http_address(), "/metrics").body,
+                    "troupe_node_replica_queue_depth", labels) >= 0);
+  for (const auto& address :
+       {head, r.c.node("node-1").http_address(), r.c.node("node-2").http_address()})
+    BOOST_TEST(promtool_problems(r, address) == "", address);
+}
+
+BOOST_AUTO_TEST_CASE(a_cached_service_answers_from_the_promoted_version_once_that_serves) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  rank_cluster r(1, 180s);
+  train_versions(r, 2);
+  production_service service(r, open_cached);
+  BOOST_TEST(service.version_answering() == 1);
+  BOOST_TEST(service.version_answering() == 1);
+  BOOST_TEST(cache_hits(r) >= 1);  // the same rows, from the cache
+  service.promote(2);
+  BOOST_TEST_REQUIRE(wait_until([&] { return service.version_answering() == 2; }, r.job_limit),
+                     r.all_logs(service.job));
+  for (int i = 0; i < 5; ++i) BOOST_TEST(service.version_answering() == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -47,6 +47,10 @@ class constant_predictor final : public inference::predictor {
               std::function<void(std::optional<msg::error>)> done) override {
     done(std::nullopt);
   }
+  std::optional<inference::service_access> access(const std::string&,
+                                                  const std::string&) const override {
+    return inference::service_access{"", {}};
+  }
 };
 
 struct figures {

@@ -14,7 +14,9 @@ namespace {
 
 const auto t0 = table_clock::time_point{} + 1h;
 
-service_identity txn() { return {"txn", "research", "j00000000000000aa", "txn@production", 2}; }
+service_identity txn() {
+  return {"txn", "research", "j00000000000000aa", "txn@production", 2, {false, 5, 10}, {}};
+}
 
 model_signature sig(uint32_t features = 4) { return {features, output_kind::logits, {"a", "b"}}; }
 
@@ -165,6 +167,21 @@ BOOST_AUTO_TEST_CASE(a_replica_that_fell_silent_is_dropped_and_so_is_a_service_w
   table.drop_silent(t0 + 10s);
   BOOST_TEST(table.statuses("").empty());
   BOOST_TEST((refused(table, request()).code == msg::error_code::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(a_services_access_policy_and_versions_are_known_while_it_runs) {
+  auto table = two_replicas({{3, 100, sig()}}, {{3, ""}});
+  const auto accesses = table.accesses();
+  BOOST_TEST_REQUIRE(accesses.size() == 1u);
+  BOOST_TEST(accesses[0].first == "txn");
+  BOOST_TEST((accesses[0].second == service_access{"research", {false, 5, 10}}));
+  BOOST_TEST(table.service_of(attempt(0))->job_id == "j00000000000000aa");
+  BOOST_TEST(table.serves("j00000000000000aa", 3));
+  BOOST_TEST(!table.serves("j00000000000000aa", 4));
+  table.drop_silent(t0 + 4s);
+  BOOST_TEST(table.accesses().empty());
+  BOOST_TEST(!table.service_of(attempt(0)));
+  BOOST_TEST(!table.runs("j00000000000000aa"));
 }
 
 BOOST_AUTO_TEST_CASE(a_report_from_another_node_or_before_resolving_changes_nothing) {

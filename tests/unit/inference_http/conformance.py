@@ -126,6 +126,41 @@ check("a limited token over its burst", s, 429, text, error="token limited-app i
 if h.get("retry-after") != "1":
     failures.append("over the rate limit: Retry-After %r" % h.get("retry-after"))
 
+# A service's own auth (table_predictor.hpp): amount's tokens are optional, txn's required,
+# capped limits each caller to bursts of 2.
+case("an open service without a token", "POST", "/v1/models/amount/predict", {"features": [1.5, 2]},
+     token=None, want={"predictions": 3.5, "probabilities": None, "model_version": 1})
+case("an open service's metadata without a token", "GET", "/v2/models/amount", token=None,
+     want={"name": "amount", "versions": ["1"], "platform": "troupe_torchscript",
+           "inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 2]}],
+           "outputs": [{"name": "predictions", "datatype": "FP32", "shape": [-1, -1]}]})
+case("an open service with an unknown token", "POST", "/v1/models/amount/predict",
+     {"features": [1.5, 2]}, token="X", status=401, error="the bearer token is not known")
+case("a service that requires tokens, without one", "POST", "/v1/models/txn/predict",
+     {"features": [1, 2, 3]}, token=None, status=401,
+     error="a bearer token is required (Authorization: Bearer TOKEN)")
+case("an unknown model without a token", "POST", "/v1/models/nope/predict", {"features": [1, 2]},
+     token=None, status=401, error="a bearer token is required (Authorization: Bearer TOKEN)")
+for i in range(2):
+    case("a service's rate limit, within its burst", "POST", "/v1/models/capped/predict",
+         {"features": [1, 2]}, want={"predictions": 3, "probabilities": None, "model_version": 1})
+for i in range(5):
+    s, h, text = call("POST", "/v1/models/capped/predict", {"features": [1, 2]})
+    if s != 200:
+        break
+check("a service's rate limit, over its burst", s, 429, text,
+      error="token app1 is over the rate limit of capped")
+if h.get("retry-after") != "1":
+    failures.append("over a service's rate limit: Retry-After %r" % h.get("retry-after"))
+case("a service's rate limit is per token", "POST", "/v1/models/capped/predict",
+     {"features": [1, 2]}, token="M", want={"predictions": 3, "probabilities": None, "model_version": 1})
+for i in range(5):
+    s, h, text = call("POST", "/v1/models/amount/predict", {"features": [1, 2]}, token="L")
+    if s != 200:
+        break
+check("a token's own rate limit on an open service", s, 429, text,
+      error="token limited-app is over its rate limit")
+
 # Unknown models and versions.
 for method, path, body in [("POST", "/v2/models/nope/infer", v2([1, 2, 3], [1, 3])),
                            ("POST", "/v1/models/nope/predict", {"features": [1, 2, 3]}),

@@ -1,6 +1,8 @@
 // A predictor that answers from a fixed table, for the HTTP conformance tests: service "txn", a
 // classifier of 3 features into classes debit/credit/fee (versions 3 and 4, 4 by default), and
-// "amount", a regression of 2 features to their sum (version 1, no ready replica).
+// "amount", a regression of 2 features to their sum (version 1, no ready replica), whose tokens
+// are optional; and "capped", the same regression under a rate limit of 1 call a second, bursts
+// of 2, per caller (it is not listed by services()).
 #pragma once
 
 #include <mutex>
@@ -16,7 +18,7 @@ class table_predictor final : public inference::predictor {
   void predict(inference::prediction_request q,
                std::function<void(inference::prediction_result)> done) override {
     inference::prediction_result r;
-    const bool txn = q.service == "txn", amount = q.service == "amount";
+    const bool txn = q.service == "txn", amount = q.service == "amount" || q.service == "capped";
     const auto refuse = [&](msg::error_code code, std::string why) {
       r.error = msg::error{code, std::move(why)};
       done(std::move(r));
@@ -80,6 +82,16 @@ class table_predictor final : public inference::predictor {
     std::lock_guard<std::mutex> lock(mutex_);
     reloaded_.push_back(service);
     done(std::nullopt);
+  }
+
+  std::optional<inference::service_access> access(const std::string& service,
+                                                  const std::string& tenant) const override {
+    if (tenant != "" && tenant != "finance") return std::nullopt;
+    inference::service_access out{"finance", {}};
+    if (service == "amount") out.auth.tokens_required = false;
+    if (service == "capped") out.auth = {true, 1, 2};
+    if (service == "txn" || service == "amount" || service == "capped") return out;
+    return std::nullopt;
   }
 
   std::vector<std::string> reloaded() {

@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(a_minimal_serve_spec_gets_the_documented_defaults) {
   BOOST_TEST(s.batching.max_batch == 64u);
   BOOST_TEST(s.batching.max_delay_ms == 2u);
   BOOST_TEST(s.traffic.empty());
-  BOOST_TEST(!s.auth.tokens_required);
+  BOOST_TEST(s.auth.tokens_required);
   BOOST_TEST(s.auth.rate_limit_per_s == 0.0);
   BOOST_TEST(s.cache.entries == 0u);
 }
@@ -149,6 +149,9 @@ BOOST_AUTO_TEST_CASE(a_serve_spec_round_trips_through_its_stored_form) {
       "name: s\nkind: serve\nmodel: m\ntraffic: [{version: 3, weight: 90}, {version: 4, "
       "weight: 10}]\n");
   BOOST_TEST((parse_job_spec(to_json(split)) == split));
+  const auto open = parse_job_spec(serve_text("auth: {tokens: optional}\n"));
+  BOOST_TEST(!served(to_json(open)).auth.tokens_required);
+  BOOST_TEST((parse_job_spec(to_json(open)) == open));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -78,6 +78,18 @@ envelope without_signatures(envelope env) {
   return env;
 }
 
+fs::path before_replica_figures_dir() { return golden_dir() / "before_replica_figures"; }
+
+// A sample as the schema before replicas' figures (LoadedVersion's queue and passes) and
+// ResolveServiceReply.service could carry it.
+envelope without_replica_figures(envelope env) {
+  auto& body = std::get<inference_message>(env.body).body;
+  if (auto* r = std::get_if<replica_report>(&body))
+    for (auto& v : r->versions) v = {v.version, v.problem, 0, {}, 0};
+  if (auto* r = std::get_if<resolve_service_reply>(&body)) r->service.clear();
+  return env;
+}
+
 // A sample as the schema before tenants could carry it: every tenant empty.
 envelope without_tenants(envelope env) {
   auto& body = std::get<security_message>(env.body).body;
@@ -171,6 +183,10 @@ BOOST_AUTO_TEST_CASE(files_written_before_launches_had_tenants_decode_with_an_em
 
 BOOST_AUTO_TEST_CASE(files_written_before_model_signatures_decode_with_no_signature) {
   BOOST_TEST(earlier_files_decode(before_signatures_dir(), without_signatures) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(files_written_before_replica_figures_decode_with_no_figures_and_no_service) {
+  BOOST_TEST(earlier_files_decode(before_replica_figures_dir(), without_replica_figures) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(every_golden_file_belongs_to_a_known_message_kind) {

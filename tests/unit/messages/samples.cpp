@@ -520,14 +520,16 @@ std::vector<sample> samples() {
        with(162, "replica-0", inference({resolve_service_request{"j0123456789abcdef.0.2"}}))},
       {"inference.resolve_service_reply",
        with(162, "head",
-            inference({resolve_service_reply{
-                "txn-category",
-                {{3, sample_artifact(3).digest, sample_signature(1), 90},
-                 {4, sample_artifact(4).digest, sample_signature(2), 10}}}}))},
+            inference(
+                {resolve_service_reply{"txn-category",
+                                       {{3, sample_artifact(3).digest, sample_signature(1), 90},
+                                        {4, sample_artifact(4).digest, sample_signature(2), 10}},
+                                       "txn-category-svc"}}))},
       {"inference.replica_report",
        with(163, "replica-0",
             inference({replica_report{"j0123456789abcdef.0.2",
-                                      {{3, ""}, {4, "not a TorchScript file"}}}}))},
+                                      {{3, "", 7, {120, 64, 0, 9, 1}, 5000},
+                                       {4, "not a TorchScript file", 0, {}, 0}}}}))},
       {"inference.replica_report_reply", with(163, "head", inference({replica_report_reply{}}))},
   };
 }

@@ -145,13 +145,18 @@ void sweep(self_ptr self) {
     it = st.head_waiting.erase(it);
   }
   for (auto it = st.replica_waiting.begin(); it != st.replica_waiting.end();) {
-    if (it->second.give_up > now) {
+    // A replica whose attempt ended will not answer: the head hears so now and asks another.
+    auto replica = st.replicas.find(it->second.attempt_id);
+    const bool gone =
+        replica == st.replicas.end() || !st.deps.keys->attempt_of(replica->second.key_id);
+    if (it->second.give_up > now && !gone) {
       ++it;
       continue;
     }
-    answer_head(self, it->second.request,
-                error(msg::error_code::unavailable,
-                      "replica " + it->second.attempt_id + " did not answer in time"));
+    answer_head(
+        self, it->second.request,
+        error(msg::error_code::unavailable, "replica " + it->second.attempt_id +
+                                                (gone ? " has ended" : " did not answer in time")));
     it = st.replica_waiting.erase(it);
   }
   for (auto it = st.replicas.begin(); it != st.replicas.end();)

@@ -6,10 +6,10 @@
 //
 // A replica is reachable once it sent its first message (the relay learns its rank link
 // connection then) and while its key lasts. A PredictRequest for an attempt that is not a
-// replica here, or whose replica does not answer within 5 s, is answered `unavailable`; a
-// replica's request the head leaves unanswered, `timeout` after 10 s. Relayed requests carry
-// ids with the top two bits set, so that the head's errors to them are told from those to the
-// rank relay's (top bit alone) and the agent's.
+// replica here, or whose replica does not answer within 5 s or ends first (seen within 250 ms),
+// is answered `unavailable`; a replica's request the head leaves unanswered, `timeout` after
+// 10 s. Relayed requests carry ids with the top two bits set, so that the head's errors to them
+// are told from those to the rank relay's (top bit alone) and the agent's.
 #pragma once
 
 #include <cstdint>

@@ -5,9 +5,14 @@
 // (TorchScript loaded by Debian's python3-torch, softmax of its logits), row for row, also for
 // concurrent requests that the replicas' batchers join. A promotion of another version to the
 // stage the service follows switches it over while requests keep coming, none of them failing.
+// A replica's process killed is replaced alone while the other answers every request.
+#include <signal.h>
+
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <future>
+#include <mutex>
 
 #include "tests/integration/rank_cluster.hpp"
 
@@ -92,6 +97,14 @@ struct served_model : rank_cluster {
     if (shown.exit_code != 0) return -1;
     const auto services = json::parse(shown.out);
     return services.empty() ? 0 : services[0]["ready_replicas"].get<int>();
+  }
+
+  // The id of the attempt of the service's task `index` that is RUNNING now, or "".
+  std::string running_attempt(int index) const {
+    const auto j = job(service_job);
+    for (const auto& a : j["attempts"])
+      if (a["task"] == index && a["state"] == "RUNNING") return a["id"].get<std::string>();
+    return "";
   }
 
   json predict(const json& rows) const {
@@ -235,6 +248,83 @@ BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serv
   BOOST_TEST_REQUIRE(wait_until([&] { return !problem_of_2().empty(); }, r.job_limit),
                      r.c.troupe({"services", "--json"}).out + r.all_logs(service.job));
   for (int i = 0; i < 10; ++i) BOOST_TEST(service.version_answering() == 1);
+}
+
+// Asks the service over and over from its own thread until stopped; counts the answers and
+// keeps every failure. Each request may take 20 s: a slow answer on a busy machine is no failure.
+class continuous_client {
+ public:
+  explicit continuous_client(const rank_cluster& r) {
+    sending_ = std::async(std::launch::async, [this, &r] {
+      const auto rows = json{{"features", rows_of(1, 2)}}.dump();
+      const std::vector<std::string> argv{
+          binary("troupe"), "--head", r.c.endpoint(), "--credentials", r.c.admin_credentials(),
+          "--timeout-ms",   "20000",  "predict",      "mlp-service",   rows};
+      while (!stop_) {
+        const auto out = run_command(argv);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (out.exit_code == 0)
+          ++answered_;
+        else
+          failures_.push_back(out.err);
+      }
+    });
+  }
+  ~continuous_client() { stop(); }
+  int answered() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return answered_;
+  }
+  // Waits (bounded) for `more` answers than there are now.
+  bool answers(int more) const {
+    const int target = answered() + more;
+    return wait_until([&] { return answered() >= target; }, 30s);
+  }
+  // Stops sending; the failures seen.
+  std::vector<std::string> stop() {
+    stop_ = true;
+    if (sending_.valid()) sending_.get();
+    return failures_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  int answered_ = 0;
+  std::vector<std::string> failures_;
+  std::future<void> sending_;
+};
+
+BOOST_AUTO_TEST_CASE(a_killed_replica_is_replaced_alone_while_every_request_keeps_succeeding) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  served_model s;
+  const auto kept = s.running_attempt(0);
+  const auto killed = s.running_attempt(1);
+  BOOST_TEST_REQUIRE((!kept.empty() && !killed.empty()), s.job(s.service_job).dump(2));
+  const auto pids = processes_with("TROUPE_ATTEMPT_ID=" + killed);
+  BOOST_TEST_REQUIRE(pids.size() == 1u);
+  continuous_client client(s);
+  BOOST_TEST_REQUIRE(client.answers(3));
+  ::kill(pids[0], SIGKILL);
+  // Task 1 runs a new attempt, task 0 the same one, and both replicas are ready again.
+  const auto replaced = [&] {
+    const auto now = s.running_attempt(1);
+    return !now.empty() && now != killed && s.running_attempt(0) == kept && s.ready_replicas() == 2;
+  };
+  BOOST_TEST_REQUIRE(wait_until(replaced, s.job_limit),
+                     s.job(s.service_job).dump(2) + s.all_logs(s.service_job) + s.c.dump_logs());
+  BOOST_TEST(client.answers(3));
+  const auto failures = client.stop();
+  BOOST_TEST(failures.empty(), failures.size() << " requests failed, the first: "
+                                               << (failures.empty() ? "" : failures[0]));
+  const auto j = s.job(s.service_job);
+  BOOST_TEST(j["state"] == "RUNNING", j.dump(2));
+  BOOST_TEST(j["attempts"].size() == 3u, j.dump(2));
+  for (const auto& a : j["attempts"])
+    if (a["id"] == killed) BOOST_TEST(a["signal"] == SIGKILL, j.dump(2));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,7 +2,8 @@
 // replica sends over the rank link (ResolveServiceRequest, ReplicaReport; only for the attempt
 // its key was made for) to the head over the node's own link and the head's answers back, and
 // the head's PredictRequests to the replica their `replica` names, with the replica's answers
-// (a PredictReply or an error) back to the head.
+// (a PredictReply or an error) back to the head; and the head's ResolveServiceRequests (resolve
+// now, for a reload) to the replica their `attemptId` names, unanswered.
 //
 // A replica is reachable once it sent its first message (the relay learns its rank link
 // connection then) and while its key lasts. A PredictRequest for an attempt that is not a

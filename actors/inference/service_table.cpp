@@ -177,4 +177,30 @@ std::vector<service_status> service_table::statuses(const std::string& tenant) c
   return out;
 }
 
+std::optional<std::vector<replica_address>> service_table::replicas_of(
+    const std::string& name, const std::string& tenant) const {
+  for (const auto& [job_id, s] : services_) {
+    if (s.identity.name != name || (!tenant.empty() && s.identity.tenant != tenant)) continue;
+    std::vector<replica_address> out;
+    for (const auto& [id, r] : s.replicas)
+      if (!r.failed) out.push_back({id, r.node_peer});
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> service_table::problems_of(const std::string& attempt_id) const {
+  std::vector<std::string> out;
+  auto job = job_of_attempt_.find(attempt_id);
+  if (job == job_of_attempt_.end()) return out;
+  const auto& s = services_.at(job->second);
+  for (const auto& [version, problem] : s.replicas.at(attempt_id).loaded) {
+    const bool resolved = std::any_of(s.versions.begin(), s.versions.end(),
+                                      [&](const auto& v) { return v.version == version; });
+    if (resolved && !problem.empty())
+      out.push_back("version " + std::to_string(version) + ": " + problem);
+  }
+  return out;
+}
+
 }  // namespace troupe::inference

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <variant>
@@ -42,6 +43,12 @@ struct resolved_version {
   uint32_t version = 0;
   uint32_t weight = 0;
   model_signature signature;
+};
+
+// A replica, and the node connection it is reached through.
+struct replica_address {
+  std::string attempt_id;
+  std::string node_peer;
 };
 
 // Where one prediction goes.
@@ -79,6 +86,14 @@ class service_table {
   void answered(const std::string& job_id, uint32_t version);
 
   std::vector<service_status> statuses(const std::string& tenant) const;
+
+  // The replicas of the service named `name` that `tenant` may see (empty: any) and that have
+  // not failed; nullopt when no such service runs.
+  std::optional<std::vector<replica_address>> replicas_of(const std::string& name,
+                                                          const std::string& tenant) const;
+  // What the replica reported it could not load, of the versions its service resolves to now:
+  // "version V: why" each.
+  std::vector<std::string> problems_of(const std::string& attempt_id) const;
 
  private:
   struct replica {

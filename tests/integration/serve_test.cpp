@@ -5,7 +5,8 @@
 // (TorchScript loaded by Debian's python3-torch, softmax of its logits), row for row, also for
 // concurrent requests that the replicas' batchers join. A promotion of another version to the
 // stage the service follows switches it over while requests keep coming, none of them failing.
-// A replica's process killed is replaced alone while the other answers every request.
+// A replica's process killed is replaced alone while the other answers every request. A reload
+// over HTTP has the replicas load what the model reference names now before it answers.
 #include <signal.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <future>
 #include <mutex>
 
+#include "tests/integration/http_calls.hpp"
 #include "tests/integration/rank_cluster.hpp"
 
 using namespace troupe::local;
@@ -325,6 +327,42 @@ BOOST_AUTO_TEST_CASE(a_killed_replica_is_replaced_alone_while_every_request_keep
   BOOST_TEST(j["attempts"].size() == 3u, j.dump(2));
   for (const auto& a : j["attempts"])
     if (a["id"] == killed) BOOST_TEST(a["signal"] == SIGKILL, j.dump(2));
+}
+
+BOOST_AUTO_TEST_CASE(a_reload_answers_once_the_replicas_serve_the_version_registered_before_it) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  served_model s;  // follows the latest version of mlp, 1 for now
+  const auto made = s.c.troupe({"--json", "token", "create", "--name", "ops", "--role", "manage"});
+  BOOST_TEST_REQUIRE(made.exit_code == 0, made.err);
+  const auto token = json::parse(made.out).at("token").get<std::string>();
+  const auto reload = [&] {
+    return troupe::test::http_call(s.c, "POST", s.c.head().http_address(),
+                                   "/v1/models/mlp-service/reload", token);
+  };
+  const auto register_version = [&](const std::string& file) {
+    const auto imported = s.c.troupe(
+        {"model", "register", "mlp", file, "--input-features", "4", "--outputs", "logits"});
+    BOOST_TEST_REQUIRE(imported.exit_code == 0, imported.err);
+  };
+  const auto rows = rows_of(2, 3);
+  BOOST_TEST(s.predict(rows)["model_version"] == 1);
+  register_version(s.module);  // version 2: the same module, imported
+  const auto reloaded = reload();
+  BOOST_TEST_REQUIRE(reloaded.status == 200, reloaded.body);
+  const auto answer = s.predict(rows);
+  BOOST_TEST(answer["model_version"] == 2, answer.dump());
+  check_rows(answer["outputs"], forward_pass(s.module, rows));
+  // Version 3 cannot load: the reload says so, and version 2 answers on.
+  const auto broken = s.c.root() + "/broken.pt";
+  std::ofstream(broken) << "not a TorchScript archive\n";
+  register_version(broken);
+  const auto refused = reload();
+  BOOST_TEST(refused.status == 409, refused.body);
+  BOOST_TEST(refused.body.find("version 3: ") != std::string::npos, refused.body);
+  BOOST_TEST(s.predict(rows)["model_version"] == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -206,13 +206,16 @@ void reload_resolved(self_ptr self, const std::string& attempt_id) {
   }
 }
 
-void reload_reported(self_ptr self, const std::string& attempt_id) {
+// The replica no longer keeps the reloads waiting on it: it reported after resolving, or its
+// attempt ended.
+void reload_heard(self_ptr self, const std::string& attempt_id, bool ended) {
   auto& reloads = self->state.reloads;
   for (auto r = reloads.begin(); r != reloads.end();) {
     auto it = r->replicas.find(attempt_id);
-    if (it != r->replicas.end() && it->second) {
-      for (const auto& p : self->state.table.problems_of(attempt_id))
-        r->problems.push_back("replica " + attempt_id + ": " + p);
+    if (it != r->replicas.end() && (it->second || ended)) {
+      if (!ended)
+        for (const auto& p : self->state.table.problems_of(attempt_id))
+          r->problems.push_back("replica " + attempt_id + ": " + p);
       r->replicas.erase(it);
     }
     if (!r->replicas.empty()) {
@@ -346,7 +349,7 @@ void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
                  error(msg::error_code::conflict,
                        "attempt " + r.attempt_id + " has not resolved its service from this node"));
   reply(self, in, msg::inference_message{msg::replica_report_reply{}});
-  reload_reported(self, r.attempt_id);
+  reload_heard(self, r.attempt_id, false);
 }
 
 // A client's prediction, answered to it.
@@ -401,9 +404,16 @@ void on_inbound(self_ptr self, const inbound& in) {
 
 caf::behavior router(self_ptr self, service_router_deps deps) {
   self->state.deps = std::move(deps);
+  self->send(self->state.deps.jobs, actors::subscribe_atom::value,
+             caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, sweep_interval, actors::tick_atom::value);
   return {
       [self](const inbound& in) { on_inbound(self, in); },
+      // A replica whose attempt ended takes no request from now on.
+      [self](actors::ended_atom, const std::string& attempt_id) {
+        reload_heard(self, attempt_id, true);
+        self->state.table.ended(attempt_id);
+      },
       [self](predict_atom, prediction_request& r, done_fn& done) {
         predict(self, std::move(r), std::move(done));
       },

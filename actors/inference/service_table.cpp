@@ -53,6 +53,15 @@ void service_table::failed(const std::string& attempt_id) {
   if (job != job_of_attempt_.end()) services_.at(job->second).replicas.at(attempt_id).failed = true;
 }
 
+void service_table::ended(const std::string& attempt_id) {
+  auto job = job_of_attempt_.find(attempt_id);
+  if (job == job_of_attempt_.end()) return;
+  auto s = services_.find(job->second);
+  s->second.replicas.erase(attempt_id);
+  if (s->second.replicas.empty()) services_.erase(s);
+  job_of_attempt_.erase(job);
+}
+
 void service_table::drop_silent(table_clock::time_point now) {
   for (auto s = services_.begin(); s != services_.end();) {
     auto& replicas = s->second.replicas;

@@ -5,7 +5,8 @@
 // A replica is known once its node relayed its first ResolveServiceRequest (then the table knows
 // its service's versions and weights) and ready for a version once its ReplicaReport says it
 // loaded it. A replica that has not resolved for `silent_after` is dropped (it polls every
-// second while it runs): so is one whose process died, and a service with no replica left.
+// second while it runs), and one the job service says has ended at once; so is a service with no
+// replica left.
 //
 // Routing: a request naming a version goes to a replica ready for it. Otherwise the version is
 // chosen by the service's weights among the versions it resolves to that some replica is ready
@@ -77,6 +78,8 @@ class service_table {
   // The replica failed to answer (its process or node is gone): it takes no request until it
   // resolves again.
   void failed(const std::string& attempt_id);
+  // The replica's attempt ended: it is dropped at once, and so is a service without any left.
+  void ended(const std::string& attempt_id);
   void drop_silent(table_clock::time_point now);
 
   // Where `request` goes, or notFound / unavailable / invalidRequest. `avoid`: a replica that

@@ -403,6 +403,8 @@ void end_attempt(self_ptr self, attempt_entry& a, attempt_state to, const jobs::
   a.row.finished_at_ms = at_ms;
   writes.emplace_back(a.row);
   self->state.unended_by_node[a.row.node_id].erase(a.row.attempt_id);
+  for (const auto& watcher : self->state.attempt_watchers)
+    self->send(watcher, actors::ended_atom::value, a.row.attempt_id);
   release(self, a);
   auto job = self->state.jobs.find(a.row.job_id);
   if (job == self->state.jobs.end()) return;
@@ -966,6 +968,9 @@ caf::behavior service(self_ptr self, job_service_deps deps) {
       [self](const membership::node_event& e) { on_node_event(self, e); },
       [self](actors::attempt_atom, const std::string& id) { return view_of_attempt(self, id); },
       [self](actors::job_atom, const std::string& id) { return view_of_job(self, id); },
+      [self](actors::subscribe_atom, const caf::actor& watcher) {
+        self->state.attempt_watchers.push_back(watcher);
+      },
       [self](actors::retry_atom) { retry_writes(self); },
       [self](actors::retry_atom, const std::string& job_id, uint32_t task, uint32_t attempt) {
         retry_task(self, job_id, task, attempt);

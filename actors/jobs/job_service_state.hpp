@@ -86,6 +86,7 @@ struct service_state {
   std::unordered_map<std::string, node_view> nodes;
   scheduling::scheduler scheduler{true};
   std::vector<pending_write> retries;
+  std::vector<caf::actor> attempt_watchers;  // told of every attempt that ends
 };
 
 using self_ptr = caf::stateful_actor<service_state>*;

@@ -217,4 +217,16 @@ BOOST_AUTO_TEST_CASE(a_replicas_problems_are_those_of_the_versions_its_service_r
   BOOST_TEST(table.problems_of("j00000000000000aa.9.1").empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_replica_whose_attempt_ended_is_dropped_at_once_and_so_is_its_empty_service) {
+  auto table = two_replicas({{3, 100, sig()}}, {{3, ""}});
+  table.ended(attempt(1));
+  for (int i = 0; i < 4; ++i) BOOST_TEST(routed(table, request()).attempt_id == attempt(0));
+  BOOST_TEST(table.statuses("")[0].ready_replicas == 1u);
+  BOOST_TEST(!table.reported(attempt(1), "node-1", {{3, ""}}));  // it must resolve first
+  table.ended(attempt(0));
+  BOOST_TEST(table.statuses("").empty());
+  BOOST_TEST((refused(table, request()).code == msg::error_code::not_found));
+  table.ended(attempt(0));  // told twice: nothing changes
+}
+
 BOOST_AUTO_TEST_SUITE_END()

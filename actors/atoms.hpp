@@ -17,5 +17,6 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
 using artifact_atom = caf::atom_constant<caf::atom("artifact")>;
+using ended_atom = caf::atom_constant<caf::atom("ended")>;
 
 }  // namespace troupe::actors

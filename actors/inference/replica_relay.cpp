@@ -152,11 +152,26 @@ void predict_for_head(self_ptr self, const inbound& in, const msg::predict_reque
   st.deps.rank_link->send(replica->second.peer, out);
 }
 
+// The head's resolve-now for one of this node's replicas (a reload): passed on, unanswered.
+void resolve_now_for_head(self_ptr self, const inbound& in, const msg::resolve_service_request& r) {
+  auto& st = self->state;
+  auto replica = st.replicas.find(r.attempt_id);
+  if (replica == st.replicas.end() || !st.deps.keys->attempt_of(replica->second.key_id)) return;
+  msg::envelope out;
+  out.request_id = st.next_id++;
+  out.sender = st.deps.self_name;
+  out.body = in.env.body;
+  st.deps.rank_link->send(replica->second.peer, out);
+}
+
 void from_head(self_ptr self, const inbound& in) {
   auto& st = self->state;
-  if (const auto* m = std::get_if<msg::inference_message>(&in.env.body))
+  if (const auto* m = std::get_if<msg::inference_message>(&in.env.body)) {
     if (const auto* r = std::get_if<msg::predict_request>(&m->body))
       return predict_for_head(self, in, *r);
+    if (const auto* r = std::get_if<msg::resolve_service_request>(&m->body))
+      return resolve_now_for_head(self, in, *r);
+  }
   auto it = st.head_waiting.find(in.env.request_id);
   if (it == st.head_waiting.end()) return;  // a late answer to a request given up on
   note_resolution(self, it->second, in.env.body);
@@ -177,13 +192,18 @@ void sweep(self_ptr self) {
     it = st.head_waiting.erase(it);
   }
   for (auto it = st.replica_waiting.begin(); it != st.replica_waiting.end();) {
-    if (it->second.give_up > now) {
+    // A replica whose attempt ended will not answer: the head hears so now and asks another.
+    auto replica = st.replicas.find(it->second.attempt_id);
+    const bool gone =
+        replica == st.replicas.end() || !st.deps.keys->attempt_of(replica->second.key_id);
+    if (it->second.give_up > now && !gone) {
       ++it;
       continue;
     }
-    answer_head(self, it->second.request,
-                error(msg::error_code::unavailable,
-                      "replica " + it->second.attempt_id + " did not answer in time"));
+    answer_head(
+        self, it->second.request,
+        error(msg::error_code::unavailable, "replica " + it->second.attempt_id +
+                                                (gone ? " has ended" : " did not answer in time")));
     it = st.replica_waiting.erase(it);
   }
   for (auto it = st.replicas.begin(); it != st.replicas.end();) {

@@ -38,6 +38,7 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 
 constexpr auto job_service_timeout = std::chrono::seconds(5);
 constexpr auto replica_wait = std::chrono::seconds(5);
+constexpr auto reload_wait = std::chrono::seconds(10);
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
 constexpr uint32_t most_features = 65'536;
 constexpr uint32_t most_rows = 4096;
@@ -54,6 +55,16 @@ struct pending {
   steady::time_point give_up;
 };
 
+// A reload waiting for its service's replicas: each was told to resolve now, and counts once it
+// resolved after that and then reported what it loaded.
+struct reload {
+  std::string service;
+  std::map<std::string, bool> replicas;  // attempt id -> resolved since it was told
+  std::vector<std::string> problems;     // "replica A: version V: why"
+  steady::time_point give_up;
+  reload_fn done;
+};
+
 struct router_state {
   static inline const char* name = "service_router";
   service_router_deps deps;
@@ -61,6 +72,7 @@ struct router_state {
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, pending> waiting;  // by the request id sent to the node
   std::map<std::string, response_cache> caches;   // by job id, of services with a cache
+  std::vector<reload> reloads;
 };
 
 using self_ptr = caf::stateful_actor<router_state>*;
@@ -177,9 +189,85 @@ void from_replica(self_ptr self, const inbound& in) {
   p.done(std::move(out));
 }
 
+// Answers a reload whose replicas all reported: done, or why some keep serving what they served.
+void reload_answered(reload& r) {
+  if (r.problems.empty()) return r.done(std::nullopt);
+  std::string why = r.service + " serves what it served before where a replica cannot load:";
+  for (const auto& p : r.problems) why += " " + p + ";";
+  why.pop_back();
+  r.done(msg::error{msg::error_code::conflict, std::move(why)});
+}
+
+// Tells every replica of the service to resolve now (through its node), and answers once they
+// have reported what they then serve, or after reload_wait.
+void start_reload(self_ptr self, const std::string& service, const std::string& tenant,
+                  reload_fn done) {
+  auto& st = self->state;
+  const auto replicas = st.table.replicas_of(service, tenant);
+  if (!replicas) return done(msg::error{msg::error_code::not_found, "unknown model: " + service});
+  if (replicas->empty())
+    return done(msg::error{msg::error_code::unavailable,
+                           "no replica of " + service + " answers now: retry later"});
+  reload r{service, {}, {}, steady::now() + reload_wait, std::move(done)};
+  for (const auto& replica : *replicas) {
+    r.replicas[replica.attempt_id] = false;
+    msg::envelope out;
+    out.request_id = router_id_bit | st.next_id++;
+    out.sender = st.deps.self_name;
+    out.body = msg::inference_message{msg::resolve_service_request{replica.attempt_id}};
+    st.deps.endpoint->send(replica.node_peer, out);
+  }
+  st.reloads.push_back(std::move(r));
+}
+
+void reload_resolved(self_ptr self, const std::string& attempt_id) {
+  for (auto& r : self->state.reloads) {
+    auto it = r.replicas.find(attempt_id);
+    if (it != r.replicas.end()) it->second = true;
+  }
+}
+
+// The replica no longer keeps the reloads waiting on it: it reported after resolving, or its
+// attempt ended.
+void reload_heard(self_ptr self, const std::string& attempt_id, bool ended) {
+  auto& reloads = self->state.reloads;
+  for (auto r = reloads.begin(); r != reloads.end();) {
+    auto it = r->replicas.find(attempt_id);
+    if (it != r->replicas.end() && (it->second || ended)) {
+      if (!ended)
+        for (const auto& p : self->state.table.problems_of(attempt_id))
+          r->problems.push_back("replica " + attempt_id + ": " + p);
+      r->replicas.erase(it);
+    }
+    if (!r->replicas.empty()) {
+      ++r;
+      continue;
+    }
+    reload_answered(*r);
+    r = reloads.erase(r);
+  }
+}
+
+void sweep_reloads(self_ptr self, steady::time_point now) {
+  auto& reloads = self->state.reloads;
+  for (auto r = reloads.begin(); r != reloads.end();) {
+    if (r->give_up > now) {
+      ++r;
+      continue;
+    }
+    std::string late;
+    for (const auto& [id, resolved] : r->replicas) late += (late.empty() ? "" : ", ") + id;
+    r->done(msg::error{msg::error_code::timeout,
+                       "replicas " + late + " of " + r->service +
+                           " did not report within 10 s; they go on loading"});
+    r = reloads.erase(r);
+  }
+}
+
 void sweep(self_ptr self) {
   auto& st = self->state;
   const auto now = steady::now();
+  sweep_reloads(self, now);
   std::vector<pending> late;
   for (auto it = st.waiting.begin(); it != st.waiting.end();) {
     if (it->second.give_up > now) {
@@ -270,6 +358,7 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
   // A cache answers only for the versions the service resolves to now.
   if (spec.cache.entries > 0)
     st.caches.try_emplace(job.job_id, spec.cache).first->second.keep_only(named);
+  reload_resolved(self, r.attempt_id);
   reply(self, in, msg::inference_message{std::move(out)});
 }
 
@@ -310,6 +399,7 @@ void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
   self->state.deps.figures->report(r.attempt_id, service->name, in.sender->node_id, served,
                                    steady::now());
   reply(self, in, msg::inference_message{msg::replica_report_reply{}});
+  reload_heard(self, r.attempt_id, false);
 }
 
 // A client's prediction, answered to it.
@@ -364,23 +454,24 @@ void on_inbound(self_ptr self, const inbound& in) {
 
 caf::behavior router(self_ptr self, service_router_deps deps) {
   self->state.deps = std::move(deps);
+  self->send(self->state.deps.jobs, actors::subscribe_atom::value,
+             caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, sweep_interval, actors::tick_atom::value);
   return {
       [self](const inbound& in) { on_inbound(self, in); },
+      // A replica whose attempt ended takes no request from now on.
+      [self](actors::ended_atom, const std::string& attempt_id) {
+        reload_heard(self, attempt_id, true);
+        self->state.table.ended(attempt_id);
+      },
       [self](predict_atom, prediction_request& r, done_fn& done) {
         predict(self, std::move(r), std::move(done));
       },
       [self](services_atom, const std::string& tenant, services_fn& done) {
         done(self->state.table.statuses(tenant));
       },
-      // The replicas resolve their model reference every second by themselves: a reload only
-      // needs a service the caller may see.
       [self](reload_atom, const std::string& service, const std::string& tenant, reload_fn& done) {
-        const auto known = self->state.table.statuses(tenant);
-        const bool found = std::any_of(known.begin(), known.end(),
-                                       [&](const service_status& s) { return s.name == service; });
-        if (found) return done(std::nullopt);
-        done(msg::error{msg::error_code::not_found, "unknown model: " + service});
+        start_reload(self, service, tenant, std::move(done));
       },
       [self](actors::tick_atom) {
         sweep(self);

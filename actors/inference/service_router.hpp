@@ -8,8 +8,12 @@
 // on another replica, else answered `unavailable`. Replicas' relayed ResolveServiceRequests are
 // checked with the job service (an attempt of a serve job, on the sending node, of its current
 // round) and answered from the model registry's versions; their ReplicaReports say what they
-// serve. Roles: admin and submit for clients (a submit key sees only its own tenant's services),
-// node for what a node relays.
+// serve; the job service tells the router of every attempt that ends, and a replica whose
+// attempt ended is dropped at once. A reload (predictor::reload) sends each replica of the service,
+// through its node, a ResolveServiceRequest naming it (resolve now) and answers once every one of
+// them resolved after that and reported: done, `conflict` naming the versions a replica could not
+// load (it serves what it served), or `timeout` after 10 s. Roles: admin and submit for clients (a
+// submit key sees only its own tenant's services), node for what a node relays.
 //
 // A service whose spec has a `cache` is answered from the router's response cache of it
 // (response_cache.hpp) for HTTP and protocol callers alike: the version is chosen first, then

@@ -53,6 +53,15 @@ void service_table::failed(const std::string& attempt_id) {
   if (job != job_of_attempt_.end()) services_.at(job->second).replicas.at(attempt_id).failed = true;
 }
 
+void service_table::ended(const std::string& attempt_id) {
+  auto job = job_of_attempt_.find(attempt_id);
+  if (job == job_of_attempt_.end()) return;
+  auto s = services_.find(job->second);
+  s->second.replicas.erase(attempt_id);
+  if (s->second.replicas.empty()) services_.erase(s);
+  job_of_attempt_.erase(job);
+}
+
 void service_table::drop_silent(table_clock::time_point now) {
   for (auto s = services_.begin(); s != services_.end();) {
     auto& replicas = s->second.replicas;
@@ -192,6 +201,32 @@ const service_identity* service_table::service_of(const std::string& attempt_id)
 bool service_table::serves(const std::string& job_id, uint32_t version) const {
   auto s = services_.find(job_id);
   return s != services_.end() && s->second.signatures.count(version);
+}
+
+std::optional<std::vector<replica_address>> service_table::replicas_of(
+    const std::string& name, const std::string& tenant) const {
+  for (const auto& [job_id, s] : services_) {
+    if (s.identity.name != name || (!tenant.empty() && s.identity.tenant != tenant)) continue;
+    std::vector<replica_address> out;
+    for (const auto& [id, r] : s.replicas)
+      if (!r.failed) out.push_back({id, r.node_peer});
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> service_table::problems_of(const std::string& attempt_id) const {
+  std::vector<std::string> out;
+  auto job = job_of_attempt_.find(attempt_id);
+  if (job == job_of_attempt_.end()) return out;
+  const auto& s = services_.at(job->second);
+  for (const auto& [version, problem] : s.replicas.at(attempt_id).loaded) {
+    const bool resolved = std::any_of(s.versions.begin(), s.versions.end(),
+                                      [&](const auto& v) { return v.version == version; });
+    if (resolved && !problem.empty())
+      out.push_back("version " + std::to_string(version) + ": " + problem);
+  }
+  return out;
 }
 
 }  // namespace troupe::inference

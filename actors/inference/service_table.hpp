@@ -5,7 +5,8 @@
 // A replica is known once its node relayed its first ResolveServiceRequest (then the table knows
 // its service's versions and weights) and ready for a version once its ReplicaReport says it
 // loaded it. A replica that has not resolved for `silent_after` is dropped (it polls every
-// second while it runs): so is one whose process died, and a service with no replica left.
+// second while it runs), and one the job service says has ended at once; so is a service with no
+// replica left.
 //
 // Routing: a request naming a version goes to a replica ready for it. Otherwise the version is
 // chosen by the service's weights among the versions it resolves to that some replica is ready
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <variant>
@@ -46,6 +48,12 @@ struct resolved_version {
   model_signature signature;
 };
 
+// A replica, and the node connection it is reached through.
+struct replica_address {
+  std::string attempt_id;
+  std::string node_peer;
+};
+
 // Where one prediction goes.
 struct route {
   std::string job_id;
@@ -72,6 +80,8 @@ class service_table {
   // The replica failed to answer (its process or node is gone): it takes no request until it
   // resolves again.
   void failed(const std::string& attempt_id);
+  // The replica's attempt ended: it is dropped at once, and so is a service without any left.
+  void ended(const std::string& attempt_id);
   void drop_silent(table_clock::time_point now);
 
   // Where `request` goes, or notFound / unavailable / invalidRequest. `avoid`: a replica that
@@ -88,6 +98,14 @@ class service_table {
   bool runs(const std::string& job_id) const { return services_.count(job_id) > 0; }
   // Whether the service of `job_id` runs and resolved `version` for some replica.
   bool serves(const std::string& job_id, uint32_t version) const;
+
+  // The replicas of the service named `name` that `tenant` may see (empty: any) and that have
+  // not failed; nullopt when no such service runs.
+  std::optional<std::vector<replica_address>> replicas_of(const std::string& name,
+                                                          const std::string& tenant) const;
+  // What the replica reported it could not load, of the versions its service resolves to now:
+  // "version V: why" each.
+  std::vector<std::string> problems_of(const std::string& attempt_id) const;
 
  private:
   struct replica {

@@ -117,13 +117,22 @@ attempt_state state_of(const attempt_entry& a) {
   return jobs::parse_attempt_state(a.row.state).value_or(attempt_state::lost);
 }
 
-// The attempts of the job's latest round (one per task), or empty before its first placement.
+bool gang(const job_entry& job) { return job.grouping == jobs::task_grouping::gang; }
+
+// A gang's attempt counts while it is of the latest round; an independent task's while it is
+// the task's latest.
+bool of_current_round(const job_entry& job, const attempt_entry& a) {
+  if (gang(job)) return a.row.attempt == job.row.attempts;
+  const auto& task = job.tasks.at(a.row.task_index);
+  return !task.empty() && task.back() == a.row.attempt_id;
+}
+
 std::vector<attempt_entry*> current_round(self_ptr self, const job_entry& job) {
   std::vector<attempt_entry*> out;
   for (const auto& task : job.tasks) {
     if (task.empty()) continue;
     auto it = self->state.attempts.find(task.back());
-    if (it != self->state.attempts.end() && it->second.row.attempt == job.row.attempts)
+    if (it != self->state.attempts.end() && of_current_round(job, it->second))
       out.push_back(&it->second);
   }
   return out;
@@ -131,8 +140,13 @@ std::vector<attempt_entry*> current_round(self_ptr self, const job_entry& job) {
 
 bool is_current(self_ptr self, const attempt_entry& a) {
   auto it = self->state.jobs.find(a.row.job_id);
-  return it != self->state.jobs.end() && a.row.attempt == it->second.row.attempts &&
+  return it != self->state.jobs.end() && of_current_round(it->second, a) &&
          !jobs::is_final(state_of(a));
+}
+
+jobs::task_grouping grouping_of(const jobs::job_spec& spec) {
+  const auto* kind = jobs::find_kind(spec.kind);
+  return kind ? kind->grouping() : jobs::task_grouping::gang;
 }
 
 std::vector<uint32_t> gpus_of(const store::attempt_record& a) {
@@ -154,6 +168,8 @@ scheduling::queued_job queued(const job_entry& job) {
 
 void schedule(self_ptr self);
 void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>& writes);
+void settle_task(self_ptr self, job_entry& job, const attempt_entry& ended,
+                 std::vector<store::store_write>& writes);
 
 void enqueue(self_ptr self, job_entry& job, std::vector<std::string> unfinished_after) {
   auto q = queued(job);
@@ -172,8 +188,9 @@ void kill_attempt(self_ptr self, attempt_entry& a, const std::string& reason) {
 // Ends a job; its dependants that can no longer run fail with it.
 void finish_job(self_ptr self, job_entry& job, job_state to, std::string reason,
                 std::vector<store::store_write>& writes) {
-  if (job.queued) self->state.scheduler.withdraw(job.row.job_id);
+  if (job.queued || !job.replacing.empty()) self->state.scheduler.withdraw(job.row.job_id);
   job.queued = false;
+  job.replacing.clear();
   transition(job, to, std::move(reason), writes);
   for (const auto& id :
        self->state.scheduler.dependency_done(job.row.job_id, to == job_state::succeeded)) {
@@ -214,7 +231,8 @@ jobs::task_launch launch_of(self_ptr self, const job_entry& job, const attempt_e
   ctx.master_addr = job.master_addr;
   ctx.master_port = job.master_port;
   const auto round = current_round(self, job);
-  ctx.task_count = static_cast<uint32_t>(round.size());  // fewer than spec.tasks when elastic
+  // Fewer than spec.tasks when elastic.
+  ctx.task_count = gang(job) ? static_cast<uint32_t>(round.size()) : job.spec.tasks;
   uint32_t local_rank = 0, local_world = 0;
   for (auto* other : round) {
     if (other->row.node_id != a.row.node_id) continue;
@@ -252,55 +270,82 @@ void start_attempt(self_ptr self, attempt_entry& a) {
   if (standby != st.attempts.end()) start_attempt(self, standby->second);
 }
 
-// Task 0 starts first: it picks MASTER_PORT on its node; the others start once it reported it.
+// A gang's task 0 starts first: it picks MASTER_PORT on its node; the others start once it
+// reported it. Independent tasks start at once.
 void start_round(self_ptr self, job_entry& job) {
   auto round = current_round(self, job);
   for (auto* a : round)
-    if (a->row.task_index == 0) start_attempt(self, *a);
+    if (a->row.task_index == 0 || !gang(job)) start_attempt(self, *a);
 }
 
-// A round of a job placed by the scheduler, to start once its placement is stored.
+// A round of a job placed by the scheduler, or one task's attempt placed alone, to start once
+// its placement is stored.
 struct placed_round {
   std::string job_id;
   uint32_t round = 0;
+  std::string attempt_id;  // a task placed alone
 };
+
+// A new attempt of the job's task `index` on `where`, recorded in `writes`; `after`: the task it
+// is a standby of.
+attempt_entry& add_attempt(self_ptr self, job_entry& job, uint32_t index, uint32_t number,
+                           const scheduling::task_placement& where,
+                           const std::optional<scheduling::task_key>& after,
+                           std::vector<store::store_write>& writes) {
+  auto& st = self->state;
+  attempt_entry a;
+  a.row.attempt_id = jobs::attempt_id(job.row.job_id, index, number);
+  a.row.job_id = job.row.job_id;
+  a.row.task_index = index;
+  a.row.attempt = number;
+  a.row.node_id = where.node_id;
+  a.row.state = std::string(jobs::to_string(attempt_state::scheduled));
+  a.row.gpus_json = nlohmann::json(where.gpus).dump();
+  a.row.log_path = st.deps.log_dir + "/" + job.row.job_id + "/" + a.row.attempt_id + ".log";
+  a.log = task_log(a.row.log_path);
+  a.row.scheduled_at_ms = unix_now_ms();
+  a.placed_at = steady::now();
+  a.holds_resources = true;
+  if (after) {
+    auto& before = st.attempts.at(st.jobs.at(after->job_id).tasks.at(after->task_index).back());
+    a.after = before.row.attempt_id;
+    before.standby = a.row.attempt_id;
+  }
+  writes.emplace_back(a.row);
+  if (job.tasks.size() <= index) job.tasks.resize(index + 1);
+  job.tasks[index].push_back(a.row.attempt_id);
+  st.unended_by_node[a.row.node_id].insert(a.row.attempt_id);
+  const auto id = a.row.attempt_id;
+  return st.attempts[id] = std::move(a);
+}
+
+// A task of a job of independent tasks placed alone: its next attempt; the job's state stays.
+placed_round place_task(self_ptr self, const scheduling::placement& p,
+                        std::vector<store::store_write>& writes) {
+  auto& job = self->state.jobs.at(p.job_id);
+  const uint32_t index = *p.task;
+  job.replacing.erase(index);
+  const auto number = static_cast<uint32_t>(job.tasks.at(index).size() + 1);
+  job.row.attempts = std::max(job.row.attempts, number);
+  writes.emplace_back(job.row);
+  const auto& a = add_attempt(self, job, index, number, p.tasks.at(0), p.after, writes);
+  spdlog::info("job {} ({}): task {} placed alone on {} (attempt {})", job.row.job_id,
+               msg::printable(job.row.name), index, node_name(self, a.row.node_id), number);
+  return {job.row.job_id, job.row.attempts, a.row.attempt_id};
+}
 
 // Records the placement's attempts and the job's transition in `writes`.
 placed_round place(self_ptr self, const scheduling::placement& p,
                    std::vector<store::store_write>& writes) {
+  if (p.task) return place_task(self, p, writes);
   auto& st = self->state;
   auto& job = st.jobs.at(p.job_id);
   job.queued = false;
   job.row.attempts += 1;
   job.master_port = 0;
-  const auto now = unix_now_ms();
-  for (uint32_t i = 0; i < p.tasks.size(); ++i) {
-    attempt_entry a;
-    a.row.attempt_id = jobs::attempt_id(job.row.job_id, i, job.row.attempts);
-    a.row.job_id = job.row.job_id;
-    a.row.task_index = i;
-    a.row.attempt = job.row.attempts;
-    a.row.node_id = p.tasks[i].node_id;
-    a.row.state = std::string(jobs::to_string(attempt_state::scheduled));
-    a.row.gpus_json = nlohmann::json(p.tasks[i].gpus).dump();
-    a.row.log_path = st.deps.log_dir + "/" + job.row.job_id + "/" + a.row.attempt_id + ".log";
-    a.log = task_log(a.row.log_path);
-    a.row.scheduled_at_ms = now;
-    a.placed_at = steady::now();
-    a.holds_resources = true;
-    if (p.after) {
-      auto& before =
-          st.attempts.at(st.jobs.at(p.after->job_id).tasks.at(p.after->task_index).back());
-      a.after = before.row.attempt_id;
-      before.standby = a.row.attempt_id;
-    }
-    if (i == 0) job.master_addr = st.nodes[a.row.node_id].address;
-    writes.emplace_back(a.row);
-    if (job.tasks.size() <= i) job.tasks.resize(i + 1);
-    job.tasks[i].push_back(a.row.attempt_id);
-    if (!jobs::is_final(state_of(a))) st.unended_by_node[a.row.node_id].insert(a.row.attempt_id);
-    st.attempts[a.row.attempt_id] = std::move(a);
-  }
+  job.master_addr = st.nodes[p.tasks.at(0).node_id].address;
+  for (uint32_t i = 0; i < p.tasks.size(); ++i)
+    add_attempt(self, job, i, job.row.attempts, p.tasks[i], p.after, writes);
   const auto& after = st.attempts.at(job.tasks[0].back()).after;
   const auto shrunk = p.tasks.size() < job.spec.tasks
                           ? ", " + std::to_string(p.tasks.size()) + " of its " +
@@ -310,7 +355,7 @@ placed_round place(self_ptr self, const scheduling::placement& p,
              "placed on " + node_name(self, p.tasks[0].node_id) + shrunk +
                  (after.empty() ? "" : ", to start when " + after + " ends"),
              writes);
-  return {job.row.job_id, job.row.attempts};
+  return {job.row.job_id, job.row.attempts, {}};
 }
 
 // Stores `writes` together with the placements the scheduler makes now, in one transaction (a
@@ -329,7 +374,10 @@ void persist_and_schedule(
         then();
         for (const auto& r : rounds) {
           auto found = self->state.jobs.find(r.job_id);
-          if (found != self->state.jobs.end() && found->second.row.attempts == r.round)
+          if (found == self->state.jobs.end()) continue;
+          if (!r.attempt_id.empty())
+            start_attempt(self, self->state.attempts.at(r.attempt_id));
+          else if (found->second.row.attempts == r.round)
             start_round(self, found->second);
         }
       },
@@ -344,7 +392,8 @@ void release(self_ptr self, attempt_entry& a) {
   self->state.scheduler.release(a.row.job_id, a.row.task_index);
 }
 
-// Records how an attempt ended; the round is settled once every task of it ended.
+// Records how an attempt ended. A gang's other tasks are killed when it did not succeed, and
+// its round is settled once every task of it ended; an independent task is settled alone.
 void end_attempt(self_ptr self, attempt_entry& a, attempt_state to, const jobs::task_exit& exit,
                  int64_t at_ms, std::vector<store::store_write>& writes) {
   a.row.state = std::string(jobs::to_string(to));
@@ -354,9 +403,12 @@ void end_attempt(self_ptr self, attempt_entry& a, attempt_state to, const jobs::
   a.row.finished_at_ms = at_ms;
   writes.emplace_back(a.row);
   self->state.unended_by_node[a.row.node_id].erase(a.row.attempt_id);
+  for (const auto& watcher : self->state.attempt_watchers)
+    self->send(watcher, actors::ended_atom::value, a.row.attempt_id);
   release(self, a);
   auto job = self->state.jobs.find(a.row.job_id);
   if (job == self->state.jobs.end()) return;
+  if (!gang(job->second)) return settle_task(self, job->second, a, writes);
   if (to != attempt_state::succeeded && !jobs::is_final(state_of(job->second)))
     for (auto* other : current_round(self, job->second))
       if (!jobs::is_final(state_of(*other))) {
@@ -409,6 +461,74 @@ void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>
   finish_job(self, job, job_state::failed, describe(*failed), writes);
 }
 
+// An independent task whose attempt ended for good: it succeeded (a replica never does), or its
+// retries are spent.
+bool task_done(const job_entry& job, const attempt_entry& a) {
+  return job.grouping == jobs::task_grouping::independent &&
+         state_of(a) == attempt_state::succeeded;
+}
+bool retries_left(const job_entry& job, const attempt_entry& a) {
+  return a.row.attempt <= job.spec.retries.max;
+}
+
+// Queues an independent task alone, to replace its ended attempt.
+void queue_task(self_ptr self, job_entry& job, uint32_t index) {
+  auto q = queued(job);
+  q.tasks = 1;
+  q.min_tasks = 0;
+  q.task = index;
+  self->state.scheduler.enqueue(std::move(q));
+}
+
+// A job of independent tasks ends once every task ended for good: it succeeded when they all
+// did, else it failed with the first that did not.
+void settle_independent(self_ptr self, job_entry& job, std::vector<store::store_write>& writes) {
+  if (jobs::is_final(state_of(job)) || !job.replacing.empty()) return;
+  const attempt_entry* failed = nullptr;
+  for (auto* a : current_round(self, job)) {
+    if (!jobs::is_final(state_of(*a))) return;
+    if (!task_done(job, *a) && (!failed || a->row.finished_at_ms < failed->row.finished_at_ms))
+      failed = a;
+  }
+  if (!failed) {
+    job.row.exit_code = 0;
+    return finish_job(self, job, job_state::succeeded, "", writes);
+  }
+  job.row.exit_code = failed->row.exit_code;
+  finish_job(self, job, job_state::failed, describe(*failed), writes);
+}
+
+// An independent task's attempt ended: unless it is done or out of retries, the task alone is
+// queued again after the job's backoff, and the other tasks run on.
+void settle_task(self_ptr self, job_entry& job, const attempt_entry& ended,
+                 std::vector<store::store_write>& writes) {
+  if (jobs::is_final(state_of(job))) return;  // cancelled: its tasks end now
+  if (!task_done(job, ended) && retries_left(job, ended)) {
+    const auto index = ended.row.task_index;
+    job.replacing.insert(index);
+    spdlog::info("job {} ({}): {}; the task is retried alone", job.row.job_id,
+                 msg::printable(job.row.name), msg::printable(describe(ended)));
+    const auto backoff =
+        std::chrono::milliseconds(static_cast<int64_t>(job.spec.retries.backoff_s * 1000.0));
+    self->delayed_send(self, backoff, actors::retry_atom::value, job.row.job_id, index,
+                       ended.row.attempt);
+    return;
+  }
+  settle_independent(self, job, writes);
+}
+
+// The backoff of an independent task's retry passed: it is queued, unless the job ended or the
+// task was placed since.
+void retry_task(self_ptr self, const std::string& job_id, uint32_t index, uint32_t attempt) {
+  auto it = self->state.jobs.find(job_id);
+  if (it == self->state.jobs.end() || !it->second.replacing.count(index)) return;
+  auto& job = it->second;
+  const auto& latest = self->state.attempts.at(job.tasks.at(index).back());
+  if (latest.row.attempt != attempt) return;
+  queue_task(self, job, index);
+  schedule(self);
+}
+
 // --- Client requests ---------------------------------------------------------------------
 
 void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& r,
@@ -456,6 +576,7 @@ void on_submit(self_ptr self, const inbound& in, const msg::submit_job_request& 
   job.row.submitted_at_ms = unix_now_ms();
   job.order = st.next_order++;
   job.spec = std::move(spec);
+  job.grouping = grouping_of(job.spec);
   job.tasks.resize(job.spec.tasks);
   std::vector<store::store_write> writes;
   transition(job, job_state::pending, "submitted", writes);
@@ -541,7 +662,7 @@ void on_started(self_ptr self, const msg::task_started& r, const sender_key& key
   writes.emplace_back(a->row);
   if (state_of(job) == job_state::scheduled)
     transition(job, job_state::running, "started on " + node_name(self, key.node_id), writes);
-  if (a->row.task_index == 0) {
+  if (a->row.task_index == 0 && gang(job)) {
     job.master_port = r.master_port;
     for (auto* other : current_round(self, job))
       if (other->row.task_index != 0) start_attempt(self, *other);
@@ -688,6 +809,7 @@ void recover(self_ptr self) {
     }
     job.row = std::move(row);
     job.durable = true;
+    job.grouping = grouping_of(job.spec);
     job.tasks.resize(job.spec.tasks);
     const auto id = job.row.job_id;
     if (!job.row.client_request_id.empty())
@@ -754,7 +876,16 @@ void recover(self_ptr self) {
       }
       ++running;
     }
-    settle_round(self, job, writes);
+    if (gang(job)) {
+      settle_round(self, job, writes);
+      continue;
+    }
+    // The independent tasks that ended before the restart and wait for a retry: queued now.
+    for (auto* a : current_round(self, job))
+      if (jobs::is_final(state_of(*a)) && !task_done(job, *a) && retries_left(job, *a) &&
+          job.replacing.insert(a->row.task_index).second)
+        queue_task(self, job, a->row.task_index);
+    settle_independent(self, job, writes);
   }
   if (!writes.empty()) persist(self, std::move(writes), [] {});
   spdlog::info("jobs: {} stored, {} queued, {} tasks to reconcile with their nodes", st.jobs.size(),
@@ -837,7 +968,13 @@ caf::behavior service(self_ptr self, job_service_deps deps) {
       [self](const membership::node_event& e) { on_node_event(self, e); },
       [self](actors::attempt_atom, const std::string& id) { return view_of_attempt(self, id); },
       [self](actors::job_atom, const std::string& id) { return view_of_job(self, id); },
+      [self](actors::subscribe_atom, const caf::actor& watcher) {
+        self->state.attempt_watchers.push_back(watcher);
+      },
       [self](actors::retry_atom) { retry_writes(self); },
+      [self](actors::retry_atom, const std::string& job_id, uint32_t task, uint32_t attempt) {
+        retry_task(self, job_id, task, attempt);
+      },
       [self](actors::retry_atom, const std::string& job_id, uint32_t round) {
         auto it = self->state.jobs.find(job_id);
         if (it == self->state.jobs.end() || it->second.row.attempts != round ||

@@ -14,6 +14,9 @@
 // Other head actors ask about a job or an attempt (the training service checks that a node
 // relays for an attempt it runs):
 //   (attempt_atom, attempt id) -> job_view      (job_atom, job id) -> job_view
+// and may watch attempts end (the service router drops a replica whose process is gone):
+//   (subscribe_atom, actor): from then on the actor gets (ended_atom, attempt id) as the
+//   service learns that an attempt ended (reported by its node, or lost with it).
 #pragma once
 
 #include <cstdint>
@@ -51,7 +54,9 @@ struct job_view {
   std::string kind;
   std::string spec_json;  // the validated spec (cluster/jobs/job_spec.hpp's to_json)
   std::string state;      // the job's, e.g. "RUNNING"
-  uint32_t round = 0;     // the attempt's number, which every task of its gang's round shares
+  // The attempt's number, which every task of its gang's round shares; an independent task's
+  // attempts count on their own.
+  uint32_t round = 0;
   std::string node_id;
   bool current = false;  // of the job's latest round, not ended, and the job has not ended
 };

@@ -15,6 +15,7 @@
 #include "actors/jobs/job_service.hpp"
 #include "actors/jobs/task_log.hpp"
 #include "actors/scheduler/scheduler.hpp"
+#include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/job_spec.hpp"
 #include "cluster/store/store.hpp"
 
@@ -38,10 +39,14 @@ struct attempt_entry {
   bool output_complete = false;  // the attempt ended and reported all of its output
 };
 
+// A job's attempts: a gang's are numbered by round (job_record::attempts is the latest), each
+// task of a job of independent tasks counts its own (job_record::attempts is the highest).
 struct job_entry {
   store::job_record row;
   jobs::job_spec spec;
+  jobs::task_grouping grouping = jobs::task_grouping::gang;
   std::vector<std::vector<std::string>> tasks;  // per task index: its attempt ids, oldest first
+  std::set<uint32_t> replacing;  // independent tasks whose next attempt waits (backoff, queue)
   std::vector<store::job_transition> transitions;
   bool durable = false;  // its submission is stored
   bool queued = false;   // waits in the scheduler's queue
@@ -81,6 +86,7 @@ struct service_state {
   std::unordered_map<std::string, node_view> nodes;
   scheduling::scheduler scheduler{true};
   std::vector<pending_write> retries;
+  std::vector<caf::actor> attempt_watchers;  // told of every attempt that ends
 };
 
 using self_ptr = caf::stateful_actor<service_state>*;
@@ -91,9 +97,10 @@ bool visible(const sender_key& key, const job_entry& job);
 std::string node_name(self_ptr self, const std::string& node_id);
 jobs::job_state state_of(const job_entry& job);
 jobs::attempt_state state_of(const attempt_entry& a);
-// The attempts of the job's latest round (one per task), or empty before its first placement.
+// The attempts of the job's latest round (one per task), or empty before its first placement;
+// of a job of independent tasks, each task's latest attempt.
 std::vector<attempt_entry*> current_round(self_ptr self, const job_entry& job);
-// Placed in the job's latest round and not ended.
+// Of current_round and not ended.
 bool is_current(self_ptr self, const attempt_entry& a);
 
 // Questions of clients (job_queries.cpp).

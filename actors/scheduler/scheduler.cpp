@@ -162,6 +162,10 @@ class scheduling_pass {
   std::vector<size_t> chosen_;
 };
 
+std::string queue_key(const queued_job& job) {
+  return job.task ? job.job_id + "/" + std::to_string(*job.task) : job.job_id;
+}
+
 }  // namespace
 
 void scheduler::update_node(const node_capacity& capacity) {
@@ -175,36 +179,43 @@ void scheduler::remove_node(const std::string& node_id) {
 }
 
 bool scheduler::enqueue(queued_job job) {
-  if (job.tasks == 0 || jobs_.count(job.job_id)) return false;
+  const auto key = queue_key(job);
+  if (job.tasks == 0 || jobs_.count(key)) return false;
   std::sort(job.after.begin(), job.after.end());
   job.after.erase(std::unique(job.after.begin(), job.after.end()), job.after.end());
   for (const auto& dependency : job.after) dependants_[dependency].push_back(job.job_id);
   if (job.after.empty()) make_ready(job);
-  jobs_.emplace(job.job_id, std::move(job));
+  jobs_.emplace(key, std::move(job));
   return true;
 }
 
 bool scheduler::withdraw(const std::string& job_id) {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return false;
-  if (it->second.after.empty())
-    leave_ready(it->second);
-  else
-    forget_dependencies(it->second);
-  jobs_.erase(it);
-  changed_ = true;
-  return true;
+  bool withdrawn = false;
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (it->second.job_id != job_id) {
+      ++it;
+      continue;
+    }
+    if (it->second.after.empty())
+      leave_ready(it->second);
+    else
+      forget_dependencies(it->second);
+    it = jobs_.erase(it);
+    withdrawn = true;
+  }
+  changed_ |= withdrawn;
+  return withdrawn;
 }
 
 void scheduler::make_ready(const queued_job& job) {
-  ready_[job.priority][job.tenant].emplace(job.order, job.job_id);
+  ready_[job.priority][job.tenant].emplace(job.order, queue_key(job));
   ready_milli_cpus_.insert(milli_cpus(job.per_task.cpus));
   changed_ = true;
 }
 
 // Leaves emptied queues in place: schedule() sweeps them.
 void scheduler::leave_ready(const queued_job& job) {
-  ready_[job.priority][job.tenant].erase({job.order, job.job_id});
+  ready_[job.priority][job.tenant].erase({job.order, queue_key(job)});
   ready_milli_cpus_.erase(ready_milli_cpus_.find(milli_cpus(job.per_task.cpus)));
 }
 
@@ -257,13 +268,14 @@ std::vector<placement> scheduler::schedule() {
       const bool may_start = !cannot_start.cover(s);
       const std::vector<size_t>* rooms = may_start ? now.fit(job) : nullptr;
       if (rooms) {
-        placement p{job.job_id, {}, std::nullopt};
+        placement p{job.job_id, {}, std::nullopt, job.task};
         for (uint32_t task = 0; task < rooms->size(); ++task) {
           const pool_node& node = now.node((*rooms)[task]);
           auto gpus = node.free_gpus();
           gpus.resize(job.per_task.gpus);
           p.tasks.push_back({node.capacity.node_id, std::move(gpus)});
-          pool_.hold({job.job_id, task}, job.tenant, p.tasks.back(), job.per_task);
+          pool_.hold({job.job_id, job.task.value_or(task)}, job.tenant, p.tasks.back(),
+                     job.per_task);
           now.take((*rooms)[task], need);
         }
         t->share = share_of(job.tenant);
@@ -272,9 +284,10 @@ std::vector<placement> scheduler::schedule() {
         if (may_start) cannot_start.add(s);
         if (auto behind = standbys_ ? now.standby(job, pool_) : std::nullopt) {
           const auto& [room, predecessor] = *behind;
-          pool_.hold_standby({job.job_id, 0}, job.tenant, predecessor, job.per_task);
+          pool_.hold_standby({job.job_id, job.task.value_or(0)}, job.tenant, predecessor,
+                             job.per_task);
           now.claim(room, need);
-          leave_queue({job.job_id, {{now.node(room).capacity.node_id, {}}}, predecessor});
+          leave_queue({job.job_id, {{now.node(room).capacity.node_id, {}}}, predecessor, job.task});
         } else if (!cannot_reserve.cover(s) && !now.reserve(job)) {
           cannot_reserve.add(s);
         }

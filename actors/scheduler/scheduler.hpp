@@ -13,7 +13,9 @@
 //   task in turn goes to the schedulable node that carries every requested label, has the
 //   resources free, and would be left with the least free (best fit): the fewest free GPUs,
 //   then the fewest free CPUs, then the least free memory, then the smallest node id. GPUs
-//   are handed out lowest index first.
+//   are handed out lowest index first. A task of a job of independent tasks whose attempt
+//   ended is queued alone (queued_job::task), in the job's place in the queue, and placed like
+//   a job of one task.
 // - Elastic gangs (min_tasks). When not all its tasks can be placed, an elastic job starts on
 //   as many as can, best fit as above, if that is at least min_tasks; a job that cannot start
 //   even so reserves for min_tasks tasks only.
@@ -60,12 +62,16 @@ struct queued_job {
   uint32_t tasks = 1;
   std::vector<std::string> after;  // dependencies that have not succeeded yet
   uint32_t min_tasks = 0;          // elastic: it may start on as few tasks; 0: all of them
+  // One task of a job of independent tasks, queued alone to replace its ended attempt (with
+  // `tasks` 1 and no `after`). Several tasks of a job may be queued at once.
+  std::optional<uint32_t> task;
 };
 
 struct placement {
   std::string job_id;
   std::vector<task_placement> tasks;  // by task index; fewer than asked for an elastic job
   std::optional<task_key> after;      // a standby (one task): the task it follows
+  std::optional<uint32_t> task;       // a queued task placed alone (queued_job::task)
 };
 
 struct node_usage {
@@ -103,11 +109,11 @@ class scheduler {
   void update_node(const node_capacity& capacity);
   void remove_node(const std::string& node_id);
 
-  // Queues a job (also a retry of one whose attempts ended). False, and nothing queued, when a
-  // job of that id is queued already or the job has no task.
+  // Queues a job (also a retry of one whose attempts ended), or one task of it. False, and
+  // nothing queued, when that job (or that task of it) is queued already or the job has no task.
   bool enqueue(queued_job job);
-  // Takes a queued job out (cancelled); false when it was not queued. Its dependants stay:
-  // dependency_done(job_id, false) fails them.
+  // Takes a queued job out (cancelled), with its tasks queued alone; false when none was
+  // queued. Its dependants stay: dependency_done(job_id, false) fails them.
   bool withdraw(const std::string& job_id);
 
   // Places every queued job that can start now, and the standbys, and reserves what they use:
@@ -135,7 +141,7 @@ class scheduler {
   scheduler_status status() const;
 
  private:
-  using queue_entry = std::pair<uint64_t, std::string>;  // (order, job id)
+  using queue_entry = std::pair<uint64_t, std::string>;  // (order, queue key)
   using tenant_queues = std::map<std::string, std::set<queue_entry>>;
 
   void make_ready(const queued_job& job);
@@ -144,7 +150,8 @@ class scheduler {
 
   bool standbys_;
   resource_pool pool_;
-  std::unordered_map<std::string, queued_job> jobs_;  // every queued job
+  // Every queued job, by queue key: its id, or "<job id>/<task>" for a task queued alone.
+  std::unordered_map<std::string, queued_job> jobs_;
   // Jobs free to start: by priority (highest first), tenant, then submit order.
   std::map<int32_t, tenant_queues, std::greater<int32_t>> ready_;
   std::multiset<int64_t> ready_milli_cpus_;  // per-task CPUs of the ready jobs

@@ -29,6 +29,16 @@ struct task_context {
   std::vector<uint32_t> gpus;     // device indices given to this task
 };
 
+// How the head places, retries and ends the tasks of a job (docs/jobs.md, "Gangs and
+// independent tasks").
+enum class task_grouping {
+  gang,         // placed and started together; one ending unsuccessfully ends the round, and
+                // the job is retried as a whole
+  independent,  // each retried alone when it fails; the job ends once every task ended for good
+  replicas,     // independent and meant to run until cancelled: a task that ends, even with
+                // exit code 0, is replaced
+};
+
 class job_kind {
  public:
   virtual ~job_kind();
@@ -47,6 +57,9 @@ class job_kind {
   // spec gave from its default. Refuses a given one that contradicts the kind's fields. The
   // default leaves the common fields as the spec gave them.
   virtual void derive_common_fields(const spec_map& spec, job_spec& out) const;
+
+  // How the kind's tasks relate; the default is a gang.
+  virtual task_grouping grouping() const;
 
   // The process that one task attempt runs; `spec` was parsed by parse_job_spec.
   virtual task_launch launch(const job_spec& spec, const task_context& task) const = 0;

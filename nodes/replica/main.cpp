@@ -58,8 +58,12 @@ class replica_process {
       : spec_(std::move(spec)),
         attempt_id_(std::move(attempt_id)),
         artifacts_(link_path, attempt_id_),
-        connection_(link, "replica " + attempt_id_,
-                    [this](const msg::envelope& env) { predict(env); }) {}
+        connection_(
+            link, "replica " + attempt_id_, [this](const msg::envelope& env) { predict(env); },
+            [this] { resolve_now_ = true; }) {}
+
+  // Whether the head asked for a resolution before the next poll (a reload); clears it.
+  bool resolve_now() { return resolve_now_.exchange(false); }
 
   // One round: resolve, load what is new, report, drop what is no longer named.
   void poll() {
@@ -200,7 +204,8 @@ class replica_process {
   training::rank_link artifacts_;  // fetches through the node's artifact cache
   std::shared_mutex mutex_;
   std::map<uint32_t, loaded_version> versions_;
-  std::vector<uint32_t> dropping_;          // reported without them; dropped at the next round
+  std::vector<uint32_t> dropping_;  // reported without them; dropped at the next round
+  std::atomic<bool> resolve_now_{false};
   replica::replica_connection connection_;  // last: its thread calls predict() once made
 };
 
@@ -224,7 +229,8 @@ int main() {
     replica_process r(spec, attempt, security::load_credential(link_path), link_path);
     while (!stop_signalled) {
       r.poll();
-      for (auto waited = std::chrono::milliseconds(0); waited < poll_interval && !stop_signalled;
+      for (auto waited = std::chrono::milliseconds(0);
+           waited < poll_interval && !stop_signalled && !r.resolve_now();
            waited += std::chrono::milliseconds(50))
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

@@ -13,9 +13,11 @@ transport::socket_options options_for(const security::credential& link) {
 }  // namespace
 
 replica_connection::replica_connection(const security::credential& link, std::string sender,
-                                       std::function<void(const msg::envelope&)> on_predict)
+                                       std::function<void(const msg::envelope&)> on_predict,
+                                       std::function<void()> on_resolve_now)
     : sender_(std::move(sender)),
       on_predict_(std::move(on_predict)),
+      on_resolve_now_(std::move(on_resolve_now)),
       loop_(context_, transport::socket_loop::role::dealer_connect, link.head_address,
             options_for(link),
             [this](const std::string&, const zmq::message_t& frame, transport::clock::time_point) {
@@ -55,6 +57,7 @@ void replica_connection::on_frame(const zmq::message_t& frame) {
   if (!env) return;  // a node that cannot be read is not answered
   const auto* m = std::get_if<msg::inference_message>(&env->body);
   if (m && std::holds_alternative<msg::predict_request>(m->body)) return on_predict_(*env);
+  if (m && std::holds_alternative<msg::resolve_service_request>(m->body)) return on_resolve_now_();
   std::lock_guard lock(mutex_);
   auto it = waiting_.find(env->request_id);
   if (it != waiting_.end()) it->second.set_value(std::move(*env));

@@ -1,6 +1,7 @@
 // A replica's serving connection to its node over the rank link: the node sends the head's
-// predictions down it (to the connection the replica's own requests came from), and the
-// replica's ResolveService and ReplicaReport requests go up it. Plain C++, thread-safe.
+// predictions down it (to the connection the replica's own requests came from), and the head's
+// ResolveServiceRequest naming the replica (resolve now: a reload); the replica's ResolveService
+// and ReplicaReport requests go up it. Plain C++, thread-safe.
 #pragma once
 
 #include <atomic>
@@ -21,9 +22,11 @@ namespace troupe::replica {
 
 class replica_connection {
  public:
-  // `on_predict` gets each PredictRequest on the connection's thread; it must not block.
+  // `on_predict` gets each PredictRequest, `on_resolve_now` is called for each resolve-now, on the
+  // connection's thread; they must not block.
   replica_connection(const security::credential& link, std::string sender,
-                     std::function<void(const msg::envelope&)> on_predict);
+                     std::function<void(const msg::envelope&)> on_predict,
+                     std::function<void()> on_resolve_now);
   ~replica_connection();
 
   // Sends `body` and waits for its answer; nullopt when none came within `timeout`.
@@ -36,6 +39,7 @@ class replica_connection {
 
   std::string sender_;
   std::function<void(const msg::envelope&)> on_predict_;
+  std::function<void()> on_resolve_now_;
   zmq::context_t context_{1};
   std::mutex mutex_;
   std::map<uint64_t, std::promise<msg::envelope>> waiting_;

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -213,11 +215,16 @@ class scripted_node {
       const auto got = client_.receive(50ms);
       const auto* env = got ? std::get_if<troupe::msg::envelope>(&*got) : nullptr;
       const auto* m = env ? std::get_if<troupe::msg::jobs_message>(&env->body) : nullptr;
+      if (const auto* kill = m ? std::get_if<troupe::msg::kill_task_request>(&m->body) : nullptr)
+        killed.push_back(kill->attempt_id);
       if (const auto* wanted = m ? std::get_if<T>(&m->body) : nullptr) return *wanted;
     }
     BOOST_FAIL("no such message from the head within 20 s");
     return {};
   }
+
+  // The attempts the head asked to kill, in the order next() saw the requests.
+  std::vector<std::string> killed;
 
  private:
   static std::string node_id(const std::string& name) {
@@ -232,7 +239,125 @@ class scripted_node {
   uint64_t beats_ = 0;
 };
 
+// A serve job of two replicas on a scripted node of 2 CPUs, both started. The job service treats
+// replicas as independent tasks; no replica process runs, so no model is needed. The head takes
+// the node for dead only after a minute's silence: the test heartbeats only while it waits for
+// a message.
+struct scripted_service {
+  cluster c;
+  std::vector<std::string> head_args{"--no-worker", "--config", c.root() + "/patient.yaml"};
+  std::optional<scripted_node> node;
+  std::string id;
+  int64_t clock_ms = 1000;  // the times the node reports, increasing
+
+  explicit scripted_service(const std::string& retries) {
+    std::ofstream(c.root() + "/patient.yaml")
+        << "failure_detector: {suspect_phi: 50, dead_phi: 100, min_std_dev_ms: 60000}\n";
+    c.start_head(head_args);
+    node.emplace(c, "scripted");
+    const auto spec = c.root() + "/service.yaml";
+    std::ofstream(spec) << "name: svc\nkind: serve\nmodel: mlp\nreplicas: 2\n"
+                        << "resources: {cpus: 1}\nretries: " << retries << "\n";
+    auto submitted = c.troupe({"submit", "--json", spec});
+    BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
+    id = json::parse(submitted.out)["id"].get<std::string>();
+    BOOST_TEST_REQUIRE(start_next() == attempt(0, 1));
+    BOOST_TEST_REQUIRE(start_next() == attempt(1, 1));
+  }
+
+  std::string attempt(int task, int number) const {
+    return id + "." + std::to_string(task) + "." + std::to_string(number);
+  }
+  // The next attempt the head has the node start, reported started; its id.
+  std::string start_next() {
+    namespace msg = troupe::msg;
+    const auto attempt_id = node->next<msg::start_task_request>().launch.attempt_id;
+    node->send(msg::jobs_message{msg::task_started{attempt_id, 100, 0, clock_ms += 10}});
+    return attempt_id;
+  }
+  // Reports the attempt ended; returns once the head stored that (it acknowledges then).
+  void end(const std::string& attempt_id, const troupe::jobs::task_exit& exit) {
+    namespace msg = troupe::msg;
+    node->send(msg::jobs_message{msg::task_finished{attempt_id, exit, clock_ms += 10, 0, 0}});
+    while (node->next<msg::task_finished_ack>().attempt_id != attempt_id) {
+    }
+  }
+  json job() const {
+    auto r = c.troupe({"job", id, "--json"});
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    return json::parse(r.out);
+  }
+  std::string state_of(const std::string& attempt_id) const {
+    const auto j = job();
+    for (const auto& a : j["attempts"])
+      if (a["id"] == attempt_id) return a["state"].get<std::string>();
+    return "";
+  }
+};
+
+const troupe::jobs::task_exit killed_by_9{std::nullopt, SIGKILL, ""};
+
 }  // namespace
+
+BOOST_AUTO_TEST_SUITE(independent_tasks)
+
+BOOST_AUTO_TEST_CASE(a_replica_that_dies_is_replaced_alone_while_the_other_runs_on) {
+  scripted_service s("{max: 3, backoff_s: 0}");
+  s.end(s.attempt(1, 1), killed_by_9);
+  BOOST_TEST_REQUIRE(s.start_next() == s.attempt(1, 2));
+  BOOST_TEST(s.node->killed.empty(), "the head killed " << s.node->killed.size() << " attempts");
+  BOOST_TEST(s.state_of(s.attempt(0, 1)) == "RUNNING");
+  const auto j = s.job();
+  BOOST_TEST(j["state"] == "RUNNING", j.dump(2));
+  BOOST_TEST(j["attempts"].size() == 3u, j.dump(2));
+  // A replica that exits 0 is replaced as well: a service does not end by itself.
+  s.end(s.attempt(1, 2), {0, std::nullopt, ""});
+  BOOST_TEST_REQUIRE(s.start_next() == s.attempt(1, 3));
+  BOOST_TEST(s.job()["state"] == "RUNNING");
+  // A cancel ends every replica.
+  const auto cancelled = s.c.troupe({"cancel", s.id});
+  BOOST_TEST_REQUIRE(cancelled.exit_code == 0, cancelled.err);
+  namespace msg = troupe::msg;
+  std::set<std::string> kills{s.node->next<msg::kill_task_request>().attempt_id,
+                              s.node->next<msg::kill_task_request>().attempt_id};
+  BOOST_TEST((kills == std::set<std::string>{s.attempt(0, 1), s.attempt(1, 3)}));
+  BOOST_TEST(s.job()["state"] == "CANCELLED");
+}
+
+BOOST_AUTO_TEST_CASE(a_service_whose_replicas_spent_their_retries_fails_once_the_last_one_ends) {
+  scripted_service s("{max: 1, backoff_s: 0}");
+  s.end(s.attempt(1, 1), killed_by_9);
+  BOOST_TEST_REQUIRE(s.start_next() == s.attempt(1, 2));
+  s.end(s.attempt(1, 2), {3, std::nullopt, ""});  // task 1's retry spent: not replaced
+  auto j = s.job();
+  BOOST_TEST(j["state"] == "RUNNING", "task 0 still serves\n" << j.dump(2));
+  s.end(s.attempt(0, 1), killed_by_9);
+  BOOST_TEST_REQUIRE(s.start_next() == s.attempt(0, 2));
+  s.end(s.attempt(0, 2), killed_by_9);
+  BOOST_TEST_REQUIRE(wait_until([&] { return s.job()["state"] == "FAILED"; }, 10s));
+  j = s.job();
+  BOOST_TEST(j["reason"] == "task 1: exit code 3", j.dump(2));
+  BOOST_TEST(j["attempts"].size() == 4u, j.dump(2));
+  BOOST_TEST(s.node->killed.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_replica_waiting_out_its_backoff_when_the_head_restarts_is_replaced_then) {
+  scripted_service s("{max: 3, backoff_s: 3600}");
+  s.end(s.attempt(1, 1), killed_by_9);
+  s.c.head().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(s.c.head().wait_exit(5s) >= 0);
+  s.c.restart_head(s.head_args);
+  namespace msg = troupe::msg;
+  // The node tells the restarted head what it runs; the head places task 1 again at once.
+  s.node->send(msg::jobs_message{msg::node_tasks{{s.attempt(0, 1)}, {}, {}}});
+  BOOST_TEST_REQUIRE(s.start_next() == s.attempt(1, 2), s.c.dump_logs());
+  BOOST_TEST(s.node->killed.empty());
+  const auto j = s.job();
+  BOOST_TEST(j["state"] == "RUNNING", j.dump(2));
+  BOOST_TEST(s.state_of(s.attempt(0, 1)) == "RUNNING", j.dump(2));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(job_node_failures)
 

@@ -5,14 +5,20 @@
 // (TorchScript loaded by Debian's python3-torch, softmax of its logits), row for row, also for
 // concurrent requests that the replicas' batchers join. A promotion of another version to the
 // stage the service follows switches it over while requests keep coming, none of them failing.
+// A replica's process killed is replaced alone while the other answers every request. A reload
+// over HTTP has the replicas load what the model reference names now before it answers.
 // A service with `auth: {tokens: optional}` and a `cache` answers curl without a token, repeats
 // from the head's cache (counted on /metrics, never across a promotion), and the replicas'
 // figures (rows per forward pass, queue depth) reach the nodes' and the head's /metrics, which
 // promtool accepts.
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 
 #include "tests/integration/http_calls.hpp"
@@ -101,6 +107,14 @@ struct served_model : rank_cluster {
     if (shown.exit_code != 0) return -1;
     const auto services = json::parse(shown.out);
     return services.empty() ? 0 : services[0]["ready_replicas"].get<int>();
+  }
+
+  // The id of the attempt of the service's task `index` that is RUNNING now, or "".
+  std::string running_attempt(int index) const {
+    const auto j = job(service_job);
+    for (const auto& a : j["attempts"])
+      if (a["task"] == index && a["state"] == "RUNNING") return a["id"].get<std::string>();
+    return "";
   }
 
   json predict(const json& rows) const {
@@ -275,6 +289,119 @@ BOOST_AUTO_TEST_CASE(a_promoted_version_that_cannot_load_leaves_the_old_one_serv
   BOOST_TEST_REQUIRE(wait_until([&] { return !problem_of_2().empty(); }, r.job_limit),
                      r.c.troupe({"services", "--json"}).out + r.all_logs(service.job));
   for (int i = 0; i < 10; ++i) BOOST_TEST(service.version_answering() == 1);
+}
+
+// Asks the service over and over from its own thread until stopped; counts the answers and
+// keeps every failure. Each request may take 20 s: a slow answer on a busy machine is no failure.
+class continuous_client {
+ public:
+  explicit continuous_client(const rank_cluster& r) {
+    sending_ = std::async(std::launch::async, [this, &r] {
+      const auto rows = json{{"features", rows_of(1, 2)}}.dump();
+      const std::vector<std::string> argv{
+          binary("troupe"), "--head", r.c.endpoint(), "--credentials", r.c.admin_credentials(),
+          "--timeout-ms",   "20000",  "predict",      "mlp-service",   rows};
+      while (!stop_) {
+        const auto out = run_command(argv);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (out.exit_code == 0)
+          ++answered_;
+        else
+          failures_.push_back(out.err);
+      }
+    });
+  }
+  ~continuous_client() { stop(); }
+  int answered() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return answered_;
+  }
+  // Waits (bounded) for `more` answers than there are now.
+  bool answers(int more) const {
+    const int target = answered() + more;
+    return wait_until([&] { return answered() >= target; }, 30s);
+  }
+  // Stops sending; the failures seen.
+  std::vector<std::string> stop() {
+    stop_ = true;
+    if (sending_.valid()) sending_.get();
+    return failures_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  int answered_ = 0;
+  std::vector<std::string> failures_;
+  std::future<void> sending_;
+};
+
+BOOST_AUTO_TEST_CASE(a_killed_replica_is_replaced_alone_while_every_request_keeps_succeeding) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  served_model s;
+  const auto kept = s.running_attempt(0);
+  const auto killed = s.running_attempt(1);
+  BOOST_TEST_REQUIRE((!kept.empty() && !killed.empty()), s.job(s.service_job).dump(2));
+  const auto pids = processes_with("TROUPE_ATTEMPT_ID=" + killed);
+  BOOST_TEST_REQUIRE(pids.size() == 1u);
+  continuous_client client(s);
+  BOOST_TEST_REQUIRE(client.answers(3));
+  ::kill(pids[0], SIGKILL);
+  // Task 1 runs a new attempt, task 0 the same one, and both replicas are ready again.
+  const auto replaced = [&] {
+    const auto now = s.running_attempt(1);
+    return !now.empty() && now != killed && s.running_attempt(0) == kept && s.ready_replicas() == 2;
+  };
+  BOOST_TEST_REQUIRE(wait_until(replaced, s.job_limit),
+                     s.job(s.service_job).dump(2) + s.all_logs(s.service_job) + s.c.dump_logs());
+  BOOST_TEST(client.answers(3));
+  const auto failures = client.stop();
+  BOOST_TEST(failures.empty(), failures.size() << " requests failed, the first: "
+                                               << (failures.empty() ? "" : failures[0]));
+  const auto j = s.job(s.service_job);
+  BOOST_TEST(j["state"] == "RUNNING", j.dump(2));
+  BOOST_TEST(j["attempts"].size() == 3u, j.dump(2));
+  for (const auto& a : j["attempts"])
+    if (a["id"] == killed) BOOST_TEST(a["signal"] == SIGKILL, j.dump(2));
+}
+
+BOOST_AUTO_TEST_CASE(a_reload_answers_once_the_replicas_serve_the_version_registered_before_it) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  served_model s;  // follows the latest version of mlp, 1 for now
+  const auto made = s.c.troupe({"--json", "token", "create", "--name", "ops", "--role", "manage"});
+  BOOST_TEST_REQUIRE(made.exit_code == 0, made.err);
+  const auto token = json::parse(made.out).at("token").get<std::string>();
+  const auto reload = [&] {
+    return http_call(s.c, "POST", s.c.head().http_address(),
+                                   "/v1/models/mlp-service/reload", token);
+  };
+  const auto register_version = [&](const std::string& file) {
+    const auto imported = s.c.troupe(
+        {"model", "register", "mlp", file, "--input-features", "4", "--outputs", "logits"});
+    BOOST_TEST_REQUIRE(imported.exit_code == 0, imported.err);
+  };
+  const auto rows = rows_of(2, 3);
+  BOOST_TEST(s.predict(rows)["model_version"] == 1);
+  register_version(s.module);  // version 2: the same module, imported
+  const auto reloaded = reload();
+  BOOST_TEST_REQUIRE(reloaded.status == 200, reloaded.body);
+  const auto answer = s.predict(rows);
+  BOOST_TEST(answer["model_version"] == 2, answer.dump());
+  check_rows(answer["outputs"], forward_pass(s.module, rows));
+  // Version 3 cannot load: the reload says so, and version 2 answers on.
+  const auto broken = s.c.root() + "/broken.pt";
+  std::ofstream(broken) << "not a TorchScript archive\n";
+  register_version(broken);
+  const auto refused = reload();
+  BOOST_TEST(refused.status == 409, refused.body);
+  BOOST_TEST(refused.body.find("version 3: ") != std::string::npos, refused.body);
+  BOOST_TEST(s.predict(rows)["model_version"] == 2);
 }
 
 BOOST_AUTO_TEST_CASE(an_open_cached_service_answers_curl_without_a_token_and_shows_its_figures) {

@@ -11,6 +11,8 @@ job_kind::~job_kind() = default;
 
 void job_kind::derive_common_fields(const spec_map&, job_spec&) const {}
 
+task_grouping job_kind::grouping() const { return task_grouping::gang; }
+
 const std::vector<const job_kind*>& job_kinds() {
   static const command_kind command;
   static const train_kind train;

@@ -50,7 +50,14 @@ struct fixture {
 
   queued_job job(const std::string& id, const jobs::resource_request& per_task, uint32_t tasks = 1,
                  int32_t priority = 0, const std::string& tenant = "t") {
-    return {id, tenant, priority, next_order++, per_task, tasks, {}};
+    return {id, tenant, priority, next_order++, per_task, tasks, {}, 0, std::nullopt};
+  }
+  // Task `index` of the job `id`, queued alone.
+  queued_job task_alone(const std::string& id, uint32_t index,
+                        const jobs::resource_request& per_task) {
+    auto q = job(id, per_task);
+    q.task = index;
+    return q;
   }
   void submit(const std::string& id, double cpus, int32_t priority = 0,
               const std::string& tenant = "t") {
@@ -377,6 +384,39 @@ BOOST_FIXTURE_TEST_CASE(a_task_recovered_after_a_head_restart_holds_its_resource
   BOOST_TEST_REQUIRE(placed.size() == 1u);
   BOOST_TEST((placed[0].tasks[0].gpus == std::vector<uint32_t>{0}));
   BOOST_TEST(cpus_used("g") == 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_task_queued_alone_is_placed_alone_and_holds_under_its_own_index,
+                        fixture) {
+  s.update_node(node("a", 2));
+  s.update_node(node("b", 1));
+  BOOST_TEST_REQUIRE(s.enqueue(job("replicas", ask(1), 3)));
+  const auto first = s.schedule();
+  BOOST_TEST_REQUIRE(first.size() == 1u);
+  BOOST_TEST(nodes_of(first[0]) == "b a a");
+  BOOST_TEST(s.release("replicas", 1));  // task 1 ended; tasks 0 and 2 run on
+  BOOST_TEST_REQUIRE(s.enqueue(task_alone("replicas", 1, ask(1))));
+  const auto again = s.schedule();
+  BOOST_TEST_REQUIRE(again.size() == 1u);
+  BOOST_TEST((again[0].task == std::optional<uint32_t>(1)));
+  BOOST_TEST(nodes_of(again[0]) == "a");
+  BOOST_TEST(cpus_used("a") == 2);
+  BOOST_TEST(!s.release("replicas", 3));
+  for (uint32_t task = 0; task < 3; ++task) BOOST_TEST(s.release("replicas", task));
+  BOOST_TEST(cpus_used("a") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(tasks_of_one_job_queue_alone_side_by_side_and_leave_together, fixture) {
+  s.update_node(node("a", 1));
+  BOOST_TEST(s.enqueue(task_alone("replicas", 0, ask(2))));
+  BOOST_TEST(s.enqueue(task_alone("replicas", 1, ask(2))));
+  BOOST_TEST(!s.enqueue(task_alone("replicas", 1, ask(2))));  // queued already
+  BOOST_TEST(s.status().ready == 2u);
+  BOOST_TEST(s.withdraw("replicas"));
+  BOOST_TEST(!s.withdraw("replicas"));
+  BOOST_TEST(s.status().ready == 0u);
+  s.update_node(node("a", 4));
+  BOOST_TEST(s.schedule().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -211,4 +211,39 @@ BOOST_AUTO_TEST_CASE(the_listing_counts_answers_per_version_and_sees_only_the_te
   BOOST_TEST(table.statuses("other").empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_reload_reaches_the_replicas_that_have_not_failed_on_their_nodes) {
+  auto table = two_replicas({{3, 100, sig()}}, {{3, ""}});
+  table.failed(attempt(1));
+  const auto replicas = table.replicas_of("txn", "research");
+  BOOST_TEST_REQUIRE(replicas.has_value());
+  BOOST_TEST_REQUIRE(replicas->size() == 1u);
+  BOOST_TEST((*replicas)[0].attempt_id == attempt(0));
+  BOOST_TEST((*replicas)[0].node_peer == "node-0");
+  BOOST_TEST(table.replicas_of("txn", "").has_value());
+  BOOST_TEST(!table.replicas_of("txn", "other tenant").has_value());
+  BOOST_TEST(!table.replicas_of("nope", "").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_replicas_problems_are_those_of_the_versions_its_service_resolves_now) {
+  auto table = two_replicas({{3, 100, sig()}, {4, 0, sig()}}, {{3, ""}, {4, "not an archive"}});
+  BOOST_TEST(
+      (table.problems_of(attempt(0)) == std::vector<std::string>{"version 4: not an archive"}));
+  // Version 4 is no longer named: its old problem is no reason to refuse a reload.
+  table.resolved(txn(), "txn", {{3, 100, sig()}}, attempt(0), "node-0", t0);
+  BOOST_TEST(table.problems_of(attempt(0)).empty());
+  BOOST_TEST(table.problems_of("j00000000000000aa.9.1").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_replica_whose_attempt_ended_is_dropped_at_once_and_so_is_its_empty_service) {
+  auto table = two_replicas({{3, 100, sig()}}, {{3, ""}});
+  table.ended(attempt(1));
+  for (int i = 0; i < 4; ++i) BOOST_TEST(routed(table, request()).attempt_id == attempt(0));
+  BOOST_TEST(table.statuses("")[0].ready_replicas == 1u);
+  BOOST_TEST(!table.reported(attempt(1), "node-1", {{3, ""}}));  // it must resolve first
+  table.ended(attempt(0));
+  BOOST_TEST(table.statuses("").empty());
+  BOOST_TEST((refused(table, request()).code == msg::error_code::not_found));
+  table.ended(attempt(0));  // told twice: nothing changes
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -283,6 +283,26 @@ void a_stored_job_attempt_and_transition_load_back_with_every_field(backend& b) 
   check_same(transitions[0], transition);
 }
 
+void tasks_retried_alone_load_back_with_each_attempt_numbered_by_its_task(backend& b) {
+  // A job of independent tasks: task 1 was replaced twice, task 0 once, each in its own write.
+  auto job = sample_job("j1");
+  job.attempts = 3;
+  std::vector<attempt_record> attempts{sample_attempt("j1", 0, 1), sample_attempt("j1", 1, 1)};
+  open_store(b.url())->apply({job, attempts[0], attempts[1]});
+  for (auto [task, attempt] : {std::pair{1u, 2u}, {1u, 3u}, {0u, 2u}}) {
+    attempts.push_back(sample_attempt("j1", task, attempt));
+    open_store(b.url())->apply({job, attempts.back()});
+  }
+  auto reopened = open_store(b.url());
+  const auto jobs = reopened->jobs().load_jobs();
+  BOOST_TEST_REQUIRE(jobs.size() == 1u);
+  BOOST_TEST(jobs[0].attempts == 3u);
+  const auto loaded = sorted(reopened->jobs().load_attempts());
+  attempts = sorted(attempts);
+  BOOST_TEST_REQUIRE(loaded.size() == attempts.size());
+  for (size_t i = 0; i < loaded.size(); ++i) check_same(loaded[i], attempts[i]);
+}
+
 void extreme_job_values_and_awkward_texts_load_back_unchanged(backend& b) {
   using i32 = std::numeric_limits<int32_t>;
   using i64 = std::numeric_limits<int64_t>;

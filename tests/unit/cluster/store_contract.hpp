@@ -76,6 +76,7 @@ void an_empty_batch_writes_nothing(backend& b);
 
 void a_new_store_has_no_jobs_attempts_or_transitions(backend& b);
 void a_stored_job_attempt_and_transition_load_back_with_every_field(backend& b);
+void tasks_retried_alone_load_back_with_each_attempt_numbered_by_its_task(backend& b);
 void extreme_job_values_and_awkward_texts_load_back_unchanged(backend& b);
 void putting_a_known_job_or_attempt_replaces_every_field(backend& b);
 void transitions_load_ordered_by_job_then_seq(backend& b);
@@ -142,6 +143,8 @@ void a_failed_token_call_gives_a_store_error_naming_the_table(backend& b);
   TROUPE_STORE_CONTRACT_CASE(fixture, a_new_store_has_no_jobs_attempts_or_transitions)             \
   TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
                              a_stored_job_attempt_and_transition_load_back_with_every_field)       \
+  TROUPE_STORE_CONTRACT_CASE(fixture,                                                              \
+                             tasks_retried_alone_load_back_with_each_attempt_numbered_by_its_task) \
   TROUPE_STORE_CONTRACT_CASE(fixture, extreme_job_values_and_awkward_texts_load_back_unchanged)    \
   TROUPE_STORE_CONTRACT_CASE(fixture, putting_a_known_job_or_attempt_replaces_every_field)         \
   TROUPE_STORE_CONTRACT_CASE(fixture, transitions_load_ordered_by_job_then_seq)                    \

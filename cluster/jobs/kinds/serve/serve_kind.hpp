@@ -2,8 +2,9 @@
 // per task (docs/jobs.md, "Fields of serve"). parse_fields checks every field into an
 // inference::serve_spec and returns its JSON (inference::to_json): the form the head stores, its
 // service router reads and each replica receives. The job's `tasks` is its `replicas`; a cuda
-// replica gets one GPU. A serve job runs until it is cancelled: unless the spec says otherwise
-// it is retried up to spec_limits::max_retries times.
+// replica gets one GPU. A serve job runs until it is cancelled: its replicas are replaced one by
+// one (task_grouping::replicas), each up to spec_limits::max_retries times unless the spec says
+// otherwise.
 //
 // A replica's task runs `troupe-replica` with a rank link (it resolves and reports its versions
 // through its node), the common variables (common_launch.hpp), the spec in TROUPE_SERVE_SPEC and
@@ -35,6 +36,7 @@ class serve_kind : public job_kind {
   std::vector<std::string_view> field_names() const override;
   nlohmann::json parse_fields(const spec_map& spec) const override;
   void derive_common_fields(const spec_map& spec, job_spec& out) const override;
+  task_grouping grouping() const override { return task_grouping::replicas; }
   task_launch launch(const job_spec& spec, const task_context& task) const override;
 };
 

@@ -50,8 +50,9 @@ resolved_model model_from_json(const nlohmann::json& j) {
 }
 
 resolved_model resolve(const task_environment& env) {
-  replica::replica_connection connection(security::load_credential(env.link_path),
-                                         "predict " + env.attempt_id, [](const msg::envelope&) {});
+  replica::replica_connection connection(
+      security::load_credential(env.link_path), "predict " + env.attempt_id,
+      [](const msg::envelope&) {}, [] {});
   // The first request may leave before the connection to the node is up and be lost: asked
   // again, as a replica asks every second.
   std::optional<msg::envelope> answer;

@@ -13,7 +13,7 @@ transport::socket_options options_for(const security::credential& link) {
 }  // namespace
 
 replica_connection::replica_connection(const security::credential& link, std::string sender,
-                                       std::function<void(const msg::envelope&)> on_predict)
+                                       std::function<void(msg::envelope)> on_predict)
     : sender_(std::move(sender)),
       on_predict_(std::move(on_predict)),
       loop_(context_, transport::socket_loop::role::dealer_connect, link.head_address,
@@ -54,7 +54,8 @@ void replica_connection::on_frame(const zmq::message_t& frame) {
   auto* env = std::get_if<msg::envelope>(&decoded);
   if (!env) return;  // a node that cannot be read is not answered
   const auto* m = std::get_if<msg::inference_message>(&env->body);
-  if (m && std::holds_alternative<msg::predict_request>(m->body)) return on_predict_(*env);
+  if (m && std::holds_alternative<msg::predict_request>(m->body))
+    return on_predict_(std::move(*env));
   std::lock_guard lock(mutex_);
   auto it = waiting_.find(env->request_id);
   if (it != waiting_.end()) it->second.set_value(std::move(*env));

@@ -23,7 +23,7 @@ class replica_connection {
  public:
   // `on_predict` gets each PredictRequest on the connection's thread; it must not block.
   replica_connection(const security::credential& link, std::string sender,
-                     std::function<void(const msg::envelope&)> on_predict);
+                     std::function<void(msg::envelope)> on_predict);
   ~replica_connection();
 
   // Sends `body` and waits for its answer; nullopt when none came within `timeout`.
@@ -35,7 +35,7 @@ class replica_connection {
   void on_frame(const zmq::message_t& frame);
 
   std::string sender_;
-  std::function<void(const msg::envelope&)> on_predict_;
+  std::function<void(msg::envelope)> on_predict_;
   zmq::context_t context_{1};
   std::mutex mutex_;
   std::map<uint64_t, std::promise<msg::envelope>> waiting_;

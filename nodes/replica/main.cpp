@@ -118,7 +118,7 @@ class replica_process {
       const auto copy = artifacts_.fetch_artifact("", v.artifact_digest);
       out.batcher = std::make_shared<inference::dynamic_batcher>(
           spec_.batching, v.signature.input_features,
-          replica::load_torchscript(copy.path, v.signature));
+          replica::load_torchscript(copy.path, v.signature, spec_.device));
       std::printf("loaded %s version %u\n", model_name.c_str(), v.version);
     } catch (const std::exception& e) {
       out.problem = e.what();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz) with clang in a build dir of their own and runs
 # each for a bounded time, its corpus seeded from tests/data/golden (docs/examples for the job
-# spec parser; the seeds are read, never written: new inputs go to a temporary corpus, removed
-# at exit).
+# spec parser, tests/fuzz/tensor_json_seeds for the inference body readers; the seeds are read,
+# never written: new inputs go to a temporary corpus, removed at exit).
 #
 #   tools/fuzz.sh              every target
 #   tools/fuzz.sh TARGET...    only these, e.g. fuzz_envelope_decoder
@@ -24,9 +24,15 @@ BUILD_DIR="${TROUPE_FUZZ_BUILD_DIR:-build-fuzz}"
 SECONDS_EACH="${TROUPE_FUZZ_SECONDS:-10}"
 CLANGXX="${TROUPE_CLANG:-clang++-14}"
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_envelope_decoder fuzz_head_messages fuzz_job_spec)
-# Where each target's seeds come from: encoded messages, or job specs.
-seeds_of() { [[ "$1" == fuzz_job_spec ]] && echo docs/examples || echo tests/data/golden; }
+((${#TARGETS[@]})) || TARGETS=(fuzz_envelope_decoder fuzz_head_messages fuzz_job_spec fuzz_tensor_json)
+# Where each target's seeds come from: encoded messages, job specs, or inference bodies.
+seeds_of() {
+  case "$1" in
+    fuzz_job_spec) echo docs/examples ;;
+    fuzz_tensor_json) echo tests/fuzz/tensor_json_seeds ;;
+    *) echo tests/data/golden ;;
+  esac
+}
 
 command -v "$CLANGXX" >/dev/null || {
   echo "fuzz: $CLANGXX not found (packages clang-14 libfuzzer-14-dev)" >&2

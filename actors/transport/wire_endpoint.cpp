@@ -32,6 +32,13 @@ bool is_one_way(const msg::body& body) {
          std::holds_alternative<msg::error>(body);
 }
 
+// A request answered only after another process answered it (a prediction goes on to a replica):
+// polling the outbox for its reply would spin in vain.
+bool answered_elsewhere(const msg::body& body) {
+  const auto* inference = std::get_if<msg::inference_message>(&body);
+  return inference && std::holds_alternative<msg::predict_request>(inference->body);
+}
+
 // The node id a node-side message speaks for, if it is one.
 const std::string* claimed_node_id(const msg::body& body) {
   if (auto* r = std::get_if<msg::register_node_request>(&body)) return &r->node_id;
@@ -129,7 +136,9 @@ void wire_endpoint::on_frame(const std::string& peer, const zmq::message_t& fram
     return;
   }
   if (fault && fault->action == fault_action::duplicate) accept(peer, env, received, key);
-  if (accept(peer, std::move(env), received, std::move(key))) loop_->expect_prompt_reply();
+  const bool prompt = !answered_elsewhere(env.body);
+  if (accept(peer, std::move(env), received, std::move(key)) && prompt)
+    loop_->expect_prompt_reply();
 }
 
 bool wire_endpoint::accept(const std::string& peer, msg::envelope env,

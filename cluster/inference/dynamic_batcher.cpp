@@ -26,8 +26,7 @@ void dynamic_batcher::submit(std::vector<float> features, uint32_t rows,
                              std::function<void(forward_output)> done) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({std::move(features), rows, std::move(done), clock::now()});
-    queued_rows_ += rows;
+    queue_.push_back({std::move(features), rows, std::move(done)});
   }
   changed_.notify_all();
 }
@@ -46,9 +45,6 @@ std::vector<dynamic_batcher::request> dynamic_batcher::next_pass() {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
   if (stopping_) return {};
-  const auto due = queue_.front().arrived + std::chrono::milliseconds(policy_.max_delay_ms);
-  changed_.wait_until(lock, due, [&] { return stopping_ || queued_rows_ >= policy_.max_batch; });
-  if (stopping_) return {};
   std::vector<request> batch;
   uint64_t rows = 0;
   while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= policy_.max_batch)) {
@@ -56,17 +52,11 @@ std::vector<dynamic_batcher::request> dynamic_batcher::next_pass() {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  queued_rows_ -= rows;
   ++passes_;
   return batch;
 }
 
-void dynamic_batcher::run_pass(std::vector<request>& batch) {
-  uint32_t rows = 0;
-  for (const auto& r : batch) rows += r.rows;
-  std::vector<float> inputs;
-  inputs.reserve(size_t{rows} * feature_count_);
-  for (const auto& r : batch) inputs.insert(inputs.end(), r.features.begin(), r.features.end());
+forward_output dynamic_batcher::forward(const std::vector<float>& inputs, uint32_t rows) const {
   forward_output out;
   try {
     out = forward_(inputs, rows);
@@ -76,6 +66,18 @@ void dynamic_batcher::run_pass(std::vector<request>& batch) {
   } catch (const std::exception& e) {
     out.error = e.what();
   }
+  if (!out.error.empty()) out.outputs.clear();
+  return out;
+}
+
+void dynamic_batcher::run_pass(std::vector<request>& batch) {
+  if (batch.size() == 1) return batch[0].done(forward(batch[0].features, batch[0].rows));
+  uint32_t rows = 0;
+  for (const auto& r : batch) rows += r.rows;
+  std::vector<float> inputs;
+  inputs.reserve(size_t{rows} * feature_count_);
+  for (const auto& r : batch) inputs.insert(inputs.end(), r.features.begin(), r.features.end());
+  const auto out = forward(inputs, rows);
   size_t offset = 0;
   for (auto& r : batch) {
     if (!out.error.empty()) {

@@ -2,15 +2,16 @@
 // forward pass, then each is answered with exactly its own rows. Plain C++ over an abstract
 // forward function, so that it is tested without torch.
 //
-// One worker thread runs the passes, one at a time. A pass starts once the rows waiting reach
-// `max_batch`, or `max_delay_ms` after the oldest waiting request arrived, whichever comes
-// first; it takes waiting requests in arrival order while their rows fit in `max_batch` (a
-// request of more rows than that runs alone). While a pass runs, new requests wait for the
-// next one. Thread-safe; every request's `done` is called exactly once, on the worker thread
-// (or in the destructor, with an error, for requests still waiting).
+// One worker thread runs the passes, one at a time, and never waits for more requests: a request
+// that finds the model idle runs at once, and those that arrive while a pass runs join the next
+// one, which starts as soon as the model is free. So a request waits for the model, never for
+// others (the bound `max_delay_ms` sets on that wait always holds), and batches grow with the
+// load by themselves. A pass takes waiting requests in arrival order while their rows fit in
+// `max_batch` (a request of more rows than that runs alone); a pass of one request runs on its
+// rows as they are, without a copy. Thread-safe; every request's `done` is called exactly once,
+// on the worker thread (or in the destructor, with an error, for requests still waiting).
 #pragma once
 
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,18 +52,19 @@ class dynamic_batcher {
   size_t waiting() const;
 
  private:
-  using clock = std::chrono::steady_clock;
   struct request {
     std::vector<float> features;
     uint32_t rows = 0;
     std::function<void(forward_output)> done;
-    clock::time_point arrived;
   };
 
   void run();
-  // Blocks until a pass is due or the batcher stops; takes its requests off the queue.
+  // Blocks until a request waits or the batcher stops; takes the next pass's requests off the
+  // queue.
   std::vector<request> next_pass();
   void run_pass(std::vector<request>& batch);
+  // The model over `rows` rows; a model's exception or a wrong count of values is the error.
+  forward_output forward(const std::vector<float>& inputs, uint32_t rows) const;
 
   const batching_policy policy_;
   const uint32_t feature_count_;
@@ -70,7 +72,6 @@ class dynamic_batcher {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<request> queue_;
-  uint64_t queued_rows_ = 0;
   uint64_t passes_ = 0;
   bool stopping_ = false;
   std::thread worker_;  // last: starts once everything above is set

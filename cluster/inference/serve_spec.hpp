@@ -14,8 +14,9 @@ namespace troupe::inference {
 
 enum class serve_device { cpu, cuda };
 
-// A replica joins concurrent requests into one forward pass of at most `max_batch` rows, run at
-// the latest `max_delay_ms` after the first of them arrived.
+// A replica joins concurrent requests into one forward pass of at most `max_batch` rows; a request
+// is held for others at most `max_delay_ms` (the replica's batcher holds none: a pass starts as
+// soon as the model is free).
 struct batching_policy {
   uint32_t max_batch = 64;
   uint32_t max_delay_ms = 2;

@@ -1,7 +1,10 @@
 #include "cluster/inference_http/tensor_json.hpp"
 
+#include "cluster/inference_http/tensor_scan.hpp"
+
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -10,10 +13,6 @@ namespace troupe::inference_http {
 namespace {
 
 using nlohmann::json;
-
-// Deeper `data` nesting than a tensor of features needs is refused (and never recursed into).
-constexpr int max_depth = 8;
-constexpr uint64_t max_values = uint64_t{1} << 28;
 
 struct datatype {
   const char* name;
@@ -76,6 +75,12 @@ std::string flatten(const json& value, const datatype& type, const std::string& 
 }
 
 void append_json_string(std::string& out, const std::string& text) {
+  if (std::all_of(text.begin(), text.end(), plain_json_char)) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
   out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -119,6 +124,16 @@ void append_float(std::string& out, float value) {
 }
 
 read_result read_v2_infer(const std::string& body) {
+  if (auto rows = scan_v2_infer(body)) return std::move(*rows);
+  return read_v2_infer_json(body);
+}
+
+read_result read_v1_predict(const std::string& body) {
+  if (auto rows = scan_v1_predict(body)) return std::move(*rows);
+  return read_v1_predict_json(body);
+}
+
+read_result read_v2_infer_json(const std::string& body) {
   json doc;
   if (auto problem = parse_problem(body, doc); !problem.empty()) return problem;
   feature_rows out;
@@ -148,16 +163,17 @@ read_result read_v2_infer(const std::string& body) {
   uint64_t dims[2] = {1, 0};
   for (size_t i = 0; i < shape->size(); ++i) {
     const auto& d = (*shape)[i];
-    if (!d.is_number_unsigned() || d.get<uint64_t>() == 0 || d.get<uint64_t>() > max_values)
+    if (!d.is_number_unsigned() || d.get<uint64_t>() == 0 || d.get<uint64_t>() > max_tensor_values)
       return "`inputs[0].shape` " + shape->dump() + " must hold positive integers";
     dims[2 - shape->size() + i] = d.get<uint64_t>();
   }
-  if (dims[0] * dims[1] > max_values) return "`inputs[0].shape` " + shape->dump() + " is too large";
+  if (dims[0] * dims[1] > max_tensor_values)
+    return "`inputs[0].shape` " + shape->dump() + " is too large";
   const auto data = input.find("data");
   if (data == input.end() || !data->is_array())
     return std::string("`inputs[0].data` must be an array");
   out.features.reserve(dims[0] * dims[1]);
-  if (auto problem = flatten(*data, *type, "`inputs[0].data`", max_depth, out.features);
+  if (auto problem = flatten(*data, *type, "`inputs[0].data`", max_data_depth, out.features);
       !problem.empty())
     return problem;
   if (out.features.size() != dims[0] * dims[1])
@@ -168,7 +184,7 @@ read_result read_v2_infer(const std::string& body) {
   return out;
 }
 
-read_result read_v1_predict(const std::string& body) {
+read_result read_v1_predict_json(const std::string& body) {
   json doc;
   if (auto problem = parse_problem(body, doc); !problem.empty()) return problem;
   const auto features = doc.find("features");

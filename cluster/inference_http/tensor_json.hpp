@@ -22,12 +22,20 @@ struct feature_rows {
 
 using read_result = std::variant<feature_rows, std::string>;  // or why not
 
+// A v2 tensor's `data` is nested at most this deep and holds at most this many values.
+inline constexpr int max_data_depth = 8;
+inline constexpr uint64_t max_tensor_values = uint64_t{1} << 28;
+
 // POST /v2/models/{name}/infer: {"inputs": [{"name", "shape": [rows, features] (or [features]),
 // "datatype": FP32|FP64|INT8..64|UINT8..64, "data": flat or nested}], "id"?}. One input, of
 // any name.
 read_result read_v2_infer(const std::string& body);
 // POST /v1/models/{name}/predict: {"features": [f, ...]} or {"features": [[f, ...], ...]}.
 read_result read_v1_predict(const std::string& body);
+// The same readers without their fast path (tensor_scan.hpp): a JSON document of nlohmann-json,
+// each refusal naming the field and the index.
+read_result read_v2_infer_json(const std::string& body);
+read_result read_v1_predict_json(const std::string& body);
 
 // The v2 response: model_name, model_version, id (when asked with one), and one output tensor
 // (FP32, [rows, outputs], flattened row-major): "probabilities" of a classifier, "predictions"

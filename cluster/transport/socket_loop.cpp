@@ -172,6 +172,7 @@ void socket_loop::shut_down_connections() {
 
 void socket_loop::await_prompt_reply() {
   expect_reply_ = false;
+  ++counters_.prompt_reply_polls;
   constexpr auto budget = std::chrono::microseconds(50);
   const auto until = clock::now() + budget;
   while (!outbox_filled_.load(std::memory_order_acquire)) {

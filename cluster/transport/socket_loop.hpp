@@ -49,7 +49,8 @@ struct socket_counters {
   std::atomic<uint64_t> frames_out{0};
   std::atomic<uint64_t> dropped_out{0};  // outbox full, or ZeroMQ could not queue it
   std::atomic<uint64_t> socket_errors{0};
-  std::atomic<uint64_t> bad_shape{0};  // inbound messages with an unexpected part count
+  std::atomic<uint64_t> bad_shape{0};           // inbound messages with an unexpected part count
+  std::atomic<uint64_t> prompt_reply_polls{0};  // times it polled its outbox after a request
 };
 
 class socket_loop {

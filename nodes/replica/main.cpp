@@ -59,7 +59,7 @@ class replica_process {
         attempt_id_(std::move(attempt_id)),
         artifacts_(link_path, attempt_id_),
         connection_(
-            link, "replica " + attempt_id_, [this](const msg::envelope& env) { predict(env); },
+            link, "replica " + attempt_id_, [this](msg::envelope env) { predict(std::move(env)); },
             [this] { resolve_now_ = true; }) {}
 
   // Whether the head asked for a resolution before the next poll (a reload); clears it.
@@ -124,7 +124,8 @@ class replica_process {
       const auto copy = artifacts_.fetch_artifact("", v.artifact_digest);
       out.batcher = std::make_shared<inference::dynamic_batcher>(
           spec_.batching, v.signature.input_features,
-          replica::counted(replica::load_torchscript(copy.path, v.signature), out.passes));
+          replica::counted(replica::load_torchscript(copy.path, v.signature, spec_.device),
+                           out.passes));
       std::printf("loaded %s version %u\n", model_name.c_str(), v.version);
     } catch (const std::exception& e) {
       out.problem = e.what();
@@ -161,8 +162,8 @@ class replica_process {
   }
 
   // On the connection's thread: hands the rows to the version's batcher.
-  void predict(const msg::envelope& env) {
-    const auto& r = std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
+  void predict(msg::envelope env) {
+    auto& r = std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
     std::shared_ptr<inference::dynamic_batcher> batcher;
     std::string model_name;
     {
@@ -184,11 +185,11 @@ class replica_process {
       return refuse(msg::error_code::invalid_request,
                     "expected rows of " + std::to_string(batcher->feature_count()) + " features");
     const auto rows = static_cast<uint32_t>(r.features.size() / r.feature_count);
-    // The answer needs only the request's id: the features are not kept twice.
+    // The answer needs only the request's id; the features move on to the batcher.
     msg::envelope asked;
     asked.request_id = env.request_id;
     batcher->submit(
-        r.features, rows,
+        std::move(r.features), rows,
         [this, asked, model_name, version = r.version, rows](inference::forward_output out) {
           if (!out.error.empty())
             return connection_.answer(asked,

@@ -25,7 +25,7 @@ class replica_connection {
   // `on_predict` gets each PredictRequest, `on_resolve_now` is called for each resolve-now, on the
   // connection's thread; they must not block.
   replica_connection(const security::credential& link, std::string sender,
-                     std::function<void(const msg::envelope&)> on_predict,
+                     std::function<void(msg::envelope)> on_predict,
                      std::function<void()> on_resolve_now);
   ~replica_connection();
 
@@ -38,7 +38,7 @@ class replica_connection {
   void on_frame(const zmq::message_t& frame);
 
   std::string sender_;
-  std::function<void(const msg::envelope&)> on_predict_;
+  std::function<void(msg::envelope)> on_predict_;
   std::function<void()> on_resolve_now_;
   zmq::context_t context_{1};
   std::mutex mutex_;

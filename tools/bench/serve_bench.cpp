@@ -1,7 +1,7 @@
 // troupe-bench-serve: a TorchScript MLP 52→256→256→10 with softmax, made by PyTorch
 // (torch.jit.script) and imported with `troupe model register`, served by a `serve` job of 2
-// replicas (one CPU each, batching max 64 rows or 2 ms) on a local cluster (a head with no worker
-// of its own and two nodes of one CPU), and the same file behind FastAPI + uvicorn (2 workers, one
+// replicas (one CPU each, batches of up to 64 rows) on a local cluster (a head with no worker of
+// its own and two nodes of one CPU), and the same file behind FastAPI + uvicorn (2 workers, one
 // torch thread each: fastapi_peer.py), each loaded by wrk on this machine after a warm-up.
 //
 //   troupe-bench-serve [--seconds N] [--python PATH]      (default 10 s per load)

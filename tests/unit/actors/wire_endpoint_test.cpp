@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include <filesystem>
+#include <thread>
 
 #include "actors/transport/wire_endpoint.hpp"
 #include "cluster/security/curve_keys.hpp"
@@ -235,6 +236,27 @@ BOOST_FIXTURE_TEST_CASE(outbound_replies_are_dropped_delayed_and_duplicated, fix
   ids replies;
   for (int i = 0; i < 4; ++i) replies.push_back(next_reply_id());
   BOOST_TEST(replies == (ids{3, 3, 4, 2}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(prompt_replies)
+
+BOOST_FIXTURE_TEST_CASE(only_a_request_answered_in_this_process_is_followed_by_a_poll_for_its_reply,
+                        fixture) {
+  head.route<msg::inference_message>(relay, {msg::key_role::admin});
+  start();
+  // A prediction is answered after a replica's round trip: no poll. A status request is
+  // answered here: one poll. Each is sent after the one before reached its actor, so that the
+  // loop reads them in two rounds.
+  send(1, msg::inference_message{msg::predict_request{"svc", 1, 2, {1.f, 2.f}, "", ""}});
+  BOOST_TEST(arrival_ids(1) == ids{1});
+  send(2, msg::cluster_status_request{});
+  BOOST_TEST(arrival_ids(1) == ids{2});
+  const auto& polls = head.counters().prompt_reply_polls;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (polls == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  BOOST_TEST(polls == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,6 @@
 // The dynamic batcher over a fake model: concurrent requests are joined into one pass and each
-// gets exactly its own rows; a pass waits for max_delay_ms or a full batch; errors reach every
-// request of their pass.
+// gets exactly its own rows; a pass starts as soon as the model is free, never waiting for more
+// requests; errors reach every request of their pass.
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -74,6 +74,13 @@ std::future<forward_output> ask(dynamic_batcher& b, std::vector<float> in, uint3
   return answer;
 }
 
+// Until the worker took every waiting request into its pass.
+void wait_until_taken(const dynamic_batcher& b) {
+  const auto deadline = std::chrono::steady_clock::now() + bounded;
+  while (b.waiting() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  BOOST_TEST_REQUIRE(b.waiting() == 0u, "the worker took no pass in 10 s");
+}
+
 forward_output wait(std::future<forward_output>& f) {
   BOOST_TEST_REQUIRE((f.wait_for(bounded) == std::future_status::ready), "no answer in 10 s");
   return f.get();
@@ -90,7 +97,7 @@ BOOST_AUTO_TEST_CASE(concurrent_requests_share_one_pass_and_each_gets_exactly_it
   dynamic_batcher batcher({64, 0}, features, model.forward());
   // The first request's pass holds the worker; the others wait meanwhile and join one pass.
   auto first = ask(batcher, rows_of(0, 1), 1);
-  while (batcher.waiting() != 0) std::this_thread::yield();
+  wait_until_taken(batcher);
   std::vector<std::future<forward_output>> answers;
   std::vector<std::vector<float>> inputs;
   std::vector<std::thread> clients;
@@ -123,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_pass_takes_at_most_max_batch_rows_in_arrival_order) {
   model.gate = open.get_future().share();
   dynamic_batcher batcher({4, 0}, features, model.forward());
   auto first = ask(batcher, rows_of(0, 1), 1);
-  while (batcher.waiting() != 0) std::this_thread::yield();
+  wait_until_taken(batcher);
   std::vector<std::future<forward_output>> answers;
   for (int id = 1; id <= 5; ++id) answers.push_back(ask(batcher, rows_of(id, 2), 2));
   open.set_value();
@@ -149,15 +156,42 @@ BOOST_AUTO_TEST_CASE(a_batch_that_is_not_full_runs_once_max_delay_ms_passed) {
   BOOST_TEST(model.passes() == (std::vector<uint32_t>{1}));
 }
 
-BOOST_AUTO_TEST_CASE(a_batch_that_is_not_full_waits_for_more_rows_and_runs_once_it_is_full) {
+BOOST_AUTO_TEST_CASE(a_request_that_finds_the_model_idle_runs_at_once_without_waiting_for_others) {
   fake_model model;
-  // A delay far beyond every wait of the test: only a full batch can answer in time.
-  dynamic_batcher batcher({3, 600'000}, features, model.forward());
+  // A delay far beyond every wait of the test: only a pass that starts at once answers in time.
+  dynamic_batcher batcher({64, 600'000}, features, model.forward());
+  auto one = ask(batcher, rows_of(1, 1), 1);
+  BOOST_TEST(wait(one).outputs == expected_of(rows_of(1, 1)));
+  BOOST_TEST(model.passes() == (std::vector<uint32_t>{1}));
+}
+
+BOOST_AUTO_TEST_CASE(requests_that_arrive_during_a_pass_run_together_as_soon_as_the_model_is_free) {
+  fake_model model;
+  std::promise<void> open;
+  model.gate = open.get_future().share();
+  dynamic_batcher batcher({64, 600'000}, features, model.forward());
+  auto first = ask(batcher, rows_of(0, 1), 1);
+  wait_until_taken(batcher);
   auto a = ask(batcher, rows_of(1, 1), 1);
   auto b = ask(batcher, rows_of(2, 2), 2);
+  open.set_value();
+  BOOST_TEST(wait(first).outputs == expected_of(rows_of(0, 1)));
   BOOST_TEST(wait(a).outputs == expected_of(rows_of(1, 1)));
   BOOST_TEST(wait(b).outputs == expected_of(rows_of(2, 2)));
-  BOOST_TEST(model.passes() == (std::vector<uint32_t>{3}));
+  BOOST_TEST(model.passes() == (std::vector<uint32_t>{1, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(a_pass_of_one_request_runs_on_its_rows_without_copying_them) {
+  const float* seen = nullptr;
+  dynamic_batcher batcher({64, 0}, features, [&](const std::vector<float>& in, uint32_t rows) {
+    seen = in.data();
+    return forward_output{"", 1, std::vector<float>(rows, 0.f)};
+  });
+  auto rows = rows_of(1, 2);
+  const float* sent = rows.data();
+  auto answer = ask(batcher, std::move(rows), 2);
+  BOOST_TEST(wait(answer).error.empty());
+  BOOST_TEST(seen == sent);
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_pass_answers_each_of_its_requests_with_the_error) {
@@ -170,7 +204,7 @@ BOOST_AUTO_TEST_CASE(a_failing_pass_answers_each_of_its_requests_with_the_error)
     return forward_output{};
   });
   auto first = ask(batcher, rows_of(0, 1), 1);
-  while (batcher.waiting() != 0) std::this_thread::yield();
+  wait_until_taken(batcher);
   auto a = ask(batcher, rows_of(1, 1), 1);
   auto b = ask(batcher, rows_of(2, 2), 2);
   open.set_value();
@@ -198,7 +232,7 @@ BOOST_AUTO_TEST_CASE(requests_still_waiting_when_the_batcher_stops_are_answered)
       return forward_output{"", 1, std::vector<float>(rows, 0.f)};
     });
     first = ask(batcher, rows_of(0, 1), 1);
-    while (batcher.waiting() != 0) std::this_thread::yield();
+    wait_until_taken(batcher);
     waiting = ask(batcher, rows_of(1, 1), 1);
     open.set_value();
   }

@@ -12,6 +12,7 @@
 #include "cluster/http/server.hpp"
 #include "cluster/inference_http/inference_routes.hpp"
 #include "cluster/inference_http/tensor_json.hpp"
+#include "cluster/inference_http/tensor_scan.hpp"
 #include "tests/unit/http/raw_client.hpp"
 #include "tests/unit/inference_http/table_predictor.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
@@ -134,6 +135,72 @@ BOOST_AUTO_TEST_CASE(a_classifier_without_class_names_predicts_the_index_of_its_
   BOOST_TEST(inference_http::write_v1_predict(r, false) ==
              R"({"predictions":[1,0],"probabilities":[[0.2,0.5,0.3],[0.9,0.05,0.05]],)"
              R"("model_version":7})");
+}
+
+BOOST_AUTO_TEST_CASE(the_fast_reader_reads_the_bodies_clients_send_as_the_full_reader_does) {
+  using inference_http::feature_rows;
+  const auto same = [](const feature_rows& a, const feature_rows& b) {
+    return a.rows == b.rows && a.feature_count == b.feature_count && a.features == b.features &&
+           a.id == b.id && a.single == b.single;
+  };
+  for (const std::string body : {
+           R"({"features": [0.5, -1.25e-3, 3, -0, 1E+2, 12345678901234567890]})",
+           "{\"features\":[[1,2,3],\n [-1.5, 0.0, 2e10]]}\r\n",
+           R"({"features": [[0.1], [3.4028234e38], [-7]]})",
+       }) {
+    const auto fast = inference_http::scan_v1_predict(body);
+    const auto full = inference_http::read_v1_predict_json(body);
+    BOOST_TEST_REQUIRE(fast.has_value(), body);
+    BOOST_TEST_REQUIRE(std::holds_alternative<feature_rows>(full), body);
+    BOOST_TEST(same(*fast, std::get<feature_rows>(full)), body);
+  }
+  for (const std::string body : {
+           R"({"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32",)"
+           R"( "data": [[1, 2, 3], [4, 5, 6]]}], "id": "r-1"})",
+           R"({"id":"a","inputs":[{"data":[1,2,3],"datatype":"FP32","shape":[3],"name":"in"}]})",
+       }) {
+    const auto fast = inference_http::scan_v2_infer(body);
+    const auto full = inference_http::read_v2_infer_json(body);
+    BOOST_TEST_REQUIRE(fast.has_value(), body);
+    BOOST_TEST_REQUIRE(std::holds_alternative<feature_rows>(full), body);
+    BOOST_TEST(same(*fast, std::get<feature_rows>(full)), body);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_body_the_fast_reader_declines_is_refused_as_the_full_reader_names_it) {
+  const std::pair<std::string, std::string> v1_cases[] = {
+      {R"({"features": [1, 1e39, 2]})",
+       "`features` holds 1e+39, out of the range of FP32 (value 1)"},
+      {R"({"features": [[1, 2, 3], [1, 2]]})", "`features[1]` has 2 features; `features[0]` has 3"},
+      {R"({"features": [1, "2", 3]})", "`features` holds a string; only numbers"},
+      {R"({"features": []})",
+       "`features` must be a non-empty array of numbers, or of rows of them"},
+  };
+  for (const auto& [body, why] : v1_cases) {
+    BOOST_TEST(!inference_http::scan_v1_predict(body).has_value(), body);
+    const auto read = inference_http::read_v1_predict(body);
+    BOOST_TEST_REQUIRE(std::holds_alternative<std::string>(read), body);
+    BOOST_TEST(std::get<std::string>(read) == why);
+  }
+  const std::string v2_body =
+      R"({"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3, 4, 5]}]})";
+  BOOST_TEST(!inference_http::scan_v2_infer(v2_body).has_value());
+  const auto read = inference_http::read_v2_infer(v2_body);
+  BOOST_TEST_REQUIRE(std::holds_alternative<std::string>(read));
+  BOOST_TEST(std::get<std::string>(read) == "`inputs[0].shape` [2,3] needs 6 values; `data` has 5");
+}
+
+BOOST_AUTO_TEST_CASE(class_labels_are_written_as_json_strings_escaped_where_they_need_it) {
+  inference::prediction_result r;
+  r.model_version = 2;
+  r.rows = 2;
+  r.output_count = 2;
+  r.outputs = {0.75f, 0.25f, 0.5f, 1.0f};
+  r.signature.outputs = inference::output_kind::logits;
+  r.signature.classes = {"fraud \"likely\"", "ok"};
+  BOOST_TEST(inference_http::write_v1_predict(r, false) ==
+             R"({"predictions":["fraud \"likely\"","ok"],"probabilities":[[0.75,0.25],[0.5,1]],)"
+             R"("model_version":2})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,7 +5,7 @@
 # draining, keys, jobs (one that runs, one that fails and is retried, one cancelled, a gang of
 # 2 PyTorch tasks across both nodes whose logs are followed, the job table), training (a 2-rank
 # job, its metrics, the registry, a node killed under a job), serving (the trained model over
-# HTTP, a promotion under load, /metrics), failure detection
+# HTTP, a promotion under load, /metrics, a predict job scoring a dataset), failure detection
 # (a node frozen with SIGSTOP is declared dead, then rejoins with a new incarnation after
 # SIGCONT), a clean leave (SIGTERM), and a clean stop.
 # Everything it starts is stopped, and the folder removed, on exit.
@@ -376,6 +376,27 @@ if command -v promtool >/dev/null; then
     say "promtool check metrics: ok" || die "promtool refused the head's /metrics"
 fi
 show cancel "$serve"
+
+say "batch scoring: the transactions, with an id and without their label, scored by a predict job"
+/usr/bin/python3 - "$TMP/transactions.csv" "$TMP/txns.csv" <<'PY' || die "making txns.csv failed"
+import csv, sys
+with open(sys.argv[1]) as f, open(sys.argv[2], "w", newline="") as out:
+    reader = csv.DictReader(f)
+    features = [k for k in reader.fieldnames if k != "category"]
+    writer = csv.writer(out)
+    writer.writerow(["id"] + features)
+    for i, row in enumerate(reader):
+        writer.writerow(["t%05d" % i] + [row[k] for k in features])
+PY
+troupe data put "$TMP/txns.csv" --name txns >/dev/null || die "putting txns.csv failed"
+say "\$ troupe submit --wait docs/examples/predict.yaml   (2 tasks of txn-category@production)"
+troupe submit --wait docs/examples/predict.yaml | sed 's/^/      /'
+((PIPESTATUS[0] == 0)) || die "the predict job did not succeed"
+show data get txn-scores "$TMP/txn-scores.csv"
+scored=$(($(wc -l <"$TMP/txn-scores.csv") - 1))
+say "$scored rows scored (of $(($(wc -l <"$TMP/txns.csv") - 1))); the first two:"
+head -3 "$TMP/txn-scores.csv" | cut -c1-100 | sed 's/^/      /'
+((scored == $(wc -l <"$TMP/txns.csv") - 1)) || die "the result has $scored rows"
 
 section "Keys: every link is CURVE; the head admits only keys it knows, each with a role"
 show keys ls

@@ -351,10 +351,13 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
     table_versions.push_back({v.version, v.weight, v.signature});
     named.insert(v.version);
   }
+  const bool fresh = !st.table.runs(job.job_id);
   st.table.resolved(
       {job.name, job.tenant, job.job_id, spec.model, spec.replicas, spec.auth, spec.cache},
       out.model_name, std::move(table_versions), r.attempt_id, in.peer, steady::now());
-  st.deps.access->publish(st.table.accesses());
+  // A service's access changes only when it appears (its spec is fixed); the sweep publishes
+  // its end.
+  if (fresh) st.deps.access->publish(st.table.accesses());
   // A cache answers only for the versions the service resolves to now.
   if (spec.cache.entries > 0)
     st.caches.try_emplace(job.job_id, spec.cache).first->second.keep_only(named);

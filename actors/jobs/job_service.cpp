@@ -461,12 +461,6 @@ void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>
   finish_job(self, job, job_state::failed, describe(*failed), writes);
 }
 
-// An independent task whose attempt ended for good: it succeeded (a replica never does), or its
-// retries are spent.
-bool task_done(const job_entry& job, const attempt_entry& a) {
-  return job.grouping == jobs::task_grouping::independent &&
-         state_of(a) == attempt_state::succeeded;
-}
 bool retries_left(const job_entry& job, const attempt_entry& a) {
   return a.row.attempt <= job.spec.retries.max;
 }
@@ -480,30 +474,26 @@ void queue_task(self_ptr self, job_entry& job, uint32_t index) {
   self->state.scheduler.enqueue(std::move(q));
 }
 
-// A job of independent tasks ends once every task ended for good: it succeeded when they all
-// did, else it failed with the first that did not.
+// A job of independent tasks (replicas, which never succeed) ends once every task has spent its
+// retries: it failed with the first that ended.
 void settle_independent(self_ptr self, job_entry& job, std::vector<store::store_write>& writes) {
   if (jobs::is_final(state_of(job)) || !job.replacing.empty()) return;
   const attempt_entry* failed = nullptr;
   for (auto* a : current_round(self, job)) {
     if (!jobs::is_final(state_of(*a))) return;
-    if (!task_done(job, *a) && (!failed || a->row.finished_at_ms < failed->row.finished_at_ms))
-      failed = a;
+    if (!failed || a->row.finished_at_ms < failed->row.finished_at_ms) failed = a;
   }
-  if (!failed) {
-    job.row.exit_code = 0;
-    return finish_job(self, job, job_state::succeeded, "", writes);
-  }
+  if (!failed) return;  // not placed yet
   job.row.exit_code = failed->row.exit_code;
   finish_job(self, job, job_state::failed, describe(*failed), writes);
 }
 
-// An independent task's attempt ended: unless it is done or out of retries, the task alone is
-// queued again after the job's backoff, and the other tasks run on.
+// An independent task's attempt ended: unless it is out of retries, the task alone is queued
+// again after the job's backoff, and the other tasks run on.
 void settle_task(self_ptr self, job_entry& job, const attempt_entry& ended,
                  std::vector<store::store_write>& writes) {
   if (jobs::is_final(state_of(job))) return;  // cancelled: its tasks end now
-  if (!task_done(job, ended) && retries_left(job, ended)) {
+  if (retries_left(job, ended)) {
     const auto index = ended.row.task_index;
     job.replacing.insert(index);
     spdlog::info("job {} ({}): {}; the task is retried alone", job.row.job_id,
@@ -882,7 +872,7 @@ void recover(self_ptr self) {
     }
     // The independent tasks that ended before the restart and wait for a retry: queued now.
     for (auto* a : current_round(self, job))
-      if (jobs::is_final(state_of(*a)) && !task_done(job, *a) && retries_left(job, *a) &&
+      if (jobs::is_final(state_of(*a)) && retries_left(job, *a) &&
           job.replacing.insert(a->row.task_index).second)
         queue_task(self, job, a->row.task_index);
     settle_independent(self, job, writes);

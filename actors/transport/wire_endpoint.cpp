@@ -32,11 +32,13 @@ bool is_one_way(const msg::body& body) {
          std::holds_alternative<msg::error>(body);
 }
 
-// A request answered only after another process answered it (a prediction goes on to a replica):
-// polling the outbox for its reply would spin in vain.
+// A request answered only after another process answered it (a prediction goes on to a replica,
+// a resolution to the job service and the store, a resolve-now to a replica unanswered): polling
+// the outbox for its reply would spin in vain.
 bool answered_elsewhere(const msg::body& body) {
   const auto* inference = std::get_if<msg::inference_message>(&body);
-  return inference && std::holds_alternative<msg::predict_request>(inference->body);
+  return inference && (std::holds_alternative<msg::predict_request>(inference->body) ||
+                       std::holds_alternative<msg::resolve_service_request>(inference->body));
 }
 
 // The node id a node-side message speaks for, if it is one.

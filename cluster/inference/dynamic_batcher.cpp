@@ -31,11 +31,6 @@ void dynamic_batcher::submit(std::vector<float> features, uint32_t rows,
   changed_.notify_all();
 }
 
-uint64_t dynamic_batcher::passes() const {
-  std::lock_guard lock(mutex_);
-  return passes_;
-}
-
 size_t dynamic_batcher::waiting() const {
   std::lock_guard lock(mutex_);
   return queue_.size();
@@ -52,7 +47,6 @@ std::vector<dynamic_batcher::request> dynamic_batcher::next_pass() {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  ++passes_;
   return batch;
 }
 

@@ -47,8 +47,7 @@ class dynamic_batcher {
   void submit(std::vector<float> features, uint32_t rows, std::function<void(forward_output)> done);
 
   uint32_t feature_count() const { return feature_count_; }
-  // Passes run, and requests waiting now.
-  uint64_t passes() const;
+  // Requests waiting now.
   size_t waiting() const;
 
  private:
@@ -72,7 +71,6 @@ class dynamic_batcher {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<request> queue_;
-  uint64_t passes_ = 0;
   bool stopping_ = false;
   std::thread worker_;  // last: starts once everything above is set
 };

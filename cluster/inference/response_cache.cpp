@@ -18,7 +18,7 @@ std::string response_cache::key_of(uint32_t version, uint32_t feature_count,
 }
 
 void response_cache::erase(entries::iterator it) {
-  by_key_.erase(it->key);
+  by_key_.erase(by_key_.find(*it->key));
   used_.erase(it);
 }
 
@@ -39,15 +39,18 @@ std::optional<prediction_result> response_cache::lookup(uint32_t version, uint32
 void response_cache::store(uint32_t version, uint32_t feature_count,
                            const std::vector<float>& features, prediction_result answer,
                            clock::time_point now) {
-  if (policy_.entries == 0) return;
+  if (policy_.entries == 0 || (kept_ && !kept_->count(version))) return;
   auto key = key_of(version, feature_count, features);
   if (auto found = by_key_.find(key); found != by_key_.end()) erase(found->second);
   while (by_key_.size() >= policy_.entries) erase(std::prev(used_.end()));
-  used_.push_front({key, version, std::move(answer), now});
-  by_key_.emplace(std::move(key), used_.begin());
+  auto placed = by_key_.emplace(std::move(key), used_.end()).first;
+  used_.push_front({&placed->first, version, std::move(answer), now});
+  placed->second = used_.begin();
 }
 
 void response_cache::keep_only(const std::set<uint32_t>& versions) {
+  if (kept_ == versions) return;
+  kept_ = versions;
   for (auto it = used_.begin(); it != used_.end();) {
     auto next = std::next(it);
     if (!versions.count(it->version)) erase(it);

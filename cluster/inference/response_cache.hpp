@@ -36,14 +36,16 @@ class response_cache {
   // Keeps `answer` (a successful one), dropping the least recently used entry when full.
   void store(uint32_t version, uint32_t feature_count, const std::vector<float>& features,
              prediction_result answer, clock::time_point now);
-  // Drops the entries of every version not in `versions`.
+  // Drops the entries of every version not in `versions`, and keeps no answer of one from now
+  // on (a reply still on its way). Cheap when the versions did not change (called at every
+  // replica's resolution).
   void keep_only(const std::set<uint32_t>& versions);
 
   size_t size() const { return by_key_.size(); }
 
  private:
   struct entry {
-    std::string key;
+    const std::string* key = nullptr;  // its key in by_key_ (a node's key stays put)
     uint32_t version = 0;
     prediction_result answer;
     clock::time_point stored;
@@ -57,6 +59,7 @@ class response_cache {
   cache_policy policy_;
   entries used_;
   std::unordered_map<std::string, entries::iterator> by_key_;
+  std::optional<std::set<uint32_t>> kept_;  // none: not told yet, every version is kept
 };
 
 }  // namespace troupe::inference

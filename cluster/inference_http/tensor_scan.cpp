@@ -66,9 +66,7 @@ class scanner {
     if (integer && x == 0) x = 0;  // nlohmann-json reads -0 as the integer 0
     constexpr double fp32_max = std::numeric_limits<float>::max();
     if (!std::isfinite(x) || x < -fp32_max || x > fp32_max) return false;
-    const auto f = static_cast<float>(x);
-    if (!std::isfinite(f)) return false;
-    out.push_back(f);
+    out.push_back(static_cast<float>(x));  // finite: |x| is at most FLT_MAX
     return true;
   }
 
@@ -128,24 +126,26 @@ bool scan_values(scanner& s, int depth, std::vector<float>& out) {
   return s.take(']');
 }
 
-// `[f, ...]` of numbers alone, at least one; appended to `out`, its length returned (0: not).
-size_t scan_row(scanner& s, std::vector<float>& out) {
+// `f, ...]` of numbers alone, at least one, once the `[` was taken; appended to `out`, its length
+// returned (0: not).
+size_t numbers_then_close(scanner& s, std::vector<float>& out) {
   const size_t before = out.size();
-  if (!s.take('[')) return 0;
   do {
     if (!s.number_into(out)) return 0;
   } while (s.take(','));
   return s.take(']') ? out.size() - before : 0;
 }
 
+// `[f, ...]` of numbers alone, at least one; appended to `out`, its length returned (0: not).
+size_t scan_row(scanner& s, std::vector<float>& out) {
+  return s.take('[') ? numbers_then_close(s, out) : 0;
+}
+
 // `features`' value: one row, or rows of one length.
 bool scan_features(scanner& s, feature_rows& out) {
   if (!s.take('[')) return false;
   if (!s.next_is('[')) {
-    do {
-      if (!s.number_into(out.features)) return false;
-    } while (s.take(','));
-    if (!s.take(']')) return false;
+    if (numbers_then_close(s, out.features) == 0) return false;
     out.single = true;
     out.rows = 1;
     out.feature_count = static_cast<uint32_t>(out.features.size());

@@ -32,11 +32,10 @@ struct task_context {
 // How the head places, retries and ends the tasks of a job (docs/jobs.md, "Gangs and
 // independent tasks").
 enum class task_grouping {
-  gang,         // placed and started together; one ending unsuccessfully ends the round, and
-                // the job is retried as a whole
-  independent,  // each retried alone when it fails; the job ends once every task ended for good
-  replicas,     // independent and meant to run until cancelled: a task that ends, even with
-                // exit code 0, is replaced
+  gang,      // placed and started together; one ending unsuccessfully ends the round, and
+             // the job is retried as a whole
+  replicas,  // independent tasks meant to run until cancelled: a task that ends, even with exit
+             // code 0, is placed again alone
 };
 
 class job_kind {

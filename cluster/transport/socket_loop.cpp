@@ -53,9 +53,9 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
     socket_.bind(endpoint);
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
   } else {
-    // Queue nothing for a head we are not connected to: a heartbeat sent while the head is
-    // away is worthless, and registration is retried by its owner.
-    socket_.set(zmq::sockopt::immediate, 1);
+    // By default queue nothing for a head we are not connected to: a heartbeat sent while the
+    // head is away is worthless, and registration is retried by its owner.
+    socket_.set(zmq::sockopt::immediate, options.queue_until_connected ? 0 : 1);
     socket_.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
     socket_.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_max_ms);
     socket_.connect(endpoint);

@@ -41,6 +41,10 @@ struct socket_options {
   int reconnect_interval_max_ms = 1000;
   int linger_ms = 1000;             // how long close() may flush queued frames
   std::optional<curve_keys> curve;  // none: plain TCP (tests of the transport only)
+  // DEALER only. False: a frame sent while the connection is not up is dropped (a heartbeat to
+  // an absent head is worthless). True: it waits for the connection, for a process whose first
+  // request goes to its own node as it starts (a replica, a predict task).
+  bool queue_until_connected = false;
 };
 
 // Counters a loop keeps; read from any thread.

@@ -20,7 +20,6 @@ namespace {
 
 constexpr const char* model_key = "troupe.predict.model";
 constexpr auto resolve_timeout = std::chrono::seconds(30);
-constexpr auto resolve_retry = std::chrono::milliseconds(250);
 // How long one wait for another task's part may take; a task waits again while the job runs
 // (a failed task ends the whole round, this one included).
 constexpr auto part_wait = std::chrono::minutes(10);
@@ -53,13 +52,8 @@ resolved_model resolve(const task_environment& env) {
   replica::replica_connection connection(
       security::load_credential(env.link_path), "predict " + env.attempt_id,
       [](const msg::envelope&) {}, [] {});
-  // The first request may leave before the connection to the node is up and be lost: asked
-  // again, as a replica asks every second.
-  std::optional<msg::envelope> answer;
-  for (auto asked = std::chrono::milliseconds(0); !answer && asked < resolve_timeout;
-       asked += resolve_retry)
-    answer = connection.call(msg::inference_message{msg::resolve_service_request{env.attempt_id}},
-                             resolve_retry);
+  const auto answer = connection.call(
+      msg::inference_message{msg::resolve_service_request{env.attempt_id}}, resolve_timeout);
   if (!answer) throw predict_failure("model: the node did not answer the model's resolution");
   if (const auto* e = std::get_if<msg::error>(&answer->body))
     throw predict_failure("model " + env.spec.model + " (" + msg::to_string(e->code) +
@@ -137,14 +131,14 @@ void append_file(const std::string& from, std::ofstream& to) {
   if (!in || !to) throw predict_failure("output: cannot copy " + from + " into the result");
 }
 
-}  // namespace
-
 double seconds_since(std::chrono::steady_clock::time_point& mark) {
   const auto now = std::chrono::steady_clock::now();
   const std::chrono::duration<double> took = now - mark;
   mark = now;
   return took.count();
 }
+
+}  // namespace
 
 task_outcome run_task(const task_environment& env) {
   task_outcome outcome;
@@ -172,7 +166,8 @@ task_outcome run_task(const task_environment& env) {
   const auto mine = find_shard(body, env.task, env.tasks);
 
   replica::set_torch_threads(env.threads);
-  const auto forward = replica::load_torchscript(model_file.path, model.signature);
+  const auto forward =
+      replica::load_torchscript(model_file.path, model.signature, inference::serve_device::cpu);
   const auto features = model.signature.input_features;
   const auto probe = forward(std::vector<float>(features, 0.f), 1);
   const auto columns = columns_for(model.signature.outputs != models::output_kind::values,

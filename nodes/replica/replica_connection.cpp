@@ -7,6 +7,7 @@ transport::socket_options options_for(const security::credential& link) {
   transport::socket_options options;
   options.curve = security::client_keys(link);
   options.linger_ms = 0;
+  options.queue_until_connected = true;  // the first resolution leaves as the process starts
   return options;
 }
 

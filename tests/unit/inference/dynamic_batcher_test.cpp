@@ -148,14 +148,6 @@ BOOST_AUTO_TEST_CASE(a_request_of_more_rows_than_max_batch_runs_alone) {
   BOOST_TEST(model.passes() == (std::vector<uint32_t>{5}));
 }
 
-BOOST_AUTO_TEST_CASE(a_batch_that_is_not_full_runs_once_max_delay_ms_passed) {
-  fake_model model;
-  dynamic_batcher batcher({64, 20}, features, model.forward());
-  auto one = ask(batcher, rows_of(1, 1), 1);
-  BOOST_TEST(wait(one).outputs == expected_of(rows_of(1, 1)));
-  BOOST_TEST(model.passes() == (std::vector<uint32_t>{1}));
-}
-
 BOOST_AUTO_TEST_CASE(a_request_that_finds_the_model_idle_runs_at_once_without_waiting_for_others) {
   fake_model model;
   // A delay far beyond every wait of the test: only a pass that starts at once answers in time.

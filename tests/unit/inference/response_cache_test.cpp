@@ -88,4 +88,12 @@ BOOST_AUTO_TEST_CASE(the_entries_of_versions_no_longer_served_are_dropped) {
   BOOST_TEST(cache.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(an_answer_of_a_version_no_longer_served_is_not_kept) {
+  troupe::inference::response_cache cache({10, 60});
+  cache.keep_only({2});
+  cache.store(1, 1, {1}, answer(1, 1), t0);  // a reply of version 1 that was on its way
+  BOOST_TEST(!cache.lookup(1, 1, {1}, t0));
+  BOOST_TEST(cache.size() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

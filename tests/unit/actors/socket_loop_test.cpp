@@ -12,8 +12,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A loopback port nothing listens on now: bound by a ZeroMQ socket, then closed.
-std::string free_endpoint(zmq::context_t& context) {
+// A loopback port nothing listens on now: bound by a ZeroMQ socket of a context of its own,
+// whose end waits until the socket is closed.
+std::string free_endpoint() {
+  zmq::context_t context(1);
   zmq::socket_t probe(context, zmq::socket_type::router);
   probe.set(zmq::sockopt::linger, 0);
   probe.bind("tcp://127.0.0.1:0");
@@ -23,8 +25,8 @@ std::string free_endpoint(zmq::context_t& context) {
 // Sends one frame from a DEALER before a ROUTER binds its endpoint; whether the ROUTER got it
 // within 2 s of binding.
 bool early_frame_arrives(bool queue_until_connected) {
+  const auto endpoint = free_endpoint();
   zmq::context_t context(1);
-  const auto endpoint = free_endpoint(context);
   socket_options options;
   options.linger_ms = 0;
   options.queue_until_connected = queue_until_connected;

@@ -307,7 +307,7 @@ int main(int argc, char** argv) {
         "%.3f ms = %.3f ms; ratio %.2f (target <= 1.5); fastapi p50 %.3f ms\n",
         ours.single_connection.p50_ms, forward_ms, ours.round_trip.p50_ms, limit,
         ours.single_connection.p50_ms / limit, peer.single_connection.p50_ms);
-    std::printf("batch predict jobs: not measured (no predict jobs yet)\n");
+    std::printf("batch predict jobs: troupe-bench-predict\n");
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
     return 0;

@@ -378,8 +378,8 @@ BOOST_AUTO_TEST_CASE(a_reload_answers_once_the_replicas_serve_the_version_regist
   BOOST_TEST_REQUIRE(made.exit_code == 0, made.err);
   const auto token = json::parse(made.out).at("token").get<std::string>();
   const auto reload = [&] {
-    return http_call(s.c, "POST", s.c.head().http_address(),
-                                   "/v1/models/mlp-service/reload", token);
+    return http_call(s.c, "POST", s.c.head().http_address(), "/v1/models/mlp-service/reload",
+                     token);
   };
   const auto register_version = [&](const std::string& file) {
     const auto imported = s.c.troupe(

@@ -42,6 +42,9 @@ if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   say "configuring $BUILD_DIR with $CLANGXX"
   CC="${CLANGXX/++/}" CXX="$CLANGXX" cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTROUPE_FUZZ=ON -DWITH_CUDA=OFF >/dev/null
+else
+  # Configured again first, so that a target added since is known to the build below.
+  cmake -S . -B "$BUILD_DIR" >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j"${TROUPE_JOBS:-$(nproc)}" --target "${TARGETS[@]}" |
   sed -u '/^\[ *[0-9]*%\] Built target /d'

@@ -4,6 +4,7 @@
 
 #include <future>
 #include <memory>
+#include <thread>
 
 #include "cluster/transport/socket_loop.hpp"
 
@@ -34,6 +35,11 @@ bool early_frame_arrives(bool queue_until_connected) {
                      [](const std::string&, const zmq::message_t&, clock::time_point) {});
   dealer.start();
   dealer.send({}, "early");
+  // The dealer's thread has queued or dropped the frame before the ROUTER exists.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (dealer.counters().frames_out + dealer.counters().dropped_out == 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
   std::promise<std::string> got;
   auto arrived = got.get_future();
   socket_loop router(context, socket_loop::role::router_bind, endpoint, socket_options{},

@@ -27,9 +27,6 @@ using jobs::attempt_state;
 using jobs::job_state;
 
 constexpr auto persist_retry = std::chrono::milliseconds(250);
-// A node that reports its tasks without an attempt placed on it at least this long ago does
-// not have it (its start was lost, or the node restarted): the attempt is lost.
-constexpr auto missing_grace = std::chrono::seconds(3);
 
 using security::unix_now_ms;
 
@@ -48,10 +45,8 @@ void send_to_node(self_ptr self, const std::string& peer, msg::jobs_message m) {
   self->state.deps.endpoint->send(peer, env);
 }
 
-// Stores `writes`, retrying until they land, then calls `then`. `on_failure` (if any) is called
-// the first time the store fails.
 void persist(self_ptr self, std::vector<store::store_write> writes, std::function<void()> then,
-             std::function<void()> on_failure = {}) {
+             std::function<void()> on_failure) {
   auto retry = [self](pending_write p) {
     if (p.on_failure) std::exchange(p.on_failure, {})();
     auto& st = self->state;
@@ -361,9 +356,8 @@ placed_round place(self_ptr self, const scheduling::placement& p,
 // Stores `writes` together with the placements the scheduler makes now, in one transaction (a
 // finished task's report and the placement of the next job in its slot cost one commit, not
 // two); then calls `then` and has the nodes start the placed rounds.
-void persist_and_schedule(
-    self_ptr self, std::vector<store::store_write> writes, std::function<void()> then = [] {},
-    std::function<void()> on_failure = {}) {
+void persist_and_schedule(self_ptr self, std::vector<store::store_write> writes,
+                          std::function<void()> then, std::function<void()> on_failure) {
   std::vector<placed_round> rounds;
   if (self->state.ready)
     for (const auto& p : self->state.scheduler.schedule()) rounds.push_back(place(self, p, writes));
@@ -617,170 +611,6 @@ std::vector<attempt_entry*> unended_on(self_ptr self, const std::string& node_id
   if (it == self->state.unended_by_node.end()) return out;
   for (const auto& id : it->second) out.push_back(&self->state.attempts.at(id));
   return out;
-}
-
-// --- Node reports ------------------------------------------------------------------------
-
-// The attempt a node key reports on, if it was placed on that node.
-attempt_entry* reported(self_ptr self, const std::string& attempt_id, const sender_key& key) {
-  auto it = self->state.attempts.find(attempt_id);
-  if (it == self->state.attempts.end() || it->second.row.node_id != key.node_id) return nullptr;
-  return &it->second;
-}
-
-void learn_peer(self_ptr self, const inbound& in, const sender_key& key) {
-  auto& node = self->state.nodes[key.node_id];
-  if (node.peer == in.peer) return;
-  node.peer = in.peer;
-  auto waiting = std::move(node.waiting_starts);
-  for (const auto& id : waiting) {
-    auto a = self->state.attempts.find(id);
-    if (a != self->state.attempts.end()) start_attempt(self, a->second);
-  }
-}
-
-void on_started(self_ptr self, const msg::task_started& r, const sender_key& key) {
-  auto* a = reported(self, r.attempt_id, key);
-  if (!a) return;
-  if (!is_current(self, *a)) return kill_attempt(self, *a, "superseded");
-  auto& job = self->state.jobs.at(a->row.job_id);
-  if (jobs::is_final(state_of(job))) return kill_attempt(self, *a, "cancelled");
-  std::vector<store::store_write> writes;
-  a->row.state = std::string(jobs::to_string(attempt_state::running));
-  a->row.started_at_ms = r.started_at_ms;
-  a->row.master_port = r.master_port;
-  writes.emplace_back(a->row);
-  if (state_of(job) == job_state::scheduled)
-    transition(job, job_state::running, "started on " + node_name(self, key.node_id), writes);
-  if (a->row.task_index == 0 && gang(job)) {
-    job.master_port = r.master_port;
-    for (auto* other : current_round(self, job))
-      if (other->row.task_index != 0) start_attempt(self, *other);
-  }
-  persist(self, std::move(writes), [] {});
-}
-
-void on_output(self_ptr self, const msg::task_output& r, const sender_key& key) {
-  if (auto* a = reported(self, r.attempt_id, key)) a->log.append(r.stream, r.offset, r.data);
-}
-
-attempt_state outcome(const jobs::task_exit& exit) {
-  if (exit.succeeded()) return attempt_state::succeeded;
-  if (exit.reason == "cancelled") return attempt_state::cancelled;
-  return attempt_state::failed;
-}
-
-void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
-                 const sender_key& key) {
-  // Acknowledged only once the end is stored: the node forgets an acknowledged end, and a head
-  // that restarted without it would take the attempt for lost and run the task again.
-  const auto acknowledge = [self, peer = in.peer, id = r.attempt_id] {
-    send_to_node(self, peer, msg::jobs_message{msg::task_finished_ack{id}});
-  };
-  auto* a = reported(self, r.attempt_id, key);
-  if (!a) return acknowledge();
-  a->output_complete = a->log.has_all(r.stdout_bytes, r.stderr_bytes);
-  if (a->end_unstored) return;  // resent while the first report is stored: acknowledged then
-  if (!is_current(self, *a)) return acknowledge();  // a superseded attempt: changes nothing
-  std::vector<store::store_write> writes;
-  end_attempt(self, *a, outcome(r.exit), r.exit, r.finished_at_ms, writes);
-  a->end_unstored = true;
-  persist_and_schedule(self, std::move(writes), [self, id = r.attempt_id, acknowledge] {
-    self->state.attempts.at(id).end_unstored = false;
-    acknowledge();
-  });
-}
-
-// An attempt a node says it runs or keeps as a standby: adopted when it still counts (never
-// started twice), else killed there (fencing).
-attempt_entry* adopted(self_ptr self, const inbound& in, const std::string& id,
-                       const sender_key& key) {
-  auto* a = reported(self, id, key);
-  if (!a || !is_current(self, *a) || jobs::is_final(state_of(self->state.jobs.at(a->row.job_id)))) {
-    send_to_node(self, in.peer, msg::jobs_message{msg::kill_task_request{id, "superseded"}});
-    return nullptr;
-  }
-  a->start_sent = true;
-  return a;
-}
-
-void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
-                   const sender_key& key) {
-  for (const auto& f : r.finished) on_finished(self, in, f, key);
-  for (const auto& id : r.waiting) adopted(self, in, id, key);
-  std::vector<store::store_write> writes;
-  const auto holds = [&](const std::vector<std::string>& ids, const std::string& id) {
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
-  };
-  for (const auto& id : r.running) {
-    auto* a = adopted(self, in, id, key);
-    if (a && state_of(*a) == attempt_state::scheduled) {
-      a->row.state = std::string(jobs::to_string(attempt_state::running));
-      a->row.started_at_ms = unix_now_ms();
-      writes.emplace_back(a->row);
-    }
-  }
-  // Attempts placed on this node long enough ago that it does not have.
-  const auto now = steady::now();
-  for (auto* found : unended_on(self, key.node_id)) {
-    auto& a = *found;
-    const auto& id = a.row.attempt_id;
-    if (!is_current(self, a) || now - a.placed_at < missing_grace) continue;
-    if (holds(r.running, id) || holds(r.waiting, id)) continue;
-    const bool reported_finished = std::any_of(r.finished.begin(), r.finished.end(),
-                                               [&](const auto& f) { return f.attempt_id == id; });
-    if (reported_finished) continue;
-    end_attempt(self, a, attempt_state::lost,
-                {std::nullopt, std::nullopt, "the node does not run it"}, unix_now_ms(), writes);
-  }
-  if (!writes.empty()) persist_and_schedule(self, std::move(writes));
-}
-
-// --- Nodes -------------------------------------------------------------------------------
-
-scheduling::node_capacity capacity_of(const msg::register_node_request& info, bool schedulable) {
-  scheduling::node_capacity c;
-  c.node_id = info.node_id;
-  c.cpus = info.resources.cpus;
-  c.memory_mb = info.resources.memory_mb;
-  for (const auto& g : info.resources.gpus) c.gpus.push_back(g.index);
-  for (const auto& [k, v] : info.labels) c.labels[k] = v;
-  c.schedulable = schedulable;
-  return c;
-}
-
-// Every attempt still running on a node that is gone is lost.
-void lose_node_tasks(self_ptr self, const std::string& node_id, const std::string& why) {
-  std::vector<store::store_write> writes;
-  for (auto* a : unended_on(self, node_id))
-    if (is_current(self, *a))
-      end_attempt(self, *a, attempt_state::lost, {std::nullopt, std::nullopt, why}, unix_now_ms(),
-                  writes);
-  if (!writes.empty()) persist_and_schedule(self, std::move(writes));
-}
-
-void on_node_event(self_ptr self, const membership::node_event& e) {
-  auto& st = self->state;
-  using kind = membership::node_event::kind;
-  auto& node = st.nodes[e.change.node_id];
-  node.name = e.change.name;
-  if (!e.node.addresses.empty()) node.address = e.node.addresses.front();
-  if (e.what == kind::drained) node.draining = true;
-  if (e.what == kind::undrained) node.draining = false;
-  if (e.what == kind::joined || e.what == kind::state_changed) node.state = e.change.to;
-  if (e.what == kind::joined) node.draining = e.change.to == msg::node_state::draining;
-  const bool gone = e.change.to == msg::node_state::dead || e.change.to == msg::node_state::left;
-  if (e.what == kind::removed || gone) {
-    st.scheduler.remove_node(e.change.node_id);  // also releases what its tasks held
-  } else if (!e.node.node_id.empty()) {
-    const bool alive = node.state == msg::node_state::alive && !node.draining;
-    st.scheduler.update_node(capacity_of(e.node, alive));
-  }
-  if (e.change.to == msg::node_state::dead || e.change.to == msg::node_state::left ||
-      (e.what == kind::joined && e.change.from))
-    lose_node_tasks(self, e.change.node_id,
-                    "node " + e.change.name + " " + std::string(msg::to_string(e.change.to)));
-  schedule(self);
 }
 
 // --- Start -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 
 #include "actors/jobs/job_service.hpp"
 #include "actors/jobs/task_log.hpp"
+#include "actors/membership/membership_actor.hpp"
 #include "actors/scheduler/scheduler.hpp"
 #include "cluster/jobs/job_kind.hpp"
 #include "cluster/jobs/job_spec.hpp"
@@ -115,5 +116,39 @@ void on_logs(self_ptr self, const inbound& in, const msg::job_logs_request& r,
 // Questions of other head actors (job_queries.cpp).
 job_view view_of_job(self_ptr self, const std::string& job_id);
 job_view view_of_attempt(self_ptr self, const std::string& attempt_id);
+
+// The state machine's steps that the nodes' reports drive (job_service.cpp).
+void send_to_node(self_ptr self, const std::string& peer, msg::jobs_message m);
+// Stores `writes`, retrying until they land, then calls `then`. `on_failure` (if any) is called
+// the first time the store fails.
+void persist(self_ptr self, std::vector<store::store_write> writes, std::function<void()> then,
+             std::function<void()> on_failure = {});
+// Stores `writes` together with the placements the scheduler makes now; then calls `then` and
+// has the nodes start the placed rounds.
+void persist_and_schedule(
+    self_ptr self, std::vector<store::store_write> writes, std::function<void()> then = [] {},
+    std::function<void()> on_failure = {});
+void schedule(self_ptr self);
+void transition(job_entry& job, jobs::job_state to, std::string reason,
+                std::vector<store::store_write>& writes);
+bool gang(const job_entry& job);
+void start_attempt(self_ptr self, attempt_entry& a);
+void kill_attempt(self_ptr self, attempt_entry& a, const std::string& reason);
+void end_attempt(self_ptr self, attempt_entry& a, jobs::attempt_state to,
+                 const jobs::task_exit& exit, int64_t at_ms,
+                 std::vector<store::store_write>& writes);
+std::vector<attempt_entry*> unended_on(self_ptr self, const std::string& node_id);
+
+// What the nodes tell the job service: tasks started, their output and ends, the tasks a node
+// holds, and membership events (job_nodes.cpp).
+void learn_peer(self_ptr self, const inbound& in, const sender_key& key);
+void on_started(self_ptr self, const msg::task_started& r, const sender_key& key);
+void on_output(self_ptr self, const msg::task_output& r, const sender_key& key);
+void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,
+                 const sender_key& key);
+void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
+                   const sender_key& key);
+scheduling::node_capacity capacity_of(const msg::register_node_request& info, bool schedulable);
+void on_node_event(self_ptr self, const membership::node_event& e);
 
 }  // namespace troupe::job_service::detail

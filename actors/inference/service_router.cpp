@@ -14,6 +14,7 @@
 #include "actors/jobs/job_service.hpp"
 #include "cluster/inference/response_cache.hpp"
 #include "cluster/inference/serve_spec.hpp"
+#include "cluster/jobs/kinds/predict/predict_spec.hpp"
 #include "cluster/models/model_ref.hpp"
 #include "cluster/models/registry_rules.hpp"
 
@@ -331,7 +332,7 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
   try {
     const auto json = nlohmann::json::parse(job.spec_json);
     if (predict_task)
-      spec.model = json.at("model").get<std::string>();
+      spec.model = jobs::predict_spec_from_json(json).model;
     else
       spec = serve_spec_from_json(json);
     const auto name = std::get<models::model_ref>(models::parse_ref(spec.model)).name;

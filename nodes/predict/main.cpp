@@ -3,7 +3,6 @@
 // Exit 0: scored (and, task 0, published the result). 1: failed (a bad row, a model that does not
 // fit the dataset, the cluster refused); the job's retry takes over. 2: a bad environment. Each
 // failure is one "troupe-predict: ..." line on stderr.
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -12,6 +11,7 @@
 #include "cluster/jobs/kinds/predict/predict_kind.hpp"
 #include "cluster/security/rank_link.hpp"
 #include "cluster/training/rank_link/rank_link.hpp"
+#include "nodes/environment_number.hpp"
 #include "nodes/predict/predict_task.hpp"
 
 using namespace troupe;
@@ -24,15 +24,6 @@ constexpr int exit_bad_environment = 2;
 int fail(const std::string& why, int code) {
   std::fprintf(stderr, "troupe-predict: %s\n", why.c_str());
   return code;
-}
-
-std::optional<long> whole(const char* text, long low, long high) {
-  if (!text || !*text) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(text, &end, 10);
-  if (errno != 0 || *end != '\0' || n < low || n > high) return std::nullopt;
-  return n;
 }
 
 std::variant<predict::task_environment, std::string> read_environment() {
@@ -53,14 +44,14 @@ std::variant<predict::task_environment, std::string> read_environment() {
   env.job_id = job;
   env.attempt_id = attempt;
   env.link_path = link;
-  const auto tasks = whole(std::getenv("TROUPE_TASK_COUNT"), 1, 1 << 16);
+  const auto tasks = whole_number(std::getenv("TROUPE_TASK_COUNT"), 1, 1 << 16);
   if (!tasks) return std::string("TROUPE_TASK_COUNT: expected a whole number from 1");
-  const auto task = whole(std::getenv("TROUPE_TASK_INDEX"), 0, *tasks - 1);
+  const auto task = whole_number(std::getenv("TROUPE_TASK_INDEX"), 0, *tasks - 1);
   if (!task) return std::string("TROUPE_TASK_INDEX: expected a whole number below the count");
   env.tasks = static_cast<uint32_t>(*tasks);
   env.task = static_cast<uint32_t>(*task);
   if (const char* threads = std::getenv("OMP_NUM_THREADS")) {
-    const auto n = whole(threads, 1, 1024);
+    const auto n = whole_number(threads, 1, 1024);
     if (!n) return std::string("OMP_NUM_THREADS: expected a whole number from 1 to 1024");
     env.threads = static_cast<int>(*n);
   }

@@ -1,11 +1,11 @@
 #include "nodes/rank/rank_environment.hpp"
 
-#include <cerrno>
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
 
 #include "cluster/jobs/kinds/train/train_kind.hpp"
+#include "nodes/environment_number.hpp"
 
 namespace troupe::rank {
 namespace {
@@ -14,16 +14,6 @@ std::optional<std::string> variable(const char* name) {
   const char* value = std::getenv(name);
   if (!value) return std::nullopt;
   return std::string(value);
-}
-
-// A whole number in [low, high], or nullopt.
-std::optional<int> whole(const std::string& text, long low, long high) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(text.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0' || n < low || n > high) return std::nullopt;
-  return static_cast<int>(n);
 }
 
 std::string bad(const char* name, const std::string& expected, const std::string& got) {
@@ -38,17 +28,17 @@ std::variant<rank_environment, std::string> read_rank_environment() {
 
   const auto world_text = variable("WORLD_SIZE");
   if (!world_text) return std::string("WORLD_SIZE is not set");
-  const auto world = whole(*world_text, 1, max_world_size);
+  const auto world = whole_number(world_text->c_str(), 1, max_world_size);
   if (!world) return bad("WORLD_SIZE", "a whole number from 1", *world_text);
-  out.world_size = *world;
+  out.world_size = static_cast<int>(*world);
 
   const auto rank_text = variable("RANK");
   if (!rank_text) return std::string("RANK is not set");
-  const auto rank = whole(*rank_text, 0, out.world_size - 1);
+  const auto rank = whole_number(rank_text->c_str(), 0, out.world_size - 1);
   if (!rank)
     return bad("RANK", "a whole number from 0 to " + std::to_string(out.world_size - 1),
                *rank_text);
-  out.rank = *rank;
+  out.rank = static_cast<int>(*rank);
 
   out.job_id = variable("TROUPE_JOB_ID").value_or("");
   if (out.job_id.empty()) return std::string("TROUPE_JOB_ID is not set");
@@ -58,9 +48,9 @@ std::variant<rank_environment, std::string> read_rank_environment() {
     return std::string("MASTER_ADDR is not set (a rank of several needs task 0's address)");
 
   if (const auto threads_text = variable("OMP_NUM_THREADS")) {
-    const auto threads = whole(*threads_text, 1, 1024);
+    const auto threads = whole_number(threads_text->c_str(), 1, 1024);
     if (!threads) return bad("OMP_NUM_THREADS", "a whole number from 1 to 1024", *threads_text);
-    out.threads = *threads;
+    out.threads = static_cast<int>(*threads);
   }
 
   const auto spec_text = variable(jobs::train_spec_variable);

@@ -10,6 +10,8 @@
 #include <map>
 #include <system_error>
 
+#include "cluster/runner/blas_kernels.hpp"
+
 namespace troupe::runner {
 
 namespace {
@@ -39,6 +41,8 @@ std::vector<std::string> task_environment(const jobs::task_launch& launch,
     auto eq = text.find('=');
     if (eq != std::string::npos) vars[text.substr(0, eq)] = text.substr(eq + 1);
   }
+  if (const auto& core = openblas_core_type_for_this_cpu(); !core.empty())
+    vars.emplace(openblas_core_type_variable, core);
   auto threads = std::to_string(static_cast<uint64_t>(std::max(1.0, std::floor(launch.cpus))));
   for (const char* name : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"})
     vars[name] = threads;

@@ -14,7 +14,8 @@ namespace troupe::runner {
 // Set in every task's environment; kill_leftover_tasks() recognises a task's processes by it.
 inline constexpr const char* attempt_id_variable = "TROUPE_ATTEMPT_ID";
 
-// "NAME=value" entries, later layers overriding earlier ones: the daemon's environment; the
+// "NAME=value" entries, later layers overriding earlier ones: the daemon's environment, with
+// OPENBLAS_CORETYPE for this CPU's kernels (blas_kernels.hpp) where it sets none; the
 // thread counts OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS = max(1, floor(cpus));
 // the launch's env; then what the runner owns and a spec may not change: CUDA_VISIBLE_DEVICES
 // (the launch's gpus joined by commas, empty when none), TROUPE_ATTEMPT_ID, and MASTER_PORT

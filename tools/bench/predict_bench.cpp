@@ -231,7 +231,7 @@ options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    bench::run_with_one_blas_thread(argv);
+    bench::run_with_the_tasks_blas_settings(argv);
     const auto o = parse(argc, argv);
     char pattern[] = "/tmp/troupe-bench-predict-XXXXXX";
     if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");

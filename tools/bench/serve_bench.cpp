@@ -272,7 +272,7 @@ options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    bench::run_with_one_blas_thread(argv);
+    bench::run_with_the_tasks_blas_settings(argv);
     const auto o = parse(argc, argv);
     torch::set_num_threads(1);
     char pattern[] = "/tmp/troupe-bench-serve-XXXXXX";

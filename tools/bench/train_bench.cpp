@@ -382,7 +382,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bench::run_with_one_blas_thread(argv);
+  bench::run_with_the_tasks_blas_settings(argv);
   options o;
   std::set<std::string> modes;
   for (int i = 1; i < argc; ++i) {

@@ -83,7 +83,7 @@ measured with_trainer(const training_data& data, const train_spec& spec,
 }  // namespace
 
 int main(int argc, char** argv) {
-  troupe::bench::run_with_one_blas_thread(argv);
+  troupe::bench::run_with_the_tasks_blas_settings(argv);
   const int64_t rows = argc > 1 ? std::atoll(argv[1]) : 200000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
   torch::set_num_threads(1);

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "cluster/runner/blas_kernels.hpp"
 #include "cluster/training/trainer.hpp"
 
 namespace troupe::bench {
@@ -65,10 +66,19 @@ training::train_spec training_workload(int64_t rows) {
   return spec;
 }
 
-void run_with_one_blas_thread(char** argv) {
-  const char* blas = std::getenv("OPENBLAS_NUM_THREADS");
-  if (blas && std::strcmp(blas, "1") == 0) return;
-  ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
+void run_with_the_tasks_blas_settings(char** argv) {
+  bool again = false;
+  const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
+  if (!threads || std::strcmp(threads, "1") != 0) {
+    ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    again = true;
+  }
+  const auto& core = runner::openblas_core_type_for_this_cpu();
+  if (!core.empty() && !std::getenv(runner::openblas_core_type_variable)) {
+    ::setenv(runner::openblas_core_type_variable, core.c_str(), 1);
+    again = true;
+  }
+  if (!again) return;
   ::execv("/proc/self/exe", argv);
   std::perror("execv");
   std::exit(1);

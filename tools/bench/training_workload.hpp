@@ -19,9 +19,12 @@ namespace troupe::bench {
 
 training::train_spec training_workload(int64_t rows);
 
-// OpenBLAS reads its thread count when the library loads: unless OPENBLAS_NUM_THREADS is 1,
-// sets it and executes the program again (returns only when it is 1).
-void run_with_one_blas_thread(char** argv);
+// OpenBLAS reads its thread count and kernels when the library loads: unless
+// OPENBLAS_NUM_THREADS is 1 and OPENBLAS_CORETYPE is set as the runner sets it for tasks
+// (cluster/runner/blas_kernels.hpp; one the caller set stays), sets them and executes the
+// program again. So the plain loops in this process and the peers it starts run on the kernels
+// a node's tasks run on.
+void run_with_the_tasks_blas_settings(char** argv);
 
 // The kernels OpenBLAS chose for this CPU ("OpenBLAS Prescott"; OPENBLAS_CORETYPE overrides its
 // choice and reaches every peer through the environment), or "BLAS other than OpenBLAS".

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/runner/blas_kernels.hpp"
 #include "cluster/runner/task_environment.hpp"
 
 namespace troupe::runner::test {
@@ -49,6 +50,27 @@ BOOST_AUTO_TEST_CASE(without_a_picked_port_the_spec_sets_master_port) {
   auto environment = runner::task_environment(launch, daemon, 0);
   BOOST_TEST(value_of(environment, "MASTER_PORT") == "29501");
   BOOST_TEST(value_of(environment, "CUDA_VISIBLE_DEVICES") == "");
+}
+
+BOOST_AUTO_TEST_CASE(tasks_get_the_openblas_kernels_of_the_cpu_unless_daemon_or_spec_name_some) {
+  const auto& core = openblas_core_type_for_this_cpu();
+  BOOST_TEST(core == openblas_core_type_for(detect_cpu_vector_support()));
+  const char* plain_daemon[] = {"HOME=/root", nullptr};
+  jobs::task_launch launch;
+  BOOST_TEST(value_of(runner::task_environment(launch, plain_daemon, 0), "OPENBLAS_CORETYPE") ==
+             (core.empty() ? "<unset>" : core));
+  const char* daemon_with_core[] = {"OPENBLAS_CORETYPE=ZEN", nullptr};
+  BOOST_TEST(value_of(runner::task_environment(launch, daemon_with_core, 0), "OPENBLAS_CORETYPE") ==
+             "ZEN");
+  launch.env = {{"OPENBLAS_CORETYPE", "PRESCOTT"}};
+  BOOST_TEST(value_of(runner::task_environment(launch, daemon_with_core, 0), "OPENBLAS_CORETYPE") ==
+             "PRESCOTT");
+}
+
+BOOST_AUTO_TEST_CASE(the_openblas_kernels_follow_the_widest_vector_instructions) {
+  BOOST_TEST(openblas_core_type_for({true, true}) == "SKYLAKEX");
+  BOOST_TEST(openblas_core_type_for({false, true}) == "HASWELL");
+  BOOST_TEST(openblas_core_type_for({false, false}) == "");
 }
 
 BOOST_AUTO_TEST_CASE(a_program_is_looked_up_in_each_path_directory_in_order) {

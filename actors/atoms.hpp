@@ -11,6 +11,7 @@ using register_atom = caf::atom_constant<caf::atom("register")>;
 using heartbt_atom = caf::atom_constant<caf::atom("heartbeat")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using confirm_atom = caf::atom_constant<caf::atom("confirm")>;
+using later_atom = caf::atom_constant<caf::atom("later")>;
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;

@@ -57,7 +57,9 @@ void on_started(self_ptr self, const msg::task_started& r, const sender_key& key
     for (auto* other : current_round(self, job))
       if (other->row.task_index != 0) start_attempt(self, *other);
   }
-  persist(self, std::move(writes), [] {});
+  // Nothing waits for it: a head that restarts without it learns from the node that the
+  // attempt runs (on_node_tasks).
+  persist_later(self, std::move(writes));
 }
 
 void on_output(self_ptr self, const msg::task_output& r, const sender_key& key) {
@@ -118,6 +120,9 @@ void on_node_tasks(self_ptr self, const inbound& in, const msg::node_tasks& r,
       a->row.state = std::string(jobs::to_string(attempt_state::running));
       a->row.started_at_ms = unix_now_ms();
       writes.emplace_back(a->row);
+      auto& job = self->state.jobs.at(a->row.job_id);
+      if (state_of(job) == job_state::scheduled)
+        transition(job, job_state::running, "running on " + node_name(self, key.node_id), writes);
     }
   }
   // Attempts placed on this node long enough ago that it does not have.

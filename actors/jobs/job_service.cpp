@@ -54,14 +54,22 @@ void persist(self_ptr self, std::vector<store::store_write> writes, std::functio
     if (st.retries.size() == 1) self->delayed_send(self, persist_retry, actors::retry_atom::value);
   };
   pending_write p{writes, std::move(then), std::move(on_failure)};
-  self->request(self->state.deps.store, store::longest_call + std::chrono::seconds(5),
-                actors::store_atom::value, actors::confirm_atom::value, std::move(writes))
+  // No timeout: the store actor answers every confirmation, false as soon as the store fails,
+  // and its own calls are bounded by store::longest_call (a timeout would cost the actor clock
+  // a wake-up per request).
+  self->request(self->state.deps.store, caf::infinite, actors::store_atom::value,
+                actors::confirm_atom::value, std::move(writes))
       .then(
           [p, retry](bool stored) mutable {
             if (stored) return p.then();
             retry(std::move(p));
           },
           [p, retry](caf::error&) mutable { retry(std::move(p)); });
+}
+
+void persist_later(self_ptr self, std::vector<store::store_write> writes) {
+  self->send(self->state.deps.store, actors::store_atom::value, actors::later_atom::value,
+             std::move(writes));
 }
 
 void retry_writes(self_ptr self) {

@@ -123,6 +123,9 @@ void send_to_node(self_ptr self, const std::string& peer, msg::jobs_message m);
 // the first time the store fails.
 void persist(self_ptr self, std::vector<store::store_write> writes, std::function<void()> then,
              std::function<void()> on_failure = {});
+// Queues `writes` that nothing waits for: they land with the next writes stored, or within
+// actors::default_later_delay (the store actor retries them until they land).
+void persist_later(self_ptr self, std::vector<store::store_write> writes);
 // Stores `writes` together with the placements the scheduler makes now; then calls `then` and
 // has the nodes start the placed rounds.
 void persist_and_schedule(

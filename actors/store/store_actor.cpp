@@ -1,8 +1,10 @@
 #include "actors/store/store_actor.hpp"
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <caf/all.hpp>
 #include <deque>
+#include <utility>
 
 #include "actors/atoms.hpp"
 
@@ -59,6 +61,7 @@ struct queued_write {
   store::store_write write;
   std::string row;                        // store::row_of(write)
   std::vector<confirmation_ptr> waiting;  // confirmations not answered yet
+  bool later = false;                     // may wait for another write (later_atom)
 };
 
 struct write_queue_state {
@@ -67,6 +70,8 @@ struct write_queue_state {
   std::deque<queued_write> queue;  // in order; the first `in_flight` are being written
   size_t in_flight = 0;
   bool retry_scheduled = false;
+  std::chrono::milliseconds later_delay{};
+  bool later_scheduled = false;  // a flush of writes that may wait is due within later_delay
   bool failing = false;
 };
 
@@ -103,10 +108,18 @@ void on_failed(queue_ptr self, const caf::error& err) {
 }
 
 // Sends everything queued to the writer as one batch, unless a batch is under way or a
-// retry is waiting.
-void flush(queue_ptr self) {
+// retry is waiting, or every queued write may wait (`due` is false) and so waits for another
+// write or the later_delay flush.
+void flush(queue_ptr self, bool due = false) {
   auto& st = self->state;
   if (st.in_flight > 0 || st.retry_scheduled || st.queue.empty()) return;
+  const bool all_may_wait =
+      std::all_of(st.queue.begin(), st.queue.end(), [](const queued_write& w) { return w.later; });
+  if (all_may_wait && !due) {
+    if (!std::exchange(st.later_scheduled, true))
+      self->delayed_send(self, st.later_delay, later_atom::value);
+    return;
+  }
   std::vector<store::store_write> batch;
   for (const auto& w : st.queue) batch.push_back(w.write);
   st.in_flight = batch.size();
@@ -119,14 +132,16 @@ void flush(queue_ptr self) {
           [self](caf::error& err) { on_failed(self, err); });
 }
 
-void enqueue(queue_ptr self, store::store_write write, const confirmation_ptr& confirm) {
+void enqueue(queue_ptr self, store::store_write write, const confirmation_ptr& confirm,
+             bool later = false) {
   auto& st = self->state;
   const auto row = store::row_of(write);
   auto pending = std::find_if(st.queue.begin() + static_cast<long>(st.in_flight), st.queue.end(),
                               [&](const queued_write& w) { return w.row == row; });
-  queued_write entry{std::move(write), row, {}};
+  queued_write entry{std::move(write), row, {}, later && !confirm};
   if (pending != st.queue.end()) {
     entry.waiting = std::move(pending->waiting);
+    entry.later = entry.later && pending->later;
     st.queue.erase(pending);
   }
   if (confirm) {
@@ -166,7 +181,8 @@ void check(queue_ptr self) {
 }
 
 caf::behavior write_queue(queue_ptr self, std::shared_ptr<store::cluster_store> db,
-                          std::function<void()> on_lost) {
+                          std::function<void()> on_lost, std::chrono::milliseconds later_delay) {
+  self->state.later_delay = later_delay;
   self->state.writer =
       self->spawn<caf::detached + caf::linked>(writer, std::move(db), std::move(on_lost));
   self->delayed_send(self, check_interval, tick_atom::value);
@@ -181,6 +197,14 @@ caf::behavior write_queue(queue_ptr self, std::shared_ptr<store::cluster_store> 
       [self](store_atom, confirm_atom, std::vector<store::store_write>& writes) {
         return confirm_writes(self, std::move(writes));
       },
+      [self](store_atom, later_atom, std::vector<store::store_write>& writes) {
+        for (auto& w : writes) enqueue(self, std::move(w), nullptr, true);
+        flush(self);
+      },
+      [self](later_atom) {
+        self->state.later_scheduled = false;
+        flush(self, true);
+      },
       [self](retry_atom) {
         self->state.retry_scheduled = false;
         flush(self);
@@ -192,8 +216,8 @@ caf::behavior write_queue(queue_ptr self, std::shared_ptr<store::cluster_store> 
 }  // namespace
 
 caf::actor spawn_store_actor(caf::actor_system& system, std::shared_ptr<store::cluster_store> store,
-                             std::function<void()> on_lost) {
-  auto actor = system.spawn(write_queue, std::move(store), std::move(on_lost));
+                             std::function<void()> on_lost, std::chrono::milliseconds later_delay) {
+  auto actor = system.spawn(write_queue, std::move(store), std::move(on_lost), later_delay);
   actor->attach_functor([&system](const caf::error& reason) {
     if (reason && reason != caf::exit_reason::user_shutdown)
       spdlog::error("the store actor stopped: {}", system.render(reason));

@@ -10,6 +10,10 @@
 //       once the store recovers): bounded by store::longest_call.
 //   (store_atom, confirm_atom, vector<store_write>) -> bool  the same for several writes: true
 //       once every one of them is stored.
+//   (store_atom, later_atom, vector<store_write>)  queues writes that nothing waits for: they
+//       land with the next batch that holds another write, or after `later_delay`
+//       (spawn_store_actor) at the latest (a fast task's "running" rides with its end instead of
+//       costing a commit of its own).
 // The queue lives in memory: writes still queued when the head process dies are lost (see
 // docs/store.md for what a restarted head does about that).
 // The store is checked every second, also when idle: once its data is gone (store_lost) the
@@ -17,6 +21,7 @@
 // answering over a store that is gone.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -28,8 +33,11 @@
 
 namespace troupe::actors {
 
+inline constexpr std::chrono::milliseconds default_later_delay{50};
+
 caf::actor spawn_store_actor(caf::actor_system& system, std::shared_ptr<store::cluster_store> store,
-                             std::function<void()> on_lost);
+                             std::function<void()> on_lost,
+                             std::chrono::milliseconds later_delay = default_later_delay);
 
 }  // namespace troupe::actors
 

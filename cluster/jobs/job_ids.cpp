@@ -21,8 +21,14 @@ std::optional<uint32_t> parse_index(std::string_view s) {
 }  // namespace
 
 std::string new_job_id() {
-  std::random_device random;
-  const uint64_t bits = (uint64_t{random()} << 32) | random();
+  // Seeded once per thread: a std::random_device costs a CPUID (a VM exit under a hypervisor)
+  // or an open of /dev/urandom each time it is made.
+  thread_local std::mt19937_64 random = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  const uint64_t bits = random();
   char id[job_id_size + 1];
   std::snprintf(id, sizeof id, "j%016llx", static_cast<unsigned long long>(bits));
   return id;

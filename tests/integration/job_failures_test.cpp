@@ -535,6 +535,39 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(job_head_failures)
 
+// The head stores a task's start without waiting (it rides with the next write), so a head that
+// restarts may have lost it; then the node's list of what it runs is what tells it the task
+// runs, and the job must be RUNNING as after a start report.
+BOOST_AUTO_TEST_CASE(
+    a_task_its_node_lists_as_running_makes_its_job_running_without_a_start_report) {
+  namespace msg = troupe::msg;
+  cluster c;
+  std::ofstream(c.root() + "/patient.yaml")
+      << "failure_detector: {suspect_phi: 50, dead_phi: 100, min_std_dev_ms: 60000}\n";
+  c.start_head({"--no-worker", "--config", c.root() + "/patient.yaml"});
+  scripted_node node(c, "scripted");
+  const auto spec = c.root() + "/job.yaml";
+  std::ofstream(spec) << "name: listed\nkind: command\nargv: [\"true\"]\n";
+  auto submitted = c.troupe({"submit", "--json", spec});
+  BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
+  const auto id = json::parse(submitted.out)["id"].get<std::string>();
+  const auto attempt_id = node.next<msg::start_task_request>().launch.attempt_id;
+  msg::node_tasks tasks;
+  tasks.running = {attempt_id};
+  node.send(msg::jobs_message{tasks});
+  json j;
+  BOOST_TEST(wait_until(
+                 [&] {
+                   auto r = c.troupe({"job", id, "--json"});
+                   if (r.exit_code != 0) return false;
+                   j = json::parse(r.out);
+                   return j["state"] == "RUNNING" && j["attempts"][0]["state"] == "RUNNING";
+                 },
+                 10s),
+             j.dump(2));
+  BOOST_TEST(j["transitions"].back()["reason"] == "running on scripted", j.dump(2));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_head_killed_while_jobs_run_knows_every_job_after_its_restart, two_nodes) {
   const auto succeeded = submit("name: ok\nkind: command\nargv: [\"true\"]");
   const auto failed = submit("name: fails\nkind: command\nshell: \"exit 3\"");

@@ -62,6 +62,10 @@ struct fixture {
   }
 
   void write(store::store_write w) { caf::anon_send(queue, actors::store_atom::value, w); }
+  void write_later(caf::actor to, store::store_write w) {
+    caf::anon_send(to, actors::store_atom::value, actors::later_atom::value,
+                   std::vector<store::store_write>{std::move(w)});
+  }
 
   // Asks for a confirmed write; the answer, or a failed test after 5 s.
   bool confirmed(store::store_write w) {
@@ -184,6 +188,37 @@ BOOST_AUTO_TEST_CASE(writes_arriving_during_a_stalled_write_land_together_in_one
   faults->set(mode::working);
   BOOST_TEST(store_holds(expected));
   BOOST_TEST(faults->landed_batches() == 2u, "the stalled write, then every later one together");
+}
+
+BOOST_AUTO_TEST_CASE(writes_that_may_wait_land_with_the_next_write_in_one_transaction) {
+  // A queue whose writes that may wait would wait an hour for a flush of their own.
+  auto patient = actors::spawn_store_actor(
+      *system, faults, [] {}, std::chrono::hours(1));
+  write_later(patient, node("n1", "alive"));
+  write_later(patient, node("n2", "alive"));
+  write_later(patient, node("n1", "left"));  // replaces the queued write of the same row
+  caf::scoped_actor self{*system};
+  bool stored = false;
+  self->request(patient, 5s, actors::store_atom::value, actors::confirm_atom::value,
+                store::store_write{node("n3", "alive")})
+      .receive([&](bool answer) { stored = answer; },
+               [&](caf::error& e) { BOOST_FAIL("no answer: " << system->render(e)); });
+  BOOST_TEST(stored);
+  BOOST_TEST((stored_states() == std::map<std::string, std::string>{
+                                     {"n1", "left"}, {"n2", "alive"}, {"n3", "alive"}}));
+  BOOST_TEST(faults->landed_batches() == 1u);
+  caf::anon_send_exit(patient, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(writes_that_may_wait_land_by_themselves_and_outlast_a_failing_store) {
+  write_later(queue, node("n1", "alive"));
+  BOOST_TEST(store_holds({{"n1", "alive"}}), "no other write came: they land after the delay");
+  faults->set(mode::failing);
+  write_later(queue, node("n1", "left"));
+  std::this_thread::sleep_for(600ms);  // a few retries fail
+  BOOST_TEST(stored_states() == (std::map<std::string, std::string>{{"n1", "alive"}}));
+  faults->set(mode::working);
+  BOOST_TEST(store_holds({{"n1", "left"}}));
 }
 
 BOOST_AUTO_TEST_CASE(a_store_that_loses_its_data_while_idle_calls_on_lost) {

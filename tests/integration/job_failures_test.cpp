@@ -239,20 +239,26 @@ class scripted_node {
   uint64_t beats_ = 0;
 };
 
+// The arguments of a head (without a worker) that takes a scripted node for dead only after a
+// minute's silence; writes the config they name into the cluster's root.
+std::vector<std::string> patient_head_args(const cluster& c) {
+  std::ofstream(c.root() + "/patient.yaml")
+      << "failure_detector: {suspect_phi: 50, dead_phi: 100, min_std_dev_ms: 60000}\n";
+  return {"--no-worker", "--config", c.root() + "/patient.yaml"};
+}
+
 // A serve job of two replicas on a scripted node of 2 CPUs, both started. The job service treats
 // replicas as independent tasks; no replica process runs, so no model is needed. The head takes
 // the node for dead only after a minute's silence: the test heartbeats only while it waits for
 // a message.
 struct scripted_service {
   cluster c;
-  std::vector<std::string> head_args{"--no-worker", "--config", c.root() + "/patient.yaml"};
+  std::vector<std::string> head_args = patient_head_args(c);
   std::optional<scripted_node> node;
   std::string id;
   int64_t clock_ms = 1000;  // the times the node reports, increasing
 
   explicit scripted_service(const std::string& retries) {
-    std::ofstream(c.root() + "/patient.yaml")
-        << "failure_detector: {suspect_phi: 50, dead_phi: 100, min_std_dev_ms: 60000}\n";
     c.start_head(head_args);
     node.emplace(c, "scripted");
     const auto spec = c.root() + "/service.yaml";
@@ -542,9 +548,7 @@ BOOST_AUTO_TEST_CASE(
     a_task_its_node_lists_as_running_makes_its_job_running_without_a_start_report) {
   namespace msg = troupe::msg;
   cluster c;
-  std::ofstream(c.root() + "/patient.yaml")
-      << "failure_detector: {suspect_phi: 50, dead_phi: 100, min_std_dev_ms: 60000}\n";
-  c.start_head({"--no-worker", "--config", c.root() + "/patient.yaml"});
+  c.start_head(patient_head_args(c));
   scripted_node node(c, "scripted");
   const auto spec = c.root() + "/job.yaml";
   std::ofstream(spec) << "name: listed\nkind: command\nargv: [\"true\"]\n";

@@ -27,6 +27,7 @@
 #include "cluster/runner/process_group.hpp"
 #include "cluster/runner/spawn.hpp"
 #include "cluster/runner/task_environment.hpp"
+#include "cluster/runner/work_dirs.hpp"
 
 namespace troupe::runner {
 
@@ -77,6 +78,7 @@ struct task_runner::shared_state {
   std::unique_ptr<output_log> output;
   std::unique_ptr<group_records> records;
   std::unique_ptr<group_guard> guard;
+  std::unique_ptr<work_dirs> fresh_dirs;  // of tasks that name no workdir
   mutable std::mutex mutex;
   std::condition_variable threads_ended;
   std::map<std::string, std::shared_ptr<task_control>> running;
@@ -114,6 +116,7 @@ class attempt {
           }
         },
         start_process());
+    if (made_work_dir_) state_->fresh_dirs->recycle(launch_.attempt_id);
     if (state_->callbacks.finished) state_->callbacks.finished(launch_.attempt_id, exit);
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->running.erase(launch_.attempt_id);
@@ -138,10 +141,13 @@ class attempt {
     if (launch_.argv.empty() || launch_.argv[0].empty()) return std::string("empty argv");
     spawn_request request;
     // Each inode made costs (ext4 scans recently freed ones): a task makes one at most, its
-    // working dir; its output goes through pipes into the node's one output log.
+    // working dir (and reuses an ended attempt's empty one); its output goes through pipes into
+    // the node's one output log.
     request.workdir = work_dir_of(options().dir, launch_);
-    if (launch_.workdir.empty() && ::mkdir(request.workdir.c_str(), 0755) != 0 && errno != EEXIST)
-      return "cannot create " + request.workdir + ": " + errno_text();
+    if (launch_.workdir.empty()) {
+      if (auto why = state_->fresh_dirs->make(launch_.attempt_id)) return *why;
+      made_work_dir_ = true;
+    }
     if (launch_.pick_master_port) {
       auto port = pick_free_port();
       if (auto* why = std::get_if<std::string>(&port)) return *why;
@@ -338,6 +344,7 @@ class attempt {
   jobs::task_launch launch_;
   std::shared_ptr<task_control> control_;
   uint16_t master_port_ = 0;
+  bool made_work_dir_ = false;  // its working dir is the runner's (the launch names none)
   pid_t pid_ = 0;
   size_t record_slot_ = 0;
   std::string reason_;
@@ -359,6 +366,7 @@ task_runner::task_runner(runner_options options, runner_callbacks callbacks)
   state_->output = std::make_unique<output_log>(options.dir + "/output.log");
   state_->records = std::make_unique<group_records>(options.dir);
   state_->guard = std::make_unique<group_guard>();
+  state_->fresh_dirs = std::make_unique<work_dirs>(options.dir + "/work");
   state_->options = std::move(options);
   state_->callbacks = std::move(callbacks);
 }

@@ -11,6 +11,7 @@
 // options.dir:
 //   output.log          what every task wrote, by attempt (output_log.hpp)
 //   work/<attempt id>/  an attempt's working dir when the launch names none
+//   work/.spare-N/      ended attempts' working dirs left empty, for the next (work_dirs.hpp)
 //   running             the process groups of running attempts (group_records.hpp)
 // The daemon must not reap children it did not start (no waitpid(-1), SIGCHLD not ignored).
 #pragma once

@@ -155,9 +155,45 @@ BOOST_AUTO_TEST_CASE(a_task_makes_no_file_and_at_most_one_directory) {
   std::set<std::string> made;
   for (const auto& entry : fs::recursive_directory_iterator(dir.path() + "/data"))
     made.insert(fs::relative(entry.path(), dir.path() + "/data").string());
-  BOOST_TEST(made == (std::set<std::string>{"output.log", "running", "work", "work/fresh.0.1"}),
+  // The runner's directory of fresh.0.1, left empty, waits for the next task as a spare.
+  BOOST_TEST(made == (std::set<std::string>{"output.log", "running", "work", "work/.spare-0"}),
              boost::test_tools::per_element());
   BOOST_TEST(fs::is_empty(workdir));
+}
+
+BOOST_AUTO_TEST_CASE(an_ended_attempts_empty_directory_becomes_a_later_ones_even_after_a_restart) {
+  const auto inode_of_cwd = "pwd; stat -c %i .; ls -A | wc -l";
+  runner->start(shell_task("first.0.1", inode_of_cwd));
+  events.wait_finished("first.0.1");
+  std::istringstream first(events.report("first.0.1").out);
+  std::string path, inode, entries;
+  first >> path >> inode >> entries;
+  BOOST_TEST(path == dir.path() + "/data/work/first.0.1");
+  BOOST_TEST(!fs::exists(path), "renamed away once the attempt ended");
+  runner.reset();  // as a daemon restarting
+  runner = std::make_unique<troupe::runner::task_runner>(test_options(dir.path() + "/data"),
+                                                         events.callbacks());
+  runner->start(shell_task("second.0.1", inode_of_cwd));
+  events.wait_finished("second.0.1");
+  BOOST_TEST(events.report("second.0.1").out ==
+             dir.path() + "/data/work/second.0.1\n" + inode + "\n0\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_a_task_left_a_file_in_stays_and_the_next_task_gets_a_new_one) {
+  runner->start(shell_task("writes.0.1", "stat -c %i .; echo result > out.txt"));
+  events.wait_finished("writes.0.1");
+  const auto kept = dir.path() + "/data/work/writes.0.1";
+  std::string written;
+  std::getline(std::ifstream(kept + "/out.txt"), written);
+  BOOST_TEST(written == "result");
+  runner->start(shell_task("next.0.1", "stat -c %i .; ls -A | wc -l"));
+  events.wait_finished("next.0.1");
+  std::istringstream writes(events.report("writes.0.1").out), next(events.report("next.0.1").out);
+  std::string written_inode, next_inode, entries;
+  writes >> written_inode;
+  next >> next_inode >> entries;
+  BOOST_TEST(next_inode != written_inode);
+  BOOST_TEST(entries == "0");
 }
 
 BOOST_AUTO_TEST_CASE(the_nodes_output_log_holds_what_each_task_wrote_by_attempt_and_stream) {

@@ -1,0 +1,81 @@
+#include "cluster/runner/work_dirs.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <string_view>
+#include <system_error>
+
+namespace troupe::runner {
+namespace {
+
+constexpr std::string_view spare_prefix = ".spare-";
+
+// Whether `path` is a directory holding nothing but "." and "..".
+bool empty_directory(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) return false;
+  bool empty = true;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return empty;
+}
+
+}  // namespace
+
+work_dirs::work_dirs(std::string dir) : dir_(std::move(dir)) {
+  DIR* listing = ::opendir(dir_.c_str());
+  if (!listing) return;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name = entry->d_name;
+    if (name.substr(0, spare_prefix.size()) != spare_prefix) continue;
+    uint64_t number = 0;
+    const auto digits = name.substr(spare_prefix.size());
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    if (error != std::errc() || end != digits.data() + digits.size()) continue;
+    spares_.emplace_back(name);
+    next_spare_ = std::max(next_spare_, number + 1);
+  }
+  ::closedir(listing);
+}
+
+std::optional<std::string> work_dirs::take_spare() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (spares_.empty()) return std::nullopt;
+  auto name = std::move(spares_.back());
+  spares_.pop_back();
+  return name;
+}
+
+std::optional<std::string> work_dirs::make(const std::string& name) {
+  const auto path = path_of(name);
+  // A spare something wrote into since (a process that left its task's group) is left alone.
+  while (const auto spare = take_spare())
+    if (empty_directory(path_of(*spare)) && ::rename(path_of(*spare).c_str(), path.c_str()) == 0)
+      return std::nullopt;
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+    return "cannot create " + path + ": " + std::generic_category().message(errno);
+  return std::nullopt;
+}
+
+void work_dirs::recycle(const std::string& name) {
+  const auto path = path_of(name);
+  if (!empty_directory(path)) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto spare = std::string(spare_prefix) + std::to_string(next_spare_);
+  if (::rename(path.c_str(), path_of(spare).c_str()) != 0) return;
+  ++next_spare_;
+  spares_.push_back(std::move(spare));
+}
+
+}  // namespace troupe::runner

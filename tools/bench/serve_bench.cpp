@@ -200,6 +200,9 @@ std::string describe(const load_result& r, int rows) {
 }
 
 figures measure_fastapi(const options& o, const std::string& dir, const std::string& model) {
+  if (local::run_command({o.python, "-c", "import fastapi, uvicorn"}, 60s).exit_code != 0)
+    throw std::runtime_error(o.python + " cannot import fastapi and uvicorn, the peer's server " +
+                             "(apt install python3-fastapi uvicorn)");
   ::setenv("TROUPE_PEER_MODEL", model.c_str(), 1);
   const auto port = std::to_string(18000 + ::getpid() % 2000);
   const auto app_dir = std::filesystem::path(local::binary("fastapi_peer.py")).parent_path();

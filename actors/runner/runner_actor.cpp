@@ -133,8 +133,11 @@ void on_start(self_ptr self, const msg::start_task_request& r) {
   const auto& id = r.launch.attempt_id;
   if (st.unacknowledged.count(id) || st.output_bytes.count(id)) return;  // ran or runs
   if (find_standby(self, id) != st.standbys.end()) return;
-  if (!r.after_attempt_id.empty() && st.output_bytes.count(r.after_attempt_id))
-    return st.standbys.push_back({r.after_attempt_id, r.launch});
+  // It waits while the attempt it follows runs or waits itself; one that ended is gone.
+  const auto& after = r.after_attempt_id;
+  if (!after.empty() &&
+      (st.output_bytes.count(after) || find_standby(self, after) != st.standbys.end()))
+    return st.standbys.push_back({after, r.launch});
   start(self, r.launch);
 }
 
@@ -143,6 +146,9 @@ void on_kill(self_ptr self, const msg::kill_task_request& k) {
   auto waiting = find_standby(self, k.attempt_id);
   if (waiting == self->state.standbys.end())
     return self->state.runner->kill(k.attempt_id, k.reason);
+  // The one behind it follows what it followed (the head relinks its chain the same way).
+  for (auto& s : self->state.standbys)
+    if (s.after == k.attempt_id) s.after = waiting->after;
   self->state.standbys.erase(waiting);
   msg::task_finished f;
   f.attempt_id = k.attempt_id;

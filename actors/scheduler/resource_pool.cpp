@@ -99,7 +99,11 @@ void resource_pool::remove_node(const std::string& node_id) {
   if (it == nodes_.end()) return;
   for (const auto& task : it->second.tasks) {
     auto held = holdings_.find(task);
-    if (held->second.standby) standbys_.erase(*held->second.standby);
+    for (auto next = held->second.standby; next;) {
+      auto waiting = standbys_.find(*next);
+      next = waiting->second.next;
+      standbys_.erase(waiting);
+    }
     drop(held);
   }
   nodes_.erase(it);
@@ -124,9 +128,17 @@ bool resource_pool::hold(const task_key& task, const std::string& tenant,
   return true;
 }
 
+std::optional<task_key>& resource_pool::standby_after(const task_key& predecessor) {
+  if (auto held = holdings_.find(predecessor); held != holdings_.end()) return held->second.standby;
+  return standbys_.at(predecessor).next;
+}
+
 bool resource_pool::release(const task_key& task) {
   if (auto waiting = standbys_.find(task); waiting != standbys_.end()) {
-    holdings_.at(waiting->second.predecessor).standby.reset();
+    const auto next = waiting->second.next;
+    const auto predecessor = waiting->second.predecessor;
+    standby_after(predecessor) = next;
+    if (next) standbys_.at(*next).predecessor = predecessor;
     standbys_.erase(waiting);
     return true;
   }
@@ -142,6 +154,7 @@ bool resource_pool::release(const task_key& task) {
     standby s = std::move(waiting->second);
     standbys_.erase(waiting);
     hold(*next, s.tenant, {node_id, {}}, s.request);
+    holdings_.at(*next).standby = s.next;  // the rest of the chain follows it now
   }
   return true;
 }
@@ -164,10 +177,20 @@ std::optional<task_key> resource_pool::standby_slot(const std::string& node_id,
   std::pair<int64_t, int64_t> best_rank;  // (CPUs, memory) held: smaller first
   for (const auto& task : node->second.tasks) {
     const holding& h = holdings_.at(task);
-    if (h.standby || h.recovered || !can_follow(h.held, request)) continue;
+    if (h.recovered) continue;
+    task_key last = task;
+    amount last_holds = h.held;
+    size_t waiting = 0;
+    for (auto next = h.standby; next; ++waiting) {
+      const standby& s = standbys_.at(*next);
+      last = *next;
+      last_holds = per_task(s.request);
+      next = s.next;
+    }
+    if (waiting >= max_standbys || !can_follow(last_holds, request)) continue;
     const std::pair<int64_t, int64_t> rank{h.held.milli_cpus, h.held.memory_mb};
     if (!best || rank < best_rank) {
-      best = task;
+      best = last;
       best_rank = rank;
     }
   }
@@ -177,12 +200,21 @@ std::optional<task_key> resource_pool::standby_slot(const std::string& node_id,
 bool resource_pool::hold_standby(const task_key& task, const std::string& tenant,
                                  const task_key& predecessor,
                                  const jobs::resource_request& request) {
-  auto held = holdings_.find(predecessor);
-  if (held == holdings_.end() || held->second.standby || held->second.recovered ||
-      !can_follow(held->second.held, request) || holdings_.count(task) || standbys_.count(task))
-    return false;
-  held->second.standby = task;
-  standbys_.emplace(task, standby{tenant, predecessor, request});
+  if (holdings_.count(task) || standbys_.count(task)) return false;
+  // The held task at the chain's head, and the chain's length, from `predecessor` back.
+  task_key head = predecessor;
+  size_t waiting = 0;
+  for (auto s = standbys_.find(head); s != standbys_.end(); s = standbys_.find(head)) {
+    head = s->second.predecessor;
+    ++waiting;
+  }
+  auto held = holdings_.find(head);
+  if (held == holdings_.end() || held->second.recovered || waiting >= max_standbys) return false;
+  const amount follows =
+      waiting == 0 ? held->second.held : per_task(standbys_.at(predecessor).request);
+  if (standby_after(predecessor) || !can_follow(follows, request)) return false;
+  standby_after(predecessor) = task;
+  standbys_.emplace(task, standby{tenant, predecessor, request, std::nullopt});
   return true;
 }
 

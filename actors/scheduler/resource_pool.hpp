@@ -10,8 +10,11 @@
 // A standby is a task placed behind one held task (its predecessor) that holds at least the
 // CPUs and memory it asks and no GPU it would need: it counts nowhere while it waits, and when
 // the predecessor is released it is held in its place, on the same node (the rest of the
-// predecessor's resources return). A held task has at most one standby; releasing a standby
-// that waits, or removing its node, returns nothing, as it held nothing.
+// predecessor's resources return). A standby may itself have a standby: behind a held task
+// waits a chain of at most max_standbys, each following the one before, so that a node that
+// runs short tasks finds the next one there even when the head's round trip takes longer than
+// a task. Releasing a standby that waits returns nothing, as it held nothing, and the one
+// behind it follows its predecessor instead; removing a node drops its chains.
 #pragma once
 
 #include <cstdint>
@@ -101,15 +104,18 @@ class resource_pool {
   // held, or released already). A standby behind it is held in its place.
   bool release(const task_key& task);
 
-  // A task held on `node_id`, not recovered, without a standby, whose resources cover `request` (no
-  // GPUs), the one holding the least, then the smallest key; or nothing.
+  // The last of the chain behind a task held on `node_id` (the task itself when none waits
+  // behind it), when the task is not recovered, its chain is shorter than max_standbys and the
+  // last one's resources cover `request` (no GPUs): of the held tasks holding the least, then
+  // the smallest key; or nothing.
   std::optional<task_key> standby_slot(const std::string& node_id,
                                        const jobs::resource_request& request) const;
   // Places `task` as the standby of `predecessor` (see standby_slot); false (nothing changed)
-  // when `task` is held or waits already, or `predecessor` is not a held task without one.
+  // when `task` is held or waits already, or `predecessor` is not such a chain's last.
   bool hold_standby(const task_key& task, const std::string& tenant, const task_key& predecessor,
                     const jobs::resource_request& request);
   size_t standbys() const { return standbys_.size(); }
+  static constexpr size_t max_standbys = 2;  // waiting behind one held task
 
   // Why no known node (schedulable or not) could ever run `tasks` tasks of `request` at
   // once, ignoring what is in use, naming the spec field; nullopt when they could.
@@ -132,9 +138,12 @@ class resource_pool {
   };
   struct standby {
     std::string tenant;
-    task_key predecessor;
+    task_key predecessor;  // held, or a standby itself
     jobs::resource_request request;
+    std::optional<task_key> next;  // the standby behind this one
   };
+  // The standby `after` points to (a holding's or a standby's), for relinking.
+  std::optional<task_key>& standby_after(const task_key& predecessor);
 
   void drop(std::map<task_key, holding>::iterator it);
 

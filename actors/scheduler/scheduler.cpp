@@ -241,6 +241,7 @@ std::vector<placement> scheduler::schedule() {
   };
   const int64_t smallest = ready_milli_cpus_.empty() ? 0 : *ready_milli_cpus_.begin();
   failed_shapes cannot_start, cannot_reserve;
+  bool placed_standby = false;
 
   struct turn {  // one tenant's queue within a priority
     std::set<queue_entry>* queue;
@@ -287,6 +288,8 @@ std::vector<placement> scheduler::schedule() {
           pool_.hold_standby({job.job_id, job.task.value_or(0)}, job.tenant, predecessor,
                              job.per_task);
           now.claim(room, need);
+          // The next call may place another behind it (a pass places one per node).
+          placed_standby = true;
           leave_queue({job.job_id, {{now.node(room).capacity.node_id, {}}}, predecessor, job.task});
         } else if (!cannot_reserve.cover(s) && !now.reserve(job)) {
           cannot_reserve.add(s);
@@ -302,6 +305,7 @@ std::vector<placement> scheduler::schedule() {
       it = it->second.empty() ? tenants.erase(it) : std::next(it);
     level = tenants.empty() ? ready_.erase(level) : std::next(level);
   }
+  if (placed_standby) changed_ = true;
   return placed;
 }
 

@@ -28,14 +28,16 @@
 // - Standbys (when the scheduler is made with them). A job of one task asking no GPU that
 //   cannot start now may wait on a node behind a running task instead (resource_pool.hpp):
 //   behind a task of the first node by id that carries its labels, whose capacity not reserved
-//   by jobs ahead holds it, and that runs a task without a standby holding at least its CPUs
-//   and memory. The node starts it the moment that task ends, without waiting for the head.
+//   by jobs ahead holds it, and that runs a task with fewer than resource_pool::max_standbys
+//   waiting behind it, the last of them (or the task) holding at least its CPUs and memory.
+//   The node starts it the moment the one it follows ends, without waiting for the head.
 //   This comes before reserving, and a standby counts as a reservation for the jobs behind.
 // - Dependencies. A job whose `after` jobs have not all succeeded is neither placed nor
 //   reserves anything; dependency_done() releases or fails it.
 //
 // Every schedule() starts from the current state: reservations last for one call. A call with
-// nothing changed since the last one returns at once, and a call stops early once no node has
+// nothing changed since the last one returns at once (one that placed a standby counts as a
+// change: the next may place another behind it), and a call stops early once no node has
 // CPUs left for the smallest queued job.
 #pragma once
 

@@ -362,6 +362,36 @@ BOOST_FIXTURE_TEST_CASE(a_job_after_a_failing_job_fails_without_running, one_nod
   BOOST_TEST(k["attempts"].empty(), k.dump());
 }
 
+// Jobs that fill the node wait there behind the running one, two at most (standbys), and run
+// one after another; one cancelled while it waits leaves its place to the one behind it.
+BOOST_FIXTURE_TEST_CASE(jobs_waiting_on_a_full_node_run_in_turn_even_when_one_is_cancelled,
+                        one_node) {
+  const auto go = path("go"), order = path("order");
+  const auto step = [&](const std::string& name, const std::string& wait_for) {
+    const auto wait =
+        wait_for.empty() ? std::string() : "while [ ! -e " + wait_for + " ]; do sleep 0.05; done; ";
+    return submit("name: " + name + "\nkind: command\nresources: {cpus: 4}\nshell: 'echo " + name +
+                  " start >> " + order + "; " + wait + "echo " + name + " end >> " + order + "'\n");
+  };
+  const auto first = step("first", go);
+  wait_for_job(first, "RUNNING");
+  const auto second = step("second", "");
+  const auto third = step("third", "");
+  const auto fourth = step("fourth", "");
+  wait_for_job(second, "SCHEDULED");
+  wait_for_job(third, "SCHEDULED");
+  BOOST_TEST(job(fourth)["state"] == "PENDING", "two wait behind a task at most");
+  auto cancelled = c.troupe({"cancel", second});
+  BOOST_TEST_REQUIRE(cancelled.exit_code == 0, cancelled.err);
+  wait_for_job(second, "CANCELLED");
+  std::ofstream(go) << "go\n";
+  for (const auto& id : {first, third, fourth})
+    BOOST_TEST(wait_until_ended(id)["state"] == "SUCCEEDED", job(id).dump(2) + c.dump_logs());
+  BOOST_TEST(read_text(order) ==
+             "first start\nfirst end\nthird start\nthird end\nfourth start\n"
+             "fourth end\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(a_job_after_a_succeeding_job_runs_once_it_succeeded, one_node) {
   const auto go = path("go");
   const auto first = submit("name: first\nkind: command\nshell: 'while [ ! -e " + go +

@@ -584,16 +584,66 @@ BOOST_FIXTURE_TEST_CASE(a_standby_cancelled_before_its_turn_returns_nothing_and_
   submit("x", 1);
   submit("y", 1);
   BOOST_TEST(ids(s.schedule()) == "x y");
-  submit("z", 1);
-  BOOST_TEST(s.schedule().empty());
   BOOST_TEST(s.release("y", 0));  // cancelled while it waits
   BOOST_TEST(!s.release("y", 0));
   BOOST_TEST(cpus_used("a") == 1);
   BOOST_TEST(standbys() == 0u);
+  submit("z", 1);
   BOOST_TEST(standby_placed() == "x.0");  // z waits in y's place
   BOOST_TEST(s.release("x", 0));
   BOOST_TEST(s.release("z", 0));
   BOOST_TEST(cpus_used("a") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_chain_of_two_waits_behind_a_running_task_and_moves_up_as_each_ends,
+                        standby_fixture) {
+  s.update_node(node("a", 1));
+  for (const auto* id : {"x", "y", "z", "w"}) submit(id, 1);
+  BOOST_TEST(ids(s.schedule()) == "x y");  // one standby per node and pass
+  BOOST_TEST(standby_placed() == "y.0");   // z behind y, behind x
+  BOOST_TEST(s.schedule().empty(), "w: the chain behind x is full");
+  BOOST_TEST(standbys() == 2u);
+  BOOST_TEST(cpus_used("a") == 1);
+  BOOST_TEST(s.release("x", 0));  // y holds x's place, z still behind it
+  BOOST_TEST(cpus_used("a") == 1);
+  BOOST_TEST(standbys() == 1u);
+  BOOST_TEST(standby_placed() == "z.0");  // w behind z, behind y
+  BOOST_TEST(s.release("y", 0));
+  BOOST_TEST(s.release("z", 0));
+  BOOST_TEST(standbys() == 0u);
+  BOOST_TEST(s.release("w", 0));
+  BOOST_TEST(cpus_used("a") == 0);
+  BOOST_TEST(s.status().tenants.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_standby_cancelled_inside_a_chain_leaves_the_one_behind_it_its_place,
+                        standby_fixture) {
+  s.update_node(node("a", 1));
+  for (const auto* id : {"x", "y", "z"}) submit(id, 1);
+  BOOST_TEST(ids(s.schedule()) == "x y");
+  BOOST_TEST(standby_placed() == "y.0");
+  BOOST_TEST(s.release("y", 0));  // cancelled while it waits: z follows x now
+  BOOST_TEST(standbys() == 1u);
+  submit("w", 1);
+  BOOST_TEST(standby_placed() == "z.0");  // the chain has room again, behind z
+  BOOST_TEST(s.release("x", 0));
+  BOOST_TEST(cpus_used("a") == 1);  // z holds it
+  BOOST_TEST(standbys() == 1u);
+  BOOST_TEST(s.release("z", 0));
+  BOOST_TEST(s.release("w", 0));
+  BOOST_TEST(cpus_used("a") == 0);
+  s.remove_node("a");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_dead_node_takes_its_standby_chains_with_it, standby_fixture) {
+  s.update_node(node("a", 1));
+  for (const auto* id : {"x", "y", "z"}) submit(id, 1);
+  BOOST_TEST(ids(s.schedule()) == "x y");
+  BOOST_TEST(standby_placed() == "y.0");
+  s.remove_node("a");
+  BOOST_TEST(standbys() == 0u);
+  BOOST_TEST(!s.release("z", 0));
+  BOOST_TEST(s.status().tenants.empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(a_dead_node_takes_its_standby_with_it, standby_fixture) {

@@ -252,6 +252,7 @@ BOOST_AUTO_TEST_CASE(a_download_keeps_a_window_of_chunks_in_flight_and_writes_th
   auto got = download_txn(head, dir, [&](uint64_t done, uint64_t) { progress.push_back(done); });
   BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(got));
   BOOST_TEST(read_text(dir.path + "/txn.csv") == bytes);
+  BOOST_TEST(head.most_in_flight > 1u);
   BOOST_TEST(head.most_in_flight == chunks_in_flight);
   BOOST_TEST(head.sent == 21u);  // one chunk per 300,000 bytes, each asked for once
   BOOST_TEST(progress.size() == 21u);
@@ -329,6 +330,7 @@ BOOST_AUTO_TEST_CASE(an_upload_keeps_a_window_of_chunks_in_flight_and_the_head_g
                             std::chrono::milliseconds(1000));
   BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(stored));
   BOOST_TEST(head.received == bytes);
+  BOOST_TEST(head.head.most_in_flight > 1u);
   BOOST_TEST(head.head.most_in_flight == chunks_in_flight);
   BOOST_TEST(head.head.sent == 1u + 12u + 1u);  // begin, 12 chunks of 256 KiB, commit
 }

@@ -7,6 +7,7 @@
 #define BOOST_TEST_MODULE artifact_files_test
 #include <boost/test/unit_test.hpp>
 
+#include <sodium/crypto_hash_sha256.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -133,6 +134,22 @@ void flip_byte(const std::string& path, uint64_t at) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(artifact_files)
+
+// Digests name every stored artifact: they must stay the standard SHA-256 whatever computes them.
+BOOST_AUTO_TEST_CASE(digests_are_the_standard_sha256_however_the_bytes_are_fed) {
+  BOOST_TEST(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  BOOST_TEST(sha256_hex("abc") ==
+             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const auto bytes = random_bytes(1'000'003, 11);
+  std::string reference(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(reference.data()),
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  sha256 pieces;
+  for (size_t at = 0, piece = 1; at < bytes.size(); at += piece, piece = piece * 3 + 1)
+    pieces.update(std::string_view(bytes).substr(at, piece));
+  BOOST_TEST((pieces.raw_digest() == reference));
+  BOOST_TEST((sha256_raw(bytes) == reference));
+}
 
 BOOST_AUTO_TEST_CASE(a_committed_blob_reads_back_in_any_range) {
   temp_dir dir;

@@ -52,6 +52,34 @@ transfer_result<Reply> ask(const artifact_link& link, const Request& request,
   return no_answer(timeout);
 }
 
+using steady = std::chrono::steady_clock;
+
+// A chunk request sent and not answered yet.
+struct in_flight {
+  uint64_t ticket = 0;
+  steady::time_point deadline;  // for its reply, counted from when it was sent
+};
+
+in_flight send_chunk(const artifact_link& link, msg::artifacts_message m,
+                     std::chrono::milliseconds timeout) {
+  return {link.send(std::move(m)), steady::now() + timeout};
+}
+
+std::optional<msg::body> reply_to(const artifact_link& link, const in_flight& chunk) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(chunk.deadline - steady::now());
+  return link.await(chunk.ticket, std::max(left, std::chrono::milliseconds(0)));
+}
+
+// Stops awaiting the replies of every chunk in `window` (of in_flight or more): one that comes
+// later is dropped. Returns `why`, the failure that ends the transfer.
+template <class Window>
+failure abandon(const artifact_link& link, Window& window, failure why) {
+  for (const in_flight& chunk : window) link.await(chunk.ticket, std::chrono::milliseconds(0));
+  window.clear();
+  return why;
+}
+
 failure local(const std::string& what, const std::string& path) {
   return {failure::kind::local, "cannot " + what + " " + path};
 }
@@ -83,16 +111,7 @@ transfer_result<msg::artifact_info> upload_file(const artifact_link& link, const
   in.seekg(static_cast<std::streamoff>(upload.offset));
   std::vector<char> buffer(upload.chunk_bytes);
 
-  struct sent {
-    uint64_t ticket = 0;
-    std::chrono::steady_clock::time_point deadline;
-  };
-  std::deque<sent> window;
-  auto abandon = [&](failure f) {
-    for (const auto& s : window) link.await(s.ticket, std::chrono::milliseconds(0));
-    window.clear();
-    return f;
-  };
+  std::deque<in_flight> window;
   uint64_t next = upload.offset;  // the next byte to send
   uint64_t received = upload.offset;
   int resumed = 0;  // since a chunk was last answered
@@ -101,17 +120,15 @@ transfer_result<msg::artifact_info> upload_file(const artifact_link& link, const
       in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
       const auto n = static_cast<size_t>(in.gcount());
       // It shrank since it was hashed.
-      if (n == 0) return abandon(local("read all of", spec.path));
-      const auto ticket = link.send(msg::artifacts_message{
-          msg::upload_chunk_request{upload.upload_id, next, std::string(buffer.data(), n)}});
-      window.push_back({ticket, std::chrono::steady_clock::now() + timeout});
+      if (n == 0) return abandon(link, window, local("read all of", spec.path));
+      window.push_back(send_chunk(link,
+                                  msg::artifacts_message{msg::upload_chunk_request{
+                                      upload.upload_id, next, std::string(buffer.data(), n)}},
+                                  timeout));
       next += n;
     }
-    const auto front = window.front();
+    auto body = reply_to(link, window.front());
     window.pop_front();
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        front.deadline - std::chrono::steady_clock::now());
-    auto body = link.await(front.ticket, std::max(left, std::chrono::milliseconds(0)));
     auto answered = body ? reply_in<msg::upload_chunk_reply>(std::move(*body)) : no_answer(timeout);
     if (auto* reply = std::get_if<msg::upload_chunk_reply>(&answered)) {
       received = std::max(received, reply->received);
@@ -121,10 +138,8 @@ transfer_result<msg::artifact_info> upload_file(const artifact_link& link, const
     }
     // A request or reply was lost (the chunks after a lost one are refused as a conflict): the
     // upload resumes from the bytes the head has.
-    const auto f = std::get<failure>(answered);
-    if (f.kind != failure::kind::no_answer && f.code != msg::error_code::conflict)
-      return abandon(f);
-    abandon(f);
+    const auto f = abandon(link, window, std::get<failure>(answered));
+    if (f.kind != failure::kind::no_answer && f.code != msg::error_code::conflict) return f;
     if (++resumed == tries_per_chunk) return f;
     auto again = ask<msg::begin_upload_reply>(link, begin, timeout);
     if (auto* g = std::get_if<failure>(&again)) return *g;
@@ -160,7 +175,7 @@ transfer_result<msg::artifact_info> download_file(const artifact_link& link,
   uint64_t written = 0;
   // Every chunk after the first from the version it named, even if the name moves on meanwhile.
   std::optional<msg::artifact_info> artifact;
-  // Checks the reply to the chunk asked for at `offset` (at most `length` bytes) and writes it.
+  // Checks a reply to the chunk at `written` (asked for at most `length` bytes) and writes it.
   auto take = [&](msg::download_chunk_reply chunk, uint64_t length) -> std::optional<failure> {
     if (!artifact) artifact = chunk.artifact;
     if (chunk.offset != written || chunk.artifact.digest != artifact->digest ||
@@ -185,41 +200,37 @@ transfer_result<msg::artifact_info> download_file(const artifact_link& link,
   if (auto f = take(std::get<msg::download_chunk_reply>(std::move(first)), download_chunk_bytes))
     return *f;
 
-  struct asked {
+  // A chunk asked for: bytes [offset, offset + length), its `tries`-th request.
+  struct asked : in_flight {
     uint64_t offset = 0, length = 0;
-    uint64_t ticket = 0;
-    std::chrono::steady_clock::time_point deadline;
     int tries = 0;
   };
   auto ask_for = [&](uint64_t offset, uint64_t length, int tries) {
-    const auto ticket = link.send(msg::artifacts_message{
-        msg::download_chunk_request{artifact->name, artifact->tenant, artifact->digest, offset,
-                                    static_cast<uint32_t>(length)}});
-    return asked{offset, length, ticket, std::chrono::steady_clock::now() + timeout, tries};
+    return asked{{send_chunk(link,
+                             msg::artifacts_message{msg::download_chunk_request{
+                                 artifact->name, artifact->tenant, artifact->digest, offset,
+                                 static_cast<uint32_t>(length)}},
+                             timeout)},
+                 offset,
+                 length,
+                 tries};
   };
   std::deque<asked> window;
-  // Drops the replies still to come, on the way out with a failure.
-  auto abandon = [&](failure f) {
-    for (const auto& a : window) link.await(a.ticket, std::chrono::milliseconds(0));
-    return f;
-  };
   for (uint64_t next = written; written < artifact->size;) {
     for (; window.size() < chunks_in_flight && next < artifact->size; next += chunk_bytes)
       window.push_back(ask_for(next, std::min<uint64_t>(chunk_bytes, artifact->size - next), 1));
     const auto front = window.front();
     window.pop_front();
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        front.deadline - std::chrono::steady_clock::now());
-    auto body = link.await(front.ticket, std::max(left, std::chrono::milliseconds(0)));
+    auto body = reply_to(link, front);
     if (!body) {
-      if (front.tries == tries_per_chunk) return abandon(no_answer(timeout));
+      if (front.tries == tries_per_chunk) return abandon(link, window, no_answer(timeout));
       window.push_front(ask_for(front.offset, front.length, front.tries + 1));
       continue;
     }
     auto got = reply_in<msg::download_chunk_reply>(std::move(*body));
-    if (auto* f = std::get_if<failure>(&got)) return abandon(*f);
+    if (auto* f = std::get_if<failure>(&got)) return abandon(link, window, *f);
     if (auto f = take(std::get<msg::download_chunk_reply>(std::move(got)), front.length))
-      return abandon(*f);
+      return abandon(link, window, *f);
     // A short chunk: the rest of it is asked for before the chunks already asked for after it.
     if (written < front.offset + front.length)
       window.push_front(ask_for(written, front.offset + front.length - written, 1));

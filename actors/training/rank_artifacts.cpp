@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <filesystem>
 
@@ -135,16 +136,17 @@ caf::behavior worker(self_ptr self, rank_artifacts_deps deps) {
   st.deps = std::move(deps);
   st.head = std::make_unique<transport::request_client>(st.deps.head_address, st.deps.node_name,
                                                         st.deps.node_keys);
-  // Every request to the head is cut short at the deadline of the transfer under way.
-  auto call = [self](msg::artifacts_message m,
-                     std::chrono::milliseconds wait) -> std::optional<msg::body> {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(self->state.deadline - steady::now());
-    if (left.count() <= 0) return std::nullopt;
-    auto reply = self->state.head->call(std::move(m), std::min(wait, left));
-    return reply ? std::optional<msg::body>(std::move(reply->body)) : std::nullopt;
-  };
-  st.cache = std::make_unique<artifacts::artifact_cache>(st.deps.cache_dir, call, head_request_wait,
+  // Every wait for the head is cut short at the deadline of the transfer under way.
+  artifacts::artifact_link link{
+      [self](msg::artifacts_message m) { return self->state.head->send(std::move(m)); },
+      [self](uint64_t ticket, std::chrono::milliseconds wait) -> std::optional<msg::body> {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            self->state.deadline - steady::now());
+        auto reply =
+            self->state.head->await(ticket, std::clamp(left, std::chrono::milliseconds(0), wait));
+        return reply ? std::optional<msg::body>(std::move(reply->body)) : std::nullopt;
+      }};
+  st.cache = std::make_unique<artifacts::artifact_cache>(st.deps.cache_dir, link, head_request_wait,
                                                          st.deps.cache_limit_bytes);
   return {
       [self](const rank_transfer& t) { return on_transfer(self, t); },

@@ -11,9 +11,9 @@ namespace troupe::artifacts {
 
 namespace fs = std::filesystem;
 
-artifact_cache::artifact_cache(std::string dir, artifact_caller call,
+artifact_cache::artifact_cache(std::string dir, artifact_link link,
                                std::chrono::milliseconds timeout, uint64_t limit_bytes)
-    : dir_(std::move(dir)), call_(std::move(call)), timeout_(timeout), limit_(limit_bytes) {
+    : dir_(std::move(dir)), link_(std::move(link)), timeout_(timeout), limit_(limit_bytes) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec)
@@ -82,7 +82,7 @@ cached_artifact artifact_cache::keep(const msg::artifact_info& artifact,
 
 transfer_result<cached_artifact> artifact_cache::fetch(const download_spec& spec,
                                                        const std::string& holder) {
-  auto described = describe(call_, spec, timeout_);
+  auto described = describe(link_, spec, timeout_);
   if (auto* f = std::get_if<transfer_failure>(&described)) return *f;
   const auto artifact = std::get<msg::artifact_info>(std::move(described));
   if (!is_sha256_hex(artifact.digest))
@@ -106,7 +106,7 @@ transfer_result<cached_artifact> artifact_cache::fetch(const download_spec& spec
                                 std::to_string(limit_) + " bytes are held by running attempts",
                             msg::error_code::overloaded};
   auto got =
-      download_file(call_, {artifact.name, artifact.tenant, artifact.digest}, path, timeout_);
+      download_file(link_, {artifact.name, artifact.tenant, artifact.digest}, path, timeout_);
   if (auto* f = std::get_if<transfer_failure>(&got)) return *f;
   return keep(std::get<msg::artifact_info>(got), std::move(holders));
 }
@@ -118,7 +118,7 @@ void artifact_cache::release_ended(const std::function<bool(const std::string&)>
 }
 
 transfer_result<msg::artifact_info> artifact_cache::upload(const upload_spec& spec) {
-  return upload_file(call_, spec, timeout_);
+  return upload_file(link_, spec, timeout_);
 }
 
 }  // namespace troupe::artifacts

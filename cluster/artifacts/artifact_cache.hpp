@@ -31,7 +31,7 @@ class artifact_cache {
  public:
   // Creates `dir` when needed and takes stock of the copies there; throws std::runtime_error
   // when it cannot.
-  artifact_cache(std::string dir, artifact_caller call, std::chrono::milliseconds timeout,
+  artifact_cache(std::string dir, artifact_link link, std::chrono::milliseconds timeout,
                  uint64_t limit_bytes);
 
   // A verified local copy of the version `spec` names (the head says which), fetched when
@@ -62,7 +62,7 @@ class artifact_cache {
   cached_artifact keep(const msg::artifact_info& artifact, std::set<std::string> holders);
 
   std::string dir_;
-  artifact_caller call_;
+  artifact_link link_;
   std::chrono::milliseconds timeout_;
   uint64_t limit_;
   std::map<std::string, copy> copies_;  // by digest

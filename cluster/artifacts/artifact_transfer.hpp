@@ -1,11 +1,17 @@
 // Moving one artifact between a file here and the head, in chunks over the artifacts protocol
 // (messages/artifacts.capnp): the CLI (`troupe data put/get`) and the node-side cache use it.
 //
+// Both ways, up to chunks_in_flight chunks travel before the first of them is answered, so the
+// head handles the next chunks while this side reads or writes one.
+//
 // Upload: the file's SHA-256 and size are declared first; the head checks every byte against
-// them before the artifact becomes visible. Download: bytes go to a temporary beside the target,
-// hashed as they come; the file appears (fsynced, renamed) only when their SHA-256 is the
-// artifact's digest, else nothing is left. A chunk whose reply is lost is asked for again (a
-// resent chunk is idempotent on the head); every wait is bounded by the caller's timeout.
+// them before the artifact becomes visible. Chunks go in order; when a reply is lost (or the
+// head refuses a chunk that came after a lost one) the upload is begun again, which resumes it
+// from the bytes the head has. Download: the first chunk says which version, and how long;
+// bytes go in order to a temporary beside the target, hashed as they come; the file appears
+// (fsynced, renamed) only when their SHA-256 is the artifact's digest, else nothing is left. A
+// chunk whose reply is lost is asked for again (a resent chunk is idempotent on the head). Every
+// wait is bounded by the caller's timeout, counted from when the chunk was sent.
 #pragma once
 
 #include <chrono>
@@ -22,12 +28,20 @@ class request_client;
 
 namespace troupe::artifacts {
 
-// Sends one request and waits at most `timeout` for its reply's body; nullopt when none came.
-using artifact_caller =
-    std::function<std::optional<msg::body>(msg::artifacts_message, std::chrono::milliseconds)>;
+// The head, as a transfer speaks to it: `send` sends a request without waiting and returns a
+// ticket; `await` waits at most the time given for the body of that ticket's reply, nullopt when
+// none came (the ticket is then done: a later reply to it is dropped). Several tickets may be
+// in flight, awaited in any order.
+struct artifact_link {
+  std::function<uint64_t(msg::artifacts_message)> send;
+  std::function<std::optional<msg::body>(uint64_t ticket, std::chrono::milliseconds)> await;
+};
 
-// A caller over one connection to the head.
-artifact_caller caller_over(transport::request_client& client);
+// A link over one connection to the head.
+artifact_link link_over(transport::request_client& client);
+
+// Chunks of one transfer sent (or asked for) and not yet answered, at most.
+inline constexpr size_t chunks_in_flight = 8;
 
 struct transfer_failure {
   enum class kind {
@@ -61,16 +75,15 @@ struct download_spec {
   std::string digest;  // a version, or (name empty) any artifact with these bytes
 };
 
-transfer_result<msg::artifact_info> upload_file(const artifact_caller& call,
-                                                const upload_spec& spec,
+transfer_result<msg::artifact_info> upload_file(const artifact_link& link, const upload_spec& spec,
                                                 std::chrono::milliseconds timeout,
                                                 const progress_fn& progress = {});
 
 // The version `spec` names, as the head describes it (its first byte is all that moves).
-transfer_result<msg::artifact_info> describe(const artifact_caller& call, const download_spec& spec,
+transfer_result<msg::artifact_info> describe(const artifact_link& link, const download_spec& spec,
                                              std::chrono::milliseconds timeout);
 
-transfer_result<msg::artifact_info> download_file(const artifact_caller& call,
+transfer_result<msg::artifact_info> download_file(const artifact_link& link,
                                                   const download_spec& spec,
                                                   const std::string& path,
                                                   std::chrono::milliseconds timeout,

@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t sum_bytes = crypto_hash_sha256_BYTES;
+constexpr size_t sum_bytes = sha256_bytes;
 
 msg::error corrupt(const std::string& digest, uint64_t block) {
   return {msg::error_code::internal, "artifact " + digest + " is damaged on the head (block " +

@@ -1,5 +1,6 @@
 #include "cluster/artifacts/digest.hpp"
 
+#include <openssl/evp.h>
 #include <sodium/core.h>
 #include <sodium/randombytes.h>
 #include <sodium/utils.h>
@@ -18,29 +19,44 @@ std::string hex(const unsigned char* bytes, size_t size) {
   return out;
 }
 
+// Fetched once: an implicit fetch on every init costs a lookup per 64 KiB block.
+const EVP_MD* sha256_method() {
+  static const EVP_MD* method = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!method) throw std::runtime_error("libcrypto has no SHA-256");
+  return method;
+}
+
 }  // namespace
 
+struct sha256::state {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+};
+
 bool is_sha256_hex(const std::string& text) {
-  if (text.size() != 2 * crypto_hash_sha256_BYTES) return false;
+  if (text.size() != 2 * sha256_bytes) return false;
   for (char c : text)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
 
-sha256::sha256() {
-  // Thread-safe and idempotent; picks the fastest implementations once per process.
-  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot be initialised");
-  crypto_hash_sha256_init(&state_);
+sha256::sha256() : state_(std::make_unique<state>()) {
+  if (!state_->context || EVP_DigestInit_ex(state_->context.get(), sha256_method(), nullptr) != 1)
+    throw std::runtime_error("libcrypto cannot start a SHA-256");
 }
 
+sha256::~sha256() = default;
+sha256::sha256(sha256&&) noexcept = default;
+sha256& sha256::operator=(sha256&&) noexcept = default;
+
 void sha256::update(std::string_view bytes) {
-  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()),
-                            bytes.size());
+  // Fails only on a context that was never initialised, which the constructor rules out.
+  EVP_DigestUpdate(state_->context.get(), bytes.data(), bytes.size());
 }
 
 std::string sha256::raw_digest() {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256_final(&state_, reinterpret_cast<unsigned char*>(out.data()));
+  std::string out(sha256_bytes, '\0');
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(state_->context.get(), reinterpret_cast<unsigned char*>(out.data()), &size);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "cluster/transport/request_client.hpp"
 
+#include <algorithm>
 #include <random>
 
 namespace troupe::transport {
@@ -33,32 +34,50 @@ std::optional<msg::decode_result> request_client::receive(std::chrono::milliseco
 
 std::optional<msg::envelope> request_client::call(msg::body body,
                                                   std::chrono::milliseconds timeout) {
+  return await(send(std::move(body)), timeout);
+}
+
+uint64_t request_client::send(msg::body body) {
   msg::envelope request;
   request.request_id = next_request_id_++;
   request.sender = sender_;
   request.body = std::move(body);
   send_raw(msg::encode(request));
+  awaited_.insert(request.request_id);
+  return request.request_id;
+}
+
+std::optional<msg::envelope> request_client::await(uint64_t id, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
+    if (auto it = arrived_.find(id); it != arrived_.end()) {
+      auto reply = std::move(it->second);
+      arrived_.erase(it);
+      awaited_.erase(id);
+      return reply;
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
-    auto result = receive(left);
-    if (!result) return std::nullopt;
+    auto result = receive(std::max(left, std::chrono::milliseconds(0)));
+    if (!result) {
+      awaited_.erase(id);
+      return std::nullopt;
+    }
     if (auto* env = std::get_if<msg::envelope>(&*result)) {
       // Request id 0: the peer could not read our header, so its error is about this request.
-      if (env->request_id == request.request_id ||
-          (env->request_id == 0 && std::holds_alternative<msg::error>(env->body)))
-        return std::move(*env);
-      continue;  // a late reply to an earlier request
+      if (env->request_id == 0 && std::holds_alternative<msg::error>(env->body))
+        env->request_id = id;
+      if (awaited_.count(env->request_id)) arrived_[env->request_id] = std::move(*env);
+      continue;  // else a late reply to a request nobody awaits
     }
     auto& failure = std::get<msg::decode_failure>(*result);
-    if (failure.request_id && *failure.request_id != request.request_id) continue;
+    const auto about = failure.request_id.value_or(id);
+    if (!awaited_.count(about)) continue;
     msg::envelope reply;
-    reply.request_id = request.request_id;
+    reply.request_id = about;
     reply.body = msg::error{msg::error_code::invalid_request,
                             "undecodable reply from " + endpoint_ + ": " + failure.message};
-    return reply;
+    arrived_[about] = std::move(reply);
   }
 }
 

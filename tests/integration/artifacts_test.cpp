@@ -134,7 +134,7 @@ BOOST_FIXTURE_TEST_CASE(a_file_put_through_the_cli_is_listed_and_a_node_fetches_
   BOOST_TEST(listed[0]["kind"] == "dataset");
 
   transport::request_client client(c.endpoint(), "node-1", node_keys());
-  artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
+  artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::link_over(client),
                                   std::chrono::milliseconds(5000), uint64_t{1} << 30);
   auto fetched = cache.fetch({"", "", digest}, "a rank key");
   BOOST_TEST_REQUIRE(failure_of(fetched).empty(), failure_of(fetched));
@@ -152,7 +152,7 @@ BOOST_FIXTURE_TEST_CASE(a_file_put_through_the_cli_is_listed_and_a_node_fetches_
 
 BOOST_FIXTURE_TEST_CASE(a_node_uploads_a_checkpoint_but_not_a_dataset, artifact_cluster) {
   transport::request_client client(c.endpoint(), "node-1", node_keys());
-  artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
+  artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::link_over(client),
                                   std::chrono::milliseconds(5000), uint64_t{1} << 30);
   const auto file = file_with("ckpt.bin", random_bytes(70'000, 2));
   auto up = cache.upload(
@@ -180,7 +180,7 @@ BOOST_FIXTURE_TEST_CASE(a_blob_damaged_on_the_heads_disk_is_refused_not_served, 
   BOOST_TEST(!fs::exists(out + ".part"));
 
   transport::request_client client(c.endpoint(), "node-1", node_keys());
-  artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::caller_over(client),
+  artifacts::artifact_cache cache(c.root() + "/node-cache", artifacts::link_over(client),
                                   std::chrono::milliseconds(5000), uint64_t{1} << 30);
   BOOST_TEST(std::holds_alternative<artifacts::transfer_failure>(
       cache.fetch({"", "", digest}, "a rank key")));

@@ -14,8 +14,10 @@ find_package(CapnProto CONFIG REQUIRED)
 find_package(cppzmq REQUIRED)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
-# libsodium comes with libzmq (CURVE); artifacts hash with it.
+# libsodium comes with libzmq (CURVE); artifact upload ids are random bytes from it.
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# Artifacts hash with libcrypto's SHA-256 (SHA instructions; libpq links libcrypto already).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(SQLite3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "cluster/security/credentials.hpp"
+#include "cluster/transport/request_client.hpp"
 #include "messages/print.hpp"
 #include "tests/unit/cli/scripted_head.hpp"
 #include "tools/cli/session.hpp"
@@ -20,6 +22,25 @@ cli::session session_at(const scripted_head& head, int timeout_ms = 2000) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(cli_session)
+
+// The connection under every transfer (`troupe data put/get`) keeps several requests in flight.
+BOOST_AUTO_TEST_CASE(replies_to_requests_in_flight_reach_their_own_await_in_any_order) {
+  scripted_head head({msg::remove_node_reply{"id-2", "b"}, msg::remove_node_reply{"id-3", "c"}}, 1);
+  transport::request_client client(head.endpoint(), "test",
+                                   security::client_keys(head.client_credential()));
+  const auto lost = client.send(msg::remove_node_request{"a"});
+  const auto second = client.send(msg::remove_node_request{"b"});
+  const auto third = client.send(msg::remove_node_request{"c"});
+  const auto reply_of = [&](uint64_t id) {
+    auto reply = client.await(id, std::chrono::milliseconds(3000));
+    BOOST_TEST_REQUIRE(reply.has_value());
+    return std::get<msg::remove_node_reply>(reply->body).name;
+  };
+  // The third's reply is awaited first; the second's, which came before it, is kept.
+  BOOST_TEST(reply_of(third) == "c");
+  BOOST_TEST(reply_of(second) == "b");
+  BOOST_TEST(!client.await(lost, std::chrono::milliseconds(50)).has_value());
+}
 
 BOOST_AUTO_TEST_CASE(a_reply_of_the_wanted_kind_is_returned) {
   msg::remove_node_reply removed{"id-1", "node-a"};

@@ -1,17 +1,20 @@
 // The head's blob store and the client's download on their own (no daemons): blobs are
 // published only with matching bytes, every read is checked block by block, leftovers of a
 // dead process are removed, removed and unreferenced blobs go, a node's cache stays within its
-// limit without deleting what a running attempt holds, and a download whose bytes do not
-// match their digest keeps nothing.
+// limit without deleting what a running attempt holds, and a download keeps a window of chunks
+// in flight, asks again for the ones whose reply is lost, and keeps nothing when its bytes do
+// not match their digest.
 #define BOOST_TEST_MODULE artifact_files_test
 #include <boost/test/unit_test.hpp>
 
+#include <sodium/crypto_hash_sha256.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 
 #include "cluster/artifacts/artifact_cache.hpp"
 #include "cluster/artifacts/artifact_transfer.hpp"
@@ -62,6 +65,64 @@ std::string read_all(const blob_store& blobs, const std::string& digest, uint64_
   return std::get<std::string>(got);
 }
 
+// A head behind a link: `answer` replies to each request when it is awaited, but the requests
+// numbered in `lost` (in the order they were sent, from 0) are never answered. It counts the
+// most requests in flight at once.
+struct fake_link {
+  using answer_fn = std::function<msg::body(const msg::artifacts_message&)>;
+  explicit fake_link(answer_fn a = {}) : answer(std::move(a)) {}
+
+  answer_fn answer;
+  std::set<uint64_t> lost;
+  std::map<uint64_t, msg::artifacts_message> in_flight;  // by ticket
+  uint64_t sent = 0;
+  size_t most_in_flight = 0;
+
+  artifact_link link() {
+    return {[this](msg::artifacts_message m) {
+              in_flight.emplace(sent, std::move(m));
+              most_in_flight = std::max(most_in_flight, in_flight.size());
+              return sent++;
+            },
+            [this](uint64_t ticket, std::chrono::milliseconds) -> std::optional<msg::body> {
+              auto it = in_flight.find(ticket);
+              if (it == in_flight.end()) return std::nullopt;
+              const auto request = std::move(it->second);
+              in_flight.erase(it);
+              if (lost.count(ticket)) return std::nullopt;
+              return answer(request);
+            }};
+  }
+};
+
+// Answers chunks of `info` from `bytes` (which may differ from what `info` says), at most
+// `most` bytes a chunk.
+fake_link::answer_fn serving(const msg::artifact_info& info, const std::string& bytes,
+                             uint32_t most) {
+  return [&info, &bytes, most](const msg::artifacts_message& m) {
+    const auto& r = std::get<msg::download_chunk_request>(m.body);
+    return msg::artifacts_message{msg::download_chunk_reply{
+        info, r.offset, bytes.substr(r.offset, std::min(r.max_bytes, most))}};
+  };
+}
+
+// The dataset "txn" of `bytes`, as the head describes it.
+msg::artifact_info txn_info(const std::string& bytes) {
+  return {"txn", "default", msg::artifact_kind::dataset, sha256_hex(bytes), bytes.size(), 1, ""};
+}
+
+// Downloads "txn" from `head` into DIR/txn.csv.
+transfer_result<msg::artifact_info> download_txn(fake_link& head, const temp_dir& dir,
+                                                 const progress_fn& progress = {}) {
+  return download_file(head.link(), {"txn", "", ""}, dir.path + "/txn.csv",
+                       std::chrono::milliseconds(1000), progress);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 void flip_byte(const std::string& path, uint64_t at) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   f.seekg(static_cast<std::streamoff>(at));
@@ -73,6 +134,22 @@ void flip_byte(const std::string& path, uint64_t at) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(artifact_files)
+
+// Digests name every stored artifact: they must stay the standard SHA-256 whatever computes them.
+BOOST_AUTO_TEST_CASE(digests_are_the_standard_sha256_however_the_bytes_are_fed) {
+  BOOST_TEST(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  BOOST_TEST(sha256_hex("abc") ==
+             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const auto bytes = random_bytes(1'000'003, 11);
+  std::string reference(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(reference.data()),
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  sha256 pieces;
+  for (size_t at = 0, piece = 1; at < bytes.size(); at += piece, piece = piece * 3 + 1)
+    pieces.update(std::string_view(bytes).substr(at, piece));
+  BOOST_TEST((pieces.raw_digest() == reference));
+  BOOST_TEST((sha256_raw(bytes) == reference));
+}
 
 BOOST_AUTO_TEST_CASE(a_committed_blob_reads_back_in_any_range) {
   temp_dir dir;
@@ -164,45 +241,157 @@ BOOST_AUTO_TEST_CASE(the_sweep_deletes_every_blob_no_stored_version_refers_to) {
 
 BOOST_AUTO_TEST_CASE(a_download_whose_bytes_do_not_match_their_digest_keeps_nothing) {
   temp_dir dir;
-  const auto bytes = random_bytes(700'000, 4);
+  const auto bytes = random_bytes(3'000'000, 4);
   // A head that serves the bytes with one of them changed, under the true digest.
   auto served = bytes;
-  served[600'000] ^= 1;
-  msg::artifact_info info{
-      "txn", "default", msg::artifact_kind::dataset, sha256_hex(bytes), bytes.size(), 1, ""};
-  artifact_caller head = [&](msg::artifacts_message m, std::chrono::milliseconds) {
-    const auto& r = std::get<msg::download_chunk_request>(m.body);
-    return std::optional<msg::body>(msg::artifacts_message{
-        msg::download_chunk_reply{info, r.offset, served.substr(r.offset, r.max_bytes)}});
-  };
-  const auto path = dir.path + "/txn.csv";
-  auto got = download_file(head, {"txn", "", ""}, path, std::chrono::milliseconds(1000));
+  served[2'600'000] ^= 1;
+  const auto info = txn_info(bytes);
+  fake_link head{serving(info, served, 512 * 1024)};
+  auto got = download_txn(head, dir);
   BOOST_TEST_REQUIRE(std::holds_alternative<transfer_failure>(got));
   BOOST_TEST(std::get<transfer_failure>(got).message.find("do not match") != std::string::npos);
   BOOST_TEST(fs::is_empty(dir.path));
 
   served = bytes;
-  got = download_file(head, {"txn", "", ""}, path, std::chrono::milliseconds(1000));
+  got = download_txn(head, dir);
   BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(got));
-  std::ifstream in(path, std::ios::binary);
-  BOOST_TEST(std::string(std::istreambuf_iterator<char>(in), {}) == bytes);
+  BOOST_TEST(read_text(dir.path + "/txn.csv") == bytes);
+}
+
+BOOST_AUTO_TEST_CASE(a_download_keeps_a_window_of_chunks_in_flight_and_writes_the_bytes_in_order) {
+  temp_dir dir;
+  // Not a whole number of chunks.
+  const auto bytes = random_bytes(6'000'001, 5);
+  const auto info = txn_info(bytes);
+  // A head whose chunks are smaller than the ones asked for.
+  fake_link head{serving(info, bytes, 300'000)};
+  std::vector<uint64_t> progress;
+  auto got = download_txn(head, dir, [&](uint64_t done, uint64_t) { progress.push_back(done); });
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(got));
+  BOOST_TEST(read_text(dir.path + "/txn.csv") == bytes);
+  BOOST_TEST(head.most_in_flight > 1u);
+  BOOST_TEST(head.most_in_flight == chunks_in_flight);
+  BOOST_TEST(head.sent == 21u);  // one chunk per 300,000 bytes, each asked for once
+  BOOST_TEST(progress.size() == 21u);
+  BOOST_TEST(std::is_sorted(progress.begin(), progress.end()));
+  BOOST_TEST(head.in_flight.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_chunk_whose_reply_is_lost_is_asked_for_again_and_the_bytes_stay_in_order) {
+  temp_dir dir;
+  const auto bytes = random_bytes(3'000'000, 6);
+  const auto info = txn_info(bytes);
+  fake_link head{serving(info, bytes, 512 * 1024)};
+  head.lost = {2, 3, 6};  // two replies inside the window, then chunk 2's second try
+  auto got = download_txn(head, dir);
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(got));
+  BOOST_TEST(read_text(dir.path + "/txn.csv") == bytes);
+  BOOST_TEST(head.sent == 6u + 3u);
+  BOOST_TEST(head.in_flight.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_head_that_stops_answering_fails_the_download_and_leaves_nothing_in_flight) {
+  temp_dir dir;
+  const auto bytes = random_bytes(3'000'000, 7);
+  const auto info = txn_info(bytes);
+  fake_link head{serving(info, bytes, 512 * 1024)};
+  for (uint64_t n = 1; n < 100; ++n) head.lost.insert(n);  // every reply after the first
+  auto got = download_txn(head, dir);
+  BOOST_TEST_REQUIRE(std::holds_alternative<transfer_failure>(got));
+  BOOST_TEST((std::get<transfer_failure>(got).kind == transfer_failure::kind::no_answer));
+  BOOST_TEST(head.in_flight.empty());  // the window's other replies are no longer awaited
+  BOOST_TEST(fs::is_empty(dir.path));
+}
+
+// A head taking one upload into memory as the artifact service does: chunks in order, a resent
+// one idempotent, one past the bytes it has refused as a conflict; begun again, it resumes.
+struct upload_head {
+  static constexpr uint32_t chunk_bytes = 256 * 1024;
+  std::string received;
+  std::string declared_digest;
+  fake_link head;
+
+  artifact_link link() {
+    head.answer = [this](const msg::artifacts_message& m) -> msg::body {
+      if (const auto* b = std::get_if<msg::begin_upload_request>(&m.body)) {
+        declared_digest = b->digest;
+        return msg::artifacts_message{
+            msg::begin_upload_reply{"0123", received.size(), chunk_bytes}};
+      }
+      if (const auto* c = std::get_if<msg::upload_chunk_request>(&m.body)) {
+        if (c->offset > received.size())
+          return msg::error{msg::error_code::conflict, "offset: past the bytes received"};
+        received += c->data.substr(received.size() - c->offset);
+        return msg::artifacts_message{msg::upload_chunk_reply{received.size()}};
+      }
+      if (sha256_hex(received) != declared_digest)
+        return msg::error{msg::error_code::invalid_request, "digest mismatch"};
+      return msg::artifacts_message{msg::commit_upload_reply{msg::artifact_info{
+          "txn", "default", msg::artifact_kind::dataset, declared_digest, received.size(), 1, ""}}};
+    };
+    return head.link();
+  }
+};
+
+// An upload of `bytes`, written to `path` first, as the dataset "txn".
+upload_spec upload_of(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+  return {path, "txn", "", msg::artifact_kind::dataset, ""};
+}
+
+BOOST_AUTO_TEST_CASE(an_upload_keeps_a_window_of_chunks_in_flight_and_the_head_gets_the_bytes) {
+  temp_dir dir;
+  const auto bytes = random_bytes(3'000'001, 8);
+  upload_head head;
+  auto stored = upload_file(head.link(), upload_of(dir.path + "/txn.csv", bytes),
+                            std::chrono::milliseconds(1000));
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(stored));
+  BOOST_TEST(head.received == bytes);
+  BOOST_TEST(head.head.most_in_flight > 1u);
+  BOOST_TEST(head.head.most_in_flight == chunks_in_flight);
+  BOOST_TEST(head.head.sent == 1u + 12u + 1u);  // begin, 12 chunks of 256 KiB, commit
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_chunk_makes_the_upload_resume_from_the_bytes_the_head_has) {
+  temp_dir dir;
+  const auto bytes = random_bytes(3'000'001, 9);
+  upload_head head;
+  // The third chunk never arrives: the five after it are refused, the upload begun again.
+  head.head.lost = {3};
+  auto stored = upload_file(head.link(), upload_of(dir.path + "/txn.csv", bytes),
+                            std::chrono::milliseconds(1000));
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(stored));
+  BOOST_TEST(head.received == bytes);
+  BOOST_TEST(head.head.in_flight.empty());
+  // A head that never takes a chunk: the upload gives up after its tries.
+  upload_head deaf;
+  for (uint64_t n = 1; n < 100; ++n)
+    if (n % 9 != 0) deaf.head.lost.insert(n);  // every chunk; the begins (0, 9, 18) answered
+  auto refused = upload_file(deaf.link(), upload_of(dir.path + "/txn.csv", bytes),
+                             std::chrono::milliseconds(1000));
+  BOOST_TEST_REQUIRE(std::holds_alternative<transfer_failure>(refused));
+  BOOST_TEST((std::get<transfer_failure>(refused).kind == transfer_failure::kind::no_answer));
+  BOOST_TEST(deaf.received.empty());
+  BOOST_TEST(deaf.head.in_flight.empty());
 }
 
 // A head serving artifacts by name from memory, counting the downloads it serves.
 struct memory_head {
   std::map<std::string, std::string> bytes_of;  // by name
   size_t chunks = 0;
+  fake_link head;
 
-  artifact_caller caller() {
-    return [this](msg::artifacts_message m, std::chrono::milliseconds) {
+  artifact_link link() {
+    head.answer = [this](const msg::artifacts_message& m) -> msg::body {
       const auto& r = std::get<msg::download_chunk_request>(m.body);
       const auto& bytes = bytes_of.at(r.name);
       ++chunks;
       msg::artifact_info info{
           r.name, "default", msg::artifact_kind::dataset, sha256_hex(bytes), bytes.size(), 1, ""};
-      return std::optional<msg::body>(msg::artifacts_message{
-          msg::download_chunk_reply{info, r.offset, bytes.substr(r.offset, r.max_bytes)}});
+      return msg::artifacts_message{
+          msg::download_chunk_reply{info, r.offset, bytes.substr(r.offset, r.max_bytes)}};
     };
+    return head.link();
   }
   std::string digest(const std::string& name) const { return sha256_hex(bytes_of.at(name)); }
 };
@@ -230,7 +419,7 @@ constexpr std::chrono::milliseconds wait{1000};
 BOOST_AUTO_TEST_CASE(the_least_recently_used_copy_goes_when_a_new_one_would_pass_the_limit) {
   temp_dir dir;
   auto head = head_with({"a", "b", "c"});
-  artifact_cache cache(dir.path, head.caller(), wait, 2500);
+  artifact_cache cache(dir.path, head.link(), wait, 2500);
   BOOST_TEST_REQUIRE(fetched(fetch(cache, "a", "k1")));
   BOOST_TEST_REQUIRE(fetched(fetch(cache, "b", "k1")));
   cache.release_ended(every_holder_ended);
@@ -247,7 +436,7 @@ BOOST_AUTO_TEST_CASE(the_least_recently_used_copy_goes_when_a_new_one_would_pass
 BOOST_AUTO_TEST_CASE(a_copy_a_running_attempt_holds_is_never_deleted) {
   temp_dir dir;
   auto head = head_with({"a", "b", "c", "d"});
-  artifact_cache cache(dir.path, head.caller(), wait, 2500);
+  artifact_cache cache(dir.path, head.link(), wait, 2500);
   BOOST_TEST_REQUIRE(fetched(fetch(cache, "a", "running")));
   BOOST_TEST_REQUIRE(fetched(fetch(cache, "b", "ended")));
   cache.release_ended([](const std::string& holder) { return holder == "ended"; });
@@ -280,7 +469,7 @@ BOOST_AUTO_TEST_CASE(copies_a_previous_process_left_count_and_go_first_with_its_
                             std::chrono::hours(std::string(name) == "older" ? 2 : 1));
   }
   std::ofstream(dir.path + "/" + head.digest("new") + ".part") << "a download that died";
-  artifact_cache cache(dir.path, head.caller(), wait, 2500);
+  artifact_cache cache(dir.path, head.link(), wait, 2500);
   BOOST_TEST(cache.used_bytes() == 2000u);
   BOOST_TEST(!fs::exists(dir.path + "/" + head.digest("new") + ".part"));
   BOOST_TEST_REQUIRE(fetched(fetch(cache, "new", "k")));
@@ -288,7 +477,7 @@ BOOST_AUTO_TEST_CASE(copies_a_previous_process_left_count_and_go_first_with_its_
   BOOST_TEST(fs::exists(dir.path + "/" + head.digest("old")));
   // A smaller limit than what is there: the oldest go at once.
   cache.release_ended(every_holder_ended);
-  artifact_cache smaller(dir.path, head.caller(), wait, 1500);
+  artifact_cache smaller(dir.path, head.link(), wait, 1500);
   BOOST_TEST(smaller.used_bytes() == 1000u);
   BOOST_TEST(fs::exists(dir.path + "/" + head.digest("new")));
 }

@@ -63,7 +63,7 @@ result<msg::artifact_info> over_connection(const session& s, Transfer transfer) 
   const auto& c = s.config();
   try {
     transport::request_client client(c.head, "troupe-cli", security::client_keys(c.credential));
-    auto done = transfer(artifacts::caller_over(client), c.timeout);
+    auto done = transfer(artifacts::link_over(client), c.timeout);
     if (auto* f = std::get_if<transfer_failure>(&done)) return as_failure(*f);
     return std::get<msg::artifact_info>(std::move(done));
   } catch (const zmq::error_t& e) {
@@ -89,8 +89,8 @@ result<msg::artifact_info> upload_artifact(const session& s, const data_put_opti
       options.name.empty() ? std::filesystem::path(options.file).filename().string() : options.name;
   spec.tenant = options.tenant;
   spec.kind = *kind;
-  auto stored = over_connection(s, [&](const artifacts::artifact_caller& call, auto timeout) {
-    return artifacts::upload_file(call, spec, timeout,
+  auto stored = over_connection(s, [&](const artifacts::artifact_link& link, auto timeout) {
+    return artifacts::upload_file(link, spec, timeout,
                                   progress_line(progress, terminal, "uploading " + spec.name));
   });
   end_progress(progress, terminal);
@@ -125,8 +125,8 @@ command_output list_data(const session& s, const std::string& tenant, bool all_v
 result<msg::artifact_info> download_artifact(const session& s, const artifacts::download_spec& spec,
                                              const std::string& file, std::ostream& progress,
                                              bool terminal, const std::string& what) {
-  auto got = over_connection(s, [&](const artifacts::artifact_caller& call, auto timeout) {
-    return artifacts::download_file(call, spec, file, timeout,
+  auto got = over_connection(s, [&](const artifacts::artifact_link& link, auto timeout) {
+    return artifacts::download_file(link, spec, file, timeout,
                                     progress_line(progress, terminal, "downloading " + what));
   });
   end_progress(progress, terminal);

@@ -127,7 +127,7 @@ if h.get("retry-after") != "1":
     failures.append("over the rate limit: Retry-After %r" % h.get("retry-after"))
 
 # A service's own auth (table_predictor.hpp): amount's tokens are optional, txn's required,
-# capped limits each caller to bursts of 2.
+# capped limits each caller to bursts of 2, open-capped too with tokens optional.
 case("an open service without a token", "POST", "/v1/models/amount/predict", {"features": [1.5, 2]},
      token=None, want={"predictions": 3.5, "probabilities": None, "model_version": 1})
 case("an open service's metadata without a token", "GET", "/v2/models/amount", token=None,
@@ -154,6 +154,18 @@ if h.get("retry-after") != "1":
     failures.append("over a service's rate limit: Retry-After %r" % h.get("retry-after"))
 case("a service's rate limit is per token", "POST", "/v1/models/capped/predict",
      {"features": [1, 2]}, token="M", want={"predictions": 3, "probabilities": None, "model_version": 1})
+# open-capped: tokens optional, bursts of 2; the callers without a token share one bucket.
+for i in range(5):
+    s, h, text = call("POST", "/v1/models/open-capped/predict", {"features": [1, 2]}, token=None)
+    if s != 200:
+        break
+check("callers without a token share one bucket, over its burst", s, 429, text,
+      error="calls without a token are over the rate limit of open-capped")
+if h.get("retry-after") != "1":
+    failures.append("no token over a service's rate limit: Retry-After %r" % h.get("retry-after"))
+case("a token has a bucket of its own beside the callers without one", "POST",
+     "/v1/models/open-capped/predict", {"features": [1, 2]}, token="M",
+     want={"predictions": 3, "probabilities": None, "model_version": 1})
 for i in range(5):
     s, h, text = call("POST", "/v1/models/amount/predict", {"features": [1, 2]}, token="L")
     if s != 200:

@@ -1,8 +1,9 @@
 // A predictor that answers from a fixed table, for the HTTP conformance tests: service "txn", a
 // classifier of 3 features into classes debit/credit/fee (versions 3 and 4, 4 by default), and
 // "amount", a regression of 2 features to their sum (version 1, no ready replica), whose tokens
-// are optional; and "capped", the same regression under a rate limit of 1 call a second, bursts
-// of 2, per caller (it is not listed by services()).
+// are optional; "capped", the same regression under a rate limit of 1 call a second, bursts
+// of 2, per caller; and "open-capped", "capped" with optional tokens (neither is listed by
+// services()).
 #pragma once
 
 #include <mutex>
@@ -18,7 +19,8 @@ class table_predictor final : public inference::predictor {
   void predict(inference::prediction_request q,
                std::function<void(inference::prediction_result)> done) override {
     inference::prediction_result r;
-    const bool txn = q.service == "txn", amount = q.service == "amount" || q.service == "capped";
+    const bool txn = q.service == "txn", amount = q.service == "amount" || q.service == "capped" ||
+                                                  q.service == "open-capped";
     const auto refuse = [&](msg::error_code code, std::string why) {
       r.error = msg::error{code, std::move(why)};
       done(std::move(r));
@@ -90,7 +92,9 @@ class table_predictor final : public inference::predictor {
     inference::service_access out{"finance", {}};
     if (service == "amount") out.auth.tokens_required = false;
     if (service == "capped") out.auth = {true, 1, 2};
-    if (service == "txn" || service == "amount" || service == "capped") return out;
+    if (service == "open-capped") out.auth = {false, 1, 2};
+    if (service == "txn" || service == "amount" || service == "capped" || service == "open-capped")
+      return out;
     return std::nullopt;
   }
 

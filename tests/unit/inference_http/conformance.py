@@ -59,6 +59,18 @@ def case(name, method, path, body=None, token="P", status=200, want=None, error=
     check(name, s, status, text, want, error, error_start)
 
 
+def over_burst(name, method, path, body, token, error):
+    """Calls until the bucket is empty (1 call a second refills it: a few more calls meet the
+    empty bucket however slow this runs), then checks the 429, its message and Retry-After."""
+    for i in range(5):
+        s, h, text = call(method, path, body, token=token)
+        if s != 200:
+            break
+    check(name, s, 429, text, error=error)
+    if h.get("retry-after") != "1":
+        failures.append("%s: Retry-After %r" % (name, h.get("retry-after")))
+
+
 def v2(data, shape, datatype="FP32", name="whatever", **extra):
     return dict({"inputs": [{"name": name, "shape": shape, "datatype": datatype, "data": data}]},
                 **extra)
@@ -117,14 +129,8 @@ case("a predict token reloading", "POST", "/v1/models/txn/reload", token="P", st
      error="token app1 may not call POST /v1/models/txn/reload (it needs role manage)")
 for i in range(2):
     case("a limited token within its burst", "GET", "/v1/models/", token="L", want=None)
-# 1 request a second refills it: a few more calls meet the empty bucket however slow this runs.
-for i in range(5):
-    s, h, text = call("GET", "/v1/models", token="L")
-    if s != 200:
-        break
-check("a limited token over its burst", s, 429, text, error="token limited-app is over its rate limit")
-if h.get("retry-after") != "1":
-    failures.append("over the rate limit: Retry-After %r" % h.get("retry-after"))
+over_burst("a limited token over its burst", "GET", "/v1/models", None, "L",
+           "token limited-app is over its rate limit")
 
 # A service's own auth (table_predictor.hpp): amount's tokens are optional, txn's required,
 # capped limits each caller to bursts of 2, open-capped too with tokens optional.
@@ -144,34 +150,19 @@ case("an unknown model without a token", "POST", "/v1/models/nope/predict", {"fe
 for i in range(2):
     case("a service's rate limit, within its burst", "POST", "/v1/models/capped/predict",
          {"features": [1, 2]}, want={"predictions": 3, "probabilities": None, "model_version": 1})
-for i in range(5):
-    s, h, text = call("POST", "/v1/models/capped/predict", {"features": [1, 2]})
-    if s != 200:
-        break
-check("a service's rate limit, over its burst", s, 429, text,
-      error="token app1 is over the rate limit of capped")
-if h.get("retry-after") != "1":
-    failures.append("over a service's rate limit: Retry-After %r" % h.get("retry-after"))
+over_burst("a service's rate limit, over its burst", "POST", "/v1/models/capped/predict",
+           {"features": [1, 2]}, "P", "token app1 is over the rate limit of capped")
 case("a service's rate limit is per token", "POST", "/v1/models/capped/predict",
      {"features": [1, 2]}, token="M", want={"predictions": 3, "probabilities": None, "model_version": 1})
 # open-capped: tokens optional, bursts of 2; the callers without a token share one bucket.
-for i in range(5):
-    s, h, text = call("POST", "/v1/models/open-capped/predict", {"features": [1, 2]}, token=None)
-    if s != 200:
-        break
-check("callers without a token share one bucket, over its burst", s, 429, text,
-      error="calls without a token are over the rate limit of open-capped")
-if h.get("retry-after") != "1":
-    failures.append("no token over a service's rate limit: Retry-After %r" % h.get("retry-after"))
+over_burst("callers without a token share one bucket, over its burst", "POST",
+           "/v1/models/open-capped/predict", {"features": [1, 2]}, None,
+           "calls without a token are over the rate limit of open-capped")
 case("a token has a bucket of its own beside the callers without one", "POST",
      "/v1/models/open-capped/predict", {"features": [1, 2]}, token="M",
      want={"predictions": 3, "probabilities": None, "model_version": 1})
-for i in range(5):
-    s, h, text = call("POST", "/v1/models/amount/predict", {"features": [1, 2]}, token="L")
-    if s != 200:
-        break
-check("a token's own rate limit on an open service", s, 429, text,
-      error="token limited-app is over its rate limit")
+over_burst("a token's own rate limit on an open service", "POST", "/v1/models/amount/predict",
+           {"features": [1, 2]}, "L", "token limited-app is over its rate limit")
 
 # Unknown models and versions.
 for method, path, body in [("POST", "/v2/models/nope/infer", v2([1, 2, 3], [1, 3])),

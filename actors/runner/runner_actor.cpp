@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <chrono>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "actors/atoms.hpp"
@@ -65,6 +66,7 @@ struct runner_state {
   std::map<std::string, std::array<uint64_t, 2>> output_bytes;  // per running attempt and stream
   std::map<std::string, msg::task_finished> unacknowledged;
   std::vector<standby> standbys;
+  std::set<std::string> rank_keys;  // attempts issued a rank key, until it is revoked
 };
 
 using self_ptr = caf::stateful_actor<runner_state>*;
@@ -99,6 +101,7 @@ void start(self_ptr self, jobs::task_launch launch) {
             security::rank_link_variable,
             st.deps.rank_link->issue({launch.attempt_id, launch.tenant,
                                       runner::work_dir_of(st.deps.tasks_dir, launch)}));
+        st.rank_keys.insert(launch.attempt_id);
         why.clear();
       }
     } catch (const security::security_error& e) {
@@ -171,7 +174,8 @@ void on_head(self_ptr self, const inbound& in) {
 
 void on_finished(self_ptr self, const finished_event& e) {
   auto& st = self->state;
-  if (st.deps.rank_link)
+  // Only an attempt given a key has one to revoke (a timer per task costs the clock a wake-up).
+  if (st.rank_keys.erase(e.attempt_id))
     self->delayed_send(self, rank_key_grace, caf::delete_atom::value, e.attempt_id);
   const auto bytes = st.output_bytes[e.attempt_id];
   st.output_bytes.erase(e.attempt_id);

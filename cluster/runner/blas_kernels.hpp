@@ -1,13 +1,12 @@
 // Which OpenBLAS kernels a task's BLAS should use on this CPU.
 //
 // OpenBLAS (built with DYNAMIC_ARCH, as Debian's is) picks its kernels once, when it is loaded,
-// from the CPU's vendor, family and model. A CPU newer than the OpenBLAS build gets older
-// kernels: Debian 12's OpenBLAS 0.3.21 uses its SSE3 Prescott ones on a VM's unnamed AVX-512
-// Xeon (a 52-256-256-10 MLP's 100-row forward pass in 0.97 ms instead of 0.26 ms) and its AVX2
-// ones on AMD's AVX-512 Zen 5 (0.21 ms instead of 0.14 ms). OPENBLAS_CORETYPE names the kernels
-// instead. The runner sets it for its tasks from the instruction sets the CPU and the OS offer
-// (task_environment.hpp); a user who sets it (in the daemon's environment or a job's env) keeps
-// theirs.
+// from the CPU's vendor, family and model. A CPU newer than the OpenBLAS build may get older
+// kernels: Debian 12's OpenBLAS 0.3.21 used its SSE3 Prescott ones on a VM's unnamed AVX-512
+// Xeon (a 52-256-256-10 MLP's 100-row forward pass in 0.97 ms instead of 0.26 ms).
+// OPENBLAS_CORETYPE names the kernels instead. The runner sets it for its tasks from the
+// instruction sets the CPU and the OS offer (task_environment.hpp); a user who sets it (in the
+// daemon's environment or a job's env) keeps theirs.
 #pragma once
 
 #include <string>

@@ -153,8 +153,8 @@ bool resource_pool::release(const task_key& task) {
     auto waiting = standbys_.find(*next);
     standby s = std::move(waiting->second);
     standbys_.erase(waiting);
-    hold(*next, s.tenant, {node_id, {}}, s.request);
-    holdings_.at(*next).standby = s.next;  // the rest of the chain follows it now
+    if (hold(*next, s.tenant, {node_id, {}}, s.request))
+      holdings_.at(*next).standby = s.next;  // the rest of the chain follows it now
   }
   return true;
 }

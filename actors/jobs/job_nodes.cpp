@@ -28,10 +28,10 @@ attempt_entry* reported(self_ptr self, const std::string& attempt_id, const send
   return &it->second;
 }
 
-void learn_peer(self_ptr self, const inbound& in, const sender_key& key) {
-  auto& node = self->state.nodes[key.node_id];
-  if (node.peer == in.peer) return;
-  node.peer = in.peer;
+void learn_peer(self_ptr self, const std::string& node_id, const std::string& peer) {
+  auto& node = self->state.nodes[node_id];
+  if (peer.empty() || node.peer == peer) return;
+  node.peer = peer;
   auto waiting = std::move(node.waiting_starts);
   for (const auto& id : waiting) {
     auto a = self->state.attempts.find(id);
@@ -183,6 +183,9 @@ void on_node_event(self_ptr self, const membership::node_event& e) {
       (e.what == kind::joined && e.change.from))
     lose_node_tasks(self, e.change.node_id,
                     "node " + e.change.name + " " + std::string(msg::to_string(e.change.to)));
+  // Known from its registration: a node that just joined gets its starts before its first
+  // report of its tasks (sent every second) would have told the connection.
+  if (e.what != kind::removed && !gone) learn_peer(self, e.change.node_id, e.peer);
   schedule(self);
 }
 

@@ -734,7 +734,7 @@ void as_client(self_ptr self, const inbound& in, const sender_key& key, F&& f) {
 template <class F>
 void as_node(self_ptr self, const inbound& in, const sender_key& key, F&& f) {
   if (key.role != msg::key_role::node || !self->state.ready) return;
-  learn_peer(self, in, key);
+  learn_peer(self, key.node_id, in.peer);
   f();
 }
 

@@ -144,7 +144,9 @@ std::vector<attempt_entry*> unended_on(self_ptr self, const std::string& node_id
 
 // What the nodes tell the job service: tasks started, their output and ends, the tasks a node
 // holds, and membership events (job_nodes.cpp).
-void learn_peer(self_ptr self, const inbound& in, const sender_key& key);
+// The node's connection on the head's socket, as its messages or its registration came from;
+// the starts that waited for it leave now.
+void learn_peer(self_ptr self, const std::string& node_id, const std::string& peer);
 void on_started(self_ptr self, const msg::task_started& r, const sender_key& key);
 void on_output(self_ptr self, const msg::task_output& r, const sender_key& key);
 void on_finished(self_ptr self, const inbound& in, const msg::task_finished& r,

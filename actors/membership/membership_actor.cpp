@@ -49,7 +49,8 @@ void announce(self_ptr self, const state_change& c) {
                msg::to_string(c.to));
   const auto* entry = self->state.nodes->find(c.node_id);
   publish(self, {c.new_incarnation ? node_event::kind::joined : node_event::kind::state_changed, c,
-                 entry ? entry->info : msg::register_node_request{}});
+                 entry ? entry->info : msg::register_node_request{},
+                 entry ? entry->peer : std::string()});
 }
 
 // Publishes a stored drain flag change of `node_id`, or its removal (before it is erased).
@@ -61,7 +62,7 @@ void announce_stored(self_ptr self, const std::string& node_id, node_event::kind
   if (what != node_event::kind::removed && entry->liveness == msg::node_state::alive)
     change.from =
         what == node_event::kind::drained ? msg::node_state::alive : msg::node_state::draining;
-  publish(self, {what, change, entry->info});
+  publish(self, {what, change, entry->info, entry->peer});
 }
 
 void reply(self_ptr self, const inbound& in, msg::body body) {

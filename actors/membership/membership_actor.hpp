@@ -46,6 +46,7 @@ struct node_event {
   kind what;
   state_change change;
   msg::register_node_request node;  // the node's registration: resources, labels, addresses
+  std::string peer;  // its connection on the head's socket, as its registration came from
 };
 
 caf::actor spawn_membership(caf::actor_system& system, membership_deps deps);

@@ -22,6 +22,7 @@ namespace {
 
 using actors::inbound;
 
+constexpr auto report_interval = std::chrono::seconds(1);
 // An ended attempt's rank key stays this long, so that what its rank sent just before it
 // exited (its last metrics) still passes the rank link instead of being dropped unread.
 constexpr auto rank_key_grace = std::chrono::seconds(2);
@@ -224,10 +225,7 @@ caf::behavior runner_behavior(self_ptr self, runner_actor_deps deps) {
   st.runner = std::make_unique<task_runner>(options, std::move(callbacks));
   for (const auto& id : st.runner->leftovers_killed())
     spdlog::warn("killed what task {} of an earlier daemon left running", id);
-  // At once as well: the head learns this node's connection from its first jobs message, and
-  // until then keeps the starts it has for it (a node that just joined would wait a second).
-  report(self);
-  self->delayed_send(self, st.deps.report_interval, actors::tick_atom::value);
+  self->delayed_send(self, report_interval, actors::tick_atom::value);
   return {
       [self](const inbound& in) { on_head(self, in); },
       [self](const started_event& e) {
@@ -245,7 +243,7 @@ caf::behavior runner_behavior(self_ptr self, runner_actor_deps deps) {
       },
       [self](actors::tick_atom) {
         report(self);
-        self->delayed_send(self, self->state.deps.report_interval, actors::tick_atom::value);
+        self->delayed_send(self, report_interval, actors::tick_atom::value);
       },
       [self](actors::shutdown_atom) {
         self->state.runner.reset();  // kills every task's group and waits for it

@@ -3,16 +3,15 @@
 // TaskStarted, TaskOutput chunks, and TaskFinished, resent until the head acknowledges it.
 // A start that names an attempt running here (a standby) is kept and started the moment that
 // attempt ends; killing a kept one reports its end without running it.
-// At its start and then every second, and so after every registration with a (possibly
-// restarted) head, it sends NodeTasks: the attempts it runs, the standbys it keeps and the ends not
-// yet acknowledged, so the head can adopt, fence or retry them (docs/protocol.md). A launch with
-// rank_link gets its rank key and credential file before it starts; they are revoked when it ends.
-// A rank, replica or predict launch (argv[0] troupe-rank, troupe-replica, troupe-predict) runs the
-// program of deps.programs_dir.
+// Every second, and so after every registration with a (possibly restarted) head, it sends
+// NodeTasks: the attempts it runs, the standbys it keeps and the ends not yet acknowledged, so
+// the head can adopt, fence or retry them (docs/protocol.md). A launch with rank_link gets its
+// rank key and credential file before it starts; they are revoked when it ends. A rank, replica
+// or predict launch (argv[0] troupe-rank, troupe-replica, troupe-predict) runs the program of
+// deps.programs_dir.
 //   (shutdown_atom) -> bool: kills every task (the daemon stops), answered once they ended.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <string>
 
@@ -34,7 +33,6 @@ struct runner_actor_deps {
   // troupe-replica or troupe-predict runs the one there rather than whatever PATH finds. Empty:
   // PATH finds it.
   std::string programs_dir;
-  std::chrono::milliseconds report_interval{1000};  // between NodeTasks reports
 };
 
 caf::actor spawn_runner_actor(caf::actor_system& system, runner_actor_deps deps);

@@ -323,13 +323,8 @@ int run_daemon(const config::daemon_settings& s) {
 
   caf::actor agent, runner;
   if (runs_agent) {
-    runner::runner_actor_deps runner_deps;
-    runner_deps.endpoint = agent_endpoint;
-    runner_deps.tasks_dir = data->path() + "/tasks";
-    runner_deps.self_name = name;
-    runner_deps.rank_link = rank_link;
-    runner_deps.programs_dir = own_directory();
-    runner = runner::spawn_runner_actor(system, std::move(runner_deps));
+    runner = runner::spawn_runner_actor(
+        system, {agent_endpoint, data->path() + "/tasks", name, rank_link, own_directory()});
     actors.push_back(runner);
     exit_when_it_dies(system, runner, "task runner", request_exit);
     agent_endpoint->route_reply<msg::jobs_message>(runner);

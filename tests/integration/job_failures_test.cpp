@@ -180,10 +180,11 @@ struct frozen_under_job : two_nodes {
 };
 
 // A node played by the test over the protocol, so that it says exactly when its tasks end: it
-// registers with 2 CPUs, heartbeats while it waits, and starts nothing.
+// registers with 2 CPUs, reports the (no) tasks it holds unless told not to, heartbeats while it
+// waits, and starts nothing.
 class scripted_node {
  public:
-  scripted_node(const cluster& c, const std::string& name)
+  scripted_node(const cluster& c, const std::string& name, bool reports_tasks = true)
       : client_(c.endpoint(), name, c.enroll_node_key(node_id(name), name)) {
     request_.node_id = node_id(name);
     request_.name = name;
@@ -195,7 +196,7 @@ class scripted_node {
     const auto reply = client_.call(request_, 5s);
     BOOST_TEST_REQUIRE(
         (reply && std::holds_alternative<troupe::msg::register_node_reply>(reply->body)));
-    send(troupe::msg::jobs_message{troupe::msg::node_tasks{}});  // the head learns the peer
+    if (reports_tasks) send(troupe::msg::jobs_message{troupe::msg::node_tasks{}});
   }
 
   void send(troupe::msg::body body) {
@@ -540,6 +541,21 @@ BOOST_FIXTURE_TEST_CASE(a_standby_whose_node_is_killed_is_retried_on_the_other_n
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(job_head_failures)
+
+// A node reports the tasks it holds every second; the head must not wait for that report to
+// reach a node that just joined: its registration tells the head where the node is.
+BOOST_AUTO_TEST_CASE(a_node_that_just_joined_gets_its_start_before_it_reported_anything) {
+  namespace msg = troupe::msg;
+  cluster c;
+  c.start_head(patient_head_args(c));
+  scripted_node node(c, "silent", false);
+  const auto spec = c.root() + "/job.yaml";
+  std::ofstream(spec) << "name: first\nkind: command\nargv: [\"true\"]\n";
+  auto submitted = c.troupe({"submit", "--json", spec});
+  BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
+  const auto id = json::parse(submitted.out)["id"].get<std::string>();
+  BOOST_TEST(node.next<msg::start_task_request>().launch.attempt_id == id + ".0.1");
+}
 
 // The head stores a task's start without waiting (it rides with the next write), so a head that
 // restarts may have lost it; then the node's list of what it runs is what tells it the task

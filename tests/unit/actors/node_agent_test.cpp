@@ -1,5 +1,4 @@
-// The node agent and the task runner actor against a scripted head: a ROUTER socket in the test
-// plays the head.
+// The node agent against a scripted head: a ROUTER socket in the test plays the head.
 #define BOOST_TEST_MODULE node_agent
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
@@ -8,7 +7,6 @@
 
 #include "actors/atoms.hpp"
 #include "actors/node_agent/node_agent.hpp"
-#include "actors/runner/runner_actor.hpp"
 #include "messages/print.hpp"
 
 using namespace troupe;
@@ -173,26 +171,6 @@ BOOST_FIXTURE_TEST_CASE(shutdown_deregisters_the_current_incarnation, fixture) {
   auto bye = std::get<msg::deregister_node>(head.next<msg::deregister_node>().env.body);
   BOOST_TEST(bye.node_id == request.node_id);
   BOOST_TEST(bye.incarnation == 1u);
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_SUITE(runner_actor)
-
-// The head learns a node's connection from its first jobs message: a runner that waited for its
-// first tick (a second) left a node that just joined without work for that long.
-BOOST_FIXTURE_TEST_CASE(the_runner_reports_its_tasks_at_its_start_not_only_each_interval, fixture) {
-  runner::runner_actor_deps deps;
-  deps.endpoint = endpoint;
-  deps.tasks_dir = dir + "/tasks";
-  deps.self_name = "node-a";
-  deps.report_interval = std::chrono::hours(1);
-  auto runner = runner::spawn_runner_actor(*system, std::move(deps));
-  const auto report = head.next<msg::jobs_message>();
-  const auto& body = std::get<msg::jobs_message>(report.env.body).body;
-  BOOST_TEST(std::holds_alternative<msg::node_tasks>(body));
-  caf::scoped_actor self{*system};
-  self->request(runner, 10s, actors::shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -417,11 +417,16 @@ void on_download(self_ptr self, const inbound& in, const msg::download_chunk_req
 
 using assembly_promise = caf::typed_response_promise<assembly_result>;
 
+// How errors name part `i` of an assembly.
+std::string part_label(size_t i, const std::string& name) {
+  return "parts[" + std::to_string(i) + "] (" + msg::printable(name) + ")";
+}
+
 // The version part `i` of `a` names in the job's tenant, or why it may not be assembled.
 std::variant<msg::artifact_info, msg::error> find_part(const service_state& st,
                                                        const dataset_assembly& a, size_t i) {
   const auto& p = a.parts[i];
-  const auto label = "parts[" + std::to_string(i) + "] (" + msg::printable(p.name) + ")";
+  const auto label = part_label(i, p.name);
   if (!p.digest.empty() && !artifacts::is_sha256_hex(p.digest))
     return invalid(label + ": digest must be a SHA-256 as 64 lowercase hex digits");
   const msg::artifact_info* best = nullptr;
@@ -535,8 +540,7 @@ assembly_promise on_assemble(self_ptr self, const dataset_assembly& a) {
   const auto& parts = std::get<std::vector<msg::artifact_info>>(checked);
   std::vector<artifacts::assembly_part> inputs;
   for (size_t i = 0; i < parts.size(); ++i)
-    inputs.push_back({"parts[" + std::to_string(i) + "] (" + msg::printable(parts[i].name) + ")",
-                      parts[i].digest, parts[i].size});
+    inputs.push_back({part_label(i, parts[i].name), parts[i].digest, parts[i].size});
   auto joined = artifacts::assemble_csv(*st.deps.blobs, inputs, artifacts::random_hex(16),
                                         st.deps.max_artifact_bytes);
   if (auto* e = std::get_if<msg::error>(&joined)) {

@@ -19,5 +19,6 @@ using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
 using artifact_atom = caf::atom_constant<caf::atom("artifact")>;
 using ended_atom = caf::atom_constant<caf::atom("ended")>;
+using assemble_atom = caf::atom_constant<caf::atom("assemble")>;
 
 }  // namespace troupe::actors

@@ -12,6 +12,7 @@
 #   FetchArtifactRequest -> FetchArtifactReply      (answered by the node itself)
 #   PublishArtifactRequest -> PublishArtifactReply  (answered by the node itself)
 #   RegisterModelRequest -> RegisterModelReply      (relayed to the head; task 0 of a train job)
+#   AssembleDatasetRequest -> AssembleDatasetReply  (relayed to the head; any task of the job)
 # Client flow (roles admin and submit; a submit key sees only its own tenant's jobs):
 #   JobMetricsRequest -> JobMetricsReply
 #
@@ -37,6 +38,8 @@ struct TrainingMessage {
     publishArtifactReply @10 :PublishArtifactReply;
     registerModelRequest @11 :RegisterModelRequest;
     registerModelReply @12 :RegisterModelReply;
+    assembleDatasetRequest @13 :AssembleDatasetRequest;
+    assembleDatasetReply @14 :AssembleDatasetReply;
   }
 }
 
@@ -167,4 +170,27 @@ struct RegisterModelRequest {
 struct RegisterModelReply {
   name @0 :Text;
   version @1 :UInt32;
+}
+
+# One stored dataset to assemble from: the newest version of `name`, or the one with `digest`.
+struct DatasetPart {
+  name @0 :Text;
+  digest @1 :Text;  # empty: the newest version
+}
+
+# Rank -> node -> head: the head makes the dataset `name` (a new version, of the job's tenant
+# and id) from `parts` joined in order, as CSV: the header line once, from the first part; each
+# other part's first line must equal it, and every part ends with a newline. Each part must be a
+# dataset the job made, in its tenant. Once the result is stored, the parts are removed: every
+# version the job made of each part's name, and each blob no other version has. Not idempotent:
+# sent again, the parts are gone (notFound).
+struct AssembleDatasetRequest {
+  attemptId @0 :Text;
+  name @1 :Text;                 # as for BeginUploadRequest; not one of the parts
+  parts @2 :List(DatasetPart);   # 1 to 1024, each name once
+  timeoutMs @3 :UInt32;          # 1 to 3600000: the node answers `timeout` once it passed
+}
+
+struct AssembleDatasetReply {
+  artifact @0 :Artifacts.ArtifactInfo;
 }

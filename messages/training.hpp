@@ -161,12 +161,35 @@ struct register_model_reply {
   }
 };
 
+struct dataset_part {
+  std::string name;
+  std::string digest;  // empty: the newest version of name
+  bool operator==(const dataset_part& o) const { return name == o.name && digest == o.digest; }
+};
+
+struct assemble_dataset_request {
+  std::string attempt_id;
+  std::string name;
+  std::vector<dataset_part> parts;
+  uint32_t timeout_ms = 0;
+  bool operator==(const assemble_dataset_request& o) const {
+    return attempt_id == o.attempt_id && name == o.name && parts == o.parts &&
+           timeout_ms == o.timeout_ms;
+  }
+};
+
+struct assemble_dataset_reply {
+  artifact_info artifact;
+  bool operator==(const assemble_dataset_reply& o) const { return artifact == o.artifact; }
+};
+
 // The envelope's `training` member: one of the kinds above.
 struct training_message {
   std::variant<rendezvous_set_request, rendezvous_set_reply, rendezvous_get_request,
                rendezvous_get_reply, metrics_report, job_metrics_request, job_metrics_reply,
                fetch_artifact_request, fetch_artifact_reply, publish_artifact_request,
-               publish_artifact_reply, register_model_request, register_model_reply>
+               publish_artifact_reply, register_model_request, register_model_reply,
+               assemble_dataset_request, assemble_dataset_reply>
       body;
   bool operator==(const training_message& o) const { return body == o.body; }
 };

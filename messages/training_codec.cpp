@@ -139,6 +139,20 @@ struct encoder {
     r.setName(text(v.name));
     r.setVersion(v.version);
   }
+  void operator()(const assemble_dataset_request& v) {
+    auto r = b.initAssembleDatasetRequest();
+    r.setAttemptId(text(v.attempt_id));
+    r.setName(text(v.name));
+    auto parts = r.initParts(static_cast<unsigned>(v.parts.size()));
+    for (unsigned i = 0; i < v.parts.size(); ++i) {
+      parts[i].setName(text(v.parts[i].name));
+      parts[i].setDigest(text(v.parts[i].digest));
+    }
+    r.setTimeoutMs(v.timeout_ms);
+  }
+  void operator()(const assemble_dataset_reply& v) {
+    put_info(b.initAssembleDatasetReply().initArtifact(), v.artifact);
+  }
 };
 
 metric_entry get_entry(wire::MetricEntry::Reader r) {
@@ -224,6 +238,18 @@ std::optional<training_message> get(wire::TrainingMessage::Reader r) {
       auto m = r.getRegisterModelReply();
       return training_message{register_model_reply{str(m.getName()), m.getVersion()}};
     }
+    case Which::ASSEMBLE_DATASET_REQUEST: {
+      auto a = r.getAssembleDatasetRequest();
+      assemble_dataset_request v;
+      v.attempt_id = str(a.getAttemptId());
+      v.name = str(a.getName());
+      for (auto p : a.getParts()) v.parts.push_back({str(p.getName()), str(p.getDigest())});
+      v.timeout_ms = a.getTimeoutMs();
+      return training_message{std::move(v)};
+    }
+    case Which::ASSEMBLE_DATASET_REPLY:
+      return training_message{
+          assemble_dataset_reply{get_info(r.getAssembleDatasetReply().getArtifact())}};
   }
   return std::nullopt;
 }

@@ -25,12 +25,20 @@
 // Other head actors ask which stored versions of a tenant have some bytes (the training
 // service checks that a model to register is one its job published):
 //   (artifact_atom, tenant, digest) -> artifact_versions
+// and, for a rank the training service checked to speak for a current attempt of the job
+// (AssembleDatasetRequest), for a dataset made of parts the job published:
+//   (assemble_atom, dataset_assembly) -> assembly_result
+// The parts are joined on this actor's thread (cluster/artifacts/dataset_assembly.hpp); the
+// result's row and the removal of every version the job made of the parts' names are stored in
+// one write, then the parts' blobs no other version refers to are deleted, and only then is it
+// answered. A part named by an assembly under way is refused (conflict) until it ends.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -39,6 +47,7 @@
 #include "actors/transport/wire_endpoint.hpp"
 #include "cluster/artifacts/blob_store.hpp"
 #include "cluster/store/store.hpp"
+#include "messages/training.hpp"
 
 namespace troupe::artifact_service {
 
@@ -60,6 +69,19 @@ struct artifact_versions {
   std::vector<msg::artifact_info> versions;
 };
 
+struct dataset_assembly {
+  std::string tenant;  // the job's
+  std::string job_id;
+  std::string name;  // of the result
+  std::vector<msg::dataset_part> parts;
+};
+
+struct assembly_result {
+  std::variant<msg::artifact_info, msg::error> outcome;  // the result's new version
+};
+
 }  // namespace troupe::artifact_service
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::artifact_service::artifact_versions)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::artifact_service::dataset_assembly)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::artifact_service::assembly_result)

@@ -55,7 +55,8 @@ const std::string* attempt_named(const msg::training_message& m) {
                       std::is_same_v<T, msg::metrics_report> ||
                       std::is_same_v<T, msg::fetch_artifact_request> ||
                       std::is_same_v<T, msg::publish_artifact_request> ||
-                      std::is_same_v<T, msg::register_model_request>)
+                      std::is_same_v<T, msg::register_model_request> ||
+                      std::is_same_v<T, msg::assemble_dataset_request>)
           named = &v.attempt_id;
       },
       m.body);
@@ -129,6 +130,11 @@ void from_rank(self_ptr self, const inbound& in) {
              std::holds_alternative<msg::register_model_request>(m.body)) {
     out.request_id = relayed_bit | st.next_id++;
     st.waiting[out.request_id] = {in.peer, in.sender->key_id, in.env, steady::now() + set_wait};
+  } else if (const auto* assemble = std::get_if<msg::assemble_dataset_request>(&m.body)) {
+    out.request_id = relayed_bit | st.next_id++;
+    st.waiting[out.request_id] = {
+        in.peer, in.sender->key_id, in.env,
+        steady::now() + std::chrono::milliseconds(assemble->timeout_ms) + get_slack};
   }
   st.deps.head->send({}, out);
 }

@@ -8,8 +8,8 @@
 // the top bit set, so that the head's answers to them are told apart from the node agent's: an
 // error the relay does not know is the agent's and goes to it, or the replica relay's when its
 // id says so. A request the head leaves
-// unanswered is answered `timeout` to the rank, a get 5 s after its own timeout, a set or a
-// model registration after 30 s.
+// unanswered is answered `timeout` to the rank, a get or a dataset assembly 5 s after its own
+// timeout, a set or a model registration after 30 s.
 //
 // Fetches and publishes of artifacts are the node's own to answer: they go to the node's
 // artifact worker (rank_artifacts.hpp), at most 16 waiting or under way (more: overloaded), so

@@ -5,8 +5,10 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "actors/artifacts/artifact_service.hpp"
 #include "actors/atoms.hpp"
 #include "actors/jobs/job_service.hpp"
+#include "messages/safe_text.hpp"
 
 namespace troupe::training {
 namespace {
@@ -19,6 +21,7 @@ constexpr auto job_service_timeout = std::chrono::seconds(5);
 constexpr auto metrics_read_timeout = std::chrono::seconds(5);
 constexpr size_t most_entries_per_report = 256;
 constexpr uint32_t most_entries_per_reply = 10'000;
+constexpr uint32_t most_assembly_ms = 3'600'000;
 
 struct service_state {
   static inline const char* name = "training_service";
@@ -117,6 +120,29 @@ void on_metrics(self_ptr self, const inbound& in, const msg::job_metrics_request
           });
 }
 
+void on_assemble(self_ptr self, const inbound& in, const msg::assemble_dataset_request& r,
+                 const job_view& v) {
+  if (r.timeout_ms < 1 || r.timeout_ms > most_assembly_ms)
+    return reply(self, in,
+                 msg::error{msg::error_code::invalid_request, "timeoutMs: must be 1 to 3600000"});
+  self->request(self->state.deps.artifacts, std::chrono::milliseconds(r.timeout_ms),
+                actors::assemble_atom::value,
+                artifact_service::dataset_assembly{v.tenant, v.job_id, r.name, r.parts})
+      .then(
+          [self, in](artifact_service::assembly_result& done) {
+            if (auto* e = std::get_if<msg::error>(&done.outcome)) return reply(self, in, *e);
+            reply(self, in,
+                  msg::training_message{msg::assemble_dataset_reply{
+                      std::get<msg::artifact_info>(std::move(done.outcome))}});
+          },
+          [self, in, name = r.name](const caf::error&) {
+            reply(self, in,
+                  msg::error{msg::error_code::timeout, "the head did not assemble " +
+                                                           msg::printable(name) +
+                                                           " within the request's timeoutMs"});
+          });
+}
+
 // Does `then` with the job's generation once the job service confirmed that the sending node
 // runs the attempt, in the job's current round; else answers why not. A metrics report (one-way:
 // never answered) may come from an attempt that ended since: its last figures count too.
@@ -166,6 +192,9 @@ void on_inbound(self_ptr self, const inbound& in) {
       register_model(self, self->state.deps.registration, v, r,
                      [self, in](msg::body answer) { reply(self, in, std::move(answer)); });
     });
+  if (const auto* r = std::get_if<msg::assemble_dataset_request>(&m.body); r && from_node)
+    return for_attempt(self, in, r->attempt_id,
+                       [self, in, r = *r](const job_view& v) { on_assemble(self, in, r, v); });
   const bool from_client =
       in.sender->role == msg::key_role::admin || in.sender->role == msg::key_role::submit;
   if (const auto* q = std::get_if<msg::job_metrics_request>(&m.body); q && from_client) {

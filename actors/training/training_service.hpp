@@ -10,6 +10,8 @@
 //   JobMetricsRequest (admin; submit: its tenant's jobs, else notFound) -> JobMetricsReply, read
 //   from the store (and what waits to be stored), or unavailable when the store cannot be read
 //   RegisterModelRequest -> RegisterModelReply (model_registration.hpp)
+//   AssembleDatasetRequest -> AssembleDatasetReply: the artifact service joins the job's parts
+//   (artifact_service.hpp) with the attempt's tenant and job id, within the request's timeoutMs
 #pragma once
 
 #include <memory>
@@ -33,6 +35,7 @@ struct training_service_deps {
   metrics_settings metrics;
   std::string self_name;  // sender name in replies
   model_registration_deps registration;
+  caf::actor artifacts;  // the artifact service: assembles datasets
 };
 
 caf::actor spawn_training_service(caf::actor_system& system, training_service_deps deps);

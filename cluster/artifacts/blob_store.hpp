@@ -38,9 +38,13 @@ class blob_upload {
   // Publishes the blob under `digest` when the bytes' SHA-256 is `digest`; else invalid_request
   // and nothing is published. The upload is spent either way.
   std::optional<msg::error> commit(const std::string& digest);
+  // Publishes the blob under the SHA-256 of the bytes written, and returns it: for bytes the
+  // head wrote itself (an assembled dataset). The upload is spent either way.
+  std::variant<std::string, msg::error> commit_as_written();
 
  private:
   std::optional<msg::error> close_block();
+  std::optional<msg::error> publish(const std::string& digest);
 
   std::string blobs_dir_;
   staged_file data_;

@@ -125,12 +125,6 @@ std::string part_digest(training::rank_link& link, uint32_t task) {
   }
 }
 
-void append_file(const std::string& from, std::ofstream& to) {
-  std::ifstream in(from, std::ios::binary);
-  to << in.rdbuf();
-  if (!in || !to) throw predict_failure("output: cannot copy " + from + " into the result");
-}
-
 double seconds_since(std::chrono::steady_clock::time_point& mark) {
   const auto now = std::chrono::steady_clock::now();
   const std::chrono::duration<double> took = now - mark;
@@ -173,9 +167,9 @@ task_outcome run_task(const task_environment& env) {
   const auto columns = columns_for(model.signature.outputs != models::output_kind::values,
                                    probe.output_count, model.signature.classes);
 
-  const std::string out_path = env.task == 0 ? "result.csv" : "part.csv";
+  const std::string out_path = "part.csv";
   std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-  if (env.task == 0) out << header_line(columns);
+  out << header_line(columns);
   row_reader rows(layout, body.substr(mine.begin, mine.end - mine.begin), mine.first_row + 2);
   std::vector<float> batch;
   std::vector<std::string_view> ids;
@@ -204,19 +198,21 @@ task_outcome run_task(const task_environment& env) {
   outcome.rows = done;
   outcome.score_s = seconds_since(mark);
 
-  if (env.task != 0) {
-    const auto part =
-        link.publish_artifact(out_path, part_name(env, env.task), msg::artifact_kind::dataset);
-    link.set(part_key(env.task), bytes_of(part.digest));
+  if (env.tasks == 1) {
+    link.publish_artifact(out_path, env.spec.output_dataset, msg::artifact_kind::dataset);
     outcome.publish_s = seconds_since(mark);
     return outcome;
   }
-  {
-    std::ofstream result(out_path, std::ios::binary | std::ios::app);
+  const auto part =
+      link.publish_artifact(out_path, part_name(env, env.task), msg::artifact_kind::dataset);
+  if (env.task != 0) {
+    link.set(part_key(env.task), bytes_of(part.digest));
+  } else {
+    std::vector<msg::dataset_part> parts{{part.name, part.digest}};
     for (uint32_t task = 1; task < env.tasks; ++task)
-      append_file(link.fetch_artifact("", part_digest(link, task)).path, result);
+      parts.push_back({part_name(env, task), part_digest(link, task)});
+    link.assemble_dataset(env.spec.output_dataset, parts);
   }
-  link.publish_artifact(out_path, env.spec.output_dataset, msg::artifact_kind::dataset);
   outcome.publish_s = seconds_since(mark);
   return outcome;
 }

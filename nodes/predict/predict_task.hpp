@@ -5,9 +5,11 @@
 //   2. the dataset and the model's file, fetched through the node's artifact cache;
 //   3. its shard of rows scored in batches of batch_rows, its rows reported as progress (a
 //      StepMetric: `step` the rows scored, `loss` the shard's rows, `samplesPerSecond` rows/s);
-//   4. the result: a task but 0 publishes its rows as `<job id>/part-<task>` and tells task 0
-//      its digest; task 0 writes the header and its own rows, appends every other part in task
-//      order and publishes the whole as the dataset `output.dataset`.
+//   4. the result: each task publishes the header and its rows as the dataset
+//      `<job id>/part-<task>`, and a task but 0 tells task 0 its digest; task 0 then asks the
+//      head to assemble the parts, in task order, into the dataset `output.dataset`
+//      (AssembleDatasetRequest: the header kept once, the parts removed). A job of one task
+//      publishes its rows as `output.dataset` at once.
 // Throws predict_failure (or rank_link_error) saying why the task cannot score its shard; a bad
 // row is named by its line and id.
 #pragma once

@@ -294,7 +294,7 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, models, "model registry", request_exit);
     head_endpoint->route<msg::models_message>(models, {role::admin, role::submit});
     auto training = training::spawn_training_service(
-        system, {head_endpoint, jobs, db, {}, {}, "head", {artifacts, models}});
+        system, {head_endpoint, jobs, db, {}, {}, "head", {artifacts, models}, artifacts});
     actors.push_back(training);
     exit_when_it_dies(system, training, "training service", request_exit);
     // The service checks each kind's senders itself (rendezvous: node; metrics: admin, submit).

@@ -257,6 +257,15 @@ struct collector {
     for (const auto& c : v.classes) add(c);
   }
   void operator()(const msg::register_model_reply& v) { add(v.name); }
+  void operator()(const msg::assemble_dataset_request& v) {
+    add(v.attempt_id);
+    add(v.name);
+    for (const auto& p : v.parts) {
+      add(p.name);
+      add(p.digest);
+    }
+  }
+  void operator()(const msg::assemble_dataset_reply& v) { add(v.artifact); }
   // The inference area (features and outputs are numbers).
   void add(const inference::model_signature& s) {
     for (const auto& c : s.classes) add(c);

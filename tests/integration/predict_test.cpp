@@ -2,10 +2,12 @@
 // one-CPU nodes. A small MLP scripted by Debian's python3-torch is imported with `troupe model
 // register`, a CSV of a few thousand rows is put with `troupe data put`, and a predict job of two
 // tasks scores it (one troupe-predict per node). The result fetched with `troupe data get` equals
-// PyTorch's own forward pass row for row, in input order; its progress reached every row. A bad
-// row fails the job, its line and id named in the job's reason.
+// PyTorch's own forward pass row for row, in input order (assembled on the head from the tasks'
+// parts, which are gone afterwards); its progress reached every row. A bad row fails the job,
+// its line and id named in the job's reason.
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <set>
 
 #include "tests/integration/rank_cluster.hpp"
 
@@ -63,6 +65,13 @@ BOOST_FIXTURE_TEST_CASE(the_result_matches_the_models_forward_pass_row_for_row, 
   const auto checked = run_command({"/usr/bin/python3", rows_script(), "check", c.root()}, 120s);
   BOOST_TEST_REQUIRE(checked.exit_code == 0, checked.err);
   BOOST_TEST(checked.out == "ok\n");
+  // The head assembled the result from the tasks' parts and removed them.
+  const auto ls = c.troupe({"--json", "data", "ls", "--all"});
+  BOOST_TEST_REQUIRE(ls.exit_code == 0, ls.err);
+  std::set<std::string> names;
+  for (const auto& a : json::parse(ls.out))
+    if (a["kind"] == "dataset") names.insert(a["name"].get<std::string>());
+  BOOST_TEST((names == std::set<std::string>{"txns", "txn-scores"}), ls.out);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_bad_row_fails_the_job_with_its_line_and_id_named, predict_cluster) {

@@ -9,6 +9,9 @@
 //                                       second from another thread, and fetches them back
 //   troupe-test-rank refusals           (rank 0) fetches and publishes what it may not
 //   troupe-test-rank register           (rank 0) registers a model: refused outside train jobs
+//   troupe-test-rank assemble [OTHER]   (rank 0) publishes parts and assembles them into
+//                                       JOB/scores, after assemblies it may not make (OTHER:
+//                                       a dataset of another job)
 //   troupe-test-rank transfer-limits DIR  (rank 0) fetches once, writes DIR/ready, waits for
 //                                       DIR/head-stopped, then makes 20 fetches at once and
 //                                       writes how they were answered to DIR/done
@@ -233,6 +236,55 @@ int register_outside_train() {
       msg::error_code::permission_denied);
 }
 
+// Publishes JOB/part-0 and two versions of JOB/part-1, is refused assemblies with a header
+// that differs, a dataset of no job (txn-train), another tenant's (other-tenants), another job's
+// (`other`, when given) and another attempt's id, then assembles the parts into JOB/scores.
+// Prints each part's digest and the result's.
+int assemble(const std::string& other) {
+  if (env_number("RANK") != 0) return 0;
+  auto link = rank_link::from_environment();
+  const auto dataset = msg::artifact_kind::dataset;
+  auto publish = [&](const std::string& file, const std::string& bytes, const std::string& name) {
+    const auto got = link.publish_artifact(write_file(file, bytes), job_id() + "/" + name, dataset);
+    std::printf("%s: %s\n", file.c_str(), got.digest.c_str());
+    return got;
+  };
+  const auto part0 = publish("part-0", "id,score\n1,10\n2,20\n", "part-0");
+  publish("part-1.earlier", "id,score\n9,90\n", "part-1");
+  const auto part1 = publish("part-1", "id,score\n3,30\n", "part-1");
+  publish("other-header", "id,other\n4,40\n", "other-header");
+  const auto scores = job_id() + "/scores";
+  auto assembly = [&](const std::string& second) {
+    return [&link, &part0, scores, second] {
+      link.assemble_dataset(scores, {{part0.name, part0.digest}, {second, ""}});
+    };
+  };
+  std::vector<std::tuple<const char*, std::function<void()>, msg::error_code>> cases{
+      {"a header that differs", assembly(job_id() + "/other-header"),
+       msg::error_code::invalid_request},
+      {"a dataset of no job", assembly("txn-train"), msg::error_code::permission_denied},
+      {"another tenant's dataset", assembly("other-tenants"), msg::error_code::not_found},
+      {"another attempt's id",
+       [&] {
+         rank_link impostor(std::getenv(security::rank_link_variable), job_id() + ".1.1");
+         impostor.assemble_dataset(scores, {{part0.name, part0.digest}});
+       },
+       msg::error_code::permission_denied},
+  };
+  if (!other.empty())
+    cases.emplace_back("another job's dataset", assembly(other),
+                       msg::error_code::permission_denied);
+  int failures = 0;
+  for (const auto& [what, attempt, expected] : cases) {
+    std::printf("%s: ", what);
+    failures += expect_refusal(attempt, expected);
+  }
+  const auto got = link.assemble_dataset(scores, {{part0.name, ""}, {part1.name, part1.digest}});
+  std::printf("assembled %s of job %s, sha256 %s\n", got.name.c_str(), got.job_id.c_str(),
+              got.digest.c_str());
+  return failures == 0 && got.job_id == job_id() ? 0 : 1;
+}
+
 bool wait_for_file(const std::string& path, std::chrono::seconds limit) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (!std::filesystem::exists(path)) {
@@ -312,6 +364,7 @@ int main(int argc, char** argv) {
     if (mode == "refusals") return refusals();
     if (mode == "train") return train_rank();
     if (mode == "register") return register_outside_train();
+    if (mode == "assemble") return assemble(argc > 2 ? argv[2] : "");
     if (mode == "transfer-limits" && argc > 2) return transfer_limits(argv[2]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "troupe-test-rank %s: %s\n", mode.c_str(), e.what());
@@ -319,6 +372,6 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "usage: troupe-test-rank rendezvous | impersonate ATTEMPT | stranger | fetch NAME | "
-               "checkpoints | refusals | register | transfer-limits DIR\n");
+               "checkpoints | refusals | register | assemble [OTHER] | transfer-limits DIR\n");
   return 2;
 }

@@ -299,6 +299,59 @@ BOOST_FIXTURE_TEST_CASE(a_train_job_keeps_only_its_newest_checkpoints_and_their_
   BOOST_TEST(read_file(got) == "checkpoint at step 1");
 }
 
+// The digests troupe-test-rank assemble printed, by file ("part-0: DIGEST", ...).
+std::map<std::string, std::string> printed_digests(const std::string& log) {
+  static const std::regex line(R"(([a-z0-9.-]+): ([0-9a-f]{64})\n)");
+  std::map<std::string, std::string> out;
+  for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it)
+    out[(*it)[1]] = (*it)[2];
+  return out;
+}
+
+BOOST_FIXTURE_TEST_CASE(a_rank_assembles_its_jobs_parts_into_one_dataset_and_the_parts_go,
+                        artifact_nodes) {
+  put("txn-train", "a,b\n1,2\n");
+  put("other-tenants", "id,score\n1,2\n", "other");
+  const auto first = run_ranks("assemble");
+  // A dataset the first job made and kept is another job's to the second.
+  const auto second = run_ranks("assemble " + first + "/other-header");
+  const auto blobs = c.node("head").data_dir() + "/artifacts/blobs/";
+  for (const auto& id : {first, second}) {
+    const auto out = logs(id, 0);
+    for (const auto& line : std::vector<std::string>{
+             "a header that differs: refused: parts[1] (" + id +
+                 "/other-header): its header line `id,other\\n` is not the first part's "
+                 "`id,score\\n`",
+             "a dataset of no job: refused: parts[1] (txn-train): not a dataset of job " + id,
+             "another tenant's dataset: refused: parts[1] (other-tenants): no dataset "
+             "other-tenants in tenant default",
+             "another attempt's id: refused: this key speaks only for attempt " + id + ".0.1"})
+      BOOST_TEST(contains(out, line), line << "\n" << out);
+    const auto digests = printed_digests(out);
+    BOOST_TEST_REQUIRE(digests.size() == 4u, out);
+    const auto got = c.root() + "/scores.csv";
+    auto get = c.troupe({"data", "get", id + "/scores", got});
+    BOOST_TEST_REQUIRE(get.exit_code == 0, get.err + c.dump_logs());
+    BOOST_TEST(read_file(got) == "id,score\n1,10\n2,20\n3,30\n");
+    // Every version of the parts went, the earlier one too, and with them their bytes.
+    for (const char* part : {"part-0", "part-1.earlier", "part-1"}) {
+      BOOST_TEST(!fs::exists(blobs + digests.at(part)), part);
+      BOOST_TEST(!fs::exists(blobs + digests.at(part) + ".blocks"), part);
+    }
+  }
+  BOOST_TEST(contains(logs(second, 0), "another job's dataset: refused: parts[1] (" + first +
+                                           "/other-header): not a dataset of job " + second),
+             logs(second, 0));
+  auto ls = c.troupe({"--json", "data", "ls", "--all"});
+  BOOST_TEST_REQUIRE(ls.exit_code == 0, ls.err);
+  std::set<std::string> names;
+  for (const auto& a : json::parse(ls.out)) names.insert(a["name"].get<std::string>());
+  BOOST_TEST((names == std::set<std::string>{"txn-train", "other-tenants", first + "/other-header",
+                                             first + "/scores", second + "/other-header",
+                                             second + "/scores"}),
+             ls.out);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_rank_of_a_job_that_is_not_a_train_job_may_not_register_a_model,
                         artifact_nodes) {
   const auto id = run_ranks("register");

@@ -137,4 +137,30 @@ BOOST_FIXTURE_TEST_CASE(a_node_relaying_for_an_attempt_placed_on_another_node_is
   BOOST_TEST(c.troupe({"cancel", victim}).exit_code == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(an_assembly_for_an_attempt_the_sender_does_not_run_is_refused, two_nodes) {
+  const auto victim =
+      submit("name: victim\nkind: command\ntasks: 2\nresources: {cpus: 1}\nshell: 'sleep 600'\n");
+  const auto running = wait_for(victim, [](const json& j) { return j["state"] == "RUNNING"; });
+  const auto attempt = running["attempts"][0]["id"].get<std::string>();
+  const msg::training_message assembly{msg::assemble_dataset_request{
+      attempt, victim + "/scores", {{victim + "/part-0", ""}}, 10'000}};
+  // A node key of a node the attempt was not placed on, and the admin's key.
+  const auto keys = c.enroll_node_key("0123456789abcdef0123456789abcdef", "intruder");
+  transport::request_client intruder(c.endpoint(), "intruder", keys);
+  auto as_node = intruder.call(assembly, 10s);
+  BOOST_TEST_REQUIRE(as_node.has_value());
+  const auto* e = std::get_if<msg::error>(&as_node->body);
+  BOOST_TEST_REQUIRE(e);
+  BOOST_TEST(e->code == msg::error_code::permission_denied);
+  BOOST_TEST(contains(e->message, "attempt " + attempt + " does not run on this node"), e->message);
+  transport::request_client admin(c.endpoint(), "test", c.admin_keys());
+  auto as_admin = admin.call(assembly, 10s);
+  BOOST_TEST_REQUIRE(as_admin.has_value());
+  e = std::get_if<msg::error>(&as_admin->body);
+  BOOST_TEST_REQUIRE(e);
+  BOOST_TEST(e->code == msg::error_code::invalid_request);
+  BOOST_TEST(e->message == "the head does not serve this message");
+  BOOST_TEST(c.troupe({"cancel", victim}).exit_code == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

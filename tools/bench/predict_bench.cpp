@@ -9,7 +9,8 @@
 //                        (default 1000000 rows, one task per core, 4096 rows a batch)
 //
 // Printed: the job's rows/s from its submission to its success (the tasks fetch the dataset and
-// the model, score their shards, and the result is assembled and stored), the plain loop's
+// the model, score their shards, and the head assembles the result from their parts: its time
+// is printed as the head logged it), the plain loop's
 // rows/s, and their ratio (goal >= 0.8). Putting the dataset is not counted.
 #include <torch/script.h>
 #include <torch/utils.h>
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -197,6 +199,11 @@ job_figures predict_job(const options& o, const std::string& model_file, const s
   f.rows_per_s = static_cast<double>(o.rows) / f.seconds;
   for (int task = 0; task < o.tasks; ++task)
     std::printf("  %s", c.troupe({"logs", id, "--task", std::to_string(task)}).out.c_str());
+  // How long the head took to assemble the result from the parts, as it logged it.
+  std::istringstream head_log(c.head().log());
+  for (std::string line; std::getline(head_log, line);)
+    if (line.find("artifacts: assembled") != std::string::npos)
+      std::printf("  head: %s\n", line.substr(line.find("assembled")).c_str());
   const auto got = c.troupe({"data", "get", "scores", result});
   if (got.exit_code != 0) throw std::runtime_error("data get: " + got.err);
   std::ifstream in(result, std::ios::binary);

@@ -106,6 +106,14 @@ msg::artifact_info rank_link::publish_artifact(const std::string& path, const st
   return expect<msg::publish_artifact_reply>(std::move(reply), "a publish").artifact;
 }
 
+msg::artifact_info rank_link::assemble_dataset(const std::string& name,
+                                               const std::vector<msg::dataset_part>& parts) {
+  auto reply = call(msg::training_message{msg::assemble_dataset_request{
+                        attempt_id_, name, parts, transfer_ms(options_.transfer_timeout)}},
+                    options_.transfer_timeout + options_.reply_slack);
+  return expect<msg::assemble_dataset_reply>(std::move(reply), "an assembly").artifact;
+}
+
 msg::register_model_reply rank_link::register_model(const model_registration& model) {
   auto reply = call(
       msg::training_message{msg::register_model_request{

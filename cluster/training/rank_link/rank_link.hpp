@@ -77,6 +77,11 @@ class rank_link {
   // to it) as a version of `name` ("<job id>/..."), kind checkpoint or model.
   msg::artifact_info publish_artifact(const std::string& path, const std::string& name,
                                       msg::artifact_kind kind);
+  // Asks the head to store the dataset `name` made of `parts` (datasets this job published, of
+  // its tenant) joined in order, the header line once, and then to remove the parts
+  // (docs/artifacts.md, "Assembling a dataset"); bounded by transfer_timeout.
+  msg::artifact_info assemble_dataset(const std::string& name,
+                                      const std::vector<msg::dataset_part>& parts);
   // Only task 0 of a train job; again for the same job: the same version.
   msg::register_model_reply register_model(const model_registration& model);
 

@@ -499,6 +499,16 @@ std::vector<sample> samples() {
                                              {"food", "rent"}}}))},
       {"training.register_model_reply",
        with(156, "head", training({register_model_reply{"txn-category", 4}}))},
+      {"training.assemble_dataset_request",
+       with(157, "rank-0",
+            training(
+                {assemble_dataset_request{"j0123456789abcdef.0.2",
+                                          "txn-scores",
+                                          {{"j0123456789abcdef/part-0", ""},
+                                           {"j0123456789abcdef/part-1", sample_artifact(9).digest}},
+                                          600'000}}))},
+      {"training.assemble_dataset_reply",
+       with(157, "head", training({assemble_dataset_reply{sample_artifact(9)}}))},
       // The inference area.
       {"inference.predict_request", with(160, "troupe-cli",
                                          inference(

@@ -184,8 +184,9 @@ void on_node_event(self_ptr self, const membership::node_event& e) {
     lose_node_tasks(self, e.change.node_id,
                     "node " + e.change.name + " " + std::string(msg::to_string(e.change.to)));
   // Known from its registration: a node that just joined gets its starts before its first
-  // report of its tasks (sent every second) would have told the connection.
-  if (e.what != kind::removed && !gone) learn_peer(self, e.change.node_id, e.peer);
+  // report of its tasks (sent every second) would have told the connection. Only then: a later
+  // event may carry a connection older than the node's latest message.
+  if (e.what == kind::joined && !gone) learn_peer(self, e.change.node_id, e.peer);
   schedule(self);
 }
 

@@ -182,6 +182,7 @@ void enqueue(self_ptr self, job_entry& job, std::vector<std::string> unfinished_
 }
 
 void kill_attempt(self_ptr self, attempt_entry& a, const std::string& reason) {
+  self->state.scheduler.close_standby(a.row.job_id, a.row.task_index);
   auto node = self->state.nodes.find(a.row.node_id);
   if (node == self->state.nodes.end() || node->second.peer.empty()) return;
   send_to_node(self, node->second.peer,
@@ -254,12 +255,17 @@ void start_attempt(self_ptr self, attempt_entry& a) {
   auto& st = self->state;
   auto job = st.jobs.find(a.row.job_id);
   if (job == st.jobs.end() || !is_current(self, a) || a.start_sent) return;
-  if (!a.after.empty()) {
-    auto before = st.attempts.find(a.after);
-    if (before != st.attempts.end() && !before->second.start_sent &&
-        is_current(self, before->second))
-      return;
-  }
+  // A predecessor that ended before its start was sent is unknown to the node, which would
+  // start this one at once: it follows what that one followed.
+  std::string after = a.after;
+  for (auto before = st.attempts.find(after);
+       before != st.attempts.end() && !before->second.start_sent &&
+       jobs::is_final(state_of(before->second));
+       before = st.attempts.find(after))
+    after = before->second.after;
+  if (auto before = st.attempts.find(after);
+      before != st.attempts.end() && !before->second.start_sent && is_current(self, before->second))
+    return;
   auto& node = st.nodes[a.row.node_id];
   if (node.peer.empty()) {
     node.waiting_starts.push_back(a.row.attempt_id);
@@ -267,8 +273,8 @@ void start_attempt(self_ptr self, attempt_entry& a) {
   }
   a.start_sent = true;
   send_to_node(self, node.peer,
-               msg::jobs_message{msg::start_task_request{
-                   a.row.job_id, a.row.task_index, launch_of(self, job->second, a), a.after}});
+               msg::jobs_message{msg::start_task_request{a.row.job_id, a.row.task_index,
+                                                         launch_of(self, job->second, a), after}});
   auto standby = st.attempts.find(a.standby);
   if (standby != st.attempts.end()) start_attempt(self, standby->second);
 }
@@ -408,6 +414,9 @@ void end_attempt(self_ptr self, attempt_entry& a, attempt_state to, const jobs::
   for (const auto& watcher : self->state.attempt_watchers)
     self->send(watcher, actors::ended_atom::value, a.row.attempt_id);
   release(self, a);
+  // Its standby waited for its start to be sent, which never will be now.
+  if (auto next = self->state.attempts.find(a.standby); next != self->state.attempts.end())
+    start_attempt(self, next->second);
   auto job = self->state.jobs.find(a.row.job_id);
   if (job == self->state.jobs.end()) return;
   if (!gang(job->second)) return settle_task(self, job->second, a, writes);

@@ -128,6 +128,11 @@ bool resource_pool::hold(const task_key& task, const std::string& tenant,
   return true;
 }
 
+void resource_pool::close_standby(const task_key& task) {
+  if (auto waiting = standbys_.find(task); waiting != standbys_.end())
+    waiting->second.closed = true;
+}
+
 std::optional<task_key>& resource_pool::standby_after(const task_key& predecessor) {
   if (auto held = holdings_.find(predecessor); held != holdings_.end()) return held->second.standby;
   return standbys_.at(predecessor).next;
@@ -181,13 +186,15 @@ std::optional<task_key> resource_pool::standby_slot(const std::string& node_id,
     task_key last = task;
     amount last_holds = h.held;
     size_t waiting = 0;
+    bool closed = false;
     for (auto next = h.standby; next; ++waiting) {
       const standby& s = standbys_.at(*next);
       last = *next;
       last_holds = per_task(s.request);
+      closed = s.closed;
       next = s.next;
     }
-    if (waiting >= max_standbys || !can_follow(last_holds, request)) continue;
+    if (closed || waiting >= max_standbys || !can_follow(last_holds, request)) continue;
     const std::pair<int64_t, int64_t> rank{h.held.milli_cpus, h.held.memory_mb};
     if (!best || rank < best_rank) {
       best = last;
@@ -210,6 +217,7 @@ bool resource_pool::hold_standby(const task_key& task, const std::string& tenant
   }
   auto held = holdings_.find(head);
   if (held == holdings_.end() || held->second.recovered || waiting >= max_standbys) return false;
+  if (waiting > 0 && standbys_.at(predecessor).closed) return false;
   const amount follows =
       waiting == 0 ? held->second.held : per_task(standbys_.at(predecessor).request);
   if (standby_after(predecessor) || !can_follow(follows, request)) return false;

@@ -103,6 +103,8 @@ class resource_pool {
   // Returns a task's resources (or drops a waiting standby); false when it held none (never
   // held, or released already). A standby behind it is held in its place.
   bool release(const task_key& task);
+  // Places no standby behind `task` from now on, when it is a standby that waits.
+  void close_standby(const task_key& task);
 
   // The last of the chain behind a task held on `node_id` (the task itself when none waits
   // behind it), when the task is not recovered, its chain is shorter than max_standbys and the
@@ -141,6 +143,7 @@ class resource_pool {
     task_key predecessor;  // held, or a standby itself
     jobs::resource_request request;
     std::optional<task_key> next;  // the standby behind this one
+    bool closed = false;           // being killed: none may follow it
   };
   // The standby `after` points to (a holding's or a standby's), for relinking.
   std::optional<task_key>& standby_after(const task_key& predecessor);

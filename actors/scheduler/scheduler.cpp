@@ -315,6 +315,10 @@ bool scheduler::release(const std::string& job_id, uint32_t task_index) {
   return true;
 }
 
+void scheduler::close_standby(const std::string& job_id, uint32_t task_index) {
+  pool_.close_standby({job_id, task_index});
+}
+
 bool scheduler::hold(const std::string& job_id, uint32_t task_index, const std::string& tenant,
                      const task_placement& where, const jobs::resource_request& request) {
   if (!pool_.hold({job_id, task_index}, tenant, where, request, true)) return false;

@@ -125,6 +125,9 @@ class scheduler {
   // A task ended, or its node died: its resources return once (to its standby, if it has one);
   // false when it held none. A standby released before its turn returns nothing.
   bool release(const std::string& job_id, uint32_t task_index);
+  // A standby being killed before its turn (cancelled, fenced) gets no standby behind it: its
+  // node drops it, and one placed behind it would start there at once. No-op for other tasks.
+  void close_standby(const std::string& job_id, uint32_t task_index);
   // Recovery after a head restart: a task already running (or waiting as a standby) on a
   // known node holds resources, and gets no standby. False when it is held already, the node
   // is unknown or a GPU is taken.

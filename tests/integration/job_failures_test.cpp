@@ -542,6 +542,42 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(job_head_failures)
 
+// A standby cancelled before its turn is dropped by its node when the kill arrives; a job placed
+// behind it after that would find nothing to wait for there and start beside the running task.
+// So nothing is placed behind it, and the next job follows the running task once it is gone.
+BOOST_AUTO_TEST_CASE(no_job_is_placed_behind_a_standby_that_is_being_cancelled) {
+  namespace msg = troupe::msg;
+  cluster c;
+  c.start_head(patient_head_args(c));
+  scripted_node node(c, "scripted");
+  const auto submit = [&](const std::string& name) {
+    const auto spec = c.root() + "/" + name + ".yaml";
+    std::ofstream(spec) << "name: " << name
+                        << "\nkind: command\nresources: {cpus: 2}\nargv: [\"true\"]\n";
+    auto submitted = c.troupe({"submit", "--json", spec});
+    BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
+    return json::parse(submitted.out)["id"].get<std::string>();
+  };
+  const auto running = submit("running");
+  const auto first = node.next<msg::start_task_request>();
+  BOOST_TEST_REQUIRE(first.launch.attempt_id == running + ".0.1");
+  node.send(msg::jobs_message{msg::task_started{first.launch.attempt_id, 100, 0, 1000}});
+  const auto waiting = submit("waiting");
+  const auto standby = node.next<msg::start_task_request>();
+  BOOST_TEST_REQUIRE(standby.launch.attempt_id == waiting + ".0.1");
+  BOOST_TEST_REQUIRE(standby.after_attempt_id == first.launch.attempt_id);
+  auto cancelled = c.troupe({"cancel", waiting});
+  BOOST_TEST_REQUIRE(cancelled.exit_code == 0, cancelled.err);
+  BOOST_TEST_REQUIRE(node.next<msg::kill_task_request>().attempt_id == standby.launch.attempt_id);
+  const auto next = submit("next");
+  // As a node does: the kept standby is dropped and its end reported.
+  node.send(msg::jobs_message{msg::task_finished{
+      standby.launch.attempt_id, {std::nullopt, std::nullopt, "cancelled"}, 1010, 0, 0}});
+  const auto third = node.next<msg::start_task_request>();
+  BOOST_TEST(third.launch.attempt_id == next + ".0.1");
+  BOOST_TEST(third.after_attempt_id == first.launch.attempt_id, "it follows the running task");
+}
+
 // A node reports the tasks it holds every second; the head must not wait for that report to
 // reach a node that just joined: its registration tells the head where the node is.
 BOOST_AUTO_TEST_CASE(a_node_that_just_joined_gets_its_start_before_it_reported_anything) {

@@ -635,6 +635,23 @@ BOOST_FIXTURE_TEST_CASE(a_standby_cancelled_inside_a_chain_leaves_the_one_behind
   s.remove_node("a");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_standby_being_killed_gets_no_standby_behind_it, standby_fixture) {
+  // Its node drops it on the kill: one placed behind it would find nothing to wait for there.
+  s.update_node(node("a", 1));
+  submit("x", 1);
+  submit("y", 1);
+  BOOST_TEST(ids(s.schedule()) == "x y");
+  s.close_standby("y", 0);
+  s.close_standby("x", 0);  // a running task: nothing changes
+  submit("z", 1);
+  BOOST_TEST(standby_placed() == "", "z waits in the queue");
+  BOOST_TEST(s.release("y", 0));  // its end reported
+  BOOST_TEST(standby_placed() == "x.0");
+  BOOST_TEST(s.release("x", 0));
+  BOOST_TEST(s.release("z", 0));
+  BOOST_TEST(cpus_used("a") == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_dead_node_takes_its_standby_chains_with_it, standby_fixture) {
   s.update_node(node("a", 1));
   for (const auto* id : {"x", "y", "z"}) submit(id, 1);

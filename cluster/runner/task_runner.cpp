@@ -116,7 +116,7 @@ class attempt {
           }
         },
         start_process());
-    if (made_work_dir_) state_->fresh_dirs->recycle(launch_.attempt_id);
+    if (made_work_dir_) state_->fresh_dirs->recycle(launch_.attempt_id, launch_.tenant);
     if (state_->callbacks.finished) state_->callbacks.finished(launch_.attempt_id, exit);
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->running.erase(launch_.attempt_id);
@@ -145,7 +145,7 @@ class attempt {
     // the node's one output log.
     request.workdir = work_dir_of(options().dir, launch_);
     if (launch_.workdir.empty()) {
-      if (auto why = state_->fresh_dirs->make(launch_.attempt_id)) return *why;
+      if (auto why = state_->fresh_dirs->make(launch_.attempt_id, launch_.tenant)) return *why;
       made_work_dir_ = true;
     }
     if (launch_.pick_master_port) {

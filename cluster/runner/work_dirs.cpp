@@ -10,6 +10,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "messages/safe_text.hpp"
+
 namespace troupe::runner {
 namespace {
 
@@ -40,42 +42,50 @@ work_dirs::work_dirs(std::string dir) : dir_(std::move(dir)) {
     const std::string_view name = entry->d_name;
     if (name.substr(0, spare_prefix.size()) != spare_prefix) continue;
     uint64_t number = 0;
-    const auto digits = name.substr(spare_prefix.size());
-    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
-    if (error != std::errc() || end != digits.data() + digits.size()) continue;
-    spares_.emplace_back(name);
+    const auto rest = name.substr(spare_prefix.size());
+    auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), number);
+    if (error != std::errc() || end == rest.data() + rest.size() || *end != '.') continue;
+    const std::string_view tenant(end + 1,
+                                  static_cast<size_t>(rest.data() + rest.size() - end - 1));
+    if (!msg::is_tenant_name(tenant)) continue;
+    spares_[std::string(tenant)].emplace_back(name);
     next_spare_ = std::max(next_spare_, number + 1);
   }
   ::closedir(listing);
 }
 
-std::optional<std::string> work_dirs::take_spare() {
+std::optional<std::string> work_dirs::take_spare(const std::string& tenant) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (spares_.empty()) return std::nullopt;
-  auto name = std::move(spares_.back());
-  spares_.pop_back();
+  auto found = spares_.find(tenant);
+  if (found == spares_.end() || found->second.empty()) return std::nullopt;
+  auto name = std::move(found->second.back());
+  found->second.pop_back();
   return name;
 }
 
-std::optional<std::string> work_dirs::make(const std::string& name) {
+std::optional<std::string> work_dirs::make(const std::string& name, const std::string& tenant) {
   const auto path = path_of(name);
   // A spare something wrote into since (a process that left its task's group) is left alone.
-  while (const auto spare = take_spare())
-    if (empty_directory(path_of(*spare)) && ::rename(path_of(*spare).c_str(), path.c_str()) == 0)
-      return std::nullopt;
+  while (const auto spare = take_spare(tenant)) {
+    if (!empty_directory(path_of(*spare))) continue;
+    if (::rename(path_of(*spare).c_str(), path.c_str()) == 0) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mutex_);  // the place is taken: the spare stays one
+    spares_[tenant].push_back(*spare);
+    break;
+  }
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
     return "cannot create " + path + ": " + std::generic_category().message(errno);
   return std::nullopt;
 }
 
-void work_dirs::recycle(const std::string& name) {
+void work_dirs::recycle(const std::string& name, const std::string& tenant) {
   const auto path = path_of(name);
-  if (!empty_directory(path)) return;
+  if (!msg::is_tenant_name(tenant) || !empty_directory(path)) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  auto spare = std::string(spare_prefix) + std::to_string(next_spare_);
+  auto spare = std::string(spare_prefix) + std::to_string(next_spare_) + "." + tenant;
   if (::rename(path.c_str(), path_of(spare).c_str()) != 0) return;
   ++next_spare_;
-  spares_.push_back(std::move(spare));
+  spares_[tenant].push_back(std::move(spare));
 }
 
 }  // namespace troupe::runner

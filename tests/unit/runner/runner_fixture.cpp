@@ -66,6 +66,7 @@ runner_options test_options(const std::string& dir) {
 jobs::task_launch program_task(const std::string& attempt_id, std::vector<std::string> argv) {
   jobs::task_launch launch;
   launch.attempt_id = attempt_id;
+  launch.tenant = "default";  // as a job's launch has it
   launch.argv = std::move(argv);
   return launch;
 }

@@ -156,8 +156,9 @@ BOOST_AUTO_TEST_CASE(a_task_makes_no_file_and_at_most_one_directory) {
   for (const auto& entry : fs::recursive_directory_iterator(dir.path() + "/data"))
     made.insert(fs::relative(entry.path(), dir.path() + "/data").string());
   // The runner's directory of fresh.0.1, left empty, waits for the next task as a spare.
-  BOOST_TEST(made == (std::set<std::string>{"output.log", "running", "work", "work/.spare-0"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      made == (std::set<std::string>{"output.log", "running", "work", "work/.spare-0.default"}),
+      boost::test_tools::per_element());
   BOOST_TEST(fs::is_empty(workdir));
 }
 
@@ -177,6 +178,21 @@ BOOST_AUTO_TEST_CASE(an_ended_attempts_empty_directory_becomes_a_later_ones_even
   events.wait_finished("second.0.1");
   BOOST_TEST(events.report("second.0.1").out ==
              dir.path() + "/data/work/second.0.1\n" + inode + "\n0\n");
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_directory_is_reused_only_by_its_own_tenants_tasks) {
+  const auto inode_of_cwd = "stat -c %i .";
+  runner->start(shell_task("mine.0.1", inode_of_cwd));
+  events.wait_finished("mine.0.1");
+  auto other = shell_task("other.0.1", inode_of_cwd);
+  other.tenant = "other";
+  runner->start(other);
+  events.wait_finished("other.0.1");
+  runner->start(shell_task("again.0.1", inode_of_cwd));
+  events.wait_finished("again.0.1");
+  const auto mine = events.report("mine.0.1").out;
+  BOOST_TEST(events.report("other.0.1").out != mine, "another tenant gets a directory of its own");
+  BOOST_TEST(events.report("again.0.1").out == mine);
 }
 
 BOOST_AUTO_TEST_CASE(a_directory_a_task_left_a_file_in_stays_and_the_next_task_gets_a_new_one) {

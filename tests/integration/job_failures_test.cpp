@@ -36,6 +36,16 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
+// Writes `spec` (YAML) into the cluster's root as NAME.yaml and submits it with the CLI; returns
+// the job id.
+std::string submit_spec(const cluster& c, const std::string& name, const std::string& spec) {
+  const auto file = c.root() + "/" + name + ".yaml";
+  std::ofstream(file) << spec;
+  auto result = c.troupe({"submit", "--json", file});
+  BOOST_TEST_REQUIRE(result.exit_code == 0, result.err);
+  return json::parse(result.out)["id"].get<std::string>();
+}
+
 // A head without a node agent, and node-1 and node-2 with one CPU each: one task at a time on
 // each, so a second job or task goes to the other node.
 struct two_nodes {
@@ -57,11 +67,8 @@ struct two_nodes {
 
   // Submits a spec (YAML, without `env`); returns the job id.
   std::string submit(const std::string& spec) {
-    const auto file = c.root() + "/spec-" + std::to_string(++specs) + ".yaml";
-    std::ofstream(file) << spec << "\nenv: {" << marker_variable << ": \"" << c.root() << "\"}\n";
-    auto result = c.troupe({"submit", "--json", file});
-    BOOST_TEST_REQUIRE(result.exit_code == 0, result.err);
-    return json::parse(result.out)["id"].get<std::string>();
+    return submit_spec(c, "spec-" + std::to_string(++specs),
+                       spec + "\nenv: {" + marker_variable + ": \"" + c.root() + "\"}\n");
   }
   // A one-task job that writes its pid and waits for `go`, retried once at once.
   std::string submit_waiting_job(const std::string& name, const std::string& then = "exit 0") {
@@ -262,12 +269,10 @@ struct scripted_service {
   explicit scripted_service(const std::string& retries) {
     c.start_head(head_args);
     node.emplace(c, "scripted");
-    const auto spec = c.root() + "/service.yaml";
-    std::ofstream(spec) << "name: svc\nkind: serve\nmodel: mlp\nreplicas: 2\n"
-                        << "resources: {cpus: 1}\nretries: " << retries << "\n";
-    auto submitted = c.troupe({"submit", "--json", spec});
-    BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
-    id = json::parse(submitted.out)["id"].get<std::string>();
+    id = submit_spec(c, "service",
+                     "name: svc\nkind: serve\nmodel: mlp\nreplicas: 2\nresources: {cpus: 1}\n"
+                     "retries: " +
+                         retries + "\n");
     BOOST_TEST_REQUIRE(start_next() == attempt(0, 1));
     BOOST_TEST_REQUIRE(start_next() == attempt(1, 1));
   }
@@ -551,12 +556,8 @@ BOOST_AUTO_TEST_CASE(no_job_is_placed_behind_a_standby_that_is_being_cancelled) 
   c.start_head(patient_head_args(c));
   scripted_node node(c, "scripted");
   const auto submit = [&](const std::string& name) {
-    const auto spec = c.root() + "/" + name + ".yaml";
-    std::ofstream(spec) << "name: " << name
-                        << "\nkind: command\nresources: {cpus: 2}\nargv: [\"true\"]\n";
-    auto submitted = c.troupe({"submit", "--json", spec});
-    BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
-    return json::parse(submitted.out)["id"].get<std::string>();
+    return submit_spec(
+        c, name, "name: " + name + "\nkind: command\nresources: {cpus: 2}\nargv: [\"true\"]\n");
   };
   const auto running = submit("running");
   const auto first = node.next<msg::start_task_request>();
@@ -585,11 +586,7 @@ BOOST_AUTO_TEST_CASE(a_node_that_just_joined_gets_its_start_before_it_reported_a
   cluster c;
   c.start_head(patient_head_args(c));
   scripted_node node(c, "silent", false);
-  const auto spec = c.root() + "/job.yaml";
-  std::ofstream(spec) << "name: first\nkind: command\nargv: [\"true\"]\n";
-  auto submitted = c.troupe({"submit", "--json", spec});
-  BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
-  const auto id = json::parse(submitted.out)["id"].get<std::string>();
+  const auto id = submit_spec(c, "job", "name: first\nkind: command\nargv: [\"true\"]\n");
   BOOST_TEST(node.next<msg::start_task_request>().launch.attempt_id == id + ".0.1");
 }
 
@@ -602,11 +599,7 @@ BOOST_AUTO_TEST_CASE(
   cluster c;
   c.start_head(patient_head_args(c));
   scripted_node node(c, "scripted");
-  const auto spec = c.root() + "/job.yaml";
-  std::ofstream(spec) << "name: listed\nkind: command\nargv: [\"true\"]\n";
-  auto submitted = c.troupe({"submit", "--json", spec});
-  BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
-  const auto id = json::parse(submitted.out)["id"].get<std::string>();
+  const auto id = submit_spec(c, "job", "name: listed\nkind: command\nargv: [\"true\"]\n");
   const auto attempt_id = node.next<msg::start_task_request>().launch.attempt_id;
   msg::node_tasks tasks;
   tasks.running = {attempt_id};
@@ -750,11 +743,7 @@ BOOST_AUTO_TEST_CASE(
   cluster c;
   c.start_head({"--no-worker"});
   scripted_node node(c, "scripted");
-  const auto spec = c.root() + "/gang.yaml";
-  std::ofstream(spec) << "name: gang\nkind: command\ntasks: 2\nargv: [\"true\"]\n";
-  auto submitted = c.troupe({"submit", "--json", spec});
-  BOOST_TEST_REQUIRE(submitted.exit_code == 0, submitted.err);
-  const auto id = json::parse(submitted.out)["id"].get<std::string>();
+  const auto id = submit_spec(c, "gang", "name: gang\nkind: command\ntasks: 2\nargv: [\"true\"]\n");
   namespace msg = troupe::msg;
   const auto first = node.next<msg::start_task_request>().launch.attempt_id;
   node.send(msg::jobs_message{msg::task_started{first, 100, 29500, 1000}});

@@ -50,3 +50,14 @@ message(STATUS "Troupe: CUDA toolkit ${TROUPE_HAVE_CUDA}")
 # Gloo's headers, which c10d's ProcessGroupGloo header includes (PyTorch's own install has none).
 find_package(Torch REQUIRED)
 find_path(GLOO_INCLUDE_DIR gloo/algorithm.h REQUIRED)
+# Gloo's own algorithms where its library is installed beside a libtorch linked to it
+# (Debian's 1.13), so the headers describe the library; a libtorch that bundles its own copy
+# (PyTorch's 2.x distribution) is reached through c10d's ProcessGroupGloo, whose calls are the
+# same in every version.
+find_library(GLOO_LIBRARY gloo)
+if(GLOO_LIBRARY AND Torch_VERSION VERSION_LESS 2)
+  set(TROUPE_GLOO_DIRECT ON)
+else()
+  set(TROUPE_GLOO_DIRECT OFF)
+endif()
+message(STATUS "Troupe: libtorch ${Torch_VERSION}, Gloo's own algorithms ${TROUPE_GLOO_DIRECT}")

@@ -1,5 +1,7 @@
 #include "cluster/training/collective/communicator.hpp"
 
+#include "cluster/training/collective/gloo_group.hpp"
+
 namespace troupe::training {
 
 collective_work::~collective_work() = default;
@@ -22,6 +24,28 @@ std::string describe(const std::exception& error) {
   if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error))
     return c10_error->what_without_backtrace();
   return error.what();
+}
+
+std::unique_ptr<communicator> make_gloo_communicator(std::shared_ptr<rendezvous> rendezvous,
+                                                     const gloo_options& options) {
+  check(options);
+  const std::string joining = "gloo: rank " + std::to_string(options.rank) +
+                              " joining a group of " + std::to_string(options.world_size) + " on " +
+                              options.hostname;
+  try {
+    return join_gloo_group(std::move(rendezvous), options);
+  } catch (const collective_error& error) {
+    throw collective_error(error.code(), joining + ": " + error.what());
+  } catch (const std::exception& error) {
+    throw collective_error(msg::error_code::unavailable, joining + ": " + describe(error));
+  }
+}
+
+std::string describe_gloo_call(const std::string& call, int64_t elements,
+                               const gloo_options& options) {
+  return "gloo " + call + " of " + std::to_string(elements) + " elements (rank " +
+         std::to_string(options.rank) + " of " + std::to_string(options.world_size) + ", timeout " +
+         std::to_string(options.timeout.count()) + " ms)";
 }
 
 }  // namespace troupe::training

@@ -1,6 +1,7 @@
 // The communicators and the rendezvous they join through: collectives give the right sums,
 // and a peer that never joins, stalls, or goes away makes the survivor fail with a clear error
 // within the configured timeout instead of hanging.
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
@@ -128,6 +129,54 @@ BOOST_AUTO_TEST_CASE(two_ranks_all_reduce_broadcast_and_meet_at_a_barrier) {
     BOOST_TEST(world_sizes[rank] == 2);
     BOOST_TEST(at::equal(sums[rank], at::full({1000}, 3.0)));
     BOOST_TEST(at::equal(broadcast[rank], at::full({10}, 42.0)));
+  }
+}
+
+// Four ranks take Gloo's halving-doubling path, two its ring; each tensor is summed twice, the
+// second time through the buffers its first sum registered.
+BOOST_DATA_TEST_CASE(every_rank_ends_with_the_same_bits_of_the_sum_each_time,
+                     boost::unit_test::data::make({2, 4}), world_size) {
+  auto shared = std::make_shared<local_rendezvous>();
+  std::vector<std::vector<at::Tensor>> before(world_size), after(world_size);
+  run_ranks(world_size, [&](int rank) {
+    auto group = make_gloo_communicator(shared, gloo_rank(rank, world_size));
+    std::vector<at::Tensor> tensors{at::randn({10'001}, at::kFloat), at::randn({999}, at::kDouble),
+                                    at::full({77}, rank + 1, at::kLong)};
+    for (int round = 0; round < 2; ++round) {
+      before[rank].clear();
+      for (auto& tensor : tensors) {
+        tensor.mul_(round + 1);
+        before[rank].push_back(tensor.clone());
+        group->all_reduce_sum(tensor)->wait();
+      }
+    }
+    after[rank] = tensors;
+  });
+  for (std::size_t t = 0; t < 3; ++t) {
+    at::Tensor expected = before[0][t].clone();
+    for (int rank = 1; rank < world_size; ++rank) expected += before[rank][t];
+    BOOST_TEST(at::allclose(after[0][t], expected, 1e-5, 1e-5));
+    for (int rank = 1; rank < world_size; ++rank)
+      BOOST_TEST(at::equal(after[rank][t], after[0][t]), "rank " << rank << ", tensor " << t);
+  }
+  // Each rank's r + 1 summed (W (W + 1) / 2), doubled on every rank, summed again.
+  BOOST_TEST(at::equal(after[0][2],
+                       at::full({77}, world_size * world_size * (world_size + 1), at::kLong)));
+}
+
+BOOST_AUTO_TEST_CASE(a_broadcast_copies_any_element_type_from_its_root) {
+  auto shared = std::make_shared<local_rendezvous>();
+  std::vector<at::Tensor> longs(3), halves(3);
+  run_ranks(3, [&](int rank) {
+    auto group = make_gloo_communicator(shared, gloo_rank(rank, 3));
+    longs[rank] = at::full({5}, rank == 2 ? int64_t{1} << 40 : -1, at::kLong);
+    halves[rank] = at::full({3}, rank == 2 ? 0.5 : -1.0, at::kHalf);
+    group->broadcast(longs[rank], 2);
+    group->broadcast(halves[rank], 2);
+  });
+  for (int rank = 0; rank < 3; ++rank) {
+    BOOST_TEST(at::equal(longs[rank], at::full({5}, int64_t{1} << 40, at::kLong)));
+    BOOST_TEST(at::equal(halves[rank], at::full({3}, 0.5, at::kHalf)));
   }
 }
 

@@ -6,9 +6,9 @@
 // collective is one exchange of data, where c10d's negotiates every transfer and hands every
 // collective to a thread of its own.
 #include <gloo/allreduce_halving_doubling.h>
-#include <gloo/allreduce_ring.h>
 #include <gloo/barrier_all_to_all.h>
 #include <gloo/broadcast_one_to_all.h>
+#include <gloo/math.h>
 #include <gloo/rendezvous/context.h>
 #include <gloo/rendezvous/store.h>
 #include <gloo/transport/tcp/device.h>
@@ -146,17 +146,65 @@ class gloo_work final : public collective_work {
   std::shared_ptr<collective_queue::entry> entry_;
 };
 
-// Gloo's algorithms sum into their first buffer, in the same order on every rank, so every
-// rank ends with the same bits. Two ranks exchange their tensors once (the ring); more halve
-// and double, which moves each element ~2 times whatever the world size.
+// Two ranks' sum, one trip between them per run: each sends its tensor straight into one of two
+// inboxes of its peer, alternating, and adds what it got, a + b on one rank and b + a on the
+// other, the same bits. Before writing to an inbox a rank waits for its peer's word that it
+// was emptied, sent two runs before. (Gloo's ring of two copies the tensor out first and waits
+// for that word at the end of every run: one more trip per all-reduce.)
+template <typename element>
+class pair_sum final : public gloo::Algorithm {
+ public:
+  pair_sum(const std::shared_ptr<gloo::Context>& context, element* data, int count)
+      : gloo::Algorithm(context), data_(data), count_(count) {
+    const auto& peer = context->getPair(1 - context->rank);
+    const std::size_t bytes = sizeof(element) * static_cast<std::size_t>(count);
+    for (int i = 0; i < 2; ++i) {
+      inboxes_[i].resize(static_cast<std::size_t>(count));
+      const int data_slot = context->nextSlot();
+      const int emptied_slot = context->nextSlot();
+      sends_[i] = peer->createSendBuffer(data_slot, data_, bytes);
+      receives_[i] = peer->createRecvBuffer(data_slot, inboxes_[i].data(), bytes);
+      emptied_sends_[i] = peer->createSendBuffer(emptied_slot, &word_, sizeof word_);
+      emptied_receives_[i] = peer->createRecvBuffer(emptied_slot, &words_[i], sizeof word_);
+    }
+  }
+
+  void run() override {
+    if (count_ == 0) return;
+    const int i = static_cast<int>(runs_ % 2);
+    if (runs_ >= 2) {
+      emptied_receives_[i]->waitRecv();
+      emptied_sends_[i]->waitSend();
+    }
+    sends_[i]->send();
+    receives_[i]->waitRecv();
+    sends_[i]->waitSend();
+    gloo::sum<element>(data_, data_, inboxes_[i].data(), static_cast<std::size_t>(count_));
+    emptied_sends_[i]->send();
+    ++runs_;
+  }
+
+ private:
+  element* data_;
+  int count_;
+  uint64_t runs_ = 0;
+  std::vector<element> inboxes_[2];
+  std::unique_ptr<gloo::transport::Buffer> sends_[2], receives_[2];
+  std::unique_ptr<gloo::transport::Buffer> emptied_sends_[2], emptied_receives_[2];
+  char word_ = 0;
+  char words_[2] = {};
+};
+
+// Sums in place, in the same order on every rank, so every rank ends with the same bits. More
+// than two ranks halve and double, which moves each element about twice whatever the world size.
 template <typename element>
 std::unique_ptr<gloo::Algorithm> sum_of(const std::shared_ptr<gloo::Context>& context,
                                         at::Tensor& tensor) {
-  std::vector<element*> buffers{tensor.data_ptr<element>()};
+  element* data = tensor.data_ptr<element>();
   const int count = static_cast<int>(tensor.numel());
-  if (context->size <= 2)
-    return std::make_unique<gloo::AllreduceRing<element>>(context, buffers, count);
-  return std::make_unique<gloo::AllreduceHalvingDoubling<element>>(context, buffers, count);
+  if (context->size == 2) return std::make_unique<pair_sum<element>>(context, data, count);
+  return std::make_unique<gloo::AllreduceHalvingDoubling<element>>(
+      context, std::vector<element*>{data}, count);
 }
 
 class gloo_communicator final : public communicator {

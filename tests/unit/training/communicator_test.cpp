@@ -132,8 +132,9 @@ BOOST_AUTO_TEST_CASE(two_ranks_all_reduce_broadcast_and_meet_at_a_barrier) {
   }
 }
 
-// Four ranks take Gloo's halving-doubling path, two its ring; each tensor is summed twice, the
-// second time through the buffers its first sum registered.
+// Four ranks take Gloo's halving-doubling path, two the pair exchange; each tensor is summed
+// three times, the later ones through the buffers its first sum registered (the pair exchange
+// alternates between two inboxes, so the third reuses the first).
 BOOST_DATA_TEST_CASE(every_rank_ends_with_the_same_bits_of_the_sum_each_time,
                      boost::unit_test::data::make({2, 4}), world_size) {
   auto shared = std::make_shared<local_rendezvous>();
@@ -142,7 +143,7 @@ BOOST_DATA_TEST_CASE(every_rank_ends_with_the_same_bits_of_the_sum_each_time,
     auto group = make_gloo_communicator(shared, gloo_rank(rank, world_size));
     std::vector<at::Tensor> tensors{at::randn({10'001}, at::kFloat), at::randn({999}, at::kDouble),
                                     at::full({77}, rank + 1, at::kLong)};
-    for (int round = 0; round < 2; ++round) {
+    for (int round = 0; round < 3; ++round) {
       before[rank].clear();
       for (auto& tensor : tensors) {
         tensor.mul_(round + 1);
@@ -159,9 +160,10 @@ BOOST_DATA_TEST_CASE(every_rank_ends_with_the_same_bits_of_the_sum_each_time,
     for (int rank = 1; rank < world_size; ++rank)
       BOOST_TEST(at::equal(after[rank][t], after[0][t]), "rank " << rank << ", tensor " << t);
   }
-  // Each rank's r + 1 summed (W (W + 1) / 2), doubled on every rank, summed again.
-  BOOST_TEST(at::equal(after[0][2],
-                       at::full({77}, world_size * world_size * (world_size + 1), at::kLong)));
+  // Each rank's r + 1 summed (W (W + 1) / 2), doubled and summed, tripled and summed.
+  BOOST_TEST(at::equal(
+      after[0][2],
+      at::full({77}, 3 * world_size * world_size * world_size * (world_size + 1), at::kLong)));
 }
 
 BOOST_AUTO_TEST_CASE(a_broadcast_copies_any_element_type_from_its_root) {

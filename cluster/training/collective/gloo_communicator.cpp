@@ -1,10 +1,10 @@
-// The Gloo communicator on Gloo's own algorithms, joined through our rendezvous. Used where
-// Gloo's library is installed beside a libtorch linked to it (Debian), so that the headers we
-// compile against describe the library we run. Against c10d's ProcessGroupGloo it saves most
-// of a small all-reduce's time (85 k floats between two ranks on loopback: 2.2 ms there,
-// 0.3 ms here): each tensor's buffers are registered with their peers once and reused, so a
-// collective is one exchange of data, where c10d's negotiates every transfer and hands every
-// collective to a thread of its own.
+// The Gloo communicator on Gloo's own transport and algorithms, joined through our rendezvous.
+// Used where Gloo's library is installed beside a libtorch linked to it (Debian), so that the
+// headers we compile against describe the library we run. Against c10d's ProcessGroupGloo it
+// saves most of a small all-reduce (85 k floats between two ranks on 2 cores: 2.2 ms there,
+// 0.14 ms here): each tensor's buffers are registered with the peers once and reused, two
+// ranks exchange their data directly on the thread that waits for the sum, and no collective
+// is handed to another thread that would have to wait for a core the training loop holds.
 #include <gloo/allreduce_halving_doubling.h>
 #include <gloo/barrier_all_to_all.h>
 #include <gloo/broadcast_one_to_all.h>
@@ -13,13 +13,11 @@
 #include <gloo/rendezvous/store.h>
 #include <gloo/transport/tcp/device.h>
 
-#include <condition_variable>
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <limits>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <tuple>
 
 #include "cluster/training/collective/gloo_group.hpp"
@@ -54,11 +52,12 @@ class rendezvous_store final : public gloo::rendezvous::Store {
   std::chrono::milliseconds timeout_;
 };
 
-// Runs a group's collectives one at a time, in the order they were started (every rank must
-// see the same order): on a thread of its own, so that a bucket's all-reduce overlaps the rest
-// of backward, or on the thread that waits for one nobody has begun, which saves two thread
-// switches when there is nothing left to overlap it with.
-class collective_queue {
+// The collectives started and not yet run, in the order they were started (every rank starts
+// the same ones in the same order). Each runs on the thread that waits for it, after those
+// before it. A rank's cores are busy with its backward pass: a thread of our own, which had to
+// wait for one whenever data came, cost more than overlapping saved (troupe-bench-collective on
+// 2 cores: 0.77 of twice the plain loop with it, 0.85 without).
+class pending_collectives {
  public:
   struct entry {
     std::function<void()> run;
@@ -66,133 +65,86 @@ class collective_queue {
     std::exception_ptr error;
   };
 
-  collective_queue() : thread_([this] { work(); }) {}
-
-  ~collective_queue() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    changed_.notify_all();
-    thread_.join();
+  std::shared_ptr<entry> add(std::function<void()> run) {
+    queue_.push_back(std::make_shared<entry>(entry{std::move(run), false, nullptr}));
+    return queue_.back();
   }
 
-  std::shared_ptr<entry> push(std::function<void()> run) {
-    auto queued = std::make_shared<entry>();
-    queued->run = std::move(run);
-    {
-      std::lock_guard lock(mutex_);
-      queue_.push_back(queued);
+  // Runs every entry up to `last`; rethrows what `last` threw.
+  void run_through(const std::shared_ptr<entry>& last) {
+    while (!last->done) {
+      std::shared_ptr<entry> next = std::move(queue_.front());
+      queue_.pop_front();
+      try {
+        next->run();
+      } catch (...) {
+        next->error = std::current_exception();
+      }
+      next->done = true;
     }
-    changed_.notify_all();
-    return queued;
+    if (last->error) std::rethrow_exception(last->error);
   }
 
-  // Returns once `waited` ran; rethrows what it threw.
-  void wait(const std::shared_ptr<entry>& waited) {
-    std::unique_lock lock(mutex_);
-    while (!waited->done) {
-      if (!running_ && !queue_.empty() && queue_.front() == waited)
-        run_front(lock);
-      else
-        changed_.wait(lock);
-    }
-    if (waited->error) std::rethrow_exception(waited->error);
+  // An entry nobody will wait for (its work was dropped after an earlier one failed).
+  void drop(const std::shared_ptr<entry>& dropped) {
+    queue_.erase(std::remove(queue_.begin(), queue_.end(), dropped), queue_.end());
   }
 
  private:
-  void work() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      changed_.wait(lock, [&] { return stopping_ || (!running_ && !queue_.empty()); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      run_front(lock);
-    }
-  }
-
-  void run_front(std::unique_lock<std::mutex>& lock) {
-    std::shared_ptr<entry> next = std::move(queue_.front());
-    queue_.pop_front();
-    running_ = true;
-    lock.unlock();
-    try {
-      next->run();
-    } catch (...) {
-      next->error = std::current_exception();
-    }
-    lock.lock();
-    running_ = false;
-    next->done = true;
-    changed_.notify_all();
-  }
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
   std::deque<std::shared_ptr<entry>> queue_;
-  bool running_ = false;
-  bool stopping_ = false;
-  std::thread thread_;  // last: it starts on the members above
 };
 
 class gloo_work final : public collective_work {
  public:
-  gloo_work(collective_queue& queue, std::shared_ptr<collective_queue::entry> entry)
-      : queue_(queue), entry_(std::move(entry)) {}
+  gloo_work(pending_collectives& pending, std::shared_ptr<pending_collectives::entry> entry)
+      : pending_(pending), entry_(std::move(entry)) {}
+  ~gloo_work() override {
+    if (!entry_->done) pending_.drop(entry_);
+  }
 
-  void wait() override { queue_.wait(entry_); }
+  void wait() override { pending_.run_through(entry_); }
 
  private:
-  collective_queue& queue_;
-  std::shared_ptr<collective_queue::entry> entry_;
+  pending_collectives& pending_;
+  std::shared_ptr<pending_collectives::entry> entry_;
 };
 
-// Two ranks' sum, one trip between them per run: each sends its tensor straight into one of two
-// inboxes of its peer, alternating, and adds what it got, a + b on one rank and b + a on the
-// other, the same bits. Before writing to an inbox a rank waits for its peer's word that it
-// was emptied, sent two runs before. (Gloo's ring of two copies the tensor out first and waits
-// for that word at the end of every run: one more trip per all-reduce.)
+// Two ranks' sum over a synchronous pair: rank 0 sends its tensor, then takes its peer's; rank 1
+// takes, then sends. Neither ever writes what the other is not about to read, so no write can
+// wait forever on full socket buffers, and the thread that sums is the one that reads: no other
+// thread needs a core when the data comes. Each adds what it got, a + b on one rank and b + a
+// on the other: the same bits.
 template <typename element>
 class pair_sum final : public gloo::Algorithm {
  public:
   pair_sum(const std::shared_ptr<gloo::Context>& context, element* data, int count)
-      : gloo::Algorithm(context), data_(data), count_(count) {
+      : gloo::Algorithm(context), data_(data), count_(count), inbox_(count) {
     const auto& peer = context->getPair(1 - context->rank);
     const std::size_t bytes = sizeof(element) * static_cast<std::size_t>(count);
-    for (int i = 0; i < 2; ++i) {
-      inboxes_[i].resize(static_cast<std::size_t>(count));
-      const int data_slot = context->nextSlot();
-      const int emptied_slot = context->nextSlot();
-      sends_[i] = peer->createSendBuffer(data_slot, data_, bytes);
-      receives_[i] = peer->createRecvBuffer(data_slot, inboxes_[i].data(), bytes);
-      emptied_sends_[i] = peer->createSendBuffer(emptied_slot, &word_, sizeof word_);
-      emptied_receives_[i] = peer->createRecvBuffer(emptied_slot, &words_[i], sizeof word_);
-    }
+    const int slot = context->nextSlot();
+    send_ = peer->createSendBuffer(slot, data_, bytes);
+    receive_ = peer->createRecvBuffer(slot, inbox_.data(), bytes);
   }
 
   void run() override {
     if (count_ == 0) return;
-    const int i = static_cast<int>(runs_ % 2);
-    if (runs_ >= 2) {
-      emptied_receives_[i]->waitRecv();
-      emptied_sends_[i]->waitSend();
+    if (context_->rank == 0) {
+      send_->send();
+      send_->waitSend();
+      receive_->waitRecv();
+    } else {
+      receive_->waitRecv();
+      send_->send();
+      send_->waitSend();
     }
-    sends_[i]->send();
-    receives_[i]->waitRecv();
-    sends_[i]->waitSend();
-    gloo::sum<element>(data_, data_, inboxes_[i].data(), static_cast<std::size_t>(count_));
-    emptied_sends_[i]->send();
-    ++runs_;
+    gloo::sum<element>(data_, data_, inbox_.data(), static_cast<std::size_t>(count_));
   }
 
  private:
   element* data_;
   int count_;
-  uint64_t runs_ = 0;
-  std::vector<element> inboxes_[2];
-  std::unique_ptr<gloo::transport::Buffer> sends_[2], receives_[2];
-  std::unique_ptr<gloo::transport::Buffer> emptied_sends_[2], emptied_receives_[2];
-  char word_ = 0;
-  char words_[2] = {};
+  std::vector<element> inbox_;
+  std::unique_ptr<gloo::transport::Buffer> send_, receive_;
 };
 
 // Sums in place, in the same order on every rank, so every rank ends with the same bits. More
@@ -219,6 +171,9 @@ class gloo_communicator final : public communicator {
     context->setTimeout(options.timeout);
     rendezvous_store store(std::move(rendezvous), options.join_timeout);
     context->connectFullMesh(store, device);
+    // Two ranks read and write their one socket on the thread that runs the collective (see
+    // pair_sum); more keep Gloo's own thread, which their algorithms need.
+    if (options.world_size == 2) context->getPair(1 - options.rank)->setSync(true, false);
     context_ = std::move(context);
   }
 
@@ -289,10 +244,10 @@ class gloo_communicator final : public communicator {
     return *sums_.emplace(key, std::move(sum)).first->second;
   }
 
-  // Queues `run`; its failure (a peer gone, or silent past the timeout) reaches wait() as a
-  // collective_error naming `what`. The group is unusable after one.
+  // Adds `run` to the pending collectives; its failure (a peer gone, or silent past the timeout)
+  // reaches wait() as a collective_error naming `what`. The group is unusable after one.
   std::unique_ptr<collective_work> start(const std::string& what, std::function<void()> run) {
-    return std::make_unique<gloo_work>(queue_, queue_.push([what, run = std::move(run)] {
+    return std::make_unique<gloo_work>(pending_, pending_.add([what, run = std::move(run)] {
       try {
         run();
       } catch (const std::exception& error) {
@@ -308,7 +263,7 @@ class gloo_communicator final : public communicator {
   gloo_options options_;
   std::shared_ptr<gloo::Context> context_;
   std::map<std::tuple<void*, int64_t, at::ScalarType>, std::unique_ptr<gloo::Algorithm>> sums_;
-  collective_queue queue_;  // last: its thread stops before the algorithms and context go
+  pending_collectives pending_;
 };
 
 }  // namespace

@@ -166,6 +166,30 @@ BOOST_DATA_TEST_CASE(every_rank_ends_with_the_same_bits_of_the_sum_each_time,
       at::full({77}, 3 * world_size * world_size * world_size * (world_size + 1), at::kLong)));
 }
 
+// Waiting for a sum also finishes those started before it. On Gloo's own algorithms, where a
+// collective runs when waited for, one whose work was dropped unwaited does not run at all.
+BOOST_AUTO_TEST_CASE(waiting_for_a_sum_finishes_those_started_before_it) {
+  auto shared = std::make_shared<local_rendezvous>();
+  std::vector<at::Tensor> first(2), dropped(2), last(2);
+  run_ranks(2, [&](int rank) {
+    auto group = make_gloo_communicator(shared, gloo_rank(rank, 2));
+    dropped[rank] = at::full({10}, 1.0);
+#ifdef TROUPE_GLOO_DIRECT
+    group->all_reduce_sum(dropped[rank]).reset();
+#endif
+    first[rank] = at::full({20}, rank + 1.0);
+    last[rank] = at::full({30}, rank + 10.0);
+    auto first_sum = group->all_reduce_sum(first[rank]);
+    group->all_reduce_sum(last[rank])->wait();
+    first_sum->wait();
+  });
+  for (int rank = 0; rank < 2; ++rank) {
+    BOOST_TEST(at::equal(first[rank], at::full({20}, 3.0)));
+    BOOST_TEST(at::equal(last[rank], at::full({30}, 21.0)));
+    BOOST_TEST(at::equal(dropped[rank], at::full({10}, 1.0)));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_broadcast_copies_any_element_type_from_its_root) {
   auto shared = std::make_shared<local_rendezvous>();
   std::vector<at::Tensor> longs(3), halves(3);

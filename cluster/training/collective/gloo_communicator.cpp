@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <map>
@@ -177,6 +178,19 @@ class gloo_communicator final : public communicator {
     context_ = std::move(context);
   }
 
+  // More than two ranks leave together: Gloo's algorithms end with words to peers, which a rank
+  // done first must still be there to take (without this, a slower rank's last all-reduce
+  // failed with "Connection closed by peer"). Not after a failed collective, nor while an error
+  // unwinds: then the peers are not coming. Two ranks need none (see pair_sum: the last thing
+  // each does is a read, or a write the other reads before it sees the socket close).
+  ~gloo_communicator() override {
+    if (options_.world_size <= 2 || failed_ || std::uncaught_exceptions() > 0) return;
+    try {
+      barrier();
+    } catch (const collective_error&) {  // a peer gone meanwhile: nothing left to wait for
+    }
+  }
+
   int rank() const override { return options_.rank; }
   int world_size() const override { return options_.world_size; }
 
@@ -247,10 +261,11 @@ class gloo_communicator final : public communicator {
   // Adds `run` to the pending collectives; its failure (a peer gone, or silent past the timeout)
   // reaches wait() as a collective_error naming `what`. The group is unusable after one.
   std::unique_ptr<collective_work> start(const std::string& what, std::function<void()> run) {
-    return std::make_unique<gloo_work>(pending_, pending_.add([what, run = std::move(run)] {
+    return std::make_unique<gloo_work>(pending_, pending_.add([this, what, run = std::move(run)] {
       try {
         run();
       } catch (const std::exception& error) {
+        failed_ = true;
         throw collective_error(msg::error_code::unavailable, what + " failed: " + describe(error));
       }
     }));
@@ -264,6 +279,7 @@ class gloo_communicator final : public communicator {
   std::shared_ptr<gloo::Context> context_;
   std::map<std::tuple<void*, int64_t, at::ScalarType>, std::unique_ptr<gloo::Algorithm>> sums_;
   pending_collectives pending_;
+  bool failed_ = false;  // a collective failed: the group is unusable
 };
 
 }  // namespace

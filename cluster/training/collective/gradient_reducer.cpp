@@ -120,11 +120,40 @@ void gradient_reducer::broadcast_parameters(const std::vector<at::Tensor>& tenso
   }
 }
 
+at::Tensor gradient_reducer::bucket_view(const bucket_state& bucket,
+                                         const gradient_slot& slot) const {
+  // The bucket's storage, but not an autograd view of it: libtorch's Optimizer::zero_grad
+  // detaches gradients in place, which it refuses for views.
+  const at::Tensor& parameter = parameters_[slot.parameter];
+  return at::empty({0}, bucket.flat.options())
+      .set_(bucket.flat.storage(), bucket.flat.storage_offset() + slot.offset, parameter.sizes(),
+            at::detail::defaultStrides(parameter.sizes()));
+}
+
+bool gradient_reducer::in_bucket(const bucket_state& bucket, const gradient_slot& slot) const {
+  const at::Tensor& grad = parameters_[slot.parameter].grad();
+  return grad.defined() && grad.data_ptr() == bucket.flat.narrow(0, slot.offset, 1).data_ptr();
+}
+
 void gradient_reducer::before_backward() {
   std::lock_guard lock(mutex_);
+  torch::NoGradGuard no_grad;
   for (auto& bucket : buckets_) {
     if (bucket.work) throw std::logic_error("before_backward called twice without after_backward");
     bucket.waiting = bucket.slots.size();
+    // Each gradient lives in its bucket, so that autograd accumulates straight into it (DDP's
+    // gradient_as_bucket_view): no copy in before the all-reduce, none out after. An optimizer
+    // that set it to none, or a caller that replaced it, gets the view again, holding the same.
+    for (const gradient_slot& slot : bucket.slots) {
+      if (in_bucket(bucket, slot)) continue;
+      at::Tensor& parameter = parameters_[slot.parameter];
+      at::Tensor view = bucket_view(bucket, slot);
+      if (parameter.grad().defined())
+        view.copy_(parameter.grad());
+      else
+        view.zero_();
+      parameter.mutable_grad() = view;
+    }
   }
   ready_.assign(parameters_.size(), false);
   next_bucket_ = 0;
@@ -156,6 +185,7 @@ void gradient_reducer::launch_ready_buckets() {
 }
 
 void gradient_reducer::copy_in(const bucket_state& bucket, const gradient_slot& slot) const {
+  if (in_bucket(bucket, slot)) return;
   torch::NoGradGuard no_grad;
   const at::Tensor& parameter = parameters_[slot.parameter];
   at::Tensor part = bucket.flat.narrow(0, slot.offset, parameter.numel());
@@ -184,6 +214,7 @@ void gradient_reducer::after_backward() {
     bucket_state& bucket = buckets_[b];
     bucket.flat.div_(ranks);
     for (const gradient_slot& slot : bucket.slots) {
+      if (in_bucket(bucket, slot)) continue;
       at::Tensor& parameter = parameters_[slot.parameter];
       at::Tensor mean = bucket.flat.narrow(0, slot.offset, parameter.numel()).view_as(parameter);
       if (parameter.grad().defined())

@@ -3,13 +3,15 @@
 //
 // Parameters are assigned to buckets in reverse order of registration (gradients become ready
 // roughly in that order), each bucket one flat tensor of one dtype and device, closed once it
-// holds `bucket_bytes`. A hook after each parameter's gradient accumulator copies the gradient
-// into its bucket; once every gradient of a bucket is in, the bucket's all-reduce starts while
-// backward goes on. Buckets start strictly in order (bucket i+1 waits for bucket i), so every
-// rank issues the same collectives in the same order whatever order its gradients came in.
-// after_backward() starts the buckets still waiting (a parameter without a gradient in this
-// backward gives its current gradient, or zeros), waits for them all, and writes each mean
-// back into its parameter's .grad.
+// holds `bucket_bytes`. Each parameter's .grad is a view of its part of the bucket, set again
+// before each backward, so autograd accumulates into the bucket (a gradient replaced during
+// backward is copied in). A hook after each parameter's gradient accumulator marks it ready;
+// once every gradient of a bucket is in, the bucket's all-reduce starts while backward goes on.
+// Buckets start strictly in order (bucket i+1 waits for bucket i), so every rank issues the same
+// collectives in the same order whatever order its gradients came in. after_backward() starts the
+// buckets still waiting (a parameter without a gradient in this backward gives its current
+// gradient, or zeros), waits for them all, and writes each mean back into its parameter's .grad (in
+// place, for the views).
 #pragma once
 
 #include <cstddef>
@@ -71,6 +73,8 @@ class gradient_reducer final : public gradient_sync {
   void gradient_ready(std::size_t parameter);  // from its hook, during backward
   void mark_ready(std::size_t parameter);
   void launch_ready_buckets();
+  at::Tensor bucket_view(const bucket_state& bucket, const gradient_slot& slot) const;
+  bool in_bucket(const bucket_state& bucket, const gradient_slot& slot) const;  // its .grad is
   void copy_in(const bucket_state& bucket, const gradient_slot& slot) const;
 
   std::vector<at::Tensor> parameters_;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include "cluster/host/resources.hpp"
 #include "cluster/training/collective/communicator.hpp"
@@ -48,7 +49,8 @@ enum class peer_fault { stalls, leaves };
 // dies); rank 0's next all-reduce, with a 300 ms timeout, must fail saying `words`.
 void check_survivor_fails(peer_fault fault, const std::string& words) {
   auto shared = std::make_shared<local_rendezvous>();
-  std::promise<void> peer_ready, survivor_done;
+  std::promise<void> survivor_joined, peer_ready, survivor_done;
+  auto joined = survivor_joined.get_future().share();
   auto ready = peer_ready.get_future().share();
   auto done = survivor_done.get_future().share();
   std::exception_ptr failure;  // Boost.Test's checks stay on the test's own thread
@@ -56,7 +58,9 @@ void check_survivor_fails(peer_fault fault, const std::string& words) {
     auto options = gloo_rank(rank, 2);
     options.timeout = 300ms;
     auto group = make_gloo_communicator(shared, options);
+    if (rank == 0) survivor_joined.set_value();
     if (rank == 1) {
+      joined.wait_for(30s);  // leaving earlier would fail rank 0's join, not its collective
       if (fault == peer_fault::leaves) group.reset();
       peer_ready.set_value();
       done.wait_for(30s);
@@ -199,6 +203,7 @@ BOOST_AUTO_TEST_CASE(a_broadcast_copies_any_element_type_from_its_root) {
     halves[rank] = at::full({3}, rank == 2 ? 0.5 : -1.0, at::kHalf);
     group->broadcast(longs[rank], 2);
     group->broadcast(halves[rank], 2);
+    group->barrier();  // the root leaves (closing its sockets) only once every rank has both
   });
   for (int rank = 0; rank < 3; ++rank) {
     BOOST_TEST(at::equal(longs[rank], at::full({5}, int64_t{1} << 40, at::kLong)));
@@ -232,6 +237,37 @@ BOOST_AUTO_TEST_CASE(a_peer_that_stops_taking_part_makes_the_all_reduce_fail_aft
 
 BOOST_AUTO_TEST_CASE(a_peer_that_is_gone_makes_the_all_reduce_fail) {
   check_survivor_fails(peer_fault::leaves, "gloo all-reduce of 100 elements");
+}
+
+// Gloo writes without MSG_NOSIGNAL: a write to a peer that is gone must fail the collective,
+// not kill the process with SIGPIPE.
+BOOST_AUTO_TEST_CASE(writing_to_a_peer_that_is_gone_fails_the_collective_instead_of_the_process) {
+  auto shared = std::make_shared<local_rendezvous>();
+  std::promise<void> survivor_joined, peer_gone;
+  auto joined = survivor_joined.get_future().share();
+  auto gone = peer_gone.get_future().share();
+  int failures = 0;
+  run_ranks(2, [&](int rank) {
+    auto group = make_gloo_communicator(shared, gloo_rank(rank, 2));
+    if (rank == 1) {
+      joined.wait_for(30s);
+      group.reset();
+      peer_gone.set_value();
+      return;
+    }
+    survivor_joined.set_value();
+    gone.wait_for(30s);
+    std::this_thread::sleep_for(50ms);  // the close has reached rank 0's socket
+    at::Tensor tensor = at::ones({100'000});
+    for (int i = 0; i < 3; ++i) {
+      try {
+        group->broadcast(tensor, 0);  // rank 0 only writes
+      } catch (const collective_error&) {
+        ++failures;
+      }
+    }
+  });
+  BOOST_TEST(failures >= 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

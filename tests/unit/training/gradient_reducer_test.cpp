@@ -105,7 +105,10 @@ class counting_communicator final : public communicator {
   int rank() const override { return inner_.rank(); }
   int world_size() const override { return inner_.world_size(); }
   std::unique_ptr<collective_work> all_reduce_sum(at::Tensor& tensor) override {
-    if (launches == 0) first_launch_saw_first_layer_gradient = first_layer_weight_.grad().defined();
+    // The gradient lives in its bucket, zeroed before backward: not zero once computed.
+    if (launches == 0)
+      first_launch_saw_first_layer_gradient = first_layer_weight_.grad().defined() &&
+                                              first_layer_weight_.grad().ne(0).any().item<bool>();
     ++launches;
     return inner_.all_reduce_sum(tensor);
   }

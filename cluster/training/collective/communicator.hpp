@@ -1,5 +1,6 @@
-// The collectives a data-parallel rank needs, behind one small interface: Gloo (CPU tensors,
-// and CUDA tensors through host copies) and NCCL (CUDA tensors). Only training code includes
+// The collectives a data-parallel rank needs, behind one small interface: Gloo (CPU tensors;
+// CUDA tensors too, through host copies, where libtorch bundles its own Gloo and c10d's
+// ProcessGroupGloo carries them) and NCCL (CUDA tensors). Only training code includes
 // this (it brings libtorch's tensor type).
 //
 // Every collective is bounded: one that a dead or stalled peer holds up fails with a

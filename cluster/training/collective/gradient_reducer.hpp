@@ -74,7 +74,8 @@ class gradient_reducer final : public gradient_sync {
   void mark_ready(std::size_t parameter);
   void launch_ready_buckets();
   at::Tensor bucket_view(const bucket_state& bucket, const gradient_slot& slot) const;
-  bool in_bucket(const bucket_state& bucket, const gradient_slot& slot) const;  // its .grad is
+  // Whether the parameter's .grad is its part of the bucket.
+  bool in_bucket(const bucket_state& bucket, const gradient_slot& slot) const;
   void copy_in(const bucket_state& bucket, const gradient_slot& slot) const;
 
   std::vector<at::Tensor> parameters_;

@@ -129,11 +129,17 @@ struct FetchArtifactRequest {
   name @1 :Text;    # the latest version of this name; or empty, with `digest`
   digest @2 :Text;  # a version of `name`, or (name empty) any artifact with these bytes
   timeoutMs @3 :UInt32;  # 1 to 3600000: the node answers `timeout` once it passed
+  # A byte range instead of the whole artifact: bytes [offset, offset + length), cut at its end.
+  # Length 0 (and offset 0): the whole, as above. A range is fetched for this attempt alone
+  # (never reused; a copy in the cache is held by it until it ends), each block checked by the
+  # head against its upload checksums; an offset past the end is refused (invalid_request).
+  offset @4 :UInt64;
+  length @5 :UInt64;
 }
 
 struct FetchArtifactReply {
-  artifact @0 :Artifacts.ArtifactInfo;
-  path @1 :Text;  # the absolute path of the copy on the node; the rank reads it, never writes
+  artifact @0 :Artifacts.ArtifactInfo;  # the whole artifact's (its size, digest)
+  path @1 :Text;  # the absolute path of the copy (or the range) on the node; the rank reads it
 }
 
 # Rank -> its node, answered by the node once the head stored the file: uploads a regular file

@@ -106,9 +106,11 @@ struct fetch_artifact_request {
   std::string name;
   std::string digest;
   uint32_t timeout_ms = 0;
+  uint64_t offset = 0;
+  uint64_t length = 0;  // 0: the whole artifact
   bool operator==(const fetch_artifact_request& o) const {
     return attempt_id == o.attempt_id && name == o.name && digest == o.digest &&
-           timeout_ms == o.timeout_ms;
+           timeout_ms == o.timeout_ms && offset == o.offset && length == o.length;
   }
 };
 

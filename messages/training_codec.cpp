@@ -107,6 +107,8 @@ struct encoder {
     r.setName(text(v.name));
     r.setDigest(text(v.digest));
     r.setTimeoutMs(v.timeout_ms);
+    r.setOffset(v.offset);
+    r.setLength(v.length);
   }
   void operator()(const fetch_artifact_reply& v) {
     auto r = b.initFetchArtifactReply();
@@ -212,7 +214,8 @@ std::optional<training_message> get(wire::TrainingMessage::Reader r) {
     case Which::FETCH_ARTIFACT_REQUEST: {
       auto f = r.getFetchArtifactRequest();
       return training_message{fetch_artifact_request{str(f.getAttemptId()), str(f.getName()),
-                                                     str(f.getDigest()), f.getTimeoutMs()}};
+                                                     str(f.getDigest()), f.getTimeoutMs(),
+                                                     f.getOffset(), f.getLength()}};
     }
     case Which::FETCH_ARTIFACT_REPLY: {
       auto f = r.getFetchArtifactReply();

@@ -88,7 +88,10 @@ using self_ptr = caf::stateful_actor<worker_state>*;
 msg::body fetch(worker_state& st, const rank_transfer& t, const msg::fetch_artifact_request& r) {
   if (r.name.empty() && r.digest.empty())
     return msg::error{msg::error_code::invalid_request, "name: give a name, a digest or both"};
-  auto got = st.cache->fetch({r.name, t.attempt.tenant, r.digest}, t.key_id);
+  if (r.offset && !r.length)
+    return msg::error{msg::error_code::invalid_request,
+                      "length: an offset needs a length (0 fetches the whole artifact)"};
+  auto got = st.cache->fetch({r.name, t.attempt.tenant, r.digest, r.offset, r.length}, t.key_id);
   if (auto* f = std::get_if<artifacts::transfer_failure>(&got)) return error_of(*f);
   auto& cached = std::get<artifacts::cached_artifact>(got);
   return msg::training_message{

@@ -46,8 +46,8 @@ void artifact_cache::take_stock() {
   make_room(0);
 }
 
-void artifact_cache::forget(const std::string& digest) {
-  auto it = copies_.find(digest);
+void artifact_cache::forget(const std::string& key) {
+  auto it = copies_.find(key);
   if (it == copies_.end()) return;
   used_ -= it->second.size;
   copies_.erase(it);
@@ -68,16 +68,26 @@ bool artifact_cache::make_room(uint64_t size) {
   return true;
 }
 
-cached_artifact artifact_cache::keep(const msg::artifact_info& artifact,
+cached_artifact artifact_cache::keep(const std::string& key, uint64_t size,
+                                     const msg::artifact_info& artifact,
                                      std::set<std::string> holders) {
-  auto& c = copies_[artifact.digest];
-  if (c.size != artifact.size) {
-    used_ = used_ - c.size + artifact.size;
-    c.size = artifact.size;
+  auto& c = copies_[key];
+  if (c.size != size) {
+    used_ = used_ - c.size + size;
+    c.size = size;
   }
   c.last_used = ++uses_;
   c.holders.merge(holders);
-  return {artifact, dir_ + "/" + artifact.digest};
+  return {artifact, dir_ + "/" + key};
+}
+
+transfer_failure artifact_cache::no_room(uint64_t size) const {
+  return transfer_failure{transfer_failure::kind::local,
+                          "the node's artifact cache (artifact_cache_mb) cannot hold " +
+                              std::to_string(size) + " more bytes: " + std::to_string(used_) +
+                              " of its " + std::to_string(limit_) +
+                              " bytes are held by running attempts",
+                          msg::error_code::overloaded};
 }
 
 transfer_result<cached_artifact> artifact_cache::fetch(const download_spec& spec,
@@ -88,27 +98,46 @@ transfer_result<cached_artifact> artifact_cache::fetch(const download_spec& spec
   if (!is_sha256_hex(artifact.digest))
     return transfer_failure{transfer_failure::kind::head_error,
                             "the head named a version by no sha256 digest"};
+  if (spec.length) return fetch_range(spec, artifact, holder);
   const auto path = dir_ + "/" + artifact.digest;
   if (const auto here = digest_of_file(path); here && here->digest == artifact.digest) {
     ++reused_;
-    return keep(artifact, {holder});
+    return keep(artifact.digest, artifact.size, artifact, {holder});
   }
   // Damaged, or gone behind our back: fetched again, for whoever held it too.
   std::set<std::string> holders{holder};
   if (auto it = copies_.find(artifact.digest); it != copies_.end())
     holders.merge(it->second.holders);
   forget(artifact.digest);
-  if (!make_room(artifact.size))
-    return transfer_failure{transfer_failure::kind::local,
-                            "the node's artifact cache (artifact_cache_mb) cannot hold " +
-                                std::to_string(artifact.size) +
-                                " more bytes: " + std::to_string(used_) + " of its " +
-                                std::to_string(limit_) + " bytes are held by running attempts",
-                            msg::error_code::overloaded};
+  if (!make_room(artifact.size)) return no_room(artifact.size);
   auto got =
       download_file(link_, {artifact.name, artifact.tenant, artifact.digest}, path, timeout_);
   if (auto* f = std::get_if<transfer_failure>(&got)) return *f;
-  return keep(std::get<msg::artifact_info>(got), std::move(holders));
+  return keep(artifact.digest, artifact.size, std::get<msg::artifact_info>(got),
+              std::move(holders));
+}
+
+transfer_result<cached_artifact> artifact_cache::fetch_range(const download_spec& spec,
+                                                             const msg::artifact_info& artifact,
+                                                             const std::string& holder) {
+  if (spec.offset > artifact.size)
+    return transfer_failure{transfer_failure::kind::head_error,
+                            "offset " + std::to_string(spec.offset) +
+                                " is past the end of the artifact (" +
+                                std::to_string(artifact.size) + " bytes)",
+                            msg::error_code::invalid_request};
+  const auto end = spec.offset + std::min(spec.length, artifact.size - spec.offset);
+  const auto key = artifact.digest + "." + std::to_string(spec.offset) + "-" + std::to_string(end);
+  // Fetched again even when here: a holder that still reads it keeps its open file.
+  std::set<std::string> holders{holder};
+  if (auto it = copies_.find(key); it != copies_.end()) holders.merge(it->second.holders);
+  forget(key);
+  if (!make_room(end - spec.offset)) return no_room(end - spec.offset);
+  auto got = download_file(
+      link_, {artifact.name, artifact.tenant, artifact.digest, spec.offset, end - spec.offset},
+      dir_ + "/" + key, timeout_);
+  if (auto* f = std::get_if<transfer_failure>(&got)) return *f;
+  return keep(key, end - spec.offset, std::get<msg::artifact_info>(got), std::move(holders));
 }
 
 void artifact_cache::release_ended(const std::function<bool(const std::string&)>& ended) {

@@ -24,7 +24,7 @@ namespace troupe::artifacts {
 
 struct cached_artifact {
   msg::artifact_info artifact;
-  std::string path;  // DIR/<digest>
+  std::string path;  // DIR/<digest>, or DIR/<digest>.<begin>-<end> for a byte range
 };
 
 class artifact_cache {
@@ -35,7 +35,9 @@ class artifact_cache {
                  uint64_t limit_bytes);
 
   // A verified local copy of the version `spec` names (the head says which), fetched when
-  // there is none; held for `holder` until released.
+  // there is none; held for `holder` until released. With a byte range (spec.length), a copy
+  // of those bytes alone, fetched each time (it cannot be checked against the digest later),
+  // held alike and counted in the limit; a new process removes it.
   transfer_result<cached_artifact> fetch(const download_spec& spec, const std::string& holder);
   // Releases what every holder that `ended` says has ended holds.
   void release_ended(const std::function<bool(const std::string& holder)>& ended);
@@ -55,17 +57,24 @@ class artifact_cache {
   };
 
   void take_stock();
-  void forget(const std::string& digest);
+  void forget(const std::string& key);
   // Deletes unheld copies, least recently used first, until `size` more bytes fit; whether
   // they do.
   bool make_room(uint64_t size);
-  cached_artifact keep(const msg::artifact_info& artifact, std::set<std::string> holders);
+  // Enters the copy DIR/`key` of `size` bytes (of `artifact`) as held by `holders` too.
+  cached_artifact keep(const std::string& key, uint64_t size, const msg::artifact_info& artifact,
+                       std::set<std::string> holders);
+  transfer_result<cached_artifact> fetch_range(const download_spec& spec,
+                                               const msg::artifact_info& artifact,
+                                               const std::string& holder);
+  // When `size` more bytes cannot fit beside the held copies: why.
+  transfer_failure no_room(uint64_t size) const;
 
   std::string dir_;
   artifact_link link_;
   std::chrono::milliseconds timeout_;
   uint64_t limit_;
-  std::map<std::string, copy> copies_;  // by digest
+  std::map<std::string, copy> copies_;  // by file name: the digest (or digest.begin-end)
   uint64_t used_ = 0;
   uint64_t uses_ = 0;
   size_t reused_ = 0;

@@ -170,35 +170,43 @@ transfer_result<msg::artifact_info> download_file(const artifact_link& link,
                                                   const std::string& path,
                                                   std::chrono::milliseconds timeout,
                                                   const progress_fn& progress) {
+  const bool whole = spec.length == 0;
+  const uint64_t begin = whole ? 0 : spec.offset;
+  uint64_t end = 0;  // of what is fetched: known from the first reply
   staged_file out(path + ".part");
   sha256 hash;
-  uint64_t written = 0;
+  uint64_t at = begin;  // the next byte to write
   // Every chunk after the first from the version it named, even if the name moves on meanwhile.
   std::optional<msg::artifact_info> artifact;
-  // Checks a reply to the chunk at `written` (asked for at most `length` bytes) and writes it.
+  // Checks a reply to the chunk at `at` (asked for at most `length` bytes) and writes it.
   auto take = [&](msg::download_chunk_reply chunk, uint64_t length) -> std::optional<failure> {
     if (!artifact) artifact = chunk.artifact;
-    if (chunk.offset != written || chunk.artifact.digest != artifact->digest ||
+    if (chunk.offset != at || chunk.artifact.digest != artifact->digest ||
         chunk.data.size() > length)
       return head_error("the head answered with another chunk than the one asked for");
-    if (chunk.data.empty() && written < artifact->size)
+    if (chunk.data.empty() && at < end)
       return head_error("the head sent no bytes before the end of the artifact");
     if (auto e = out.write(chunk.data)) return failure{failure::kind::local, e->message};
-    hash.update(chunk.data);
-    written += chunk.data.size();
-    if (progress) progress(written, artifact->size);
+    if (whole) hash.update(chunk.data);
+    at += chunk.data.size();
+    if (progress) progress(at - begin, end - begin);
     return std::nullopt;
   };
 
+  const uint64_t first_length =
+      whole ? download_chunk_bytes : std::min<uint64_t>(download_chunk_bytes, spec.length);
   auto first = ask<msg::download_chunk_reply>(
       link,
-      msg::download_chunk_request{spec.name, spec.tenant, spec.digest, 0, download_chunk_bytes},
+      msg::download_chunk_request{spec.name, spec.tenant, spec.digest, begin,
+                                  static_cast<uint32_t>(first_length)},
       timeout);
   if (auto* f = std::get_if<failure>(&first)) return *f;
+  const auto& described = std::get<msg::download_chunk_reply>(first).artifact;
+  end = whole ? described.size : begin + std::min(spec.length, described.size - begin);
   // The head may send less than asked: what it sent first is the chunk it sends.
-  const auto chunk_bytes = std::get<msg::download_chunk_reply>(first).data.size();
-  if (auto f = take(std::get<msg::download_chunk_reply>(std::move(first)), download_chunk_bytes))
-    return *f;
+  const auto chunk_bytes =
+      std::max<uint64_t>(1, std::get<msg::download_chunk_reply>(first).data.size());
+  if (auto f = take(std::get<msg::download_chunk_reply>(std::move(first)), first_length)) return *f;
 
   // A chunk asked for: bytes [offset, offset + length), its `tries`-th request.
   struct asked : in_flight {
@@ -216,9 +224,9 @@ transfer_result<msg::artifact_info> download_file(const artifact_link& link,
                  tries};
   };
   std::deque<asked> window;
-  for (uint64_t next = written; written < artifact->size;) {
-    for (; window.size() < chunks_in_flight && next < artifact->size; next += chunk_bytes)
-      window.push_back(ask_for(next, std::min<uint64_t>(chunk_bytes, artifact->size - next), 1));
+  for (uint64_t next = at; at < end;) {
+    for (; window.size() < chunks_in_flight && next < end; next += chunk_bytes)
+      window.push_back(ask_for(next, std::min<uint64_t>(chunk_bytes, end - next), 1));
     const auto front = window.front();
     window.pop_front();
     auto body = reply_to(link, front);
@@ -232,13 +240,15 @@ transfer_result<msg::artifact_info> download_file(const artifact_link& link,
     if (auto f = take(std::get<msg::download_chunk_reply>(std::move(got)), front.length))
       return abandon(link, window, *f);
     // A short chunk: the rest of it is asked for before the chunks already asked for after it.
-    if (written < front.offset + front.length)
-      window.push_front(ask_for(written, front.offset + front.length - written, 1));
+    if (at < front.offset + front.length)
+      window.push_front(ask_for(at, front.offset + front.length - at, 1));
   }
-  const auto actual = hash.hex_digest();
-  if (actual != artifact->digest)
-    return head_error("the bytes received do not match the artifact's sha256 " + artifact->digest +
-                      " (their sha256 is " + actual + "); nothing was kept");
+  if (whole) {
+    const auto actual = hash.hex_digest();
+    if (actual != artifact->digest)
+      return head_error("the bytes received do not match the artifact's sha256 " +
+                        artifact->digest + " (their sha256 is " + actual + "); nothing was kept");
+  }
   if (auto e = out.publish(path)) return failure{failure::kind::local, e->message};
   return *artifact;
 }

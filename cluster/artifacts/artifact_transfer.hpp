@@ -73,6 +73,9 @@ struct download_spec {
   std::string name;    // the latest version of this name; or empty, with `digest`
   std::string tenant;  // as for upload_spec
   std::string digest;  // a version, or (name empty) any artifact with these bytes
+  // download_file: bytes [offset, offset + length) of it, cut at its end; length 0: the whole.
+  uint64_t offset = 0;
+  uint64_t length = 0;
 };
 
 transfer_result<msg::artifact_info> upload_file(const artifact_link& link, const upload_spec& spec,
@@ -83,6 +86,9 @@ transfer_result<msg::artifact_info> upload_file(const artifact_link& link, const
 transfer_result<msg::artifact_info> describe(const artifact_link& link, const download_spec& spec,
                                              std::chrono::milliseconds timeout);
 
+// Writes the version (or the byte range) `spec` names to `path`, through `path`.part. The whole
+// is checked against its digest; a range cannot be, and stands on the head's checks of every
+// block it reads (and the link's authentication). The head refuses an offset past the end.
 transfer_result<msg::artifact_info> download_file(const artifact_link& link,
                                                   const download_spec& spec,
                                                   const std::string& path,

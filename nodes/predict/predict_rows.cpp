@@ -32,29 +32,28 @@ std::string quoted(std::string_view text) {
   return out + (text.size() > most ? "...'" : "'");
 }
 
-// The offset just past the n-th line of `body` (n from 0), or its size.
-size_t after_lines(std::string_view body, uint64_t n) {
-  size_t at = 0;
-  for (uint64_t i = 0; i < n && at < body.size(); ++i) {
-    const void* newline = std::memchr(body.data() + at, '\n', body.size() - at);
-    at = newline ? static_cast<size_t>(static_cast<const char*>(newline) - body.data()) + 1
-                 : body.size();
+// The newlines in `text`.
+uint64_t newlines_in(std::string_view text) {
+  uint64_t n = 0;
+  for (const char* at = text.data(); at != text.data() + text.size(); ++n) {
+    const void* newline =
+        std::memchr(at, '\n', static_cast<size_t>(text.data() + text.size() - at));
+    if (!newline) break;
+    at = static_cast<const char*>(newline) + 1;
   }
-  return at;
+  return n;
 }
 
-// Where a bad row is: its line and, when it has one, its id (the error path: the line is split
-// again).
-std::string row_named(std::string_view line, uint64_t number, size_t id_column) {
+// Where a bad row is: its id, when it has one (the error path: the line is split again).
+std::string row_named(std::string_view line, size_t id_column) {
   size_t column = 0, start = 0;
   for (size_t at = 0; at <= line.size(); ++at) {
     if (at != line.size() && line[at] != ',') continue;
     if (column++ == id_column)
-      return "line " + std::to_string(number) + " (id " +
-             quoted(trimmed(line.substr(start, at - start))) + ")";
+      return " (id " + quoted(trimmed(line.substr(start, at - start))) + ")";
     start = at + 1;
   }
-  return "line " + std::to_string(number) + " (no id)";
+  return " (no id)";
 }
 
 void append_float(float value, std::string& out) {
@@ -101,17 +100,39 @@ std::variant<csv_layout, std::string> read_header(std::string_view header,
   return out;
 }
 
-shard find_shard(std::string_view body, uint32_t task, uint32_t tasks) {
+bad_row::bad_row(uint64_t line_number, const std::string& where_and_why)
+    : std::runtime_error("line " + std::to_string(line_number) + where_and_why),
+      line(line_number),
+      detail(where_and_why) {}
+
+byte_share share_of(uint64_t body_begin, uint64_t file_size, uint32_t task, uint32_t tasks) {
+  const uint64_t body = file_size > body_begin ? file_size - body_begin : 0;
+  return {body_begin + body * task / tasks, body_begin + body * (task + 1) / tasks};
+}
+
+uint64_t window_begin(byte_share share, uint64_t body_begin) {
+  return share.begin == body_begin ? share.begin : share.begin - 1;
+}
+
+std::optional<shard> find_shard(std::string_view window, byte_share share, uint64_t body_begin,
+                                bool at_file_end) {
   shard out;
-  for (const char* at = body.data(); at != body.data() + body.size(); ++out.total_rows) {
-    const void* newline = std::memchr(at, '\n', body.data() + body.size() - at);
-    at = newline ? static_cast<const char*>(newline) + 1 : body.data() + body.size();
+  if (share.begin == share.end) return out;
+  const auto origin = window_begin(share, body_begin);
+  // A line begins at the body's first byte and after each newline.
+  size_t first = 0;
+  if (share.begin != body_begin) {
+    const auto newline = window.find('\n');
+    if (newline == std::string_view::npos || origin + newline + 1 >= share.end) return out;
+    first = newline + 1;
   }
-  const auto n = out.total_rows;
-  out.first_row = n * task / tasks;
-  out.rows = n * (task + 1) / tasks - out.first_row;
-  out.begin = after_lines(body, out.first_row);
-  out.end = out.begin + after_lines(body.substr(out.begin), out.rows);
+  // Its last line is the one that holds the share's last byte.
+  const auto last = window.find('\n', static_cast<size_t>(share.end - 1 - origin));
+  if (last == std::string_view::npos && !at_file_end) return std::nullopt;
+  out.begin = first;
+  out.end = last == std::string_view::npos ? window.size() : last + 1;
+  const auto lines = window.substr(out.begin, out.end - out.begin);
+  out.rows = newlines_in(lines) + (!lines.empty() && lines.back() != '\n');
   return out;
 }
 
@@ -128,7 +149,7 @@ size_t row_reader::read(size_t rows, std::vector<float>& features,
     std::string_view id;
     size_t column = 0;
     const auto fail = [&](const std::string& why) {
-      throw bad_row(row_named(line, line_, layout_.id_column) + ": " + why);
+      throw bad_row(line_, row_named(line, layout_.id_column) + ": " + why);
     };
     if (trimmed(line).empty())
       fail("an empty line, expected " + std::to_string(layout_.columns) + " columns");

@@ -3,12 +3,15 @@
 // parsed into the model's feature values without an allocation per row, and the scores written
 // back as CSV. Plain C++: no torch, no cluster.
 //
-// Rows are the lines after the header; task i of T scores rows [i*N/T, (i+1)*N/T) of N. Lines
-// are numbered as an editor does (the header is line 1). A field is taken as it is, without
+// Rows are the lines after the header. Task i of T scores the lines that begin in bytes
+// [i*B/T, (i+1)*B/T) of the B bytes after the header, so that it fetches only those bytes (and
+// the rest of its last line), not the whole dataset. Lines are numbered as an editor does (the
+// header is line 1). A field is taken as it is, without
 // quoting; a trailing '\r' (CRLF files) and spaces around a value are ignored.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -32,15 +35,30 @@ std::variant<csv_layout, std::string> read_header(std::string_view header,
                                                   const std::string& id_column,
                                                   const std::vector<std::string>& features);
 
-// A task's contiguous rows of the body (the text after the header line).
-struct shard {
-  uint64_t total_rows = 0;  // of the whole dataset
-  uint64_t first_row = 0;
-  uint64_t rows = 0;
-  size_t begin = 0, end = 0;  // byte range of its lines in the body
+// Task `task` of `tasks`'s bytes of the file: lines that begin in [begin, end) are its.
+struct byte_share {
+  uint64_t begin = 0, end = 0;
 };
 
-shard find_shard(std::string_view body, uint32_t task, uint32_t tasks);
+// The share of a file of `file_size` bytes whose body (the lines after the header) begins at
+// `body_begin`.
+byte_share share_of(uint64_t body_begin, uint64_t file_size, uint32_t task, uint32_t tasks);
+
+// The first byte of the file a task fetches for its share: one before it (was the byte before a
+// newline?), or the body's first.
+uint64_t window_begin(byte_share share, uint64_t body_begin);
+
+// A task's lines, in its window.
+struct shard {
+  size_t begin = 0, end = 0;  // of its lines, in the window
+  uint64_t rows = 0;
+};
+
+// Where the lines of `share` lie in `window`, the file's bytes from window_begin(share, ...) on,
+// which cover the share at least up to its end (or the file's end). nullopt: its last line goes
+// on past the window, which does not reach the file's end (`at_file_end`): fetch a longer one.
+std::optional<shard> find_shard(std::string_view window, byte_share share, uint64_t body_begin,
+                                bool at_file_end);
 
 // Parses lines one at a time from a shard's text into a batch of feature values.
 class row_reader {
@@ -60,8 +78,11 @@ class row_reader {
   uint64_t line_;
 };
 
+// A row that is not one: what() is "line LINE" + detail, e.g. "line 7 (id 'r5'): ...".
 struct bad_row : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  bad_row(uint64_t line, const std::string& detail);
+  uint64_t line;       // as the reader numbered it
+  std::string detail;  // where (" (id 'r5')" or " (no id)") and why (": ...")
 };
 
 // How a model's outputs become columns: a classifier's predicted label and one probability per

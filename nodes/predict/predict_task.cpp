@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
+#include <memory>
 
 #include "cluster/security/credentials.hpp"
 #include "cluster/security/key_registry.hpp"
@@ -107,6 +109,92 @@ class mapped_file {
   size_t size_ = 0;
 };
 
+// The first look at the input, and how much longer each next look is when it was too short.
+constexpr uint64_t first_look_bytes = 64 * 1024;
+constexpr uint64_t look_growth = 4;
+
+std::string text_of_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) throw predict_failure("input: cannot read the fetched bytes " + path);
+  return text;
+}
+
+// The input's header line and the version it is of: its first bytes, fetched until they hold a
+// newline (or are all of it).
+struct input_header {
+  msg::artifact_info artifact;
+  std::string line;  // without its newline
+  uint64_t body_begin = 0;
+};
+
+input_header fetch_header(training::rank_link& link, const std::string& dataset) {
+  input_header out;
+  for (uint64_t length = first_look_bytes;; length *= look_growth) {
+    const auto got = link.fetch_artifact_range(dataset, out.artifact.digest, 0, length);
+    out.artifact = got.artifact;
+    auto text = text_of_file(got.path);
+    const auto newline = text.find('\n');
+    if (newline != std::string::npos || text.size() >= out.artifact.size) {
+      out.line = text.substr(0, newline);
+      out.body_begin = std::min<uint64_t>(out.line.size() + 1, out.artifact.size);
+      return out;
+    }
+  }
+}
+
+// The task's lines of the input: its share's bytes and the rest of its last line, mapped.
+struct input_shard {
+  std::unique_ptr<mapped_file> window;
+  shard lines;
+  std::string_view text() const {
+    return window ? window->text().substr(lines.begin, lines.end - lines.begin)
+                  : std::string_view();
+  }
+};
+
+input_shard fetch_shard(training::rank_link& link, const input_header& header,
+                        const task_environment& env) {
+  const auto share = share_of(header.body_begin, header.artifact.size, env.task, env.tasks);
+  input_shard out;
+  if (share.begin == share.end) return out;
+  const auto from = window_begin(share, header.body_begin);
+  for (uint64_t more = first_look_bytes;; more *= look_growth) {
+    const auto got = link.fetch_artifact_range(header.artifact.name, header.artifact.digest, from,
+                                               share.end - from + more);
+    out.window = std::make_unique<mapped_file>(got.path);
+    const bool at_end = from + out.window->text().size() >= header.artifact.size;
+    if (const auto found = find_shard(out.window->text(), share, header.body_begin, at_end)) {
+      out.lines = *found;
+      return out;
+    }
+  }
+}
+
+std::string rows_key(uint32_t task) { return "troupe.predict.rows." + std::to_string(task); }
+
+// The rows of the tasks before this one, as each told after it found its lines: for a bad row's
+// line number.
+uint64_t rows_before(training::rank_link& link, const task_environment& env) {
+  uint64_t rows = 0;
+  for (uint32_t task = 0; task < env.task; ++task) {
+    const auto told = link.get(rows_key(task), resolve_timeout);
+    rows += std::stoull(std::string(told.begin(), told.end()));
+  }
+  return rows;
+}
+
+// A bad row's line in the file; when an earlier task did not say how many rows it has, its place
+// among this task's rows.
+std::string line_named(training::rank_link& link, const task_environment& env, const bad_row& e) {
+  try {
+    return "line " + std::to_string(e.line + rows_before(link, env)) + e.detail;
+  } catch (const training::rank_link_error&) {
+    return "row " + std::to_string(e.line - 1) + " of task " + std::to_string(env.task) +
+           "'s share" + e.detail;
+  }
+}
+
 std::string part_name(const task_environment& env, uint32_t task) {
   return env.job_id + "/part-" + std::to_string(task);
 }
@@ -139,15 +227,15 @@ task_outcome run_task(const task_environment& env) {
   auto mark = std::chrono::steady_clock::now();
   auto link = training::rank_link::from_environment();
   const auto model = agreed_model(link, env);
-  const auto dataset = link.fetch_artifact(env.spec.input_dataset);
+  const auto header = fetch_header(link, env.spec.input_dataset);
+  const auto mine = fetch_shard(link, header, env);
+  if (env.task + 1 < env.tasks)
+    link.set(rows_key(env.task), bytes_of(std::to_string(mine.lines.rows)));
   const auto model_file = link.fetch_artifact("", model.digest);
   outcome.model_version = model.version;
   outcome.fetch_s = seconds_since(mark);
 
-  const mapped_file file(dataset.path);
-  const auto text = file.text();
-  const auto header_end = text.find('\n');
-  auto read = read_header(text.substr(0, header_end), env.spec.id_column, env.spec.features);
+  auto read = read_header(header.line, env.spec.id_column, env.spec.features);
   if (auto* why = std::get_if<std::string>(&read)) throw predict_failure("input: " + *why);
   const auto& layout = std::get<csv_layout>(read);
   if (layout.feature_count != model.signature.input_features)
@@ -155,9 +243,6 @@ task_outcome run_task(const task_environment& env) {
                           std::to_string(model.version) + ") takes " +
                           std::to_string(model.signature.input_features) +
                           " features, the dataset gives " + std::to_string(layout.feature_count));
-  const auto body =
-      header_end == std::string_view::npos ? std::string_view() : text.substr(header_end + 1);
-  const auto mine = find_shard(body, env.task, env.tasks);
 
   replica::set_torch_threads(env.threads);
   const auto forward =
@@ -170,7 +255,8 @@ task_outcome run_task(const task_environment& env) {
   const std::string out_path = "part.csv";
   std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
   out << header_line(columns);
-  row_reader rows(layout, body.substr(mine.begin, mine.end - mine.begin), mine.first_row + 2);
+  // Numbered as if its first row were the file's first; a bad row's number is made right.
+  row_reader rows(layout, mine.text(), 2);
   std::vector<float> batch;
   std::vector<std::string_view> ids;
   std::string scored;
@@ -180,17 +266,22 @@ task_outcome run_task(const task_environment& env) {
     batch.clear();
     ids.clear();
     scored.clear();
-    const auto n = rows.read(env.spec.batch_rows, batch, ids);
+    size_t n = 0;
+    try {
+      n = rows.read(env.spec.batch_rows, batch, ids);
+    } catch (const bad_row& e) {
+      throw predict_failure(line_named(link, env, e));
+    }
     const auto output = forward(batch, static_cast<uint32_t>(n));
     append_rows(columns, ids, output.outputs, scored);
     out << scored;
     done += n;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    link.report_step({0, done, static_cast<double>(mine.rows), 0,
+    link.report_step({0, done, static_cast<double>(mine.lines.rows), 0,
                       took.count() > 0 ? static_cast<double>(done) / took.count() : 0,
                       security::unix_now_ms()});
   }
-  if (!mine.rows)
+  if (!mine.lines.rows)
     link.report_step({0, 0, 0, 0, 0, security::unix_now_ms()});  // an empty shard is done too
   link.flush();
   out.close();

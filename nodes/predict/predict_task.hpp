@@ -2,7 +2,9 @@
 //   1. the model: task 0 resolves the spec's reference through its node (ResolveServiceRequest)
 //      to one version and tells the other tasks of its round through the rendezvous, so every
 //      task scores with the same version;
-//   2. the dataset and the model's file, fetched through the node's artifact cache;
+//   2. the dataset's header and its share of the rows (predict_rows.hpp: about 1/tasks of its
+//      bytes, fetched as a byte range), and the model's file, through the node's artifact cache;
+//      a task but the last tells the others how many rows it has (for a bad row's line number);
 //   3. its shard of rows scored in batches of batch_rows, its rows reported as progress (a
 //      StepMetric: `step` the rows scored, `loss` the shard's rows, `samplesPerSecond` rows/s);
 //   4. the result: each task publishes the header and its rows as the dataset

@@ -7,6 +7,7 @@
 //   troupe-test-rank fetch NAME         fetches NAME twice, prints each copy's path and inode
 //   troupe-test-rank checkpoints        (rank 0) publishes two versions of JOB/checkpoint, the
 //                                       second from another thread, and fetches them back
+//                                       (whole and as byte ranges)
 //   troupe-test-rank refusals           (rank 0) fetches and publishes what it may not
 //   troupe-test-rank register           (rank 0) registers a model: refused outside train jobs
 //   troupe-test-rank assemble [OTHER]   (rank 0) publishes parts and assembles them into
@@ -119,6 +120,18 @@ bool fetches_as(rank_link& link, const std::string& name, const std::string& dig
   return same;
 }
 
+// Whether bytes [offset, offset + length) of the version (name, digest), cut at its end, are
+// `bytes`.
+bool range_fetches_as(rank_link& link, const std::string& name, const std::string& digest,
+                      uint64_t offset, uint64_t length, const std::string& bytes) {
+  const auto got = link.fetch_artifact_range(name, digest, offset, length);
+  const bool same = read_file(got.path) == bytes;
+  std::printf("fetched bytes %llu+%llu of %s@%s: %s\n", static_cast<unsigned long long>(offset),
+              static_cast<unsigned long long>(length), name.c_str(),
+              got.artifact.digest.substr(0, 12).c_str(), same ? "those published" : "other bytes");
+  return same;
+}
+
 int checkpoints() {
   if (env_number("RANK") != 0) return 0;
   auto link = rank_link::from_environment();
@@ -146,7 +159,9 @@ int checkpoints() {
   std::printf("published %s and %s as %s (job %s)\n", v1.digest.c_str(), v2.digest.c_str(),
               v1.name.c_str(), v1.job_id.c_str());
   const bool ok = fetches_as(link, name, "", second) && fetches_as(link, "", v1.digest, first) &&
-                  fetches_as(link, name, v1.digest, first) && v1.job_id == job_id() &&
+                  fetches_as(link, name, v1.digest, first) &&
+                  range_fetches_as(link, name, v1.digest, 14, 100, "step 500") &&
+                  range_fetches_as(link, name, "", 0, 10, "checkpoint") && v1.job_id == job_id() &&
                   v1.kind == msg::artifact_kind::checkpoint;
   return ok ? 0 : 1;
 }
@@ -180,6 +195,10 @@ int refusals() {
        msg::error_code::not_found},
       {"another tenant's dataset by name", [&] { link.fetch_artifact("other-tenants"); },
        msg::error_code::not_found},
+      {"a range past the end", [&] { link.fetch_artifact_range("txn-train", "", 9, 1); },
+       msg::error_code::invalid_request},
+      {"an offset without a length", [&] { link.fetch_artifact_range("txn-train", "", 2, 0); },
+       msg::error_code::invalid_request},
   };
   int failures = 0;
   for (const auto& [what, attempt, expected] : cases) {

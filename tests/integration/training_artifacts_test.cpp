@@ -169,6 +169,7 @@ BOOST_FIXTURE_TEST_CASE(a_published_checkpoint_is_fetched_back_by_its_jobs_name_
   const auto out = logs(id, 0);
   BOOST_TEST(contains(out, "as " + id + "/checkpoint (job " + id + ")"), out);
   BOOST_TEST(contains(out, "fetched " + id + "/checkpoint@"), out);
+  BOOST_TEST(contains(out, "fetched bytes 14+100 of " + id + "/checkpoint@"), out);
   // The latest version is what a client gets by the name too.
   const auto got = c.root() + "/checkpoint.out";
   auto get = c.troupe({"data", "get", id + "/checkpoint", got});
@@ -199,7 +200,9 @@ BOOST_FIXTURE_TEST_CASE(what_an_attempt_may_not_touch_is_refused_with_its_error,
         "a file that is not there: refused: path: no file nothing.ckpt",
         "another attempt's id: refused: this key speaks only for attempt ",
         "a name no artifact has: refused: no artifact no-such-dataset in tenant default",
-        "another tenant's dataset by name: refused: no artifact other-tenants in tenant default"})
+        "another tenant's dataset by name: refused: no artifact other-tenants in tenant default",
+        "a range past the end: refused: offset 9 is past the end of the artifact (8 bytes)",
+        "an offset without a length: refused: length: an offset needs a length"})
     BOOST_TEST(contains(out, line), line << "\n" << out);
 }
 

@@ -92,9 +92,16 @@ std::vector<uint8_t> rank_link::get(const std::string& key, std::chrono::millise
 
 msg::fetch_artifact_reply rank_link::fetch_artifact(const std::string& name,
                                                     const std::string& digest) {
-  auto reply = call(msg::training_message{msg::fetch_artifact_request{
-                        attempt_id_, name, digest, transfer_ms(options_.transfer_timeout)}},
-                    options_.transfer_timeout + options_.reply_slack);
+  return fetch_artifact_range(name, digest, 0, 0);
+}
+
+msg::fetch_artifact_reply rank_link::fetch_artifact_range(const std::string& name,
+                                                          const std::string& digest,
+                                                          uint64_t offset, uint64_t length) {
+  auto reply =
+      call(msg::training_message{msg::fetch_artifact_request{
+               attempt_id_, name, digest, transfer_ms(options_.transfer_timeout), offset, length}},
+           options_.transfer_timeout + options_.reply_slack);
   return expect<msg::fetch_artifact_reply>(std::move(reply), "a fetch");
 }
 

@@ -7,7 +7,7 @@
 // Every call but the metrics blocks and throws rank_link_error when the cluster refuses (with
 // the cluster's error code: notFound for an artifact that is not there) or does not answer in
 // time. get waits until the key is set (any rank of the same round of the job may set it),
-// bounded by its timeout. fetch_artifact and publish_artifact move whole files between the
+// bounded by its timeout. fetch_artifact and publish_artifact move files between the
 // head and the node's artifact cache: bounded by transfer_timeout, after which the node answers
 // `timeout` (reply_slack later the rank stops waiting). Step metrics are rate-limited here: at most
 // `steps_per_second` reports a second leave; a step that comes sooner waits as the one to send next
@@ -73,6 +73,10 @@ class rank_link {
   // A verified copy in the node's artifact cache: the latest version of `name`, or the version
   // with `digest`, or (name empty) the artifact with `digest`, of the job's tenant.
   msg::fetch_artifact_reply fetch_artifact(const std::string& name, const std::string& digest = "");
+  // Bytes [offset, offset + length) of the same (cut at its end; length > 0), in a file of their
+  // own on the node: the reply's path.
+  msg::fetch_artifact_reply fetch_artifact_range(const std::string& name, const std::string& digest,
+                                                 uint64_t offset, uint64_t length);
   // Uploads a regular file in this attempt's working directory (`path` absolute or relative
   // to it) as a version of `name` ("<job id>/..."), kind checkpoint or model.
   msg::artifact_info publish_artifact(const std::string& path, const std::string& name,

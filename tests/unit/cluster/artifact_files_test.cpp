@@ -291,6 +291,27 @@ BOOST_AUTO_TEST_CASE(a_chunk_whose_reply_is_lost_is_asked_for_again_and_the_byte
   BOOST_TEST(head.in_flight.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_byte_range_download_writes_those_bytes_alone_cut_at_the_end) {
+  temp_dir dir;
+  const auto bytes = random_bytes(3'000'000, 9);
+  const auto info = txn_info(bytes);
+  fake_link head{serving(info, bytes, 300'000)};
+  const auto range = [&](uint64_t offset, uint64_t length) {
+    return download_file(head.link(), {"txn", "", "", offset, length}, dir.path + "/range",
+                         std::chrono::milliseconds(1000));
+  };
+  auto got = range(1'000'003, 1'234'567);
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(got));
+  BOOST_TEST(std::get<msg::artifact_info>(got).size == bytes.size());  // the whole's
+  BOOST_TEST(read_text(dir.path + "/range") == bytes.substr(1'000'003, 1'234'567));
+  BOOST_TEST(head.sent == 5u);  // 1,234,567 bytes in chunks of 300,000
+  // Past the end: cut there.
+  got = range(2'999'990, 1'000'000);
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::artifact_info>(got));
+  BOOST_TEST(read_text(dir.path + "/range") == bytes.substr(2'999'990));
+  BOOST_TEST(head.in_flight.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_head_that_stops_answering_fails_the_download_and_leaves_nothing_in_flight) {
   temp_dir dir;
   const auto bytes = random_bytes(3'000'000, 7);
@@ -481,6 +502,36 @@ BOOST_AUTO_TEST_CASE(copies_a_previous_process_left_count_and_go_first_with_its_
   artifact_cache smaller(dir.path, head.link(), wait, 1500);
   BOOST_TEST(smaller.used_bytes() == 1000u);
   BOOST_TEST(fs::exists(dir.path + "/" + head.digest("new")));
+}
+
+BOOST_AUTO_TEST_CASE(a_byte_range_is_a_copy_of_its_own_held_counted_and_gone_with_the_process) {
+  temp_dir dir;
+  auto head = head_with({"a"});
+  {
+    artifact_cache cache(dir.path, head.link(), wait, 2500);
+    const auto got = cache.fetch({"a", "default", "", 100, 300}, "k");
+    BOOST_TEST_REQUIRE(fetched(got));
+    const auto& copy = std::get<cached_artifact>(got);
+    BOOST_TEST(copy.path == dir.path + "/" + head.digest("a") + ".100-400");
+    BOOST_TEST(read_text(copy.path) == head.bytes_of["a"].substr(100, 300));
+    BOOST_TEST(copy.artifact.size == 1000u);
+    BOOST_TEST(cache.used_bytes() == 300u);
+    // Cut at the end; asked for again, fetched again.
+    const auto tail = cache.fetch({"a", "default", "", 900, 5000}, "k");
+    BOOST_TEST_REQUIRE(fetched(tail));
+    BOOST_TEST(read_text(std::get<cached_artifact>(tail).path) == head.bytes_of["a"].substr(900));
+    const auto chunks = head.chunks;
+    BOOST_TEST_REQUIRE(fetched(cache.fetch({"a", "default", "", 900, 5000}, "k")));
+    BOOST_TEST(head.chunks > chunks);
+    BOOST_TEST(cache.used_bytes() == 400u);
+    BOOST_TEST(cache.reused() == 0u);
+    const auto refused = cache.fetch({"a", "default", "", 1001, 10}, "k");
+    BOOST_TEST_REQUIRE(std::holds_alternative<transfer_failure>(refused));
+    BOOST_TEST(std::get<transfer_failure>(refused).code == msg::error_code::invalid_request);
+  }
+  artifact_cache again(dir.path, head.link(), wait, 2500);
+  BOOST_TEST(again.used_bytes() == 0u);
+  BOOST_TEST(fs::is_empty(dir.path));
 }
 
 // `rows` CSV rows "i,<i*7>\n" from `first` on, after `header`.

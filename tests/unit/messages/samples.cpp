@@ -476,7 +476,8 @@ std::vector<sample> samples() {
       {"training.fetch_artifact_request",
        with(154, "rank-1",
             training({fetch_artifact_request{"j0123456789abcdef.1.2", "txn-train",
-                                             sample_artifact(6).digest, 600'000}}))},
+                                             sample_artifact(6).digest, 600'000, 1'048'576,
+                                             4'194'304}}))},
       {"training.fetch_artifact_reply",
        with(154, "worker-2",
             training({fetch_artifact_reply{

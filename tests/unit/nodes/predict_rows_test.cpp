@@ -1,9 +1,12 @@
 #define BOOST_TEST_MODULE predict_rows
-// A predict task's rows: the header's layout, the shards that split the rows between tasks, each
+// A predict task's rows: the header's layout, the shards that split the rows between tasks by
+// bytes (each task's window of the file, as it fetches it), each
 // row parsed (a bad one named by its line and id) and the scores written back as CSV.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "nodes/predict/predict_rows.hpp"
 
@@ -61,31 +64,83 @@ BOOST_AUTO_TEST_CASE(a_header_without_the_named_columns_is_refused_saying_which)
   BOOST_TEST(header_refusal("id", {}) == "the header has no column but the id");
 }
 
-BOOST_AUTO_TEST_CASE(shards_are_contiguous_and_cover_every_row_once) {
-  const std::string body = "1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n7,g";  // no newline after the last
-  uint64_t next = 0;
-  size_t end = 0;
-  for (uint32_t task = 0; task < 4; ++task) {
-    const auto s = find_shard(body, task, 4);
-    BOOST_TEST(s.total_rows == 7u);
-    BOOST_TEST(s.first_row == next);
-    BOOST_TEST(s.begin == end);
-    next += s.rows;
-    end = s.end;
+namespace {
+
+// What `tasks` tasks score of `file` (a header line, then the body), each from a window of
+// `slack` bytes past its share (as it fetches it, longer each time it is too short): their lines,
+// in task order.
+std::vector<std::string> shards_of(const std::string& file, uint32_t tasks, uint64_t slack) {
+  const uint64_t body_begin = file.find('\n') + 1;
+  std::vector<std::string> out;
+  for (uint32_t task = 0; task < tasks; ++task) {
+    const auto share = share_of(body_begin, file.size(), task, tasks);
+    const auto from = window_begin(share, body_begin);
+    for (uint64_t more = slack;; more = more * 4 + 1) {
+      const auto window = std::string_view(file).substr(from, share.end - from + more);
+      const auto found = find_shard(window, share, body_begin, from + window.size() >= file.size());
+      if (!found) continue;
+      const auto lines = window.substr(found->begin, found->end - found->begin);
+      const auto rows = static_cast<uint64_t>(std::count(lines.begin(), lines.end(), '\n')) +
+                        (!lines.empty() && lines.back() != '\n');
+      BOOST_TEST(found->rows == rows, "task " << task << ": " << lines);
+      out.emplace_back(lines);
+      break;
+    }
   }
-  BOOST_TEST(next == 7u);
-  BOOST_TEST(end == body.size());
-  const auto last = find_shard(body, 3, 4);
-  BOOST_TEST(body.substr(last.begin, last.end - last.begin) == "6,f\n7,g");
-  const auto one = find_shard(body, 0, 1);
-  BOOST_TEST(one.rows == 7u);
+  return out;
 }
 
-BOOST_AUTO_TEST_CASE(more_tasks_than_rows_leave_some_shards_empty) {
-  const auto s = find_shard("1,a\n", 0, 3);
-  BOOST_TEST(s.total_rows == 1u);
-  BOOST_TEST(s.rows == 0u);
-  BOOST_TEST(find_shard("1,a\n", 2, 3).rows == 1u);
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += p;
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(shards_are_contiguous_whole_lines_and_cover_every_row_once) {
+  const std::string header = "id,x\n";
+  for (const char* text : {"1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n7,g",  // no last newline
+                           "1,a\n22,bb\n333,ccc\n4444,dddd\n55555,eeeee\n", "1,a\n"}) {
+    const std::string body = text;
+    for (uint32_t tasks : {1u, 2u, 3u, 4u, 7u, 20u})
+      for (uint64_t slack : {0u, 1u, 64u}) {
+        const auto shards = shards_of(header + body, tasks, slack);
+        BOOST_TEST(joined(shards) == body, tasks << " tasks, slack " << slack);
+        size_t at = 0;  // whole lines: each shard begins where a line does
+        for (const auto& shard : shards) {
+          BOOST_TEST((shard.empty() || at == 0 || body[at - 1] == '\n'),
+                     tasks << " tasks: " << shard);
+          at += shard.size();
+        }
+      }
+  }
+  // Each task's lines are those that begin in its bytes: about a quarter of them each.
+  const auto four = shards_of(header + "1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n7,g\n8,h\n", 4, 0);
+  BOOST_TEST(
+      four == (std::vector<std::string>{"1,a\n2,b\n", "3,c\n4,d\n", "5,e\n6,f\n", "7,g\n8,h\n"}),
+      boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_window_that_ends_inside_the_last_line_asks_for_a_longer_one) {
+  const std::string file = "id,x\n1,a\n2,a-very-long-line\n3,c\n";
+  const uint64_t body_begin = 5;
+  const auto share = share_of(body_begin, file.size(), 0, 2);  // ends inside line 2
+  const auto window = std::string_view(file).substr(body_begin, share.end - body_begin);
+  BOOST_TEST(!find_shard(window, share, body_begin, false).has_value());
+  const auto longer = std::string_view(file).substr(body_begin);
+  const auto found = find_shard(longer, share, body_begin, true);
+  BOOST_TEST_REQUIRE(found.has_value());
+  BOOST_TEST(longer.substr(found->begin, found->end - found->begin) == "1,a\n2,a-very-long-line\n");
+  BOOST_TEST(found->rows == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(more_tasks_than_lines_leave_some_shards_empty) {
+  const auto shards = shards_of("id,x\n1,a\n", 3, 0);
+  BOOST_TEST(shards == (std::vector<std::string>{"1,a\n", "", ""}),
+             boost::test_tools::per_element());
+  BOOST_TEST(shards_of("id,x\n", 2, 0) == (std::vector<std::string>{"", ""}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(rows_are_parsed_into_their_features_and_ids) {

@@ -1,13 +1,13 @@
 # The inference area: predictions from the replicas of serve jobs (docs/serving.md). The head's
-# service router picks a replica of the service and sends the request to the replica's node,
-# which relays it to the replica over its rank link; the answer comes back the same way.
-# docs/protocol.md describes each flow.
+# service router picks a replica of the service and sends the request to the replica's own
+# prediction socket (named in its ReplicaReport; CURVE, admitting the head's key alone); the
+# answer comes back on that connection. docs/protocol.md describes each flow.
 #
 # Client flows (roles admin and submit; a submit key sees and asks only its own tenant's
 # services, and gets notFound for any other):
 #   PredictRequest -> PredictReply
 #   ListServicesRequest -> ListServicesReply
-# Head -> node -> replica (the head sends with `replica` set; the node relays to that attempt):
+# Head -> replica (the head sends with `replica` set, to that replica's prediction socket):
 #   PredictRequest -> PredictReply
 # Replica flows (role rank on the rank link, only for the attempt its key was made for; relayed
 # by the node with its node key, only for attempts placed on that node and not yet ended):
@@ -46,15 +46,15 @@ struct ModelSignature {
   }
 }
 
-# One or more rows for a service. A client leaves `replica` empty; the head sets it toward the
-# node, and the node relays only to an attempt of its own.
+# One or more rows for a service. A client leaves `replica` empty; the head sets it to the
+# replica it sends the request to.
 struct PredictRequest {
   service @0 :Text;        # the serve job's name
   version @1 :UInt32;      # 0: by the service's traffic split
   featureCount @2 :UInt32; # values per row, 1 to 65536
   features @3 :List(Float32);  # rows x featureCount, row-major; finite; 1 to 4096 rows
   routingKey @4 :Text;     # the same key gets the same version; empty: none
-  replica @5 :Text;        # the replica's attempt id (head -> node only)
+  replica @5 :Text;        # the replica's attempt id (head -> replica only)
 }
 
 struct PredictReply {
@@ -126,6 +126,11 @@ struct LoadedVersion {
 struct ReplicaReport {
   attemptId @0 :Text;
   versions @1 :List(LoadedVersion);
+  # Where the head sends this replica its PredictRequests: a ZeroMQ ROUTER the replica binds
+  # (tcp://HOST:PORT, HOST its node's address) with CURVE, whose public key (Z85) this is. Its
+  # handshake admits only the head's key (the node gives the replica the head's public key).
+  predictEndpoint @2 :Text;
+  predictPublicKey @3 :Text;
 }
 
 struct ReplicaReportReply {}

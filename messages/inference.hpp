@@ -95,8 +95,11 @@ struct loaded_version {
 struct replica_report {
   std::string attempt_id;
   std::vector<loaded_version> versions;
+  std::string predict_endpoint;    // where the head sends the replica its predictions
+  std::string predict_public_key;  // that socket's CURVE key (Z85)
   bool operator==(const replica_report& o) const {
-    return attempt_id == o.attempt_id && versions == o.versions;
+    return attempt_id == o.attempt_id && versions == o.versions &&
+           predict_endpoint == o.predict_endpoint && predict_public_key == o.predict_public_key;
   }
 };
 

@@ -125,6 +125,8 @@ struct encoder {
         passes.set(k, loaded.passes_by_rows[k]);
       versions[i].setRowsForwarded(loaded.rows_forwarded);
     }
+    r.setPredictEndpoint(text(v.predict_endpoint));
+    r.setPredictPublicKey(text(v.predict_public_key));
   }
   void operator()(const replica_report_reply&) { b.initReplicaReportReply(); }
 };
@@ -182,6 +184,8 @@ std::optional<inference_message> get(wire::InferenceMessage::Reader r) {
         }
         v.versions.push_back(std::move(loaded));
       }
+      v.predict_endpoint = str(q.getPredictEndpoint());
+      v.predict_public_key = str(q.getPredictPublicKey());
       return inference_message{std::move(v)};
     }
     case Which::REPLICA_REPORT_REPLY: return inference_message{replica_report_reply{}};

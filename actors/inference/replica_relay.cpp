@@ -14,7 +14,6 @@ using actors::inbound;
 using steady = std::chrono::steady_clock;
 
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
-constexpr auto replica_wait = std::chrono::seconds(5);
 constexpr auto head_wait = std::chrono::seconds(10);
 
 struct replica_link {
@@ -26,13 +25,6 @@ struct replica_link {
 struct to_head {
   replica_link replica;
   msg::envelope request;
-  steady::time_point give_up;
-};
-
-// The head's prediction on its way to a replica.
-struct to_replica {
-  msg::envelope request;  // the head's request id (reply_to needs no more)
-  std::string attempt_id;
   steady::time_point give_up;
 };
 
@@ -48,18 +40,12 @@ struct relay_state {
   uint64_t next_id = 1;
   std::unordered_map<std::string, replica_link> replicas;  // by attempt id
   std::unordered_map<uint64_t, to_head> head_waiting;      // by the relayed request id
-  std::unordered_map<uint64_t, to_replica> replica_waiting;
-  std::unordered_map<std::string, resolution> resolved;  // by attempt id
+  std::unordered_map<std::string, resolution> resolved;    // by attempt id
 };
 
 using self_ptr = caf::stateful_actor<relay_state>*;
 
 msg::error error(msg::error_code code, std::string why) { return {code, std::move(why)}; }
-
-void answer_head(self_ptr self, const msg::envelope& request, msg::body body) {
-  self->state.deps.head->send({},
-                              msg::reply_to(request, self->state.deps.self_name, std::move(body)));
-}
 
 void answer_replica(self_ptr self, const to_head& w, msg::body body) {
   if (!self->state.deps.keys->attempt_of(w.replica.key_id)) return;  // its attempt ended
@@ -71,17 +57,6 @@ const std::string* attempt_named(const msg::inference_message& m) {
   if (const auto* r = std::get_if<msg::resolve_service_request>(&m.body)) return &r->attempt_id;
   if (const auto* r = std::get_if<msg::replica_report>(&m.body)) return &r->attempt_id;
   return nullptr;
-}
-
-// A replica's answer (reply or error) to a prediction the relay sent it.
-void from_replica_answer(self_ptr self, const inbound& in) {
-  auto& st = self->state;
-  auto it = st.replica_waiting.find(in.env.request_id);
-  if (it == st.replica_waiting.end()) return;
-  const auto attempt = st.deps.keys->attempt_of(in.sender->key_id);
-  if (!attempt || attempt->attempt_id != it->second.attempt_id) return;
-  answer_head(self, it->second.request, in.env.body);
-  st.replica_waiting.erase(it);
 }
 
 // A report's figures of the versions the head resolved for its replica, on the node's /metrics.
@@ -111,8 +86,7 @@ void from_replica(self_ptr self, const inbound& in) {
   const auto attempt = st.deps.keys->attempt_of(in.sender->key_id);
   if (!attempt) return;  // its attempt ended since the frame left
   const auto* m = std::get_if<msg::inference_message>(&in.env.body);
-  if (!m || std::holds_alternative<msg::predict_reply>(m->body))
-    return from_replica_answer(self, in);
+  if (!m) return;  // an error: the replica asks, it answers nothing
   auto refuse = [&](msg::error e) {
     st.deps.rank_link->send(in.peer, msg::reply_to(in.env, st.deps.self_name, std::move(e)));
   };
@@ -133,25 +107,6 @@ void from_replica(self_ptr self, const inbound& in) {
   st.deps.head->send({}, out);
 }
 
-// The head's prediction for one of this node's replicas.
-void predict_for_head(self_ptr self, const inbound& in, const msg::predict_request& r) {
-  auto& st = self->state;
-  auto replica = st.replicas.find(r.replica);
-  if (replica == st.replicas.end() || !st.deps.keys->attempt_of(replica->second.key_id))
-    return answer_head(
-        self, in.env,
-        error(msg::error_code::unavailable, "no replica " + r.replica + " runs here"));
-  msg::envelope out;
-  out.request_id = st.next_id++;
-  out.sender = st.deps.self_name;
-  out.body = in.env.body;
-  // Only the id is needed to answer: the features are not held for the wait.
-  msg::envelope asked;
-  asked.request_id = in.env.request_id;
-  st.replica_waiting[out.request_id] = {std::move(asked), r.replica, steady::now() + replica_wait};
-  st.deps.rank_link->send(replica->second.peer, out);
-}
-
 // The head's resolve-now for one of this node's replicas (a reload): passed on, unanswered.
 void resolve_now_for_head(self_ptr self, const inbound& in, const msg::resolve_service_request& r) {
   auto& st = self->state;
@@ -167,8 +122,6 @@ void resolve_now_for_head(self_ptr self, const inbound& in, const msg::resolve_s
 void from_head(self_ptr self, const inbound& in) {
   auto& st = self->state;
   if (const auto* m = std::get_if<msg::inference_message>(&in.env.body)) {
-    if (const auto* r = std::get_if<msg::predict_request>(&m->body))
-      return predict_for_head(self, in, *r);
     if (const auto* r = std::get_if<msg::resolve_service_request>(&m->body))
       return resolve_now_for_head(self, in, *r);
   }
@@ -190,21 +143,6 @@ void sweep(self_ptr self) {
     answer_replica(self, it->second,
                    error(msg::error_code::timeout, "the head did not answer in time"));
     it = st.head_waiting.erase(it);
-  }
-  for (auto it = st.replica_waiting.begin(); it != st.replica_waiting.end();) {
-    // A replica whose attempt ended will not answer: the head hears so now and asks another.
-    auto replica = st.replicas.find(it->second.attempt_id);
-    const bool gone =
-        replica == st.replicas.end() || !st.deps.keys->attempt_of(replica->second.key_id);
-    if (it->second.give_up > now && !gone) {
-      ++it;
-      continue;
-    }
-    answer_head(
-        self, it->second.request,
-        error(msg::error_code::unavailable, "replica " + it->second.attempt_id +
-                                                (gone ? " has ended" : " did not answer in time")));
-    it = st.replica_waiting.erase(it);
   }
   for (auto it = st.replicas.begin(); it != st.replicas.end();) {
     if (st.deps.keys->attempt_of(it->second.key_id)) {

@@ -1,16 +1,14 @@
 // The node's side of its serve replicas (docs/protocol.md, Inference messages): relays what a
 // replica sends over the rank link (ResolveServiceRequest, ReplicaReport; only for the attempt
 // its key was made for) to the head over the node's own link and the head's answers back, and
-// the head's PredictRequests to the replica their `replica` names, with the replica's answers
-// (a PredictReply or an error) back to the head; and the head's ResolveServiceRequests (resolve
-// now, for a reload) to the replica their `attemptId` names, unanswered.
+// the head's ResolveServiceRequests (resolve now, for a reload) to the replica their `attemptId`
+// names, unanswered. Predictions do not pass here: the head sends them to the replica's own
+// socket, which its reports name (nodes/replica/prediction_socket.hpp).
 //
 // A replica is reachable once it sent its first message (the relay learns its rank link
-// connection then) and while its key lasts. A PredictRequest for an attempt that is not a
-// replica here, or whose replica does not answer within 5 s or ends first (seen within 250 ms),
-// is answered `unavailable`; a replica's request the head leaves unanswered, `timeout` after
-// 10 s. Relayed requests carry ids with the top two bits set, so that the head's errors to them
-// are told from those to the rank relay's (top bit alone) and the agent's.
+// connection then) and while its key lasts. A replica's request the head leaves unanswered gets
+// `timeout` after 10 s. Relayed requests carry ids with the top two bits set, so that the head's
+// errors to them are told from those to the rank relay's (top bit alone) and the agent's.
 //
 // The figures of the replicas' reports (rows per forward pass, queue depth) go to the node's
 // /metrics as they pass, labelled with the service the head's resolution named (only versions

@@ -17,6 +17,8 @@
 #include "cluster/jobs/kinds/predict/predict_spec.hpp"
 #include "cluster/models/model_ref.hpp"
 #include "cluster/models/registry_rules.hpp"
+#include "cluster/security/curve_keys.hpp"
+#include "messages/safe_text.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::inference::prediction_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(troupe::inference::prediction_result)>)
@@ -36,6 +38,7 @@ using reload_fn = std::function<void(std::optional<msg::error>)>;
 using predict_atom = caf::atom_constant<caf::atom("predict")>;
 using services_atom = caf::atom_constant<caf::atom("services")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
 
 constexpr auto job_service_timeout = std::chrono::seconds(5);
 constexpr auto replica_wait = std::chrono::seconds(5);
@@ -46,6 +49,7 @@ constexpr uint32_t most_rows = 4096;
 // The ids of the router's requests to nodes: apart from every id a node's own requests use, so
 // that sending one never releases a request of the node's budget (wire_endpoint::send).
 constexpr uint64_t router_id_bit = uint64_t{1} << 62;
+constexpr size_t most_endpoint_chars = 300;
 
 // A prediction on its way to a replica.
 struct pending {
@@ -66,9 +70,19 @@ struct reload {
   reload_fn done;
 };
 
+// The head's connection to one replica's prediction socket: a DEALER of its own, whose thread
+// hands each answer to the router.
+struct replica_link {
+  std::string endpoint;
+  std::string public_key;
+  std::unique_ptr<transport::socket_loop> loop;
+};
+
 struct router_state {
   static inline const char* name = "service_router";
   service_router_deps deps;
+  zmq::context_t context{1};                  // the replica links'
+  std::map<std::string, replica_link> links;  // by attempt id
   service_table table{std::random_device{}()};
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, pending> waiting;  // by the request id sent to the node
@@ -121,6 +135,9 @@ bool answered_from_cache(self_ptr self, pending& p) {
   return true;
 }
 
+void replica_failed(self_ptr self, pending p, const std::string& why);
+void unlink_replica(self_ptr self, const std::string& attempt_id, const std::string& why);
+
 // Sends `p` to a replica (another than `avoid`), or answers it with why not.
 void dispatch(self_ptr self, pending p, const std::string& avoid = {}) {
   auto& st = self->state;
@@ -135,9 +152,12 @@ void dispatch(self_ptr self, pending p, const std::string& avoid = {}) {
   out.body = msg::inference_message{
       msg::predict_request{p.request.service, p.to.version, p.request.feature_count,
                            p.request.features, p.request.routing_key, p.to.attempt_id}};
-  const auto peer = p.to.node_peer;
-  st.waiting.emplace(out.request_id, std::move(p));
-  st.deps.endpoint->send(peer, out);
+  auto link = st.links.find(p.to.attempt_id);
+  if (link == st.links.end())
+    return replica_failed(self, std::move(p), "it has named no prediction socket");
+  const auto id = out.request_id;
+  link->second.loop->send({}, msg::encode(out));
+  st.waiting.emplace(id, std::move(p));
 }
 
 // The replica did not answer: once more on another, else `unavailable` with why.
@@ -161,19 +181,19 @@ void predict(self_ptr self, prediction_request request, done_fn done) {
   dispatch(self, std::move(p));
 }
 
-// A node's answer (a reply or an error) to a prediction the router sent.
-void from_replica(self_ptr self, const inbound& in) {
+// A replica's answer (a reply or an error) to a prediction the router sent it.
+void from_replica(self_ptr self, const std::string& attempt_id, const msg::envelope& env) {
   auto& st = self->state;
-  auto it = st.waiting.find(in.env.request_id);
-  if (it == st.waiting.end() || it->second.to.node_peer != in.peer) return;
+  auto it = st.waiting.find(env.request_id);
+  if (it == st.waiting.end() || it->second.to.attempt_id != attempt_id) return;
   auto p = std::move(it->second);
   st.waiting.erase(it);
-  if (const auto* e = std::get_if<msg::error>(&in.env.body)) {
+  if (const auto* e = std::get_if<msg::error>(&env.body)) {
     // The replica refused the request itself: that is the answer.
     if (e->code == msg::error_code::invalid_request) return p.done(failure(*e));
     return replica_failed(self, std::move(p), e->message);
   }
-  const auto* m = std::get_if<msg::inference_message>(&in.env.body);
+  const auto* m = std::get_if<msg::inference_message>(&env.body);
   const auto* r = m ? std::get_if<msg::predict_reply>(&m->body) : nullptr;
   if (!r) return replica_failed(self, std::move(p), "an unexpected answer");
   st.table.answered(p.to.job_id, p.to.version);
@@ -280,6 +300,10 @@ void sweep(self_ptr self) {
   }
   for (auto& p : late) replica_failed(self, std::move(p), "no answer within 5 s");
   st.table.drop_silent(now);
+  std::vector<std::string> dropped;
+  for (const auto& [attempt_id, link] : st.links)
+    if (!st.table.service_of(attempt_id)) dropped.push_back(attempt_id);
+  for (const auto& attempt_id : dropped) unlink_replica(self, attempt_id, "it went silent");
   for (auto it = st.caches.begin(); it != st.caches.end();)
     it = st.table.runs(it->first) ? std::next(it) : st.caches.erase(it);
   st.deps.access->publish(st.table.accesses());
@@ -388,6 +412,76 @@ void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_req
           });
 }
 
+// tcp://HOST:PORT, HOST a name or an address (no user or path), PORT 1 to 65535.
+bool is_socket_address(const std::string& endpoint) {
+  const std::string scheme = "tcp://";
+  const auto colon = endpoint.rfind(':');
+  if (endpoint.size() > most_endpoint_chars || endpoint.rfind(scheme, 0) != 0 ||
+      colon <= scheme.size() || colon + 1 == endpoint.size() || endpoint.size() - colon > 6)
+    return false;
+  for (size_t i = scheme.size(); i < colon; ++i) {
+    const char c = endpoint[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' &&
+        c != '[' && c != ']' && c != ':')
+      return false;
+  }
+  uint32_t port = 0;
+  for (size_t i = colon + 1; i < endpoint.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(endpoint[i]))) return false;
+    port = port * 10 + static_cast<uint32_t>(endpoint[i] - '0');
+  }
+  return port >= 1 && port <= 65535;
+}
+
+// Connects to the prediction socket a replica's report names (again, when it names another).
+void link_replica(self_ptr self, const std::string& attempt_id, const msg::replica_report& r) {
+  auto& st = self->state;
+  auto& link = st.links[attempt_id];
+  if (link.loop && link.endpoint == r.predict_endpoint && link.public_key == r.predict_public_key)
+    return;
+  if (link.loop) link.loop->stop();
+  transport::socket_options options;
+  options.linger_ms = 0;
+  options.queue_until_connected = true;  // the first prediction may leave before the handshake
+  if (st.deps.keys)
+    options.curve = transport::curve_keys{st.deps.keys->public_key, st.deps.keys->secret_key,
+                                          r.predict_public_key};
+  const auto router = caf::actor_cast<caf::actor_addr>(self);
+  link = {r.predict_endpoint, r.predict_public_key, nullptr};
+  link.loop = std::make_unique<transport::socket_loop>(
+      st.context, transport::socket_loop::role::dealer_connect, r.predict_endpoint, options,
+      [router, attempt_id](const std::string&, const zmq::message_t& frame,
+                           transport::clock::time_point received) {
+        auto decoded = msg::decode(frame.data(), frame.size());
+        auto* env = std::get_if<msg::envelope>(&decoded);
+        if (!env) return;  // a replica that cannot be read is not answered
+        // `peer`: the replica it came from.
+        if (auto to = caf::actor_cast<caf::actor>(router))
+          caf::anon_send(to, answer_atom::value,
+                         inbound{attempt_id, std::move(*env), received, std::nullopt});
+      });
+  link.loop->start();
+}
+
+// The replica is gone: its link closes, and what waits for it is asked of another at once.
+void unlink_replica(self_ptr self, const std::string& attempt_id, const std::string& why) {
+  auto& st = self->state;
+  if (auto link = st.links.find(attempt_id); link != st.links.end()) {
+    link->second.loop->stop();
+    st.links.erase(link);
+  }
+  std::vector<pending> orphaned;
+  for (auto it = st.waiting.begin(); it != st.waiting.end();) {
+    if (it->second.to.attempt_id != attempt_id) {
+      ++it;
+      continue;
+    }
+    orphaned.push_back(std::move(it->second));
+    it = st.waiting.erase(it);
+  }
+  for (auto& p : orphaned) replica_failed(self, std::move(p), why);
+}
+
 void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
   std::vector<std::pair<uint32_t, std::string>> versions;
   for (const auto& v : r.versions) versions.emplace_back(v.version, v.problem);
@@ -396,6 +490,20 @@ void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
     return reply(self, in,
                  error(msg::error_code::conflict,
                        "attempt " + r.attempt_id + " has not resolved its service from this node"));
+  if (!is_socket_address(r.predict_endpoint) || !security::is_z85_key(r.predict_public_key))
+    return reply(
+        self, in,
+        error(msg::error_code::invalid_request,
+              "predictEndpoint: expected tcp://HOST:PORT and the socket's Z85 public key, "
+              "got '" +
+                  msg::printable(r.predict_endpoint.substr(0, most_endpoint_chars)) + "'"));
+  try {
+    link_replica(self, r.attempt_id, r);
+  } catch (const zmq::error_t& e) {
+    return reply(self, in,
+                 error(msg::error_code::invalid_request, "predictEndpoint: cannot connect to " +
+                                                             r.predict_endpoint + ": " + e.what()));
+  }
   const auto* service = table.service_of(r.attempt_id);
   std::vector<msg::loaded_version> served;
   for (const auto& v : r.versions)
@@ -425,23 +533,21 @@ void on_client_predict(self_ptr self, const inbound& in, msg::predict_request r)
 }
 
 void on_inbound(self_ptr self, const inbound& in) {
-  if (!in.sender) return;
-  if (std::holds_alternative<msg::error>(in.env.body)) return from_replica(self, in);
+  // A node answers nothing the router sends it (a resolve-now is passed on unanswered).
+  if (!in.sender || std::holds_alternative<msg::error>(in.env.body)) return;
   const auto& m = std::get<msg::inference_message>(in.env.body);
   const bool from_node = in.sender->role == msg::key_role::node;
   const bool from_client =
       in.sender->role == msg::key_role::admin || in.sender->role == msg::key_role::submit;
-  if (std::holds_alternative<msg::predict_reply>(m.body) && from_node)
-    return from_replica(self, in);
   if (const auto* r = std::get_if<msg::resolve_service_request>(&m.body); r && from_node)
     return on_resolve(self, in, *r);
   if (const auto* r = std::get_if<msg::replica_report>(&m.body); r && from_node)
     return on_report(self, in, *r);
   if (const auto* r = std::get_if<msg::predict_request>(&m.body); r && from_client) {
     if (!r->replica.empty())
-      return reply(
-          self, in,
-          error(msg::error_code::invalid_request, "replica: set only by the head, toward a node"));
+      return reply(self, in,
+                   error(msg::error_code::invalid_request,
+                         "replica: set only by the head, toward a replica"));
     return on_client_predict(self, in, *r);
   }
   if (const auto* r = std::get_if<msg::list_services_request>(&m.body); r && from_client) {
@@ -467,7 +573,9 @@ caf::behavior router(self_ptr self, service_router_deps deps) {
       [self](actors::ended_atom, const std::string& attempt_id) {
         reload_heard(self, attempt_id, true);
         self->state.table.ended(attempt_id);
+        unlink_replica(self, attempt_id, "its attempt ended");
       },
+      [self](answer_atom, const inbound& answer) { from_replica(self, answer.peer, answer.env); },
       [self](predict_atom, prediction_request& r, done_fn& done) {
         predict(self, std::move(r), std::move(done));
       },

@@ -2,10 +2,12 @@
 // docs/protocol.md) and the head's own front ends through `predictor` (predictor.hpp).
 //
 // Clients' PredictRequests (and the predictor's predictions) go to a ready replica of the
-// service (service_table.hpp): the router sends the request, with `replica` set, to the
-// replica's node and answers once the node relays the replica's answer. A request the node
-// answers with an error (its replica is gone) or leaves unanswered for 5 s is tried once more
-// on another replica, else answered `unavailable`. Replicas' relayed ResolveServiceRequests are
+// service (service_table.hpp): the router sends the request, with `replica` set, straight to the
+// replica's own prediction socket, which the replica's reports name (a CURVE connection per
+// replica, with the head's key: the socket admits no other), and answers with the replica's
+// answer. A request the replica answers with an error other than invalidRequest, leaves
+// unanswered for 5 s, or whose replica's attempt ends first, is tried once more on another
+// replica, else answered `unavailable`. Replicas' relayed ResolveServiceRequests are
 // checked with the job service (an attempt of a serve job, on the sending node, of its current
 // round) and answered from the model registry's versions; their ReplicaReports say what they
 // serve; the job service tells the router of every attempt that ends, and a replica whose
@@ -60,6 +62,9 @@ struct service_router_deps {
   std::shared_ptr<metrics::cache_counters> cache_lookups;
   std::shared_ptr<metrics::replica_figures> figures;  // the head's (scope head)
   std::shared_ptr<service_access_board> access;       // what the router publishes to
+  // The head's key pair, with which it connects to the replicas' prediction sockets; none: plain
+  // TCP (tests of the transport only).
+  std::optional<transport::curve_keys> keys;
 };
 
 caf::actor spawn_service_router(caf::actor_system& system, service_router_deps deps);

@@ -114,6 +114,8 @@ void start(self_ptr self, jobs::task_launch launch) {
   const bool own_program = !launch.argv.empty() && (launch.argv[0] == jobs::rank_program ||
                                                     launch.argv[0] == jobs::replica_program ||
                                                     launch.argv[0] == jobs::predict_program);
+  if (!launch.argv.empty() && launch.argv[0] == jobs::replica_program)
+    launch.env.emplace_back(security::head_public_key_variable, st.deps.head_public_key);
   if (!st.deps.programs_dir.empty() && own_program)
     launch.argv[0] = st.deps.programs_dir + "/" + launch.argv[0];
   st.runner->start(launch);

@@ -33,6 +33,9 @@ struct runner_actor_deps {
   // troupe-replica or troupe-predict runs the one there rather than whatever PATH finds. Empty:
   // PATH finds it.
   std::string programs_dir;
+  // The head's public key (Z85): a replica's prediction socket admits it alone
+  // (TROUPE_HEAD_PUBLIC_KEY in a troupe-replica launch).
+  std::string head_public_key;
 };
 
 caf::actor spawn_runner_actor(caf::actor_system& system, runner_actor_deps deps);

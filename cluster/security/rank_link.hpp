@@ -14,6 +14,9 @@
 namespace troupe::security {
 
 inline constexpr const char* rank_link_variable = "TROUPE_RANK_LINK";
+// The head's public key (Z85), which a node gives each replica of a serve job: the replica's
+// prediction socket admits that key alone (nodes/replica/prediction_socket.hpp).
+inline constexpr const char* head_public_key_variable = "TROUPE_HEAD_PUBLIC_KEY";
 
 class rank_link_issuer {
  public:

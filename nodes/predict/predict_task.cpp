@@ -51,9 +51,8 @@ resolved_model model_from_json(const nlohmann::json& j) {
 }
 
 resolved_model resolve(const task_environment& env) {
-  replica::replica_connection connection(
-      security::load_credential(env.link_path), "predict " + env.attempt_id,
-      [](const msg::envelope&) {}, [] {});
+  replica::replica_connection connection(security::load_credential(env.link_path),
+                                         "predict " + env.attempt_id, [] {});
   const auto answer = connection.call(
       msg::inference_message{msg::resolve_service_request{env.attempt_id}}, resolve_timeout);
   if (!answer) throw predict_failure("model: the node did not answer the model's resolution");

@@ -4,9 +4,11 @@
 // fetches through its node's artifact cache, loads beside the ones it serves and reports
 // (ReplicaReport). A version that fails to load is reported with why, and the ones it served
 // go on serving. A version no longer named is dropped once every named version is loaded and
-// reported (the head routes to the new ones from then on). Predictions the node relays are
-// answered through one dynamic batcher per version.
-// Exit 0: stopped by a signal. 2: a bad environment. Each failure is one "troupe-replica: ..."
+// reported (the head routes to the new ones from then on). The head sends its predictions to the
+// replica's own socket (prediction_socket.hpp), which every report names; each is answered
+// through one dynamic batcher per version.
+// Exit 0: stopped by a signal. 1: its prediction socket's ZAP handler failed. 2: a bad
+// environment. Each failure is one "troupe-replica: ..."
 // line on stderr.
 #include <atomic>
 #include <csignal>
@@ -22,6 +24,7 @@
 #include "cluster/security/rank_link.hpp"
 #include "cluster/training/rank_link/rank_link.hpp"
 #include "nodes/replica/pass_counts.hpp"
+#include "nodes/replica/prediction_socket.hpp"
 #include "nodes/replica/replica_connection.hpp"
 #include "nodes/replica/torch_model.hpp"
 
@@ -29,6 +32,7 @@ using namespace troupe;
 
 namespace {
 
+constexpr int exit_failed = 1;
 constexpr int exit_bad_environment = 2;
 constexpr auto poll_interval = std::chrono::seconds(1);
 constexpr auto call_timeout = std::chrono::seconds(15);
@@ -54,13 +58,19 @@ struct loaded_version {
 class replica_process {
  public:
   replica_process(inference::serve_spec spec, std::string attempt_id,
-                  const security::credential& link, const std::string& link_path)
+                  const security::credential& link, const std::string& link_path,
+                  const std::string& head_public_key)
       : spec_(std::move(spec)),
         attempt_id_(std::move(attempt_id)),
         artifacts_(link_path, attempt_id_),
-        connection_(
-            link, "replica " + attempt_id_, [this](msg::envelope env) { predict(std::move(env)); },
-            [this] { resolve_now_ = true; }) {}
+        connection_(link, "replica " + attempt_id_, [this] { resolve_now_ = true; }),
+        predictions_(
+            head_public_key, "replica " + attempt_id_,
+            [this](const std::string& peer, msg::envelope env) { predict(peer, std::move(env)); },
+            [](const std::string& why) {
+              std::fprintf(stderr, "troupe-replica: %s; stopping\n", why.c_str());
+              std::_Exit(exit_failed);
+            }) {}
 
   // Whether the head asked for a resolution before the next poll (a reload); clears it.
   bool resolve_now() { return resolve_now_.exchange(false); }
@@ -146,7 +156,7 @@ class replica_process {
   }
 
   void report() {
-    msg::replica_report r{attempt_id_, {}};
+    msg::replica_report r{attempt_id_, {}, predictions_.endpoint(), predictions_.public_key()};
     for (const auto& [version, v] : snapshot()) {
       if (std::find(dropping_.begin(), dropping_.end(), version) != dropping_.end()) continue;
       msg::loaded_version loaded;
@@ -161,8 +171,8 @@ class replica_process {
     connection_.call(msg::inference_message{std::move(r)}, call_timeout);
   }
 
-  // On the connection's thread: hands the rows to the version's batcher.
-  void predict(msg::envelope env) {
+  // On the prediction socket's thread: hands the rows to the version's batcher.
+  void predict(const std::string& peer, msg::envelope env) {
     auto& r = std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
     std::shared_ptr<inference::dynamic_batcher> batcher;
     std::string model_name;
@@ -175,8 +185,10 @@ class replica_process {
       }
     }
     auto refuse = [&](msg::error_code code, std::string why) {
-      connection_.answer(env, msg::error{code, std::move(why)});
+      predictions_.answer(peer, env, msg::error{code, std::move(why)});
     };
+    if (!r.replica.empty() && r.replica != attempt_id_)
+      return refuse(msg::error_code::unavailable, "this is replica " + attempt_id_);
     if (!batcher)
       return refuse(msg::error_code::unavailable,
                     "this replica does not serve version " + std::to_string(r.version));
@@ -190,13 +202,14 @@ class replica_process {
     asked.request_id = env.request_id;
     batcher->submit(
         std::move(r.features), rows,
-        [this, asked, model_name, version = r.version, rows](inference::forward_output out) {
+        [this, peer, asked, model_name, version = r.version, rows](inference::forward_output out) {
           if (!out.error.empty())
-            return connection_.answer(asked,
-                                      msg::error{msg::error_code::internal, std::move(out.error)});
-          connection_.answer(
-              asked, msg::inference_message{msg::predict_reply{
-                         model_name, version, rows, out.output_count, std::move(out.outputs)}});
+            return predictions_.answer(peer, asked,
+                                       msg::error{msg::error_code::internal, std::move(out.error)});
+          predictions_.answer(
+              peer, asked,
+              msg::inference_message{msg::predict_reply{model_name, version, rows, out.output_count,
+                                                        std::move(out.outputs)}});
         });
   }
 
@@ -207,7 +220,8 @@ class replica_process {
   std::map<uint32_t, loaded_version> versions_;
   std::vector<uint32_t> dropping_;  // reported without them; dropped at the next round
   std::atomic<bool> resolve_now_{false};
-  replica::replica_connection connection_;  // last: its thread calls predict() once made
+  replica::replica_connection connection_;
+  replica::prediction_socket predictions_;  // last: its thread calls predict() once made
 };
 
 }  // namespace
@@ -218,16 +232,20 @@ int main() {
   const char* spec_text = std::getenv("TROUPE_SERVE_SPEC");
   const char* attempt = std::getenv("TROUPE_ATTEMPT_ID");
   const char* link_path = std::getenv(security::rank_link_variable);
-  if (!spec_text || !attempt || !link_path)
-    return fail(
-        "TROUPE_SERVE_SPEC, TROUPE_ATTEMPT_ID and the rank link are set only for a task "
-        "of a serve job",
-        exit_bad_environment);
+  const char* head_key = std::getenv(security::head_public_key_variable);
+  if (!spec_text || !attempt || !link_path || !head_key)
+    return fail(std::string("TROUPE_SERVE_SPEC, TROUPE_ATTEMPT_ID, ") +
+                    security::head_public_key_variable +
+                    " and the rank link are set only for a task of a serve job",
+                exit_bad_environment);
+  if (!security::is_z85_key(head_key))
+    return fail(std::string(security::head_public_key_variable) + ": not a Z85 public key",
+                exit_bad_environment);
   try {
     const auto spec = inference::serve_spec_from_json(nlohmann::json::parse(spec_text));
     const char* threads = std::getenv("OMP_NUM_THREADS");
     replica::set_torch_threads(threads ? std::atoi(threads) : 1);
-    replica_process r(spec, attempt, security::load_credential(link_path), link_path);
+    replica_process r(spec, attempt, security::load_credential(link_path), link_path, head_key);
     while (!stop_signalled) {
       r.poll();
       for (auto waited = std::chrono::milliseconds(0);

@@ -14,10 +14,8 @@ transport::socket_options options_for(const security::credential& link) {
 }  // namespace
 
 replica_connection::replica_connection(const security::credential& link, std::string sender,
-                                       std::function<void(msg::envelope)> on_predict,
                                        std::function<void()> on_resolve_now)
     : sender_(std::move(sender)),
-      on_predict_(std::move(on_predict)),
       on_resolve_now_(std::move(on_resolve_now)),
       loop_(context_, transport::socket_loop::role::dealer_connect, link.head_address,
             options_for(link),
@@ -48,17 +46,11 @@ std::optional<msg::envelope> replica_connection::call(msg::body body,
   return answer.get();
 }
 
-void replica_connection::answer(const msg::envelope& request, msg::body body) {
-  loop_.send({}, msg::encode(msg::reply_to(request, sender_, std::move(body))));
-}
-
 void replica_connection::on_frame(const zmq::message_t& frame) {
   auto decoded = msg::decode(frame.data(), frame.size());
   auto* env = std::get_if<msg::envelope>(&decoded);
   if (!env) return;  // a node that cannot be read is not answered
   const auto* m = std::get_if<msg::inference_message>(&env->body);
-  if (m && std::holds_alternative<msg::predict_request>(m->body))
-    return on_predict_(std::move(*env));
   if (m && std::holds_alternative<msg::resolve_service_request>(m->body)) return on_resolve_now_();
   std::lock_guard lock(mutex_);
   auto it = waiting_.find(env->request_id);

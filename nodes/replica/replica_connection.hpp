@@ -1,7 +1,7 @@
-// A replica's serving connection to its node over the rank link: the node sends the head's
-// predictions down it (to the connection the replica's own requests came from), and the head's
-// ResolveServiceRequest naming the replica (resolve now: a reload); the replica's ResolveService
-// and ReplicaReport requests go up it. Plain C++, thread-safe.
+// A replica's connection to its node over the rank link: the replica's ResolveService and
+// ReplicaReport requests go up it, and the node sends down it the head's ResolveServiceRequest
+// naming the replica (resolve now: a reload). Predictions come to the replica's own socket
+// (prediction_socket.hpp). Plain C++, thread-safe.
 #pragma once
 
 #include <atomic>
@@ -22,23 +22,19 @@ namespace troupe::replica {
 
 class replica_connection {
  public:
-  // `on_predict` gets each PredictRequest, `on_resolve_now` is called for each resolve-now, on the
-  // connection's thread; they must not block.
+  // `on_resolve_now` is called for each resolve-now, on the connection's thread; it must not
+  // block.
   replica_connection(const security::credential& link, std::string sender,
-                     std::function<void(msg::envelope)> on_predict,
                      std::function<void()> on_resolve_now);
   ~replica_connection();
 
   // Sends `body` and waits for its answer; nullopt when none came within `timeout`.
   std::optional<msg::envelope> call(msg::body body, std::chrono::milliseconds timeout);
-  // Answers `request` (a PredictRequest) with `body`.
-  void answer(const msg::envelope& request, msg::body body);
 
  private:
   void on_frame(const zmq::message_t& frame);
 
   std::string sender_;
-  std::function<void(msg::envelope)> on_predict_;
   std::function<void()> on_resolve_now_;
   zmq::context_t context_{1};
   std::mutex mutex_;

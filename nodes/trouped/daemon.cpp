@@ -306,7 +306,8 @@ int run_daemon(const config::daemon_settings& s) {
         "head",
         std::make_shared<metrics::cache_counters>(registry),
         std::make_shared<metrics::replica_figures>(registry, metrics::replica_figures::scope::head),
-        std::make_shared<inference::service_access_board>()};
+        std::make_shared<inference::service_access_board>(),
+        transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""}};
     const auto access = router_deps.access;
     auto router = inference::spawn_service_router(system, std::move(router_deps));
     actors.push_back(router);
@@ -324,7 +325,8 @@ int run_daemon(const config::daemon_settings& s) {
   caf::actor agent, runner;
   if (runs_agent) {
     runner = runner::spawn_runner_actor(
-        system, {agent_endpoint, data->path() + "/tasks", name, rank_link, own_directory()});
+        system, {agent_endpoint, data->path() + "/tasks", name, rank_link, own_directory(),
+                 node_keys ? node_keys->server_public_key : ""});
     actors.push_back(runner);
     exit_when_it_dies(system, runner, "task runner", request_exit);
     agent_endpoint->route_reply<msg::jobs_message>(runner);

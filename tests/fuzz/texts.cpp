@@ -297,6 +297,8 @@ struct collector {
   void operator()(const msg::replica_report& v) {
     add(v.attempt_id);
     for (const auto& version : v.versions) add(version.problem);
+    add(v.predict_endpoint);
+    add(v.predict_public_key);
   }
   void operator()(const msg::replica_report_reply&) {}
 };

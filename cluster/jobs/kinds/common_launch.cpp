@@ -6,10 +6,10 @@
 namespace troupe::jobs {
 namespace {
 
-constexpr std::array<std::string_view, 11> task_variables{
+constexpr std::array<std::string_view, 12> task_variables{
     "TROUPE_JOB_ID", "TROUPE_TASK_INDEX", "TROUPE_TASK_COUNT", "TROUPE_ATTEMPT_ID",
     "RANK",          "WORLD_SIZE",        "LOCAL_RANK",        "LOCAL_WORLD_SIZE",
-    "MASTER_ADDR",   "MASTER_PORT",       "TROUPE_RANK_LINK"};
+    "MASTER_ADDR",   "MASTER_PORT",       "TROUPE_RANK_LINK",  "TROUPE_HEAD_PUBLIC_KEY"};
 
 }  // namespace
 

@@ -84,9 +84,22 @@ fs::path before_replica_figures_dir() { return golden_dir() / "before_replica_fi
 // ResolveServiceReply.service could carry it.
 envelope without_replica_figures(envelope env) {
   auto& body = std::get<inference_message>(env.body).body;
-  if (auto* r = std::get_if<replica_report>(&body))
+  if (auto* r = std::get_if<replica_report>(&body)) {
     for (auto& v : r->versions) v = {v.version, v.problem, 0, {}, 0};
+    r->predict_endpoint.clear();
+    r->predict_public_key.clear();
+  }
   if (auto* r = std::get_if<resolve_service_reply>(&body)) r->service.clear();
+  return env;
+}
+
+fs::path before_prediction_sockets_dir() { return golden_dir() / "before_prediction_sockets"; }
+
+// A sample as the schema before replicas' prediction sockets could carry it.
+envelope without_prediction_sockets(envelope env) {
+  auto& r = std::get<replica_report>(std::get<inference_message>(env.body).body);
+  r.predict_endpoint.clear();
+  r.predict_public_key.clear();
   return env;
 }
 
@@ -187,6 +200,11 @@ BOOST_AUTO_TEST_CASE(files_written_before_model_signatures_decode_with_no_signat
 
 BOOST_AUTO_TEST_CASE(files_written_before_replica_figures_decode_with_no_figures_and_no_service) {
   BOOST_TEST(earlier_files_decode(before_replica_figures_dir(), without_replica_figures) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_replica_report_written_before_prediction_sockets_decodes_naming_none) {
+  BOOST_TEST(earlier_files_decode(before_prediction_sockets_dir(), without_prediction_sockets) ==
+             1u);
 }
 
 BOOST_AUTO_TEST_CASE(every_golden_file_belongs_to_a_known_message_kind) {

@@ -538,9 +538,11 @@ std::vector<sample> samples() {
                                        "txn-category-svc"}}))},
       {"inference.replica_report",
        with(163, "replica-0",
-            inference({replica_report{"j0123456789abcdef.0.2",
-                                      {{3, "", 7, {120, 64, 0, 9, 1}, 5000},
-                                       {4, "not a TorchScript file", 0, {}, 0}}}}))},
+            inference({replica_report{
+                "j0123456789abcdef.0.2",
+                {{3, "", 7, {120, 64, 0, 9, 1}, 5000}, {4, "not a TorchScript file", 0, {}, 0}},
+                "tcp://gpu-1:40123",
+                "rq:A8{Vzg0X]*E2W7P8hL#Zo.Kw2k)g1uhDb[aA>z"}}))},
       {"inference.replica_report_reply", with(163, "head", inference({replica_report_reply{}}))},
   };
 }

@@ -1,0 +1,97 @@
+#define BOOST_TEST_MODULE prediction_socket
+// A replica's prediction socket: the head's key gets its PredictRequests answered on the same
+// connection, any other key is never admitted, and what is not a PredictRequest is refused.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "cluster/security/curve_keys.hpp"
+#include "cluster/transport/request_client.hpp"
+#include "nodes/replica/prediction_socket.hpp"
+
+using namespace troupe;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A socket that admits `head` and answers each prediction with its row count as the version.
+struct answering_socket {
+  explicit answering_socket(const security::key_pair& head)
+      : socket(
+            head.public_key, "replica test",
+            [this](const std::string& peer, msg::envelope env) {
+              ++predictions;
+              const auto& r =
+                  std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
+              socket.answer(peer, env,
+                            msg::inference_message{msg::predict_reply{
+                                "m", static_cast<uint32_t>(r.features.size()), 1, 1, {0.5f}}});
+            },
+            [](const std::string&) {}) {}
+
+  std::atomic<int> predictions{0};
+  replica::prediction_socket socket;
+};
+
+transport::request_client client_of(const answering_socket& s, const security::key_pair& keys) {
+  return transport::request_client(
+      s.socket.endpoint(), "head",
+      transport::curve_keys{keys.public_key, keys.secret_key, s.socket.public_key()});
+}
+
+msg::body one_row() {
+  return msg::inference_message{msg::predict_request{"svc", 1, 3, {1.f, 2.f, 3.f}, "", ""}};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(prediction_socket)
+
+BOOST_AUTO_TEST_CASE(the_heads_prediction_is_answered_on_its_connection) {
+  const auto head = security::generate_key_pair();
+  answering_socket s(head);
+  BOOST_TEST(s.socket.endpoint().rfind("tcp://", 0) == 0u);
+  BOOST_TEST(security::is_z85_key(s.socket.public_key()));
+  auto client = client_of(s, head);
+  for (int i = 0; i < 3; ++i) {
+    const auto answer = client.call(one_row(), 10s);
+    BOOST_TEST_REQUIRE(answer.has_value());
+    const auto* m = std::get_if<msg::inference_message>(&answer->body);
+    BOOST_TEST_REQUIRE(m);
+    const auto* reply = std::get_if<msg::predict_reply>(&m->body);
+    BOOST_TEST_REQUIRE(reply);
+    BOOST_TEST(reply->model_version == 3u);  // the handler saw the request's three values
+    BOOST_TEST(answer->sender == "replica test");
+  }
+  BOOST_TEST(s.predictions == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_other_than_the_heads_is_never_admitted) {
+  const auto head = security::generate_key_pair();
+  answering_socket s(head);
+  auto stranger = client_of(s, security::generate_key_pair());
+  BOOST_TEST(!stranger.call(one_row(), 1500ms).has_value());
+  BOOST_TEST(s.predictions == 0);
+  // The head itself still gets in.
+  auto client = client_of(s, head);
+  BOOST_TEST(client.call(one_row(), 10s).has_value());
+  BOOST_TEST(s.predictions == 1);
+}
+
+BOOST_AUTO_TEST_CASE(what_is_not_a_prediction_is_refused_and_not_handled) {
+  const auto head = security::generate_key_pair();
+  answering_socket s(head);
+  auto client = client_of(s, head);
+  const auto answer =
+      client.call(msg::inference_message{msg::list_services_request{"default"}}, 10s);
+  BOOST_TEST_REQUIRE(answer.has_value());
+  const auto* e = std::get_if<msg::error>(&answer->body);
+  BOOST_TEST_REQUIRE(e);
+  BOOST_TEST((e->code == msg::error_code::invalid_request));
+  BOOST_TEST(e->message == "a replica's prediction socket answers PredictRequests only");
+  BOOST_TEST(s.predictions == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

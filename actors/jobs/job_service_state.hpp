@@ -117,7 +117,7 @@ void on_logs(self_ptr self, const inbound& in, const msg::job_logs_request& r,
 job_view view_of_job(self_ptr self, const std::string& job_id);
 job_view view_of_attempt(self_ptr self, const std::string& attempt_id);
 
-// The state machine's steps that the nodes' reports drive (job_service.cpp).
+// The store, and what the service sends its nodes (job_service.cpp).
 void send_to_node(self_ptr self, const std::string& peer, msg::jobs_message m);
 // Stores `writes`, retrying until they land, then calls `then`. `on_failure` (if any) is called
 // the first time the store fails.
@@ -131,10 +131,35 @@ void persist_later(self_ptr self, std::vector<store::store_write> writes);
 void persist_and_schedule(
     self_ptr self, std::vector<store::store_write> writes, std::function<void()> then = [] {},
     std::function<void()> on_failure = {});
+
+// The attempt lifecycle (job_attempts.cpp): the steps that requests, the nodes' reports and the
+// scheduler drive.
 void schedule(self_ptr self);
+// The job's state change, added to `writes` (the row and a transition).
 void transition(job_entry& job, jobs::job_state to, std::string reason,
                 std::vector<store::store_write>& writes);
 bool gang(const job_entry& job);
+jobs::task_grouping grouping_of(const jobs::job_spec& spec);
+std::vector<uint32_t> gpus_of(const store::attempt_record& a);
+// Queues the job behind the `after` jobs that have not ended.
+void enqueue(self_ptr self, job_entry& job, std::vector<std::string> unfinished_after);
+// Ends a job; its dependants that can no longer run fail with it.
+void finish_job(self_ptr self, job_entry& job, jobs::job_state to, std::string reason,
+                std::vector<store::store_write>& writes);
+// Queues a stored job behind those of its `after` jobs that have not ended, or fails it when one
+// of them ended without succeeding.
+void queue_after_dependencies(self_ptr self, job_entry& job,
+                              std::vector<store::store_write>& writes);
+// Once every task of the current round ended: the job succeeded, is retried, or failed.
+void settle_round(self_ptr self, job_entry& job, std::vector<store::store_write>& writes);
+bool retries_left(const job_entry& job, const attempt_entry& a);
+// Queues an independent task alone, to replace its ended attempt.
+void queue_task(self_ptr self, job_entry& job, uint32_t index);
+// A job of independent tasks ends once every task has spent its retries.
+void settle_independent(self_ptr self, job_entry& job, std::vector<store::store_write>& writes);
+// The backoff of an independent task's retry passed: it is queued, unless the job ended or the
+// task was placed since.
+void retry_task(self_ptr self, const std::string& job_id, uint32_t index, uint32_t attempt);
 void start_attempt(self_ptr self, attempt_entry& a);
 void kill_attempt(self_ptr self, attempt_entry& a, const std::string& reason);
 void end_attempt(self_ptr self, attempt_entry& a, jobs::attempt_state to,

@@ -12,6 +12,7 @@
 #include "actors/atoms.hpp"
 #include "actors/inference/service_table.hpp"
 #include "actors/jobs/job_service.hpp"
+#include "cluster/inference/prediction_endpoint.hpp"
 #include "cluster/inference/response_cache.hpp"
 #include "cluster/inference/serve_spec.hpp"
 #include "cluster/jobs/kinds/predict/predict_spec.hpp"
@@ -49,7 +50,6 @@ constexpr uint32_t most_rows = 4096;
 // The ids of the router's requests to nodes: apart from every id a node's own requests use, so
 // that sending one never releases a request of the node's budget (wire_endpoint::send).
 constexpr uint64_t router_id_bit = uint64_t{1} << 62;
-constexpr size_t most_endpoint_chars = 300;
 
 // A prediction on its way to a replica.
 struct pending {
@@ -412,27 +412,6 @@ void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_req
           });
 }
 
-// tcp://HOST:PORT, HOST a name or an address (no user or path), PORT 1 to 65535.
-bool is_socket_address(const std::string& endpoint) {
-  const std::string scheme = "tcp://";
-  const auto colon = endpoint.rfind(':');
-  if (endpoint.size() > most_endpoint_chars || endpoint.rfind(scheme, 0) != 0 ||
-      colon <= scheme.size() || colon + 1 == endpoint.size() || endpoint.size() - colon > 6)
-    return false;
-  for (size_t i = scheme.size(); i < colon; ++i) {
-    const char c = endpoint[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' &&
-        c != '[' && c != ']' && c != ':')
-      return false;
-  }
-  uint32_t port = 0;
-  for (size_t i = colon + 1; i < endpoint.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(endpoint[i]))) return false;
-    port = port * 10 + static_cast<uint32_t>(endpoint[i] - '0');
-  }
-  return port >= 1 && port <= 65535;
-}
-
 // Connects to the prediction socket a replica's report names (again, when it names another).
 void link_replica(self_ptr self, const std::string& attempt_id, const msg::replica_report& r) {
   auto& st = self->state;
@@ -490,13 +469,14 @@ void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
     return reply(self, in,
                  error(msg::error_code::conflict,
                        "attempt " + r.attempt_id + " has not resolved its service from this node"));
-  if (!is_socket_address(r.predict_endpoint) || !security::is_z85_key(r.predict_public_key))
+  if (!is_prediction_endpoint(r.predict_endpoint) || !security::is_z85_key(r.predict_public_key))
     return reply(
         self, in,
         error(msg::error_code::invalid_request,
               "predictEndpoint: expected tcp://HOST:PORT and the socket's Z85 public key, "
               "got '" +
-                  msg::printable(r.predict_endpoint.substr(0, most_endpoint_chars)) + "'"));
+                  msg::printable(r.predict_endpoint.substr(0, max_prediction_endpoint_chars)) +
+                  "'"));
   try {
     link_replica(self, r.attempt_id, r);
   } catch (const zmq::error_t& e) {

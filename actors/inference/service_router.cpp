@@ -83,6 +83,8 @@ struct router_state {
   service_router_deps deps;
   zmq::context_t context{1};                  // the replica links'
   std::map<std::string, replica_link> links;  // by attempt id
+  // The address each replica's node registered with, from its resolution: by attempt id.
+  std::map<std::string, std::string> replica_hosts;
   service_table table{std::random_device{}()};
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, pending> waiting;  // by the request id sent to the node
@@ -301,7 +303,7 @@ void sweep(self_ptr self) {
   for (auto& p : late) replica_failed(self, std::move(p), "no answer within 5 s");
   st.table.drop_silent(now);
   std::vector<std::string> dropped;
-  for (const auto& [attempt_id, link] : st.links)
+  for (const auto& [attempt_id, host] : st.replica_hosts)
     if (!st.table.service_of(attempt_id)) dropped.push_back(attempt_id);
   for (const auto& attempt_id : dropped) unlink_replica(self, attempt_id, "it went silent");
   for (auto it = st.caches.begin(); it != st.caches.end();)
@@ -380,6 +382,7 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
   st.table.resolved(
       {job.name, job.tenant, job.job_id, spec.model, spec.replicas, spec.auth, spec.cache},
       out.model_name, std::move(table_versions), r.attempt_id, in.peer, steady::now());
+  st.replica_hosts[r.attempt_id] = job.node_address;
   // A service's access changes only when it appears (its spec is fixed); the sweep publishes
   // its end.
   if (fresh) st.deps.access->publish(st.table.accesses());
@@ -412,43 +415,9 @@ void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_req
           });
 }
 
-// Connects to the prediction socket a replica's report names (again, when it names another).
-void link_replica(self_ptr self, const std::string& attempt_id, const msg::replica_report& r) {
+// What waits on the replica is asked of another at once.
+void retry_waiting_on(self_ptr self, const std::string& attempt_id, const std::string& why) {
   auto& st = self->state;
-  auto& link = st.links[attempt_id];
-  if (link.loop && link.endpoint == r.predict_endpoint && link.public_key == r.predict_public_key)
-    return;
-  if (link.loop) link.loop->stop();
-  transport::socket_options options;
-  options.linger_ms = 0;
-  options.queue_until_connected = true;  // the first prediction may leave before the handshake
-  if (st.deps.keys)
-    options.curve = transport::curve_keys{st.deps.keys->public_key, st.deps.keys->secret_key,
-                                          r.predict_public_key};
-  const auto router = caf::actor_cast<caf::actor_addr>(self);
-  link = {r.predict_endpoint, r.predict_public_key, nullptr};
-  link.loop = std::make_unique<transport::socket_loop>(
-      st.context, transport::socket_loop::role::dealer_connect, r.predict_endpoint, options,
-      [router, attempt_id](const std::string&, const zmq::message_t& frame,
-                           transport::clock::time_point received) {
-        auto decoded = msg::decode(frame.data(), frame.size());
-        auto* env = std::get_if<msg::envelope>(&decoded);
-        if (!env) return;  // a replica that cannot be read is not answered
-        // `peer`: the replica it came from.
-        if (auto to = caf::actor_cast<caf::actor>(router))
-          caf::anon_send(to, answer_atom::value,
-                         inbound{attempt_id, std::move(*env), received, std::nullopt});
-      });
-  link.loop->start();
-}
-
-// The replica is gone: its link closes, and what waits for it is asked of another at once.
-void unlink_replica(self_ptr self, const std::string& attempt_id, const std::string& why) {
-  auto& st = self->state;
-  if (auto link = st.links.find(attempt_id); link != st.links.end()) {
-    link->second.loop->stop();
-    st.links.erase(link);
-  }
   std::vector<pending> orphaned;
   for (auto it = st.waiting.begin(); it != st.waiting.end();) {
     if (it->second.to.attempt_id != attempt_id) {
@@ -461,22 +430,81 @@ void unlink_replica(self_ptr self, const std::string& attempt_id, const std::str
   for (auto& p : orphaned) replica_failed(self, std::move(p), why);
 }
 
+// Connects to the prediction socket a replica's report names (again, when it names another).
+// Throws zmq::error_t when libzmq refuses the address; the link the replica had stays then.
+void link_replica(self_ptr self, const std::string& attempt_id, const msg::replica_report& r) {
+  auto& st = self->state;
+  auto known = st.links.find(attempt_id);
+  if (known != st.links.end() && known->second.endpoint == r.predict_endpoint &&
+      known->second.public_key == r.predict_public_key)
+    return;
+  transport::socket_options options;
+  options.linger_ms = 0;
+  options.queue_until_connected = true;  // the first prediction may leave before the handshake
+  if (st.deps.keys)
+    options.curve = transport::curve_keys{st.deps.keys->public_key, st.deps.keys->secret_key,
+                                          r.predict_public_key};
+  const auto router = caf::actor_cast<caf::actor_addr>(self);
+  auto loop = std::make_unique<transport::socket_loop>(
+      st.context, transport::socket_loop::role::dealer_connect, r.predict_endpoint, options,
+      [router, attempt_id, limits = st.deps.limits](const std::string&, const zmq::message_t& frame,
+                                                    transport::clock::time_point received) {
+        auto decoded = msg::decode(frame.data(), frame.size(), limits);
+        auto* env = std::get_if<msg::envelope>(&decoded);
+        if (!env) return;  // a replica that cannot be read is not answered (its request times out)
+        // `peer`: the replica it came from.
+        if (auto to = caf::actor_cast<caf::actor>(router))
+          caf::anon_send(to, answer_atom::value,
+                         inbound{attempt_id, std::move(*env), received, std::nullopt});
+      });
+  if (known != st.links.end()) {
+    known->second.loop->stop();
+    st.links.erase(known);
+    retry_waiting_on(self, attempt_id, "it named another prediction socket");
+  }
+  auto& link = st.links[attempt_id];
+  link = {r.predict_endpoint, r.predict_public_key, std::move(loop)};
+  link.loop->start();
+}
+
+// The replica is gone: its link closes, and what waits for it is asked of another at once.
+void unlink_replica(self_ptr self, const std::string& attempt_id, const std::string& why) {
+  auto& st = self->state;
+  st.replica_hosts.erase(attempt_id);
+  if (auto link = st.links.find(attempt_id); link != st.links.end()) {
+    link->second.loop->stop();
+    st.links.erase(link);
+  }
+  retry_waiting_on(self, attempt_id, why);
+}
+
+// Why the prediction socket a replica's report names is not taken, or nullopt: it must be at the
+// address its node registered with (the head connects to nothing else a node names).
+std::optional<msg::error> socket_problem(self_ptr self, const msg::replica_report& r) {
+  const auto host = prediction_endpoint_host(r.predict_endpoint);
+  const auto shown =
+      "'" + msg::printable(r.predict_endpoint.substr(0, max_prediction_endpoint_chars)) + "'";
+  if (!host || !security::is_z85_key(r.predict_public_key))
+    return error(
+        msg::error_code::invalid_request,
+        "predictEndpoint: expected tcp://HOST:PORT and the socket's Z85 public key, got " + shown);
+  const auto& hosts = self->state.replica_hosts;
+  if (auto it = hosts.find(r.attempt_id); it != hosts.end() && it->second != *host)
+    return error(msg::error_code::permission_denied, "predictEndpoint: " + shown +
+                                                         " is not at its node's address " +
+                                                         msg::printable(it->second));
+  return std::nullopt;
+}
+
 void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
   std::vector<std::pair<uint32_t, std::string>> versions;
   for (const auto& v : r.versions) versions.emplace_back(v.version, v.problem);
   auto& table = self->state.table;
-  if (!table.reported(r.attempt_id, in.peer, versions))
+  if (!table.service_of(r.attempt_id) || !self->state.replica_hosts.count(r.attempt_id))
     return reply(self, in,
                  error(msg::error_code::conflict,
                        "attempt " + r.attempt_id + " has not resolved its service from this node"));
-  if (!is_prediction_endpoint(r.predict_endpoint) || !security::is_z85_key(r.predict_public_key))
-    return reply(
-        self, in,
-        error(msg::error_code::invalid_request,
-              "predictEndpoint: expected tcp://HOST:PORT and the socket's Z85 public key, "
-              "got '" +
-                  msg::printable(r.predict_endpoint.substr(0, max_prediction_endpoint_chars)) +
-                  "'"));
+  if (auto problem = socket_problem(self, r)) return reply(self, in, std::move(*problem));
   try {
     link_replica(self, r.attempt_id, r);
   } catch (const zmq::error_t& e) {
@@ -484,6 +512,11 @@ void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
                  error(msg::error_code::invalid_request, "predictEndpoint: cannot connect to " +
                                                              r.predict_endpoint + ": " + e.what()));
   }
+  // Ready for what it loaded only once it can be reached.
+  if (!table.reported(r.attempt_id, in.peer, versions))
+    return reply(self, in,
+                 error(msg::error_code::conflict,
+                       "attempt " + r.attempt_id + " has not resolved its service from this node"));
   const auto* service = table.service_of(r.attempt_id);
   std::vector<msg::loaded_version> served;
   for (const auto& v : r.versions)

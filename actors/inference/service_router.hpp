@@ -65,6 +65,7 @@ struct service_router_deps {
   // The head's key pair, with which it connects to the replicas' prediction sockets; none: plain
   // TCP (tests of the transport only).
   std::optional<transport::curve_keys> keys;
+  msg::decode_limits limits;  // of the replicas' answers: the head's own
 };
 
 caf::actor spawn_service_router(caf::actor_system& system, service_router_deps deps);

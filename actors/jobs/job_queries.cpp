@@ -138,6 +138,8 @@ job_view view_of_attempt(self_ptr self, const std::string& attempt_id) {
   auto v = view_of_job(self, a->second.row.job_id);
   v.round = a->second.row.attempt;
   v.node_id = a->second.row.node_id;
+  if (auto node = self->state.nodes.find(v.node_id); node != self->state.nodes.end())
+    v.node_address = node->second.address;
   v.current =
       is_current(self, a->second) && !jobs::is_final(state_of(self->state.jobs.at(v.job_id)));
   return v;

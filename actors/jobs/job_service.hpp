@@ -58,7 +58,8 @@ struct job_view {
   // attempts count on their own.
   uint32_t round = 0;
   std::string node_id;
-  bool current = false;  // of the job's latest round, not ended, and the job has not ended
+  std::string node_address;  // the address that node registered with (an attempt query)
+  bool current = false;      // of the job's latest round, not ended, and the job has not ended
 };
 
 }  // namespace troupe::job_service

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -126,18 +127,24 @@ transfer_result<cached_artifact> artifact_cache::fetch_range(const download_spec
                                 " is past the end of the artifact (" +
                                 std::to_string(artifact.size) + " bytes)",
                             msg::error_code::invalid_request};
-  const auto end = spec.offset + std::min(spec.length, artifact.size - spec.offset);
-  const auto key = artifact.digest + "." + std::to_string(spec.offset) + "-" + std::to_string(end);
-  // Fetched again even when here: a holder that still reads it keeps its open file.
+  const auto size = std::min(spec.length, artifact.size - spec.offset);
+  const auto key = artifact.digest + "." + std::to_string(spec.offset) + "-" +
+                   std::to_string(spec.offset + size);
+  const auto path = dir_ + "/" + key;
+  // Fetched again even when here (a holder that still reads it keeps its open file); the copy
+  // there stays entered until the new one replaces it.
   std::set<std::string> holders{holder};
   if (auto it = copies_.find(key); it != copies_.end()) holders.merge(it->second.holders);
-  forget(key);
-  if (!make_room(end - spec.offset)) return no_room(end - spec.offset);
+  if (!make_room(size)) return no_room(size);
+  if (size == 0) {  // at the very end: nothing to ask the head for
+    std::ofstream empty(path, std::ios::binary | std::ios::trunc);
+    if (!empty) return transfer_failure{transfer_failure::kind::local, "cannot write " + path};
+    return keep(key, 0, artifact, std::move(holders));
+  }
   auto got = download_file(
-      link_, {artifact.name, artifact.tenant, artifact.digest, spec.offset, end - spec.offset},
-      dir_ + "/" + key, timeout_);
+      link_, {artifact.name, artifact.tenant, artifact.digest, spec.offset, size}, path, timeout_);
   if (auto* f = std::get_if<transfer_failure>(&got)) return *f;
-  return keep(key, end - spec.offset, std::get<msg::artifact_info>(got), std::move(holders));
+  return keep(key, size, std::get<msg::artifact_info>(got), std::move(holders));
 }
 
 void artifact_cache::release_ended(const std::function<bool(const std::string&)>& ended) {

@@ -19,6 +19,7 @@ bool is_host(const std::string& host) {
         return false;
     return true;
   }
+  if (!std::isalnum(static_cast<unsigned char>(host.front()))) return false;
   for (char c : host)
     if (!is_host_char(c)) return false;
   return true;
@@ -36,14 +37,15 @@ bool is_port(const std::string& port) {
 
 }  // namespace
 
-bool is_prediction_endpoint(const std::string& endpoint) {
+std::optional<std::string> prediction_endpoint_host(const std::string& endpoint) {
   const std::string scheme = "tcp://";
   if (endpoint.size() > max_prediction_endpoint_chars || endpoint.rfind(scheme, 0) != 0)
-    return false;
+    return std::nullopt;
   const auto colon = endpoint.rfind(':');
-  if (colon < scheme.size()) return false;
-  return is_host(endpoint.substr(scheme.size(), colon - scheme.size())) &&
-         is_port(endpoint.substr(colon + 1));
+  if (colon < scheme.size()) return std::nullopt;
+  auto host = endpoint.substr(scheme.size(), colon - scheme.size());
+  if (!is_host(host) || !is_port(endpoint.substr(colon + 1))) return std::nullopt;
+  return host;
 }
 
 }  // namespace troupe::inference

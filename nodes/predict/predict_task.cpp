@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -22,6 +23,9 @@ namespace {
 
 constexpr const char* model_key = "troupe.predict.model";
 constexpr auto resolve_timeout = std::chrono::seconds(30);
+// How long a bad row's task waits for each earlier task's row count (set as soon as that task
+// fetched its share).
+constexpr auto rows_told_wait = std::chrono::seconds(5);
 // How long one wait for another task's part may take; a task waits again while the job runs
 // (a failed task ends the whole round, this one included).
 constexpr auto part_wait = std::chrono::minutes(10);
@@ -173,12 +177,21 @@ input_shard fetch_shard(training::rank_link& link, const input_header& header,
 std::string rows_key(uint32_t task) { return "troupe.predict.rows." + std::to_string(task); }
 
 // The rows of the tasks before this one, as each told after it found its lines: for a bad row's
-// line number.
-uint64_t rows_before(training::rank_link& link, const task_environment& env) {
+// line number. nullopt when one did not tell in time, or told no number.
+std::optional<uint64_t> rows_before(training::rank_link& link, const task_environment& env) {
   uint64_t rows = 0;
   for (uint32_t task = 0; task < env.task; ++task) {
-    const auto told = link.get(rows_key(task), resolve_timeout);
-    rows += std::stoull(std::string(told.begin(), told.end()));
+    std::vector<uint8_t> told;
+    try {
+      told = link.get(rows_key(task), rows_told_wait);
+    } catch (const training::rank_link_error&) {
+      return std::nullopt;
+    }
+    uint64_t n = 0;
+    const auto* text = reinterpret_cast<const char*>(told.data());
+    const auto parsed = std::from_chars(text, text + told.size(), n);
+    if (parsed.ec != std::errc() || parsed.ptr != text + told.size()) return std::nullopt;
+    rows += n;
   }
   return rows;
 }
@@ -186,12 +199,10 @@ uint64_t rows_before(training::rank_link& link, const task_environment& env) {
 // A bad row's line in the file; when an earlier task did not say how many rows it has, its place
 // among this task's rows.
 std::string line_named(training::rank_link& link, const task_environment& env, const bad_row& e) {
-  try {
-    return "line " + std::to_string(e.line + rows_before(link, env)) + e.detail;
-  } catch (const training::rank_link_error&) {
-    return "row " + std::to_string(e.line - 1) + " of task " + std::to_string(env.task) +
-           "'s share" + e.detail;
-  }
+  if (const auto before = rows_before(link, env))
+    return "line " + std::to_string(e.line + *before) + e.detail;
+  return "row " + std::to_string(e.line - 1) + " of task " + std::to_string(env.task) + "'s share" +
+         e.detail;
 }
 
 std::string part_name(const task_environment& env, uint32_t task) {

@@ -307,7 +307,8 @@ int run_daemon(const config::daemon_settings& s) {
         std::make_shared<metrics::cache_counters>(registry),
         std::make_shared<metrics::replica_figures>(registry, metrics::replica_figures::scope::head),
         std::make_shared<inference::service_access_board>(),
-        transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""}};
+        transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""},
+        limits};
     const auto access = router_deps.access;
     auto router = inference::spawn_service_router(system, std::move(router_deps));
     actors.push_back(router);

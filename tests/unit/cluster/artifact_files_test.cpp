@@ -525,6 +525,10 @@ BOOST_AUTO_TEST_CASE(a_byte_range_is_a_copy_of_its_own_held_counted_and_gone_wit
     BOOST_TEST(head.chunks > chunks);
     BOOST_TEST(cache.used_bytes() == 400u);
     BOOST_TEST(cache.reused() == 0u);
+    const auto at_end = cache.fetch({"a", "default", "", 1000, 10}, "k");
+    BOOST_TEST_REQUIRE(fetched(at_end));
+    BOOST_TEST(read_text(std::get<cached_artifact>(at_end).path).empty());
+    BOOST_TEST(cache.used_bytes() == 400u);
     const auto refused = cache.fetch({"a", "default", "", 1001, 10}, "k");
     BOOST_TEST_REQUIRE(std::holds_alternative<transfer_failure>(refused));
     BOOST_TEST(std::get<transfer_failure>(refused).code == msg::error_code::invalid_request);

@@ -60,6 +60,9 @@ parsed_args parse_daemon_args(const std::vector<std::string>& args) {
   app.add_option("--artifact-cache-mb", s.artifact_cache_mb,
                  "node: the most its artifact cache holds, in MiB")
       ->check(not_negative);
+  app.add_option("--serve-ports", s.serve_ports,
+                 "node: LOW-HIGH, the ports its serve replicas' prediction sockets bind "
+                 "(default: any free port)");
   app.add_option("--http-listen", s.http_listen,
                  "HOST:PORT for HTTP (health, metrics, inference), or off (head default: " +
                      std::string(default_head_http_listen) + ", node: off)");

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/endpoint.hpp"
+#include "config/port_range.hpp"
 #include "messages/safe_text.hpp"
 
 namespace troupe::config {
@@ -83,6 +84,7 @@ const char* const known_keys[] = {"head",
                                   "artifact_max_bytes",
                                   "artifact_upload_idle_ms",
                                   "artifact_cache_mb",
+                                  "serve_ports",
                                   "http_listen",
                                   "http_io_threads",
                                   "http_max_body_bytes"};
@@ -123,6 +125,7 @@ void load_yaml_file(const std::string& path, daemon_settings& s) {
   read(root, "artifact_max_bytes", s.artifact_max_bytes);
   read(root, "artifact_upload_idle_ms", s.artifact_upload_idle_ms);
   read(root, "artifact_cache_mb", s.artifact_cache_mb);
+  read(root, "serve_ports", s.serve_ports);
   read(root, "http_listen", s.http_listen);
   read(root, "http_io_threads", s.http_io_threads);
   read(root, "http_max_body_bytes", s.http_max_body_bytes);
@@ -168,6 +171,9 @@ void validate(const daemon_settings& s) {
   check_range("artifact_upload_idle_ms", s.artifact_upload_idle_ms, limits::min_upload_idle_ms,
               limits::max_upload_idle_ms);
   check_range("artifact_cache_mb", s.artifact_cache_mb, uint64_t{1}, limits::max_artifact_cache_mb);
+  if (s.serve_ports && !parse_port_range(*s.serve_ports))
+    throw config_error("setting `serve_ports`: expected " + std::string(port_range_rule) +
+                       ", got `" + msg::printable(*s.serve_ports) + "`");
   http_endpoint(s);
   check_range("http_io_threads", s.http_io_threads, uint32_t{1}, limits::max_http_io_threads);
   check_range("http_max_body_bytes", s.http_max_body_bytes, limits::min_http_body_bytes,

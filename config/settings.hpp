@@ -69,6 +69,9 @@ struct daemon_settings {
   uint32_t artifact_upload_idle_ms = 60'000;
   // node: the most its artifact cache holds (docs/artifacts.md), 20 GiB
   uint64_t artifact_cache_mb = 20'480;
+  // node: LOW-HIGH, the ports its serve replicas' prediction sockets bind (config/port_range.hpp);
+  // unset: any free port
+  std::optional<std::string> serve_ports;
   // HOST:PORT of the HTTP server (health, /metrics, inference; docs/http.md). Unset: a head
   // serves on 127.0.0.1:7480, a node serves none; "off": none; port 0: any free port.
   std::optional<std::string> http_listen;

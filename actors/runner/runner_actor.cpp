@@ -15,6 +15,7 @@
 #include "cluster/jobs/kinds/train/train_kind.hpp"
 #include "cluster/runner/task_runner.hpp"
 #include "cluster/security/key_registry.hpp"
+#include "config/port_range.hpp"
 #include "messages/safe_text.hpp"
 
 namespace troupe::runner {
@@ -114,8 +115,11 @@ void start(self_ptr self, jobs::task_launch launch) {
   const bool own_program = !launch.argv.empty() && (launch.argv[0] == jobs::rank_program ||
                                                     launch.argv[0] == jobs::replica_program ||
                                                     launch.argv[0] == jobs::predict_program);
-  if (!launch.argv.empty() && launch.argv[0] == jobs::replica_program)
+  if (!launch.argv.empty() && launch.argv[0] == jobs::replica_program) {
     launch.env.emplace_back(security::head_public_key_variable, st.deps.head_public_key);
+    if (!st.deps.serve_ports.empty())
+      launch.env.emplace_back(config::serve_ports_variable, st.deps.serve_ports);
+  }
   if (!st.deps.programs_dir.empty() && own_program)
     launch.argv[0] = st.deps.programs_dir + "/" + launch.argv[0];
   st.runner->start(launch);

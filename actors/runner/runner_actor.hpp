@@ -36,6 +36,8 @@ struct runner_actor_deps {
   // The head's public key (Z85): a replica's prediction socket admits it alone
   // (TROUPE_HEAD_PUBLIC_KEY in a troupe-replica launch).
   std::string head_public_key;
+  // The serve_ports setting (LOW-HIGH), passed to troupe-replica launches; empty: none.
+  std::string serve_ports;
 };
 
 caf::actor spawn_runner_actor(caf::actor_system& system, runner_actor_deps deps);

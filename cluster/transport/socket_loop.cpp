@@ -26,6 +26,16 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
       on_frame_(std::move(on_frame)),
       wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  try {
+    open(context, r, endpoint, options);
+  } catch (...) {  // no destructor runs: what was made goes here
+    ::close(wake_fd_);
+    throw;
+  }
+}
+
+void socket_loop::open(zmq::context_t& context, role r, const std::string& endpoint,
+                       const socket_options& options) {
   socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options.max_message_bytes));
   socket_.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   socket_.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
@@ -40,8 +50,10 @@ socket_loop::socket_loop(zmq::context_t& context, role r, const std::string& end
     }
   }
   if (r == role::router_bind) {
-    const auto monitor_endpoint =
-        "inproc://troupe-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+    // A name of its own: a loop made where one failed a moment ago may get the same address,
+    // while the failed socket's monitor endpoint is still being closed.
+    static std::atomic<uint64_t> monitors{0};
+    const auto monitor_endpoint = "inproc://troupe-monitor-" + std::to_string(++monitors);
     if (zmq_socket_monitor(socket_.handle(), monitor_endpoint.c_str(),
                            ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0)
       throw zmq::error_t();

@@ -102,6 +102,9 @@ class socket_loop {
     std::string bytes;
   };
 
+  // The constructor's work past the eventfd: the socket's options, then bind or connect.
+  void open(zmq::context_t& context, role r, const std::string& endpoint,
+            const socket_options& options);
   void run();
   void await_prompt_reply();
   void drain_outbox();

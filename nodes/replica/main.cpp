@@ -59,7 +59,7 @@ class replica_process {
  public:
   replica_process(inference::serve_spec spec, std::string attempt_id,
                   const security::credential& link, const std::string& link_path,
-                  const std::string& head_public_key)
+                  const std::string& head_public_key, std::optional<config::port_range> ports)
       : spec_(std::move(spec)),
         attempt_id_(std::move(attempt_id)),
         artifacts_(link_path, attempt_id_),
@@ -70,7 +70,8 @@ class replica_process {
             [](const std::string& why) {
               std::fprintf(stderr, "troupe-replica: %s; stopping\n", why.c_str());
               std::_Exit(exit_failed);
-            }) {}
+            },
+            ports) {}
 
   // Whether the head asked for a resolution before the next poll (a reload); clears it.
   bool resolve_now() { return resolve_now_.exchange(false); }
@@ -241,11 +242,20 @@ int main() {
   if (!security::is_z85_key(head_key))
     return fail(std::string(security::head_public_key_variable) + ": not a Z85 public key",
                 exit_bad_environment);
+  std::optional<config::port_range> ports;
+  if (const char* range = std::getenv(config::serve_ports_variable)) {
+    ports = config::parse_port_range(range);
+    if (!ports)
+      return fail(
+          std::string(config::serve_ports_variable) + ": expected " + config::port_range_rule,
+          exit_bad_environment);
+  }
   try {
     const auto spec = inference::serve_spec_from_json(nlohmann::json::parse(spec_text));
     const char* threads = std::getenv("OMP_NUM_THREADS");
     replica::set_torch_threads(threads ? std::atoi(threads) : 1);
-    replica_process r(spec, attempt, security::load_credential(link_path), link_path, head_key);
+    replica_process r(spec, attempt, security::load_credential(link_path), link_path, head_key,
+                      ports);
     while (!stop_signalled) {
       r.poll();
       for (auto waited = std::chrono::milliseconds(0);

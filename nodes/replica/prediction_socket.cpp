@@ -1,5 +1,7 @@
 #include "nodes/replica/prediction_socket.hpp"
 
+#include <stdexcept>
+
 #include "cluster/host/resources.hpp"
 
 namespace troupe::replica {
@@ -43,23 +45,40 @@ std::string reachable(const std::string& bound) {
 prediction_socket::prediction_socket(
     const std::string& head_public_key, std::string sender,
     std::function<void(const std::string&, msg::envelope)> on_predict,
-    std::function<void(const std::string&)> on_failure)
+    std::function<void(const std::string&)> on_failure, std::optional<config::port_range> ports)
     : sender_(std::move(sender)),
       on_predict_(std::move(on_predict)),
       keys_(security::generate_key_pair()),
-      zap_(context_, std::make_shared<head_key_only>(head_public_key), std::move(on_failure)),
-      loop_(context_, transport::socket_loop::role::router_bind, "tcp://*:0", options_for(keys_),
-            [this](const std::string& peer, const zmq::message_t& frame,
-                   transport::clock::time_point) { on_frame(peer, frame); }),
-      endpoint_(reachable(loop_.endpoint())) {
-  loop_.start();
+      zap_(context_, std::make_shared<head_key_only>(head_public_key), std::move(on_failure)) {
+  auto on_frame = [this](const std::string& peer, const zmq::message_t& frame,
+                         transport::clock::time_point) { this->on_frame(peer, frame); };
+  const auto bind = [&](uint32_t port) {
+    loop_ = std::make_unique<transport::socket_loop>(
+        context_, transport::socket_loop::role::router_bind, "tcp://*:" + std::to_string(port),
+        options_for(keys_), on_frame);
+  };
+  if (!ports) {
+    bind(0);
+  } else {
+    for (uint32_t port = ports->low; port <= ports->high && !loop_; ++port) {
+      try {
+        bind(port);
+      } catch (const zmq::error_t&) {  // taken: the next one
+      }
+    }
+    if (!loop_)
+      throw std::runtime_error("prediction socket: no free port in " + std::to_string(ports->low) +
+                               "-" + std::to_string(ports->high));
+  }
+  endpoint_ = reachable(loop_->endpoint());
+  loop_->start();
 }
 
-prediction_socket::~prediction_socket() { loop_.stop(); }
+prediction_socket::~prediction_socket() { loop_->stop(); }
 
 void prediction_socket::answer(const std::string& peer, const msg::envelope& request,
                                msg::body body) {
-  loop_.send(peer, msg::encode(msg::reply_to(request, sender_, std::move(body))));
+  loop_->send(peer, msg::encode(msg::reply_to(request, sender_, std::move(body))));
 }
 
 void prediction_socket::on_frame(const std::string& peer, const zmq::message_t& frame) {

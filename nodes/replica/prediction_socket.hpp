@@ -1,9 +1,9 @@
 // A replica's socket for the head's predictions (docs/protocol.md, "Inference messages"): a
-// ROUTER bound on every interface at a free port, with a CURVE key pair of its own, whose
-// handshake admits the head's public key alone. The replica names it (tcp://<its host name>:PORT,
-// the address its node registered with) and its public key in every ReplicaReport; the head
-// connects to it and sends PredictRequests, each answered on the connection it came on. Plain
-// C++, thread-safe.
+// ROUTER bound on every interface at a free port (the first free one of `ports` when given), with a
+// CURVE key pair of its own, whose handshake admits the head's public key alone. The replica names
+// it (tcp://<its host name>:PORT, the address its node registered with) and its public key in every
+// ReplicaReport; the head connects to it and sends PredictRequests, each answered on the connection
+// it came on. Plain C++, thread-safe.
 #pragma once
 
 #include <functional>
@@ -15,6 +15,7 @@
 #include "cluster/security/curve_keys.hpp"
 #include "cluster/security/zap_handler.hpp"
 #include "cluster/transport/socket_loop.hpp"
+#include "config/port_range.hpp"
 #include "messages/codec.hpp"
 
 namespace troupe::replica {
@@ -23,10 +24,12 @@ class prediction_socket {
  public:
   // `on_predict` gets each PredictRequest, with the connection to answer it on, on the socket's
   // thread; it must not block. A ZAP handler that fails calls `on_failure` (it must stop the
-  // process: no connection may be admitted unchecked). Throws zmq::error_t when it cannot bind.
+  // process: no connection may be admitted unchecked). Throws std::runtime_error when it cannot
+  // bind (no port of `ports` is free).
   prediction_socket(const std::string& head_public_key, std::string sender,
                     std::function<void(const std::string& peer, msg::envelope)> on_predict,
-                    std::function<void(const std::string& why)> on_failure);
+                    std::function<void(const std::string& why)> on_failure,
+                    std::optional<config::port_range> ports = std::nullopt);
   ~prediction_socket();
   prediction_socket(const prediction_socket&) = delete;
   prediction_socket& operator=(const prediction_socket&) = delete;
@@ -45,7 +48,7 @@ class prediction_socket {
   security::key_pair keys_;
   zmq::context_t context_{1};
   security::zap_handler zap_;  // bound before the socket: nothing is admitted unchecked
-  transport::socket_loop loop_;
+  std::unique_ptr<transport::socket_loop> loop_;
   std::string endpoint_;
 };
 

@@ -327,7 +327,7 @@ int run_daemon(const config::daemon_settings& s) {
   if (runs_agent) {
     runner = runner::spawn_runner_actor(
         system, {agent_endpoint, data->path() + "/tasks", name, rank_link, own_directory(),
-                 node_keys ? node_keys->server_public_key : ""});
+                 node_keys ? node_keys->server_public_key : "", s.serve_ports.value_or("")});
     actors.push_back(runner);
     exit_when_it_dies(system, runner, "task runner", request_exit);
     agent_endpoint->route_reply<msg::jobs_message>(runner);

@@ -6,10 +6,19 @@
 namespace troupe::jobs {
 namespace {
 
-constexpr std::array<std::string_view, 12> task_variables{
-    "TROUPE_JOB_ID", "TROUPE_TASK_INDEX", "TROUPE_TASK_COUNT", "TROUPE_ATTEMPT_ID",
-    "RANK",          "WORLD_SIZE",        "LOCAL_RANK",        "LOCAL_WORLD_SIZE",
-    "MASTER_ADDR",   "MASTER_PORT",       "TROUPE_RANK_LINK",  "TROUPE_HEAD_PUBLIC_KEY"};
+constexpr std::array<std::string_view, 13> task_variables{"TROUPE_JOB_ID",
+                                                          "TROUPE_TASK_INDEX",
+                                                          "TROUPE_TASK_COUNT",
+                                                          "TROUPE_ATTEMPT_ID",
+                                                          "RANK",
+                                                          "WORLD_SIZE",
+                                                          "LOCAL_RANK",
+                                                          "LOCAL_WORLD_SIZE",
+                                                          "MASTER_ADDR",
+                                                          "MASTER_PORT",
+                                                          "TROUPE_RANK_LINK",
+                                                          "TROUPE_HEAD_PUBLIC_KEY",
+                                                          "TROUPE_SERVE_PORTS"};
 
 }  // namespace
 

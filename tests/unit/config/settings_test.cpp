@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "config/daemon_args.hpp"
+#include "config/port_range.hpp"
 
 using namespace troupe::config;
 
@@ -104,6 +105,22 @@ BOOST_AUTO_TEST_CASE(bad_http_settings_are_refused_naming_the_setting) {
   BOOST_TEST(refused({"--head", "--data-dir", "/d", "--http-io-threads", "0"}, "http_io_threads"));
   BOOST_TEST(refused({"--head", "--data-dir", "/d", "--http-max-body-bytes", "10"},
                      "http_max_body_bytes"));
+}
+
+BOOST_AUTO_TEST_CASE(serve_ports_are_a_range_of_unprivileged_ports) {
+  BOOST_TEST(!parse({"--head", "--data-dir", "/d"}).settings.serve_ports);
+  BOOST_TEST(
+      *parse({"--head", "--data-dir", "/d", "--serve-ports", "40000-40099"}).settings.serve_ports ==
+      "40000-40099");
+  yaml_file f("head: true\ndata_dir: /d\nserve_ports: 1024-1024\n");
+  BOOST_TEST(*parse({"--config", f.path}).settings.serve_ports == "1024-1024");
+  for (const char* bad : {"40000", "40099-40000", "80-90", "40000-70000", "-1-5", "a-b",
+                          "+2000-3000", "2000-", "2000-3000-4000"})
+    BOOST_TEST(refused({"--head", "--data-dir", "/d", "--serve-ports", bad}, "serve_ports"), bad);
+  const auto range = parse_port_range("40000-40099");
+  BOOST_TEST_REQUIRE(range.has_value());
+  BOOST_TEST(range->low == 40000u);
+  BOOST_TEST(range->high == 40099u);
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_yaml_key_is_named) {

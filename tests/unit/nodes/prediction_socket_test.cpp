@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "cluster/security/curve_keys.hpp"
@@ -92,6 +93,61 @@ BOOST_AUTO_TEST_CASE(what_is_not_a_prediction_is_refused_and_not_handled) {
   BOOST_TEST((e->code == msg::error_code::invalid_request));
   BOOST_TEST(e->message == "a replica's prediction socket answers PredictRequests only");
   BOOST_TEST(s.predictions == 0);
+}
+
+// A port taken now: a socket bound at a free one, kept open.
+struct taken_port {
+  zmq::context_t context{1};
+  zmq::socket_t socket{context, zmq::socket_type::router};
+  uint16_t port = 0;
+  taken_port() {
+    socket.set(zmq::sockopt::linger, 0);
+    socket.bind("tcp://*:0");
+    const auto bound = socket.get(zmq::sockopt::last_endpoint);
+    port = static_cast<uint16_t>(std::stoi(bound.substr(bound.rfind(':') + 1)));
+  }
+};
+
+bool port_free(uint32_t port) {
+  if (port > 65535) return false;
+  zmq::context_t context{1};
+  zmq::socket_t socket{context, zmq::socket_type::router};
+  socket.set(zmq::sockopt::linger, 0);
+  try {
+    socket.bind("tcp://*:" + std::to_string(port));
+    return true;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(with_serve_ports_it_binds_the_first_free_one_of_them_or_refuses) {
+  const auto head = security::generate_key_pair();
+  // A taken port whose next one is free (tried a few times: another process may hold it).
+  std::unique_ptr<taken_port> held;
+  for (int i = 0; i < 20 && !held; ++i) {
+    held = std::make_unique<taken_port>();
+    if (!port_free(held->port + 1u)) held.reset();
+  }
+  BOOST_TEST_REQUIRE(static_cast<bool>(held));
+  const auto& taken = *held;
+  auto no_answer = [](const std::string&, msg::envelope) {};
+  auto no_failure = [](const std::string&) {};
+  // Its only port taken: refused, naming the range.
+  const auto alone = std::to_string(taken.port) + "-" + std::to_string(taken.port);
+  try {
+    replica::prediction_socket s(head.public_key, "r", no_answer, no_failure,
+                                 config::parse_port_range(alone));
+    BOOST_FAIL("bound a port that was taken");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string(e.what()) == "prediction socket: no free port in " + alone);
+  }
+  // The taken one and the next: the next.
+  const auto next = static_cast<uint16_t>(taken.port + 1);
+  replica::prediction_socket s(
+      head.public_key, "r", no_answer, no_failure,
+      config::parse_port_range(std::to_string(taken.port) + "-" + std::to_string(next)));
+  BOOST_TEST(s.endpoint().substr(s.endpoint().rfind(':') + 1) == std::to_string(next));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,8 +8,9 @@
 namespace troupe::config {
 namespace {
 
+// Letters, digits, '-', '.', '_', starting with a letter or digit (libzmq refuses "-x" or ".").
 bool is_host_name(const std::string& host) {
-  if (host.empty()) return false;
+  if (host.empty() || !std::isalnum(static_cast<unsigned char>(host.front()))) return false;
   for (unsigned char c : host)
     if (!std::isalnum(c) && c != '-' && c != '.' && c != '_') return false;
   return true;

@@ -10,16 +10,7 @@
 #include <unordered_map>
 
 #include "actors/atoms.hpp"
-#include "actors/inference/service_table.hpp"
-#include "actors/jobs/job_service.hpp"
-#include "cluster/inference/prediction_endpoint.hpp"
-#include "cluster/inference/response_cache.hpp"
-#include "cluster/inference/serve_spec.hpp"
-#include "cluster/jobs/kinds/predict/predict_spec.hpp"
-#include "cluster/models/model_ref.hpp"
-#include "cluster/models/registry_rules.hpp"
-#include "cluster/security/curve_keys.hpp"
-#include "messages/safe_text.hpp"
+#include "actors/inference/service_router_state.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::inference::prediction_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(troupe::inference::prediction_result)>)
@@ -27,72 +18,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(std::vector<troupe::inference::
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(std::optional<troupe::msg::error>)>)
 
 namespace troupe::inference {
-namespace {
-
-using actors::inbound;
-using job_service::job_view;
-using steady = std::chrono::steady_clock;
-using done_fn = std::function<void(prediction_result)>;
-using services_fn = std::function<void(std::vector<service_status>)>;
-using reload_fn = std::function<void(std::optional<msg::error>)>;
-
-using predict_atom = caf::atom_constant<caf::atom("predict")>;
-using services_atom = caf::atom_constant<caf::atom("services")>;
-using reload_atom = caf::atom_constant<caf::atom("reload")>;
-using answer_atom = caf::atom_constant<caf::atom("answer")>;
-
-constexpr auto job_service_timeout = std::chrono::seconds(5);
-constexpr auto replica_wait = std::chrono::seconds(5);
-constexpr auto reload_wait = std::chrono::seconds(10);
-constexpr auto sweep_interval = std::chrono::milliseconds(250);
-constexpr uint32_t most_features = 65'536;
-constexpr uint32_t most_rows = 4096;
-// The ids of the router's requests to nodes: apart from every id a node's own requests use, so
-// that sending one never releases a request of the node's budget (wire_endpoint::send).
-constexpr uint64_t router_id_bit = uint64_t{1} << 62;
-
-// A prediction on its way to a replica.
-struct pending {
-  prediction_request request;
-  done_fn done;
-  route to;
-  bool retried = false;
-  steady::time_point give_up;
-};
-
-// A reload waiting for its service's replicas: each was told to resolve now, and counts once it
-// resolved after that and then reported what it loaded.
-struct reload {
-  std::string service;
-  std::map<std::string, bool> replicas;  // attempt id -> resolved since it was told
-  std::vector<std::string> problems;     // "replica A: version V: why"
-  steady::time_point give_up;
-  reload_fn done;
-};
-
-// The head's connection to one replica's prediction socket: a DEALER of its own, whose thread
-// hands each answer to the router.
-struct replica_link {
-  std::string endpoint;
-  std::string public_key;
-  std::unique_ptr<transport::socket_loop> loop;
-};
-
-struct router_state {
-  static inline const char* name = "service_router";
-  service_router_deps deps;
-  zmq::context_t context{1};                  // the replica links'
-  std::map<std::string, replica_link> links;  // by attempt id
-  // The address each replica's node registered with, from its resolution: by attempt id.
-  std::map<std::string, std::string> replica_hosts;
-  service_table table{std::random_device{}()};
-  uint64_t next_id = 1;
-  std::unordered_map<uint64_t, pending> waiting;  // by the request id sent to the node
-  std::map<std::string, response_cache> caches;   // by job id, of services with a cache
-  std::vector<reload> reloads;
-};
-
-using self_ptr = caf::stateful_actor<router_state>*;
+namespace router_detail {
 
 msg::error error(msg::error_code code, std::string why) { return {code, std::move(why)}; }
 
@@ -137,9 +63,6 @@ bool answered_from_cache(self_ptr self, pending& p) {
   return true;
 }
 
-void replica_failed(self_ptr self, pending p, const std::string& why);
-void unlink_replica(self_ptr self, const std::string& attempt_id, const std::string& why);
-
 // Sends `p` to a replica (another than `avoid`), or answers it with why not.
 void dispatch(self_ptr self, pending p, const std::string& avoid = {}) {
   auto& st = self->state;
@@ -154,12 +77,9 @@ void dispatch(self_ptr self, pending p, const std::string& avoid = {}) {
   out.body = msg::inference_message{
       msg::predict_request{p.request.service, p.to.version, p.request.feature_count,
                            p.request.features, p.request.routing_key, p.to.attempt_id}};
-  auto link = st.links.find(p.to.attempt_id);
-  if (link == st.links.end())
+  if (!st.links->send(p.to.attempt_id, msg::encode(out)))
     return replica_failed(self, std::move(p), "it has named no prediction socket");
-  const auto id = out.request_id;
-  link->second.loop->send({}, msg::encode(out));
-  st.waiting.emplace(id, std::move(p));
+  st.waiting.emplace(out.request_id, std::move(p));
 }
 
 // The replica did not answer: once more on another, else `unavailable` with why.
@@ -312,221 +232,6 @@ void sweep(self_ptr self) {
   st.deps.figures->forget_silent(now);
 }
 
-// What a version of the registry takes and gives: its stored signature.
-model_signature signature_of(const store::model_version_record& v) {
-  model_signature out;
-  out.input_features = v.input_features;
-  out.outputs = models::parse_output_kind(v.output_kind).value_or(output_kind::logits);
-  out.classes = v.classes;
-  return out;
-}
-
-// The versions a serve spec names now, from the model's stored versions (by version).
-std::variant<msg::resolve_service_reply, msg::error> resolve_versions(
-    const serve_spec& spec, const std::vector<store::model_version_record>& versions) {
-  auto parsed = models::parse_ref(spec.model);
-  if (std::holds_alternative<std::string>(parsed))
-    return error(msg::error_code::internal, "the stored model reference is not valid");
-  const auto ref = std::get<models::model_ref>(parsed);
-  msg::resolve_service_reply out;
-  out.model_name = ref.name;
-  auto add = [&](const store::model_version_record& v, uint32_t weight) {
-    out.versions.push_back({v.version, v.artifact_digest, signature_of(v), weight});
-  };
-  if (!spec.traffic.empty()) {
-    for (const auto& share : spec.traffic)
-      if (const auto* v = models::resolve({ref.name, share.version, models::stage::none}, versions))
-        add(*v, share.weight);
-  } else if (const auto* v = ref.version || ref.in_stage != models::stage::none
-                                 ? models::resolve(ref, versions)
-                                 : (versions.empty() ? nullptr : &versions.back())) {
-    add(*v, 100);
-  }
-  if (out.versions.empty())
-    return error(msg::error_code::not_found, "model " + spec.model + " names no version now");
-  return out;
-}
-
-// Answers a checked replica's resolution and records it.
-void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service_request& r,
-                    const job_view& job) {
-  auto& st = self->state;
-  serve_spec spec;
-  std::vector<store::model_version_record> versions;
-  // A predict job's task resolves its model alike, as a service of one replica that no one asks.
-  const bool predict_task = job.kind == "predict";
-  try {
-    const auto json = nlohmann::json::parse(job.spec_json);
-    if (predict_task)
-      spec.model = jobs::predict_spec_from_json(json).model;
-    else
-      spec = serve_spec_from_json(json);
-    const auto name = std::get<models::model_ref>(models::parse_ref(spec.model)).name;
-    for (auto& v : st.deps.store->models().load_versions(name))
-      if (v.tenant == job.tenant) versions.push_back(std::move(v));
-  } catch (const std::exception& e) {  // the store failed, or a stored spec is not one
-    return reply(self, in, error(msg::error_code::unavailable, e.what()));
-  }
-  auto resolved = resolve_versions(spec, versions);
-  if (auto* e = std::get_if<msg::error>(&resolved)) return reply(self, in, std::move(*e));
-  auto& out = std::get<msg::resolve_service_reply>(resolved);
-  if (predict_task) return reply(self, in, msg::inference_message{std::move(out)});
-  out.service = job.name;
-  std::vector<resolved_version> table_versions;
-  std::set<uint32_t> named;
-  for (const auto& v : out.versions) {
-    table_versions.push_back({v.version, v.weight, v.signature});
-    named.insert(v.version);
-  }
-  const bool fresh = !st.table.runs(job.job_id);
-  st.table.resolved(
-      {job.name, job.tenant, job.job_id, spec.model, spec.replicas, spec.auth, spec.cache},
-      out.model_name, std::move(table_versions), r.attempt_id, in.peer, steady::now());
-  st.replica_hosts[r.attempt_id] = job.node_address;
-  // A service's access changes only when it appears (its spec is fixed); the sweep publishes
-  // its end.
-  if (fresh) st.deps.access->publish(st.table.accesses());
-  // A cache answers only for the versions the service resolves to now.
-  if (spec.cache.entries > 0)
-    st.caches.try_emplace(job.job_id, spec.cache).first->second.keep_only(named);
-  reload_resolved(self, r.attempt_id);
-  reply(self, in, msg::inference_message{std::move(out)});
-}
-
-void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_request& r) {
-  const auto node_id = in.sender->node_id;
-  self->request(self->state.deps.jobs, job_service_timeout, actors::attempt_atom::value,
-                r.attempt_id)
-      .then(
-          [self, in, r, node_id](const job_view& v) {
-            if (!v.known || v.node_id != node_id || (v.kind != "serve" && v.kind != "predict"))
-              return reply(
-                  self, in,
-                  error(msg::error_code::permission_denied,
-                        "attempt " + r.attempt_id + " is no replica or predict task on this node"));
-            if (!v.current)
-              return reply(self, in,
-                           error(msg::error_code::conflict,
-                                 "attempt " + r.attempt_id + " has ended or was superseded"));
-            answer_resolve(self, in, r, v);
-          },
-          [self, in](const caf::error&) {
-            reply(self, in, error(msg::error_code::unavailable, "the job service did not answer"));
-          });
-}
-
-// What waits on the replica is asked of another at once.
-void retry_waiting_on(self_ptr self, const std::string& attempt_id, const std::string& why) {
-  auto& st = self->state;
-  std::vector<pending> orphaned;
-  for (auto it = st.waiting.begin(); it != st.waiting.end();) {
-    if (it->second.to.attempt_id != attempt_id) {
-      ++it;
-      continue;
-    }
-    orphaned.push_back(std::move(it->second));
-    it = st.waiting.erase(it);
-  }
-  for (auto& p : orphaned) replica_failed(self, std::move(p), why);
-}
-
-// Connects to the prediction socket a replica's report names (again, when it names another).
-// Throws zmq::error_t when libzmq refuses the address; the link the replica had stays then.
-void link_replica(self_ptr self, const std::string& attempt_id, const msg::replica_report& r) {
-  auto& st = self->state;
-  auto known = st.links.find(attempt_id);
-  if (known != st.links.end() && known->second.endpoint == r.predict_endpoint &&
-      known->second.public_key == r.predict_public_key)
-    return;
-  transport::socket_options options;
-  options.linger_ms = 0;
-  options.queue_until_connected = true;  // the first prediction may leave before the handshake
-  if (st.deps.keys)
-    options.curve = transport::curve_keys{st.deps.keys->public_key, st.deps.keys->secret_key,
-                                          r.predict_public_key};
-  const auto router = caf::actor_cast<caf::actor_addr>(self);
-  auto loop = std::make_unique<transport::socket_loop>(
-      st.context, transport::socket_loop::role::dealer_connect, r.predict_endpoint, options,
-      [router, attempt_id, limits = st.deps.limits](const std::string&, const zmq::message_t& frame,
-                                                    transport::clock::time_point received) {
-        auto decoded = msg::decode(frame.data(), frame.size(), limits);
-        auto* env = std::get_if<msg::envelope>(&decoded);
-        if (!env) return;  // a replica that cannot be read is not answered (its request times out)
-        // `peer`: the replica it came from.
-        if (auto to = caf::actor_cast<caf::actor>(router))
-          caf::anon_send(to, answer_atom::value,
-                         inbound{attempt_id, std::move(*env), received, std::nullopt});
-      });
-  if (known != st.links.end()) {
-    known->second.loop->stop();
-    st.links.erase(known);
-    retry_waiting_on(self, attempt_id, "it named another prediction socket");
-  }
-  auto& link = st.links[attempt_id];
-  link = {r.predict_endpoint, r.predict_public_key, std::move(loop)};
-  link.loop->start();
-}
-
-// The replica is gone: its link closes, and what waits for it is asked of another at once.
-void unlink_replica(self_ptr self, const std::string& attempt_id, const std::string& why) {
-  auto& st = self->state;
-  st.replica_hosts.erase(attempt_id);
-  if (auto link = st.links.find(attempt_id); link != st.links.end()) {
-    link->second.loop->stop();
-    st.links.erase(link);
-  }
-  retry_waiting_on(self, attempt_id, why);
-}
-
-// Why the prediction socket a replica's report names is not taken, or nullopt: it must be at the
-// address its node registered with (the head connects to nothing else a node names).
-std::optional<msg::error> socket_problem(self_ptr self, const msg::replica_report& r) {
-  const auto host = prediction_endpoint_host(r.predict_endpoint);
-  const auto shown =
-      "'" + msg::printable(r.predict_endpoint.substr(0, max_prediction_endpoint_chars)) + "'";
-  if (!host || !security::is_z85_key(r.predict_public_key))
-    return error(
-        msg::error_code::invalid_request,
-        "predictEndpoint: expected tcp://HOST:PORT and the socket's Z85 public key, got " + shown);
-  const auto& hosts = self->state.replica_hosts;
-  if (auto it = hosts.find(r.attempt_id); it != hosts.end() && it->second != *host)
-    return error(msg::error_code::permission_denied, "predictEndpoint: " + shown +
-                                                         " is not at its node's address " +
-                                                         msg::printable(it->second));
-  return std::nullopt;
-}
-
-void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
-  std::vector<std::pair<uint32_t, std::string>> versions;
-  for (const auto& v : r.versions) versions.emplace_back(v.version, v.problem);
-  auto& table = self->state.table;
-  if (!table.service_of(r.attempt_id) || !self->state.replica_hosts.count(r.attempt_id))
-    return reply(self, in,
-                 error(msg::error_code::conflict,
-                       "attempt " + r.attempt_id + " has not resolved its service from this node"));
-  if (auto problem = socket_problem(self, r)) return reply(self, in, std::move(*problem));
-  try {
-    link_replica(self, r.attempt_id, r);
-  } catch (const zmq::error_t& e) {
-    return reply(self, in,
-                 error(msg::error_code::invalid_request, "predictEndpoint: cannot connect to " +
-                                                             r.predict_endpoint + ": " + e.what()));
-  }
-  // Ready for what it loaded only once it can be reached.
-  if (!table.reported(r.attempt_id, in.peer, versions))
-    return reply(self, in,
-                 error(msg::error_code::conflict,
-                       "attempt " + r.attempt_id + " has not resolved its service from this node"));
-  const auto* service = table.service_of(r.attempt_id);
-  std::vector<msg::loaded_version> served;
-  for (const auto& v : r.versions)
-    if (table.serves(service->job_id, v.version)) served.push_back(v);
-  self->state.deps.figures->report(r.attempt_id, service->name, in.sender->node_id, served,
-                                   steady::now());
-  reply(self, in, msg::inference_message{msg::replica_report_reply{}});
-  reload_heard(self, r.attempt_id, false);
-}
-
 // A client's prediction, answered to it.
 void on_client_predict(self_ptr self, const inbound& in, msg::predict_request r) {
   prediction_request request;
@@ -577,6 +282,15 @@ void on_inbound(self_ptr self, const inbound& in) {
 
 caf::behavior router(self_ptr self, service_router_deps deps) {
   self->state.deps = std::move(deps);
+  const auto address = caf::actor_cast<caf::actor_addr>(self);
+  self->state.links = std::make_unique<replica_links>(
+      self->state.deps.keys, self->state.deps.limits,
+      [address](const std::string& attempt_id, msg::envelope answer) {
+        if (auto to = caf::actor_cast<caf::actor>(address))
+          caf::anon_send(to, answer_atom::value,
+                         inbound{attempt_id, std::move(answer), transport::clock::now(),
+                                 std::nullopt});  // `peer`: the replica it came from
+      });
   self->send(self->state.deps.jobs, actors::subscribe_atom::value,
              caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, sweep_interval, actors::tick_atom::value);
@@ -629,7 +343,9 @@ class actor_predictor : public predictor {
   std::shared_ptr<const service_access_board> access_;
 };
 
-}  // namespace
+}  // namespace router_detail
+
+using namespace router_detail;
 
 void service_access_board::publish(std::vector<std::pair<std::string, service_access>> by_name) {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -8,9 +8,9 @@
 #include <charconv>
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <memory>
 
+#include "cluster/host/atomic_file.hpp"
 #include "cluster/security/credentials.hpp"
 #include "cluster/security/key_registry.hpp"
 #include "cluster/training/rank_link/rank_link.hpp"
@@ -116,13 +116,6 @@ class mapped_file {
 constexpr uint64_t first_look_bytes = 64 * 1024;
 constexpr uint64_t look_growth = 4;
 
-std::string text_of_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in && !in.eof()) throw predict_failure("input: cannot read the fetched bytes " + path);
-  return text;
-}
-
 // The input's header line and the version it is of: its first bytes, fetched until they hold a
 // newline (or are all of it).
 struct input_header {
@@ -136,7 +129,7 @@ input_header fetch_header(training::rank_link& link, const std::string& dataset)
   for (uint64_t length = first_look_bytes;; length *= look_growth) {
     const auto got = link.fetch_artifact_range(dataset, out.artifact.digest, 0, length);
     out.artifact = got.artifact;
-    auto text = text_of_file(got.path);
+    auto text = host::read_whole_file(got.path);
     const auto newline = text.find('\n');
     if (newline != std::string::npos || text.size() >= out.artifact.size) {
       out.line = text.substr(0, newline);

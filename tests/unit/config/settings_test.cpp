@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "config/daemon_args.hpp"
+#include "config/endpoint.hpp"
 #include "config/port_range.hpp"
 
 using namespace troupe::config;
@@ -218,6 +219,43 @@ BOOST_AUTO_TEST_CASE(listen_and_join_addresses_are_parsed_and_checked) {
     BOOST_TEST(parse({"--head", "--data-dir", "/d", "--listen", good}).settings.listen == good);
   BOOST_TEST(parse({"--join", "tcp://10.0.0.1:1", "--data-dir", "/d"}).settings.join ==
              "tcp://10.0.0.1:1");
+}
+
+// As the head checks a replica's prediction socket before it connects to it.
+BOOST_AUTO_TEST_CASE(an_address_to_connect_to_is_tcp_a_host_and_a_port) {
+  auto accepted = [](const std::string& text) {
+    try {
+      parse_tcp_endpoint(text, "predictEndpoint", endpoint_use::connect);
+      return true;
+    } catch (const config_error&) {
+      return false;
+    }
+  };
+  for (const char* ok : {"tcp://gpu-1:40123", "tcp://127.0.0.1:1", "tcp://node_2.lan:65535"})
+    BOOST_TEST(accepted(ok), ok);
+  BOOST_TEST(parse_tcp_endpoint("tcp://gpu-1:40123", "x", endpoint_use::connect).host == "gpu-1");
+  for (const char* bad : {"",
+                          "tcp://",
+                          "tcp://host",
+                          "tcp://host:",
+                          "tcp://:80",
+                          "tcp://host:0",
+                          "tcp://host:65536",
+                          "tcp://host:123456",
+                          "tcp://host:80x",
+                          "ipc:///tmp/x",
+                          "inproc://x",
+                          "udp://host:80",
+                          "tcp://user@host:80",
+                          "tcp://host/path:80",
+                          "tcp://ho st:80",
+                          "tcp://[::1]:80",
+                          "tcp://*:80",
+                          "tcp://host\n:80",
+                          "tcp://_x:80",
+                          "tcp://.:80",
+                          "tcp://-x:80"})
+    BOOST_TEST(!accepted(bad), bad);
 }
 
 BOOST_AUTO_TEST_CASE(a_name_or_label_the_head_would_refuse_is_refused_at_start) {

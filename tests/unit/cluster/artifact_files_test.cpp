@@ -1,9 +1,9 @@
-// The head's blob store and the client's download on their own (no daemons): blobs are
+// The head's blob store and the client's transfers on their own (no daemons): blobs are
 // published only with matching bytes, every read is checked block by block, leftovers of a
-// dead process are removed, removed and unreferenced blobs go, a node's cache stays within its
-// limit without deleting what a running attempt holds, and a download keeps a window of chunks
-// in flight, asks again for the ones whose reply is lost, and keeps nothing when its bytes do
-// not match their digest.
+// dead process are removed, removed and unreferenced blobs go, and a download keeps a window of
+// chunks in flight, asks again for the ones whose reply is lost, fetches a byte range alone, and
+// keeps nothing when its bytes do not match their digest; an upload resumes from what the head
+// has. A node's cache: artifact_cache_test.cpp; assembly: dataset_assembly_test.cpp.
 #define BOOST_TEST_MODULE artifact_files_test
 #include <boost/test/unit_test.hpp>
 
@@ -16,41 +16,15 @@
 #include <random>
 #include <set>
 
-#include "cluster/artifacts/artifact_cache.hpp"
 #include "cluster/artifacts/artifact_transfer.hpp"
 #include "cluster/artifacts/blob_store.hpp"
-#include "cluster/artifacts/dataset_assembly.hpp"
 #include "messages/print.hpp"
+#include "tests/unit/cluster/artifact_test_support.hpp"
 
 namespace troupe::artifacts {
 namespace {
 
-namespace fs = std::filesystem;
-
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char pattern[] = "/tmp/troupe-artifacts-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
-
-std::string random_bytes(size_t size, unsigned seed) {
-  std::mt19937 random(seed);
-  std::string bytes(size, '\0');
-  for (auto& b : bytes) b = static_cast<char>(random());
-  return bytes;
-}
-
-// Uploads `bytes` in pieces of `piece` bytes and commits them as `digest`.
-std::optional<msg::error> store_blob(const blob_store& blobs, const std::string& bytes,
-                                     const std::string& digest, size_t piece = 10'000) {
-  auto upload = blobs.begin("00ff");
-  for (size_t at = 0; at < bytes.size(); at += piece)
-    if (auto e = upload->append(std::string_view(bytes).substr(at, piece))) return e;
-  return upload->commit(digest);
-}
+using namespace test;
 
 // 1000 random bytes from `seed`, stored as a blob; returns them.
 std::string stored_blob(const blob_store& blobs, unsigned seed) {
@@ -58,43 +32,6 @@ std::string stored_blob(const blob_store& blobs, unsigned seed) {
   BOOST_TEST_REQUIRE(!store_blob(blobs, bytes, sha256_hex(bytes)));
   return bytes;
 }
-
-std::string read_all(const blob_store& blobs, const std::string& digest, uint64_t size) {
-  auto got = blobs.read(digest, size, 0, size);
-  const auto* e = std::get_if<msg::error>(&got);
-  BOOST_TEST_REQUIRE(!e, (e ? e->message : ""));
-  return std::get<std::string>(got);
-}
-
-// A head behind a link: `answer` replies to each request when it is awaited, but the requests
-// numbered in `lost` (in the order they were sent, from 0) are never answered. It counts the
-// most requests in flight at once.
-struct fake_link {
-  using answer_fn = std::function<msg::body(const msg::artifacts_message&)>;
-  explicit fake_link(answer_fn a = {}) : answer(std::move(a)) {}
-
-  answer_fn answer;
-  std::set<uint64_t> lost;
-  std::map<uint64_t, msg::artifacts_message> in_flight;  // by ticket
-  uint64_t sent = 0;
-  size_t most_in_flight = 0;
-
-  artifact_link link() {
-    return {[this](msg::artifacts_message m) {
-              in_flight.emplace(sent, std::move(m));
-              most_in_flight = std::max(most_in_flight, in_flight.size());
-              return sent++;
-            },
-            [this](uint64_t ticket, std::chrono::milliseconds) -> std::optional<msg::body> {
-              auto it = in_flight.find(ticket);
-              if (it == in_flight.end()) return std::nullopt;
-              const auto request = std::move(it->second);
-              in_flight.erase(it);
-              if (lost.count(ticket)) return std::nullopt;
-              return answer(request);
-            }};
-  }
-};
 
 // Answers chunks of `info` from `bytes` (which may differ from what `info` says), at most
 // `most` bytes a chunk.
@@ -117,11 +54,6 @@ transfer_result<msg::artifact_info> download_txn(fake_link& head, const temp_dir
                                                  const progress_fn& progress = {}) {
   return download_file(head.link(), {"txn", "", ""}, dir.path + "/txn.csv",
                        std::chrono::milliseconds(1000), progress);
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 void flip_byte(const std::string& path, uint64_t at) {
@@ -395,233 +327,6 @@ BOOST_AUTO_TEST_CASE(a_lost_chunk_makes_the_upload_resume_from_the_bytes_the_hea
   BOOST_TEST((std::get<transfer_failure>(refused).kind == transfer_failure::kind::no_answer));
   BOOST_TEST(deaf.received.empty());
   BOOST_TEST(deaf.head.in_flight.empty());
-}
-
-// A head serving artifacts by name from memory, counting the downloads it serves.
-struct memory_head {
-  std::map<std::string, std::string> bytes_of;  // by name
-  size_t chunks = 0;
-  fake_link head;
-
-  artifact_link link() {
-    head.answer = [this](const msg::artifacts_message& m) -> msg::body {
-      const auto& r = std::get<msg::download_chunk_request>(m.body);
-      const auto& bytes = bytes_of.at(r.name);
-      ++chunks;
-      msg::artifact_info info{
-          r.name, "default", msg::artifact_kind::dataset, sha256_hex(bytes), bytes.size(), 1, ""};
-      return msg::artifacts_message{
-          msg::download_chunk_reply{info, r.offset, bytes.substr(r.offset, r.max_bytes)}};
-    };
-    return head.link();
-  }
-  std::string digest(const std::string& name) const { return sha256_hex(bytes_of.at(name)); }
-};
-
-// `names` of 1000 bytes each.
-memory_head head_with(std::initializer_list<const char*> names) {
-  memory_head head;
-  unsigned seed = 10;
-  for (const auto* name : names) head.bytes_of[name] = random_bytes(1000, ++seed);
-  return head;
-}
-
-transfer_result<cached_artifact> fetch(artifact_cache& cache, const std::string& name,
-                                       const std::string& holder) {
-  return cache.fetch({name, "default", ""}, holder);
-}
-
-bool fetched(const transfer_result<cached_artifact>& got) {
-  return std::holds_alternative<cached_artifact>(got);
-}
-
-const auto every_holder_ended = [](const std::string&) { return true; };
-constexpr std::chrono::milliseconds wait{1000};
-
-BOOST_AUTO_TEST_CASE(the_least_recently_used_copy_goes_when_a_new_one_would_pass_the_limit) {
-  temp_dir dir;
-  auto head = head_with({"a", "b", "c"});
-  artifact_cache cache(dir.path, head.link(), wait, 2500);
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "a", "k1")));
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "b", "k1")));
-  cache.release_ended(every_holder_ended);
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "a", "k2")));  // a is now the more recent
-  cache.release_ended(every_holder_ended);
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "c", "k3")));
-  BOOST_TEST(fs::exists(dir.path + "/" + head.digest("a")));
-  BOOST_TEST(!fs::exists(dir.path + "/" + head.digest("b")));
-  BOOST_TEST(fs::exists(dir.path + "/" + head.digest("c")));
-  BOOST_TEST(cache.used_bytes() == 2000u);
-  BOOST_TEST(cache.reused() == 1u);
-}
-
-BOOST_AUTO_TEST_CASE(a_copy_a_running_attempt_holds_is_never_deleted) {
-  temp_dir dir;
-  auto head = head_with({"a", "b", "c", "d"});
-  artifact_cache cache(dir.path, head.link(), wait, 2500);
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "a", "running")));
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "b", "ended")));
-  cache.release_ended([](const std::string& holder) { return holder == "ended"; });
-  // a is the least recently used, but held: b goes.
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "c", "running")));
-  BOOST_TEST(fs::exists(dir.path + "/" + head.digest("a")));
-  BOOST_TEST(!fs::exists(dir.path + "/" + head.digest("b")));
-  // Every copy held and no room: refused, nothing deleted.
-  const auto refused = fetch(cache, "d", "another");
-  BOOST_TEST_REQUIRE(std::holds_alternative<transfer_failure>(refused));
-  const auto& f = std::get<transfer_failure>(refused);
-  BOOST_TEST(f.code == msg::error_code::overloaded);
-  BOOST_TEST(f.message.find("artifact_cache_mb") != std::string::npos, f.message);
-  BOOST_TEST(fs::exists(dir.path + "/" + head.digest("a")));
-  BOOST_TEST(fs::exists(dir.path + "/" + head.digest("c")));
-  BOOST_TEST(!fs::exists(dir.path + "/" + head.digest("d")));
-  // Once the attempt ended its copies may go.
-  cache.release_ended(every_holder_ended);
-  BOOST_TEST(fetched(fetch(cache, "d", "another")));
-  BOOST_TEST(cache.used_bytes() == 2000u);
-}
-
-BOOST_AUTO_TEST_CASE(copies_a_previous_process_left_count_and_go_first_with_its_leftovers) {
-  temp_dir dir;
-  auto head = head_with({"old", "older", "new"});
-  for (const char* name : {"older", "old"}) {
-    std::ofstream(dir.path + "/" + head.digest(name), std::ios::binary) << head.bytes_of[name];
-    fs::last_write_time(dir.path + "/" + head.digest(name),
-                        fs::file_time_type::clock::now() -
-                            std::chrono::hours(std::string(name) == "older" ? 2 : 1));
-  }
-  std::ofstream(dir.path + "/" + head.digest("new") + ".part") << "a download that died";
-  artifact_cache cache(dir.path, head.link(), wait, 2500);
-  BOOST_TEST(cache.used_bytes() == 2000u);
-  BOOST_TEST(!fs::exists(dir.path + "/" + head.digest("new") + ".part"));
-  BOOST_TEST_REQUIRE(fetched(fetch(cache, "new", "k")));
-  BOOST_TEST(!fs::exists(dir.path + "/" + head.digest("older")));
-  BOOST_TEST(fs::exists(dir.path + "/" + head.digest("old")));
-  // A smaller limit than what is there: the oldest go at once.
-  cache.release_ended(every_holder_ended);
-  artifact_cache smaller(dir.path, head.link(), wait, 1500);
-  BOOST_TEST(smaller.used_bytes() == 1000u);
-  BOOST_TEST(fs::exists(dir.path + "/" + head.digest("new")));
-}
-
-BOOST_AUTO_TEST_CASE(a_byte_range_is_a_copy_of_its_own_held_counted_and_gone_with_the_process) {
-  temp_dir dir;
-  auto head = head_with({"a"});
-  {
-    artifact_cache cache(dir.path, head.link(), wait, 2500);
-    const auto got = cache.fetch({"a", "default", "", 100, 300}, "k");
-    BOOST_TEST_REQUIRE(fetched(got));
-    const auto& copy = std::get<cached_artifact>(got);
-    BOOST_TEST(copy.path == dir.path + "/" + head.digest("a") + ".100-400");
-    BOOST_TEST(read_text(copy.path) == head.bytes_of["a"].substr(100, 300));
-    BOOST_TEST(copy.artifact.size == 1000u);
-    BOOST_TEST(cache.used_bytes() == 300u);
-    // Cut at the end; asked for again, fetched again.
-    const auto tail = cache.fetch({"a", "default", "", 900, 5000}, "k");
-    BOOST_TEST_REQUIRE(fetched(tail));
-    BOOST_TEST(read_text(std::get<cached_artifact>(tail).path) == head.bytes_of["a"].substr(900));
-    const auto chunks = head.chunks;
-    BOOST_TEST_REQUIRE(fetched(cache.fetch({"a", "default", "", 900, 5000}, "k")));
-    BOOST_TEST(head.chunks > chunks);
-    BOOST_TEST(cache.used_bytes() == 400u);
-    BOOST_TEST(cache.reused() == 0u);
-    const auto at_end = cache.fetch({"a", "default", "", 1000, 10}, "k");
-    BOOST_TEST_REQUIRE(fetched(at_end));
-    BOOST_TEST(read_text(std::get<cached_artifact>(at_end).path).empty());
-    BOOST_TEST(cache.used_bytes() == 400u);
-    const auto refused = cache.fetch({"a", "default", "", 1001, 10}, "k");
-    BOOST_TEST_REQUIRE(std::holds_alternative<transfer_failure>(refused));
-    BOOST_TEST(std::get<transfer_failure>(refused).code == msg::error_code::invalid_request);
-  }
-  artifact_cache again(dir.path, head.link(), wait, 2500);
-  BOOST_TEST(again.used_bytes() == 0u);
-  BOOST_TEST(fs::is_empty(dir.path));
-}
-
-// `rows` CSV rows "i,<i*7>\n" from `first` on, after `header`.
-std::string csv_part(const std::string& header, int first, int rows) {
-  std::string text = header;
-  for (int i = first; i < first + rows; ++i)
-    text += std::to_string(i) + "," + std::to_string(i * 7) + "\n";
-  return text;
-}
-
-// Stores `text` as a blob; returns the part that names it.
-assembly_part stored_part(const blob_store& blobs, const std::string& label,
-                          const std::string& text) {
-  BOOST_TEST_REQUIRE(!store_blob(blobs, text, sha256_hex(text)));
-  return {label, sha256_hex(text), text.size()};
-}
-
-std::variant<assembled_blob, msg::error> assemble(const blob_store& blobs,
-                                                  const std::vector<assembly_part>& parts,
-                                                  uint64_t max_bytes = uint64_t{1} << 40) {
-  return assemble_csv(blobs, parts, "aa11", max_bytes);
-}
-
-std::string refusal(const std::variant<assembled_blob, msg::error>& got) {
-  const auto* e = std::get_if<msg::error>(&got);
-  BOOST_TEST_REQUIRE(e);
-  BOOST_TEST(e->code == msg::error_code::invalid_request);
-  return e->message;
-}
-
-BOOST_AUTO_TEST_CASE(assembled_parts_are_their_bytes_in_order_with_the_header_once) {
-  temp_dir dir;
-  blob_store blobs(dir.path);
-  const std::string header = "id,score\n";
-  // The first part spans several read pieces (1 MiB each): rows cross their boundaries.
-  const auto first = csv_part(header, 0, 200'000), second = csv_part(header, 200'000, 3),
-             empty = csv_part(header, 0, 0), third = csv_part(header, 200'003, 40'000);
-  BOOST_TEST_REQUIRE(first.size() > 2 * 1024 * 1024u);
-  const auto got =
-      assemble(blobs, {stored_part(blobs, "p0", first), stored_part(blobs, "p1", second),
-                       stored_part(blobs, "p2", empty), stored_part(blobs, "p3", third)});
-  const auto* e = std::get_if<msg::error>(&got);
-  BOOST_TEST_REQUIRE(!e, (e ? e->message : ""));
-  const auto& blob = std::get<assembled_blob>(got);
-  const auto expected = csv_part(header, 0, 240'003);
-  BOOST_TEST(blob.size == expected.size());
-  BOOST_TEST(blob.digest == sha256_hex(expected));
-  BOOST_TEST((read_all(blobs, blob.digest, blob.size) == expected));
-}
-
-BOOST_AUTO_TEST_CASE(a_part_whose_header_differs_is_refused_naming_both_headers) {
-  temp_dir dir;
-  blob_store blobs(dir.path);
-  const auto got =
-      assemble(blobs, {stored_part(blobs, "parts[0] (a)", csv_part("id,score\n", 0, 5)),
-                       stored_part(blobs, "parts[1] (b)", csv_part("id,other\n", 5, 5))});
-  BOOST_TEST(refusal(got) ==
-             "parts[1] (b): its header line `id,other\\n` is not the first part's `id,score\\n`");
-  BOOST_TEST(fs::is_empty(dir.path + "/uploads"));
-}
-
-BOOST_AUTO_TEST_CASE(a_part_without_a_header_or_a_last_newline_is_refused) {
-  temp_dir dir;
-  blob_store blobs(dir.path);
-  const auto header = stored_part(blobs, "parts[0] (a)", "id,score\n1,2\n");
-  BOOST_TEST(refusal(assemble(blobs, {header, stored_part(blobs, "parts[1] (b)", "")})) ==
-             "parts[1] (b): no header line (a CSV part starts with its header, ending in a "
-             "newline)");
-  BOOST_TEST(
-      refusal(assemble(blobs, {stored_part(blobs, "parts[0] (c)", "id,score\n1,2"), header})) ==
-      "parts[0] (c): does not end with a newline (its last row would run into the next "
-      "part's first)");
-}
-
-BOOST_AUTO_TEST_CASE(an_assembly_past_the_size_limit_is_refused_and_publishes_nothing) {
-  temp_dir dir;
-  blob_store blobs(dir.path);
-  const auto part = csv_part("id,score\n", 0, 100);
-  const auto parts =
-      std::vector<assembly_part>{stored_part(blobs, "p0", part), stored_part(blobs, "p1", part)};
-  BOOST_TEST(refusal(assemble(blobs, parts, part.size() + 10)) ==
-             "the assembled dataset would pass the head's limit of " +
-                 std::to_string(part.size() + 10) + " bytes (artifact_max_bytes)");
-  size_t blob_files = 0;
-  for (const auto& f : fs::directory_iterator(dir.path + "/blobs")) blob_files += !f.is_directory();
-  BOOST_TEST(blob_files == 2u);  // the part's bytes and checksums only
 }
 
 BOOST_AUTO_TEST_SUITE_END()

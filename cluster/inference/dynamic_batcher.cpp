@@ -7,18 +7,9 @@
 namespace troupe::inference {
 
 dynamic_batcher::dynamic_batcher(batching_policy policy, uint32_t feature_count, forward_fn forward)
-    : policy_(policy),
-      feature_count_(feature_count),
-      forward_(std::move(forward)),
-      worker_([this] { run(); }) {}
+    : policy_(policy), feature_count_(feature_count), forward_(std::move(forward)) {}
 
 dynamic_batcher::~dynamic_batcher() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  changed_.notify_all();
-  worker_.join();
   for (auto& r : queue_) r.done({"the replica is stopping", 0, {}});
 }
 
@@ -28,7 +19,6 @@ void dynamic_batcher::submit(std::vector<float> features, uint32_t rows,
     std::lock_guard lock(mutex_);
     queue_.push_back({std::move(features), rows, std::move(done)});
   }
-  changed_.notify_all();
 }
 
 size_t dynamic_batcher::waiting() const {
@@ -37,9 +27,7 @@ size_t dynamic_batcher::waiting() const {
 }
 
 std::vector<dynamic_batcher::request> dynamic_batcher::next_pass() {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-  if (stopping_) return {};
+  std::lock_guard lock(mutex_);
   std::vector<request> batch;
   uint64_t rows = 0;
   while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= policy_.max_batch)) {
@@ -86,12 +74,8 @@ void dynamic_batcher::run_pass(std::vector<request>& batch) {
   }
 }
 
-void dynamic_batcher::run() {
-  for (;;) {
-    auto batch = next_pass();
-    if (batch.empty()) return;
-    run_pass(batch);
-  }
+void dynamic_batcher::run_waiting() {
+  for (auto batch = next_pass(); !batch.empty(); batch = next_pass()) run_pass(batch);
 }
 
 void softmax_rows(std::vector<float>& values, uint32_t per_row) {

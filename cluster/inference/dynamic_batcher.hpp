@@ -1,24 +1,25 @@
-// A replica's dynamic batcher: concurrent requests for one model version are joined into one
-// forward pass, then each is answered with exactly its own rows. Plain C++ over an abstract
-// forward function, so that it is tested without torch.
+// A replica's dynamic batcher: requests for one model version are joined into forward passes,
+// then each is answered with exactly its own rows. Plain C++ over an abstract forward function,
+// so that it is tested without torch.
 //
-// One worker thread runs the passes, one at a time, and never waits for more requests: a request
-// that finds the model idle runs at once, and those that arrive while a pass runs join the next
-// one, which starts as soon as the model is free. So a request waits for the model, never for
-// others (the bound `max_delay_ms` sets on that wait always holds), and batches grow with the
-// load by themselves. A pass takes waiting requests in arrival order while their rows fit in
-// `max_batch` (a request of more rows than that runs alone); a pass of one request runs on its
-// rows as they are, without a copy. Thread-safe; every request's `done` is called exactly once,
-// on the worker thread (or in the destructor, with an error, for requests still waiting).
+// Its caller drives it, on a thread of its own choosing: it submits the requests it has, then
+// calls run_waiting(), which runs passes over every waiting request until none waits. The replica
+// does both on its prediction socket's thread (no hand-off to a worker, no wake-up): it submits
+// every request one read of the socket gave it, then runs them, and the requests that arrived
+// during those passes are the next read's. So a request waits for the model, never for others
+// (the bound `max_delay_ms` sets on that wait always holds), and batches grow with the load by
+// themselves. A pass takes waiting requests in arrival order while their rows fit in `max_batch`
+// (a request of more rows than that runs alone); a pass of one request runs on its rows as they
+// are, without a copy. submit() and waiting() are thread-safe; run_waiting() runs on one thread
+// at a time. Every request's `done` is called exactly once: by run_waiting(), or by the
+// destructor with an error for a request that never ran.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cluster/inference/serve_spec.hpp"
@@ -43,8 +44,11 @@ class dynamic_batcher {
   dynamic_batcher(const dynamic_batcher&) = delete;
   dynamic_batcher& operator=(const dynamic_batcher&) = delete;
 
-  // `features` holds `rows` rows of feature_count() values; the caller checked that.
+  // Queues a request; nothing runs until run_waiting(). `features` holds `rows` rows of
+  // feature_count() values; the caller checked that.
   void submit(std::vector<float> features, uint32_t rows, std::function<void(forward_output)> done);
+  // Runs passes, in arrival order, until no request waits (those submitted meanwhile included).
+  void run_waiting();
 
   uint32_t feature_count() const { return feature_count_; }
   // Requests waiting now.
@@ -57,9 +61,7 @@ class dynamic_batcher {
     std::function<void(forward_output)> done;
   };
 
-  void run();
-  // Blocks until a request waits or the batcher stops; takes the next pass's requests off the
-  // queue.
+  // Takes the next pass's requests off the queue (none: nothing waits).
   std::vector<request> next_pass();
   void run_pass(std::vector<request>& batch);
   // The model over `rows` rows; a model's exception or a wrong count of values is the error.
@@ -69,10 +71,7 @@ class dynamic_batcher {
   const uint32_t feature_count_;
   const forward_fn forward_;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
   std::deque<request> queue_;
-  bool stopping_ = false;
-  std::thread worker_;  // last: starts once everything above is set
 };
 
 // Turns each row of logits into probabilities, in place (a numerically stable softmax).

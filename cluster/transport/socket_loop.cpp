@@ -135,7 +135,10 @@ void socket_loop::run() {
         drain_outbox();
         if (drop_requested_.exchange(false)) shut_down_connections();
       }
-      if (items[0].revents & ZMQ_POLLIN) receive_all();
+      if ((items[0].revents & ZMQ_POLLIN) && receive_all() > 0 && after_read_) {
+        after_read_();
+        if (outbox_filled_.load(std::memory_order_acquire)) drain_outbox();
+      }
       if (expect_reply_) await_prompt_reply();
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) return;
@@ -216,15 +219,16 @@ void socket_loop::drain_outbox() {
   }
 }
 
-void socket_loop::receive_all() {
+int socket_loop::receive_all() {
   // Read a bounded batch so that a flood of inbound frames cannot starve the outbox; each
   // ZeroMQ message is [identity] payload.
   constexpr int batch = 256;
   std::vector<zmq::message_t> parts;
+  int handed = 0;
   for (int i = 0; i < batch; ++i) {
     parts.clear();
     zmq::message_t part;
-    if (!socket_.recv(part, zmq::recv_flags::dontwait)) return;
+    if (!socket_.recv(part, zmq::recv_flags::dontwait)) return handed;
     parts.push_back(std::move(part));
     while (parts.back().more()) {
       zmq::message_t next;
@@ -237,12 +241,14 @@ void socket_loop::receive_all() {
       continue;
     }
     ++counters_.frames_in;
+    ++handed;
     auto now = clock::now();
     if (role_ == role::router_bind)
       on_frame_(parts[0].to_string(), parts[1], now);
     else
       on_frame_(std::string(), parts[0], now);
   }
+  return handed;
 }
 
 }  // namespace troupe::transport

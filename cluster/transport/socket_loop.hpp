@@ -73,6 +73,11 @@ class socket_loop {
   socket_loop(const socket_loop&) = delete;
   socket_loop& operator=(const socket_loop&) = delete;
 
+  // Before start(): `after_read` runs on the loop's thread after each read that handed frames to
+  // `on_frame` (up to 256 of them), so that an owner that gathers those frames can work on them
+  // together there; what it sends meanwhile leaves right after it returns.
+  void set_after_read(std::function<void()> after_read) { after_read_ = std::move(after_read); }
+
   // Starts the thread that owns the socket from now on. Frames sent earlier wait until then.
   void start();
 
@@ -108,7 +113,8 @@ class socket_loop {
   void run();
   void await_prompt_reply();
   void drain_outbox();
-  void receive_all();
+  // Returns how many frames it handed to on_frame.
+  int receive_all();
   void read_monitor_events();
   void shut_down_connections();
 
@@ -117,6 +123,7 @@ class socket_loop {
   std::string endpoint_;
   int linger_ms_;
   frame_handler on_frame_;
+  std::function<void()> after_read_;
   int wake_fd_;
   // ROUTER: a monitor reports each accepted connection's file descriptor, so that
   // drop_connections() can shut them down (ZeroMQ has no call to close one peer).

@@ -5,11 +5,12 @@
 // (ReplicaReport). A version that fails to load is reported with why, and the ones it served
 // go on serving. A version no longer named is dropped once every named version is loaded and
 // reported (the head routes to the new ones from then on). The head sends its predictions to the
-// replica's own socket (prediction_socket.hpp), which every report names; each is answered
-// through one dynamic batcher per version.
+// replica's own socket (prediction_socket.hpp), which every report names; its thread runs them
+// too, joined into passes by one dynamic batcher per version, after each read of the socket.
 // Exit 0: stopped by a signal. 1: its prediction socket's ZAP handler failed. 2: a bad
 // environment. Each failure is one "troupe-replica: ..."
 // line on stderr.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -67,6 +68,7 @@ class replica_process {
         predictions_(
             head_public_key, "replica " + attempt_id_,
             [this](const std::string& peer, msg::envelope env) { predict(peer, std::move(env)); },
+            [this] { run_requests(); },
             [](const std::string& why) {
               std::fprintf(stderr, "troupe-replica: %s; stopping\n", why.c_str());
               std::_Exit(exit_failed);
@@ -172,7 +174,8 @@ class replica_process {
     connection_.call(msg::inference_message{std::move(r)}, call_timeout);
   }
 
-  // On the prediction socket's thread: hands the rows to the version's batcher.
+  // On the prediction socket's thread: queues the rows in the version's batcher, which runs them
+  // once the socket's read is over (run_requests).
   void predict(const std::string& peer, msg::envelope env) {
     auto& r = std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
     std::shared_ptr<inference::dynamic_batcher> batcher;
@@ -212,6 +215,15 @@ class replica_process {
               msg::inference_message{msg::predict_reply{model_name, version, rows, out.output_count,
                                                         std::move(out.outputs)}});
         });
+    if (std::find(asked_.begin(), asked_.end(), batcher) == asked_.end())
+      asked_.push_back(std::move(batcher));
+  }
+
+  // On the prediction socket's thread, after a read: runs the requests it queued, joined into
+  // passes by version, and answers them.
+  void run_requests() {
+    for (auto& batcher : asked_) batcher->run_waiting();
+    asked_.clear();
   }
 
   inference::serve_spec spec_;
@@ -221,6 +233,9 @@ class replica_process {
   std::map<uint32_t, loaded_version> versions_;
   std::vector<uint32_t> dropping_;  // reported without them; dropped at the next round
   std::atomic<bool> resolve_now_{false};
+  // The batchers the prediction socket's current read queued requests in (its thread only); held
+  // until they ran, even if their version is dropped meanwhile.
+  std::vector<std::shared_ptr<inference::dynamic_batcher>> asked_;
   replica::replica_connection connection_;
   replica::prediction_socket predictions_;  // last: its thread calls predict() once made
 };

@@ -1,6 +1,6 @@
 // What a replica reports of each version it serves besides its problem (ReplicaReport's
 // LoadedVersion): its forward passes by their rows, and the rows of them all, since it loaded
-// the version. Thread-safe: the batcher's worker counts while the poll thread reports.
+// the version. Thread-safe: the prediction socket's thread counts while the poll thread reports.
 #pragma once
 
 #include <array>

@@ -45,7 +45,8 @@ std::string reachable(const std::string& bound) {
 prediction_socket::prediction_socket(
     const std::string& head_public_key, std::string sender,
     std::function<void(const std::string&, msg::envelope)> on_predict,
-    std::function<void(const std::string&)> on_failure, std::optional<config::port_range> ports)
+    std::function<void()> after_requests, std::function<void(const std::string&)> on_failure,
+    std::optional<config::port_range> ports)
     : sender_(std::move(sender)),
       on_predict_(std::move(on_predict)),
       keys_(security::generate_key_pair()),
@@ -71,6 +72,7 @@ prediction_socket::prediction_socket(
                                "-" + std::to_string(ports->high));
   }
   endpoint_ = reachable(loop_->endpoint());
+  loop_->set_after_read(std::move(after_requests));
   loop_->start();
 }
 

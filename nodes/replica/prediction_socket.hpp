@@ -23,11 +23,14 @@ namespace troupe::replica {
 class prediction_socket {
  public:
   // `on_predict` gets each PredictRequest, with the connection to answer it on, on the socket's
-  // thread; it must not block. A ZAP handler that fails calls `on_failure` (it must stop the
+  // thread; it must not block. `after_requests` runs there after each read that gave it some (up
+  // to 256), so that they can be worked on together; the answers it sends leave as it returns.
+  // A ZAP handler that fails calls `on_failure` (it must stop the
   // process: no connection may be admitted unchecked). Throws std::runtime_error when it cannot
   // bind (no port of `ports` is free).
   prediction_socket(const std::string& head_public_key, std::string sender,
                     std::function<void(const std::string& peer, msg::envelope)> on_predict,
+                    std::function<void()> after_requests,
                     std::function<void(const std::string& why)> on_failure,
                     std::optional<config::port_range> ports = std::nullopt);
   ~prediction_socket();

@@ -1,39 +1,32 @@
-// The dynamic batcher over a fake model: concurrent requests are joined into one pass and each
-// gets exactly its own rows; a pass starts as soon as the model is free, never waiting for more
-// requests; errors reach every request of their pass.
+// The dynamic batcher over a fake model: the requests waiting are joined into passes of at most
+// max_batch rows and each gets exactly its own rows; nothing runs before run_waiting(), which runs
+// until nothing waits; errors reach every request of their pass.
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
-#include <chrono>
-#include <future>
-#include <mutex>
-#include <numeric>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "cluster/inference/dynamic_batcher.hpp"
 
 using namespace troupe::inference;
-using namespace std::chrono_literals;
 
 namespace {
 
 constexpr uint32_t features = 3;
-constexpr auto bounded = 10s;  // every wait in these tests
 
 // A model of two outputs per row: the row's sum and its first value times 2. Records the rows of
-// every pass; holds each pass until the gate opens, when there is one.
+// every pass, and runs `during_pass` (once) inside the first.
 struct fake_model {
-  std::mutex mutex;
   std::vector<uint32_t> pass_rows;
-  std::shared_future<void> gate;
+  std::function<void()> during_pass;
 
   forward_fn forward() {
     return [this](const std::vector<float>& in, uint32_t rows) {
-      if (gate.valid()) gate.wait_for(bounded);
-      {
-        std::lock_guard lock(mutex);
-        pass_rows.push_back(rows);
-      }
+      pass_rows.push_back(rows);
+      if (during_pass) std::exchange(during_pass, nullptr)();
       forward_output out;
       out.output_count = 2;
       for (uint32_t r = 0; r < rows; ++r) {
@@ -43,10 +36,6 @@ struct fake_model {
       }
       return out;
     };
-  }
-  std::vector<uint32_t> passes() {
-    std::lock_guard lock(mutex);
-    return pass_rows;
   }
 };
 
@@ -67,110 +56,99 @@ std::vector<float> expected_of(const std::vector<float>& in) {
   return out;
 }
 
-std::future<forward_output> ask(dynamic_batcher& b, std::vector<float> in, uint32_t rows) {
-  auto promise = std::make_shared<std::promise<forward_output>>();
-  auto answer = promise->get_future();
-  b.submit(std::move(in), rows, [promise](forward_output out) { promise->set_value(out); });
-  return answer;
+// A request's answer, once its `done` was called.
+using answer = std::shared_ptr<std::optional<forward_output>>;
+
+answer ask(dynamic_batcher& b, std::vector<float> in, uint32_t rows) {
+  auto out = std::make_shared<std::optional<forward_output>>();
+  b.submit(std::move(in), rows, [out](forward_output o) {
+    BOOST_TEST(!out->has_value(), "a request answered twice");
+    *out = std::move(o);
+  });
+  return out;
 }
 
-// Until the worker took every waiting request into its pass.
-void wait_until_taken(const dynamic_batcher& b) {
-  const auto deadline = std::chrono::steady_clock::now() + bounded;
-  while (b.waiting() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  BOOST_TEST_REQUIRE(b.waiting() == 0u, "the worker took no pass in 10 s");
-}
-
-forward_output wait(std::future<forward_output>& f) {
-  BOOST_TEST_REQUIRE((f.wait_for(bounded) == std::future_status::ready), "no answer in 10 s");
-  return f.get();
+forward_output answered(const answer& a) {
+  BOOST_TEST_REQUIRE(a->has_value(), "the request was not answered");
+  return **a;
 }
 
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(dynamic_batching)
 
-BOOST_AUTO_TEST_CASE(concurrent_requests_share_one_pass_and_each_gets_exactly_its_own_rows) {
+BOOST_AUTO_TEST_CASE(waiting_requests_share_one_pass_and_each_gets_exactly_its_own_rows) {
   fake_model model;
-  std::promise<void> open;
-  model.gate = open.get_future().share();
   dynamic_batcher batcher({64, 0}, features, model.forward());
-  // The first request's pass holds the worker; the others wait meanwhile and join one pass.
-  auto first = ask(batcher, rows_of(0, 1), 1);
-  wait_until_taken(batcher);
-  std::vector<std::future<forward_output>> answers;
   std::vector<std::vector<float>> inputs;
-  std::vector<std::thread> clients;
-  std::mutex answers_mutex;
-  for (int id = 1; id <= 8; ++id) inputs.push_back(rows_of(id, uint32_t(id % 3 + 1)));
-  answers.resize(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i)
-    clients.emplace_back([&, i] {
-      auto f = ask(batcher, inputs[i], uint32_t(inputs[i].size() / features));
-      std::lock_guard lock(answers_mutex);
-      answers[i] = std::move(f);
-    });
-  for (auto& c : clients) c.join();
-  open.set_value();
-  BOOST_TEST(wait(first).outputs == expected_of(rows_of(0, 1)));
+  std::vector<answer> answers;
   uint32_t rows = 0;
+  for (int id = 1; id <= 8; ++id) {
+    inputs.push_back(rows_of(id, uint32_t(id % 3 + 1)));
+    rows += uint32_t(inputs.back().size() / features);
+    answers.push_back(ask(batcher, inputs.back(), uint32_t(inputs.back().size() / features)));
+  }
+  BOOST_TEST(batcher.waiting() == 8u);
+  BOOST_TEST(!answers[0]->has_value(), "a request ran before run_waiting()");
+  batcher.run_waiting();
+  BOOST_TEST(batcher.waiting() == 0u);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const auto out = wait(answers[i]);
+    const auto out = answered(answers[i]);
     BOOST_TEST(out.error.empty());
     BOOST_TEST(out.output_count == 2u);
     BOOST_TEST(out.outputs == expected_of(inputs[i]), "request " << i);
-    rows += uint32_t(inputs[i].size() / features);
   }
-  BOOST_TEST(model.passes() == (std::vector<uint32_t>{1, rows}));
+  BOOST_TEST(model.pass_rows == (std::vector<uint32_t>{rows}));
 }
 
 BOOST_AUTO_TEST_CASE(a_pass_takes_at_most_max_batch_rows_in_arrival_order) {
   fake_model model;
-  std::promise<void> open;
-  model.gate = open.get_future().share();
   dynamic_batcher batcher({4, 0}, features, model.forward());
   auto first = ask(batcher, rows_of(0, 1), 1);
-  wait_until_taken(batcher);
-  std::vector<std::future<forward_output>> answers;
+  std::vector<answer> answers;
   for (int id = 1; id <= 5; ++id) answers.push_back(ask(batcher, rows_of(id, 2), 2));
-  open.set_value();
-  wait(first);
+  batcher.run_waiting();
+  BOOST_TEST(answered(first).outputs == expected_of(rows_of(0, 1)));
   for (int id = 1; id <= 5; ++id)
-    BOOST_TEST(wait(answers[size_t(id - 1)]).outputs == expected_of(rows_of(id, 2)));
-  BOOST_TEST(model.passes() == (std::vector<uint32_t>{1, 4, 4, 2}));
+    BOOST_TEST(answered(answers[size_t(id - 1)]).outputs == expected_of(rows_of(id, 2)));
+  BOOST_TEST(model.pass_rows == (std::vector<uint32_t>{3, 4, 4}));
 }
 
 BOOST_AUTO_TEST_CASE(a_request_of_more_rows_than_max_batch_runs_alone) {
   fake_model model;
   dynamic_batcher batcher({2, 0}, features, model.forward());
   auto big = ask(batcher, rows_of(1, 5), 5);
-  BOOST_TEST(wait(big).outputs == expected_of(rows_of(1, 5)));
-  BOOST_TEST(model.passes() == (std::vector<uint32_t>{5}));
+  auto small = ask(batcher, rows_of(2, 1), 1);
+  batcher.run_waiting();
+  BOOST_TEST(answered(big).outputs == expected_of(rows_of(1, 5)));
+  BOOST_TEST(answered(small).outputs == expected_of(rows_of(2, 1)));
+  BOOST_TEST(model.pass_rows == (std::vector<uint32_t>{5, 1}));
 }
 
-BOOST_AUTO_TEST_CASE(a_request_that_finds_the_model_idle_runs_at_once_without_waiting_for_others) {
+BOOST_AUTO_TEST_CASE(a_lone_request_runs_at_once_without_waiting_for_others) {
   fake_model model;
-  // A delay far beyond every wait of the test: only a pass that starts at once answers in time.
+  // A delay far beyond the test's: run_waiting() returns with the request answered all the same.
   dynamic_batcher batcher({64, 600'000}, features, model.forward());
   auto one = ask(batcher, rows_of(1, 1), 1);
-  BOOST_TEST(wait(one).outputs == expected_of(rows_of(1, 1)));
-  BOOST_TEST(model.passes() == (std::vector<uint32_t>{1}));
+  batcher.run_waiting();
+  BOOST_TEST(answered(one).outputs == expected_of(rows_of(1, 1)));
+  BOOST_TEST(model.pass_rows == (std::vector<uint32_t>{1}));
 }
 
-BOOST_AUTO_TEST_CASE(requests_that_arrive_during_a_pass_run_together_as_soon_as_the_model_is_free) {
+BOOST_AUTO_TEST_CASE(requests_submitted_during_a_pass_run_together_in_the_next_one) {
   fake_model model;
-  std::promise<void> open;
-  model.gate = open.get_future().share();
   dynamic_batcher batcher({64, 600'000}, features, model.forward());
+  answer a, b;
+  model.during_pass = [&] {
+    a = ask(batcher, rows_of(1, 1), 1);
+    b = ask(batcher, rows_of(2, 2), 2);
+  };
   auto first = ask(batcher, rows_of(0, 1), 1);
-  wait_until_taken(batcher);
-  auto a = ask(batcher, rows_of(1, 1), 1);
-  auto b = ask(batcher, rows_of(2, 2), 2);
-  open.set_value();
-  BOOST_TEST(wait(first).outputs == expected_of(rows_of(0, 1)));
-  BOOST_TEST(wait(a).outputs == expected_of(rows_of(1, 1)));
-  BOOST_TEST(wait(b).outputs == expected_of(rows_of(2, 2)));
-  BOOST_TEST(model.passes() == (std::vector<uint32_t>{1, 3}));
+  batcher.run_waiting();
+  BOOST_TEST(answered(first).outputs == expected_of(rows_of(0, 1)));
+  BOOST_TEST(answered(a).outputs == expected_of(rows_of(1, 1)));
+  BOOST_TEST(answered(b).outputs == expected_of(rows_of(2, 2)));
+  BOOST_TEST(model.pass_rows == (std::vector<uint32_t>{1, 3}));
 }
 
 BOOST_AUTO_TEST_CASE(a_pass_of_one_request_runs_on_its_rows_without_copying_them) {
@@ -181,29 +159,26 @@ BOOST_AUTO_TEST_CASE(a_pass_of_one_request_runs_on_its_rows_without_copying_them
   });
   auto rows = rows_of(1, 2);
   const float* sent = rows.data();
-  auto answer = ask(batcher, std::move(rows), 2);
-  BOOST_TEST(wait(answer).error.empty());
+  auto one = ask(batcher, std::move(rows), 2);
+  batcher.run_waiting();
+  BOOST_TEST(answered(one).error.empty());
   BOOST_TEST(seen == sent);
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_pass_answers_each_of_its_requests_with_the_error) {
-  std::atomic<int> calls{0};
-  std::promise<void> open;
-  auto gate = open.get_future().share();
+  int calls = 0;
   dynamic_batcher batcher({64, 0}, features, [&](const std::vector<float>&, uint32_t) {
-    if (calls++ == 0) gate.wait_for(bounded);
+    ++calls;
     throw std::runtime_error("shape mismatch in layer 1");
     return forward_output{};
   });
-  auto first = ask(batcher, rows_of(0, 1), 1);
-  wait_until_taken(batcher);
   auto a = ask(batcher, rows_of(1, 1), 1);
   auto b = ask(batcher, rows_of(2, 2), 2);
-  open.set_value();
-  BOOST_TEST(wait(first).error == "shape mismatch in layer 1");
-  BOOST_TEST(wait(a).error == "shape mismatch in layer 1");
-  BOOST_TEST(wait(b).error == "shape mismatch in layer 1");
-  BOOST_TEST(calls == 2);
+  batcher.run_waiting();
+  BOOST_TEST(answered(a).error == "shape mismatch in layer 1");
+  BOOST_TEST(answered(b).error == "shape mismatch in layer 1");
+  BOOST_TEST(answered(b).outputs.empty());
+  BOOST_TEST(calls == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_model_giving_the_wrong_number_of_values_is_an_error_not_a_wrong_split) {
@@ -211,26 +186,19 @@ BOOST_AUTO_TEST_CASE(a_model_giving_the_wrong_number_of_values_is_an_error_not_a
     return forward_output{"", 2, {1, 2, 3}};
   });
   auto a = ask(batcher, rows_of(1, 2), 2);
-  BOOST_TEST(wait(a).error == "the model gave 3 values for 2 rows of 2");
+  batcher.run_waiting();
+  BOOST_TEST(answered(a).error == "the model gave 3 values for 2 rows of 2");
 }
 
-BOOST_AUTO_TEST_CASE(requests_still_waiting_when_the_batcher_stops_are_answered) {
-  std::promise<void> open;
-  auto gate = open.get_future().share();
-  std::future<forward_output> first, waiting;
+BOOST_AUTO_TEST_CASE(requests_that_never_ran_are_answered_when_the_batcher_stops) {
+  fake_model model;
+  answer waiting;
   {
-    dynamic_batcher batcher({64, 0}, features, [&](const std::vector<float>&, uint32_t rows) {
-      gate.wait_for(bounded);
-      return forward_output{"", 1, std::vector<float>(rows, 0.f)};
-    });
-    first = ask(batcher, rows_of(0, 1), 1);
-    wait_until_taken(batcher);
+    dynamic_batcher batcher({64, 0}, features, model.forward());
     waiting = ask(batcher, rows_of(1, 1), 1);
-    open.set_value();
   }
-  BOOST_TEST(wait(first).error.empty());
-  const auto out = wait(waiting);
-  BOOST_TEST((out.error.empty() || out.error == "the replica is stopping"));
+  BOOST_TEST(answered(waiting).error == "the replica is stopping");
+  BOOST_TEST(model.pass_rows.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

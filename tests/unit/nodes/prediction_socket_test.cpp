@@ -7,6 +7,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cluster/security/curve_keys.hpp"
 #include "cluster/transport/request_client.hpp"
@@ -17,22 +19,34 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A socket that admits `head` and answers each prediction with its row count as the version.
+// A socket that admits `head` and answers each prediction with its row count as the version,
+// from after_requests (as the replica's batchers do), for all the requests of a read together.
 struct answering_socket {
   explicit answering_socket(const security::key_pair& head)
       : socket(
             head.public_key, "replica test",
             [this](const std::string& peer, msg::envelope env) {
               ++predictions;
-              const auto& r =
-                  std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
-              socket.answer(peer, env,
-                            msg::inference_message{msg::predict_reply{
-                                "m", static_cast<uint32_t>(r.features.size()), 1, 1, {0.5f}}});
+              gathered.emplace_back(peer, std::move(env));
+            },
+            [this] {
+              ++reads;
+              if (gathered.empty()) ++empty_reads;
+              for (const auto& [peer, env] : gathered) {
+                const auto& r =
+                    std::get<msg::predict_request>(std::get<msg::inference_message>(env.body).body);
+                socket.answer(peer, env,
+                              msg::inference_message{msg::predict_reply{
+                                  "m", static_cast<uint32_t>(r.features.size()), 1, 1, {0.5f}}});
+              }
+              gathered.clear();
             },
             [](const std::string&) {}) {}
 
   std::atomic<int> predictions{0};
+  std::atomic<int> reads{0};
+  std::atomic<int> empty_reads{0};                              // after_requests with none gathered
+  std::vector<std::pair<std::string, msg::envelope>> gathered;  // the socket's thread only
   replica::prediction_socket socket;
 };
 
@@ -67,6 +81,8 @@ BOOST_AUTO_TEST_CASE(the_heads_prediction_is_answered_on_its_connection) {
     BOOST_TEST(answer->sender == "replica test");
   }
   BOOST_TEST(s.predictions == 3);
+  BOOST_TEST(s.reads >= 1);
+  BOOST_TEST(s.empty_reads == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_key_other_than_the_heads_is_never_admitted) {
@@ -132,11 +148,12 @@ BOOST_AUTO_TEST_CASE(with_serve_ports_it_binds_the_first_free_one_of_them_or_ref
   BOOST_TEST_REQUIRE(static_cast<bool>(held));
   const auto& taken = *held;
   auto no_answer = [](const std::string&, msg::envelope) {};
+  auto no_work = [] {};
   auto no_failure = [](const std::string&) {};
   // Its only port taken: refused, naming the range.
   const auto alone = std::to_string(taken.port) + "-" + std::to_string(taken.port);
   try {
-    replica::prediction_socket s(head.public_key, "r", no_answer, no_failure,
+    replica::prediction_socket s(head.public_key, "r", no_answer, no_work, no_failure,
                                  config::parse_port_range(alone));
     BOOST_FAIL("bound a port that was taken");
   } catch (const std::runtime_error& e) {
@@ -145,7 +162,7 @@ BOOST_AUTO_TEST_CASE(with_serve_ports_it_binds_the_first_free_one_of_them_or_ref
   // The taken one and the next: the next.
   const auto next = static_cast<uint16_t>(taken.port + 1);
   replica::prediction_socket s(
-      head.public_key, "r", no_answer, no_failure,
+      head.public_key, "r", no_answer, no_work, no_failure,
       config::parse_port_range(std::to_string(taken.port) + "-" + std::to_string(next)));
   BOOST_TEST(s.endpoint().substr(s.endpoint().rfind(':') + 1) == std::to_string(next));
 }

@@ -8,6 +8,8 @@ replica_links::replica_links(std::optional<transport::curve_keys> keys, msg::dec
 
 bool replica_links::link(const std::string& attempt_id, const std::string& endpoint,
                          const std::string& public_key) {
+  std::unique_ptr<transport::socket_loop> closed;  // stopped outside the lock
+  std::lock_guard<std::mutex> lock(mutex_);
   auto known = links_.find(attempt_id);
   if (known != links_.end() && known->second.endpoint == endpoint &&
       known->second.public_key == public_key)
@@ -27,16 +29,27 @@ bool replica_links::link(const std::string& attempt_id, const std::string& endpo
           on_answer_(attempt_id, std::move(*env));
       });
   const bool replaced = known != links_.end();
-  if (replaced) links_.erase(known);  // its loop stops
+  if (replaced) {
+    closed = std::move(known->second.loop);
+    links_.erase(known);
+  }
   auto& entry = links_[attempt_id];
   entry = {endpoint, public_key, std::move(loop)};
   entry.loop->start();
   return replaced;
 }
 
-void replica_links::drop(const std::string& attempt_id) { links_.erase(attempt_id); }
+void replica_links::drop(const std::string& attempt_id) {
+  std::unique_ptr<transport::socket_loop> closed;  // stopped outside the lock
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = links_.find(attempt_id);
+  if (it == links_.end()) return;
+  closed = std::move(it->second.loop);
+  links_.erase(it);
+}
 
 bool replica_links::send(const std::string& attempt_id, std::string bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
   auto it = links_.find(attempt_id);
   if (it == links_.end()) return false;
   it->second.loop->send({}, std::move(bytes));

@@ -1,12 +1,14 @@
 // The head's connections to its replicas' prediction sockets (nodes/replica/prediction_socket.hpp):
 // one DEALER per replica, with the head's key pair, each on a socket thread of its own that
 // decodes the replica's answers (bounded by `limits`) and hands them to `on_answer`, which must
-// not block. Plain C++; not thread-safe: the service router owns it.
+// not block. Plain C++, thread-safe; a link that closes joins its thread, so link() and drop()
+// must not be called under a lock that `on_answer` takes.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -48,6 +50,7 @@ class replica_links {
   msg::decode_limits limits_;
   answer_fn on_answer_;
   zmq::context_t context_{1};
+  std::mutex mutex_;
   std::map<std::string, link_entry> links_;  // by attempt id; closed before the context
 };
 

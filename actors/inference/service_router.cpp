@@ -12,8 +12,6 @@
 #include "actors/atoms.hpp"
 #include "actors/inference/service_router_state.hpp"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::inference::prediction_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(troupe::inference::prediction_result)>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(std::vector<troupe::inference::service_status>)>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(std::optional<troupe::msg::error>)>)
 
@@ -25,111 +23,6 @@ msg::error error(msg::error_code code, std::string why) { return {code, std::mov
 void reply(self_ptr self, const inbound& in, msg::body body) {
   self->state.deps.endpoint->send(
       in.peer, msg::reply_to(in.env, self->state.deps.self_name, std::move(body)));
-}
-
-prediction_result failure(msg::error e) {
-  prediction_result out;
-  out.error = std::move(e);
-  return out;
-}
-
-std::optional<msg::error> problem_of(const prediction_request& r) {
-  if (r.service.empty()) return error(msg::error_code::invalid_request, "service: required");
-  if (r.feature_count < 1 || r.feature_count > most_features)
-    return error(msg::error_code::invalid_request,
-                 "featureCount: must be 1 to 65536, got " + std::to_string(r.feature_count));
-  if (r.features.empty() || r.features.size() % r.feature_count != 0)
-    return error(msg::error_code::invalid_request,
-                 "features: expected whole rows of " + std::to_string(r.feature_count) +
-                     " values, got " + std::to_string(r.features.size()) + " values");
-  if (r.features.size() / r.feature_count > most_rows)
-    return error(msg::error_code::invalid_request,
-                 "features: at most 4096 rows per request, got " +
-                     std::to_string(r.features.size() / r.feature_count));
-  return std::nullopt;
-}
-
-// Answers `p` from its service's cache when that holds these features of the version chosen.
-bool answered_from_cache(self_ptr self, pending& p) {
-  auto& st = self->state;
-  auto cache = st.caches.find(p.to.job_id);
-  if (cache == st.caches.end()) return false;
-  auto hit = cache->second.lookup(p.to.version, p.request.feature_count, p.request.features,
-                                  steady::now());
-  st.deps.cache_lookups->lookup(p.request.service, hit.has_value());
-  if (!hit) return false;
-  st.table.answered(p.to.job_id, p.to.version);
-  p.done(std::move(*hit));
-  return true;
-}
-
-// Sends `p` to a replica (another than `avoid`), or answers it with why not.
-void dispatch(self_ptr self, pending p, const std::string& avoid = {}) {
-  auto& st = self->state;
-  auto chosen = st.table.route_request(p.request, avoid);
-  if (auto* e = std::get_if<msg::error>(&chosen)) return p.done(failure(std::move(*e)));
-  p.to = std::get<route>(std::move(chosen));
-  if (!p.retried && answered_from_cache(self, p)) return;
-  p.give_up = steady::now() + replica_wait;
-  msg::envelope out;
-  out.request_id = router_id_bit | st.next_id++;
-  out.sender = st.deps.self_name;
-  out.body = msg::inference_message{
-      msg::predict_request{p.request.service, p.to.version, p.request.feature_count,
-                           p.request.features, p.request.routing_key, p.to.attempt_id}};
-  if (!st.links->send(p.to.attempt_id, msg::encode(out)))
-    return replica_failed(self, std::move(p), "it has named no prediction socket");
-  st.waiting.emplace(out.request_id, std::move(p));
-}
-
-// The replica did not answer: once more on another, else `unavailable` with why.
-void replica_failed(self_ptr self, pending p, const std::string& why) {
-  self->state.table.failed(p.to.attempt_id);
-  spdlog::info("replica {} of {} failed a prediction: {}", p.to.attempt_id, p.request.service, why);
-  if (p.retried)
-    return p.done(
-        failure(error(msg::error_code::unavailable,
-                      "the replicas of " + p.request.service + " did not answer: " + why)));
-  p.retried = true;
-  const auto avoid = p.to.attempt_id;
-  dispatch(self, std::move(p), avoid);
-}
-
-void predict(self_ptr self, prediction_request request, done_fn done) {
-  if (auto e = problem_of(request)) return done(failure(std::move(*e)));
-  pending p;
-  p.request = std::move(request);
-  p.done = std::move(done);
-  dispatch(self, std::move(p));
-}
-
-// A replica's answer (a reply or an error) to a prediction the router sent it.
-void from_replica(self_ptr self, const std::string& attempt_id, const msg::envelope& env) {
-  auto& st = self->state;
-  auto it = st.waiting.find(env.request_id);
-  if (it == st.waiting.end() || it->second.to.attempt_id != attempt_id) return;
-  auto p = std::move(it->second);
-  st.waiting.erase(it);
-  if (const auto* e = std::get_if<msg::error>(&env.body)) {
-    // The replica refused the request itself: that is the answer.
-    if (e->code == msg::error_code::invalid_request) return p.done(failure(*e));
-    return replica_failed(self, std::move(p), e->message);
-  }
-  const auto* m = std::get_if<msg::inference_message>(&env.body);
-  const auto* r = m ? std::get_if<msg::predict_reply>(&m->body) : nullptr;
-  if (!r) return replica_failed(self, std::move(p), "an unexpected answer");
-  st.table.answered(p.to.job_id, p.to.version);
-  prediction_result out;
-  out.model_name = r->model_name;
-  out.model_version = r->model_version;
-  out.rows = r->rows;
-  out.output_count = r->output_count;
-  out.outputs = r->outputs;
-  out.signature = std::move(p.to.signature);
-  if (auto cache = st.caches.find(p.to.job_id); cache != st.caches.end())
-    cache->second.store(p.to.version, p.request.feature_count, p.request.features, out,
-                        steady::now());
-  p.done(std::move(out));
 }
 
 // Answers a reload whose replicas all reported: done, or why some keep serving what they served.
@@ -146,7 +39,8 @@ void reload_answered(reload& r) {
 void start_reload(self_ptr self, const std::string& service, const std::string& tenant,
                   reload_fn done) {
   auto& st = self->state;
-  const auto replicas = st.table.replicas_of(service, tenant);
+  const auto replicas =
+      with_table(self, [&](service_table& table) { return table.replicas_of(service, tenant); });
   if (!replicas) return done(msg::error{msg::error_code::not_found, "unknown model: " + service});
   if (replicas->empty())
     return done(msg::error{msg::error_code::unavailable,
@@ -178,7 +72,8 @@ void reload_heard(self_ptr self, const std::string& attempt_id, bool ended) {
     auto it = r->replicas.find(attempt_id);
     if (it != r->replicas.end() && (it->second || ended)) {
       if (!ended)
-        for (const auto& p : self->state.table.problems_of(attempt_id))
+        for (const auto& p :
+             with_table(self, [&](service_table& table) { return table.problems_of(attempt_id); }))
           r->problems.push_back("replica " + attempt_id + ": " + p);
       r->replicas.erase(it);
     }
@@ -211,28 +106,20 @@ void sweep(self_ptr self) {
   auto& st = self->state;
   const auto now = steady::now();
   sweep_reloads(self, now);
-  std::vector<pending> late;
-  for (auto it = st.waiting.begin(); it != st.waiting.end();) {
-    if (it->second.give_up > now) {
-      ++it;
-      continue;
-    }
-    late.push_back(std::move(it->second));
-    it = st.waiting.erase(it);
-  }
-  for (auto& p : late) replica_failed(self, std::move(p), "no answer within 5 s");
-  st.table.drop_silent(now);
+  st.deps.desk->sweep(now);
   std::vector<std::string> dropped;
-  for (const auto& [attempt_id, host] : st.replica_hosts)
-    if (!st.table.service_of(attempt_id)) dropped.push_back(attempt_id);
+  auto accesses = with_table(self, [&](service_table& table) {
+    table.drop_silent(now);
+    for (const auto& [attempt_id, host] : st.replica_hosts)
+      if (!table.service_of(attempt_id)) dropped.push_back(attempt_id);
+    return table.accesses();
+  });
   for (const auto& attempt_id : dropped) unlink_replica(self, attempt_id, "it went silent");
-  for (auto it = st.caches.begin(); it != st.caches.end();)
-    it = st.table.runs(it->first) ? std::next(it) : st.caches.erase(it);
-  st.deps.access->publish(st.table.accesses());
+  st.deps.access->publish(std::move(accesses));
   st.deps.figures->forget_silent(now);
 }
 
-// A client's prediction, answered to it.
+// A client's prediction, answered to it by the desk (on a link's thread).
 void on_client_predict(self_ptr self, const inbound& in, msg::predict_request r) {
   prediction_request request;
   request.service = std::move(r.service);
@@ -241,12 +128,16 @@ void on_client_predict(self_ptr self, const inbound& in, msg::predict_request r)
   request.feature_count = r.feature_count;
   request.features = std::move(r.features);
   request.routing_key = std::move(r.routing_key);
-  predict(self, std::move(request), [self, in](prediction_result out) {
-    if (out.error) return reply(self, in, std::move(*out.error));
-    reply(self, in,
-          msg::inference_message{msg::predict_reply{std::move(out.model_name), out.model_version,
-                                                    out.rows, out.output_count,
-                                                    std::move(out.outputs)}});
+  const auto& deps = self->state.deps;
+  deps.desk->predict(std::move(request), [endpoint = deps.endpoint, self_name = deps.self_name,
+                                          in](prediction_result out) {
+    auto answer = [&](msg::body body) {
+      endpoint->send(in.peer, msg::reply_to(in.env, self_name, std::move(body)));
+    };
+    if (out.error) return answer(std::move(*out.error));
+    answer(msg::inference_message{msg::predict_reply{std::move(out.model_name), out.model_version,
+                                                     out.rows, out.output_count,
+                                                     std::move(out.outputs)}});
   });
 }
 
@@ -270,9 +161,9 @@ void on_inbound(self_ptr self, const inbound& in) {
   }
   if (const auto* r = std::get_if<msg::list_services_request>(&m.body); r && from_client) {
     const auto tenant = in.sender->role == msg::key_role::submit ? in.sender->tenant : r->tenant;
-    return reply(
-        self, in,
-        msg::inference_message{msg::list_services_reply{self->state.table.statuses(tenant)}});
+    return reply(self, in,
+                 msg::inference_message{msg::list_services_reply{with_table(
+                     self, [&](service_table& table) { return table.statuses(tenant); })}});
   }
   reply(self, in,
         error(msg::error_code::permission_denied, std::string("a key of role ") +
@@ -282,15 +173,6 @@ void on_inbound(self_ptr self, const inbound& in) {
 
 caf::behavior router(self_ptr self, service_router_deps deps) {
   self->state.deps = std::move(deps);
-  const auto address = caf::actor_cast<caf::actor_addr>(self);
-  self->state.links = std::make_unique<replica_links>(
-      self->state.deps.keys, self->state.deps.limits,
-      [address](const std::string& attempt_id, msg::envelope answer) {
-        if (auto to = caf::actor_cast<caf::actor>(address))
-          caf::anon_send(to, answer_atom::value,
-                         inbound{attempt_id, std::move(answer), transport::clock::now(),
-                                 std::nullopt});  // `peer`: the replica it came from
-      });
   self->send(self->state.deps.jobs, actors::subscribe_atom::value,
              caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, sweep_interval, actors::tick_atom::value);
@@ -299,15 +181,11 @@ caf::behavior router(self_ptr self, service_router_deps deps) {
       // A replica whose attempt ended takes no request from now on.
       [self](actors::ended_atom, const std::string& attempt_id) {
         reload_heard(self, attempt_id, true);
-        self->state.table.ended(attempt_id);
+        with_table(self, [&](service_table& table) { table.ended(attempt_id); });
         unlink_replica(self, attempt_id, "its attempt ended");
       },
-      [self](answer_atom, const inbound& answer) { from_replica(self, answer.peer, answer.env); },
-      [self](predict_atom, prediction_request& r, done_fn& done) {
-        predict(self, std::move(r), std::move(done));
-      },
       [self](services_atom, const std::string& tenant, services_fn& done) {
-        done(self->state.table.statuses(tenant));
+        done(with_table(self, [&](service_table& table) { return table.statuses(tenant); }));
       },
       [self](reload_atom, const std::string& service, const std::string& tenant, reload_fn& done) {
         start_reload(self, service, tenant, std::move(done));
@@ -321,10 +199,11 @@ caf::behavior router(self_ptr self, service_router_deps deps) {
 
 class actor_predictor : public predictor {
  public:
-  actor_predictor(caf::actor router, std::shared_ptr<const service_access_board> access)
-      : router_(std::move(router)), access_(std::move(access)) {}
-  void predict(prediction_request request, done_fn done) override {
-    caf::anon_send(router_, predict_atom::value, std::move(request), std::move(done));
+  actor_predictor(caf::actor router, std::shared_ptr<prediction_desk> desk,
+                  std::shared_ptr<const service_access_board> access)
+      : router_(std::move(router)), desk_(std::move(desk)), access_(std::move(access)) {}
+  void predict(prediction_request request, prediction_desk::done_fn done) override {
+    desk_->predict(std::move(request), std::move(done));
   }
   void services(std::string tenant, services_fn done) override {
     caf::anon_send(router_, services_atom::value, std::move(tenant), std::move(done));
@@ -340,6 +219,7 @@ class actor_predictor : public predictor {
 
  private:
   caf::actor router_;
+  std::shared_ptr<prediction_desk> desk_;
   std::shared_ptr<const service_access_board> access_;
 };
 
@@ -365,8 +245,9 @@ caf::actor spawn_service_router(caf::actor_system& system, service_router_deps d
 }
 
 std::unique_ptr<predictor> router_predictor(caf::actor router,
+                                            std::shared_ptr<prediction_desk> desk,
                                             std::shared_ptr<const service_access_board> access) {
-  return std::make_unique<actor_predictor>(std::move(router), std::move(access));
+  return std::make_unique<actor_predictor>(std::move(router), std::move(desk), std::move(access));
 }
 
 }  // namespace troupe::inference

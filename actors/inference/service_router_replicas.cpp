@@ -83,34 +83,21 @@ void answer_resolve(self_ptr self, const inbound& in, const msg::resolve_service
     table_versions.push_back({v.version, v.weight, v.signature});
     named.insert(v.version);
   }
-  const bool fresh = !st.table.runs(job.job_id);
-  st.table.resolved(
-      {job.name, job.tenant, job.job_id, spec.model, spec.replicas, spec.auth, spec.cache},
-      out.model_name, std::move(table_versions), r.attempt_id, in.peer, steady::now());
-  st.replica_hosts[r.attempt_id] = job.node_address;
   // A service's access changes only when it appears (its spec is fixed); the sweep publishes
   // its end.
-  if (fresh) st.deps.access->publish(st.table.accesses());
+  auto fresh_accesses = with_table(self, [&](service_table& table) {
+    const bool fresh = !table.runs(job.job_id);
+    table.resolved(
+        {job.name, job.tenant, job.job_id, spec.model, spec.replicas, spec.auth, spec.cache},
+        out.model_name, std::move(table_versions), r.attempt_id, in.peer, steady::now());
+    return fresh ? std::optional(table.accesses()) : std::nullopt;
+  });
+  st.replica_hosts[r.attempt_id] = job.node_address;
+  if (fresh_accesses) st.deps.access->publish(std::move(*fresh_accesses));
   // A cache answers only for the versions the service resolves to now.
-  if (spec.cache.entries > 0)
-    st.caches.try_emplace(job.job_id, spec.cache).first->second.keep_only(named);
+  if (spec.cache.entries > 0) st.deps.desk->keep_cache(job.job_id, spec.cache, named);
   reload_resolved(self, r.attempt_id);
   reply(self, in, msg::inference_message{std::move(out)});
-}
-
-// What waits on the replica is asked of another at once.
-void retry_waiting_on(self_ptr self, const std::string& attempt_id, const std::string& why) {
-  auto& st = self->state;
-  std::vector<pending> orphaned;
-  for (auto it = st.waiting.begin(); it != st.waiting.end();) {
-    if (it->second.to.attempt_id != attempt_id) {
-      ++it;
-      continue;
-    }
-    orphaned.push_back(std::move(it->second));
-    it = st.waiting.erase(it);
-  }
-  for (auto& p : orphaned) replica_failed(self, std::move(p), why);
 }
 
 // Why the prediction socket a replica's report names is not taken, or nullopt: it must be at the
@@ -162,37 +149,39 @@ void on_resolve(self_ptr self, const inbound& in, const msg::resolve_service_req
 void unlink_replica(self_ptr self, const std::string& attempt_id, const std::string& why) {
   auto& st = self->state;
   st.replica_hosts.erase(attempt_id);
-  st.links->drop(attempt_id);
-  retry_waiting_on(self, attempt_id, why);
+  st.deps.desk->unlink(attempt_id, why);
 }
 
 void on_report(self_ptr self, const inbound& in, const msg::replica_report& r) {
   std::vector<std::pair<uint32_t, std::string>> versions;
   for (const auto& v : r.versions) versions.emplace_back(v.version, v.problem);
   auto& st = self->state;
-  auto& table = st.table;
   const auto unresolved =
       error(msg::error_code::conflict,
             "attempt " + r.attempt_id + " has not resolved its service from this node");
-  if (!table.service_of(r.attempt_id) || !st.replica_hosts.count(r.attempt_id))
-    return reply(self, in, unresolved);
+  const bool resolved = with_table(
+      self, [&](service_table& table) { return table.service_of(r.attempt_id) != nullptr; });
+  if (!resolved || !st.replica_hosts.count(r.attempt_id)) return reply(self, in, unresolved);
   if (auto problem = socket_problem(self, r)) return reply(self, in, std::move(*problem));
   try {
-    if (st.links->link(r.attempt_id, r.predict_endpoint, r.predict_public_key))
-      retry_waiting_on(self, r.attempt_id, "it named another prediction socket");
+    st.deps.desk->link(r.attempt_id, r.predict_endpoint, r.predict_public_key);
   } catch (const zmq::error_t& e) {
     return reply(self, in,
                  error(msg::error_code::invalid_request, "predictEndpoint: cannot connect to " +
                                                              r.predict_endpoint + ": " + e.what()));
   }
   // Ready for what it loaded only once it can be reached.
-  if (!table.reported(r.attempt_id, in.peer, versions)) return reply(self, in, unresolved);
-  const auto* service = table.service_of(r.attempt_id);
+  std::optional<std::string> service_name;
   std::vector<msg::loaded_version> served;
-  for (const auto& v : r.versions)
-    if (table.serves(service->job_id, v.version)) served.push_back(v);
-  self->state.deps.figures->report(r.attempt_id, service->name, in.sender->node_id, served,
-                                   steady::now());
+  with_table(self, [&](service_table& table) {
+    if (!table.reported(r.attempt_id, in.peer, versions)) return;
+    const auto* service = table.service_of(r.attempt_id);
+    service_name = service->name;
+    for (const auto& v : r.versions)
+      if (table.serves(service->job_id, v.version)) served.push_back(v);
+  });
+  if (!service_name) return reply(self, in, unresolved);
+  st.deps.figures->report(r.attempt_id, *service_name, in.sender->node_id, served, steady::now());
   reply(self, in, msg::inference_message{msg::replica_report_reply{}});
   reload_heard(self, r.attempt_id, false);
 }

@@ -10,10 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "actors/artifacts/artifact_service.hpp"
 #include "actors/atoms.hpp"
+#include "actors/inference/prediction_desk.hpp"
 #include "actors/inference/replica_relay.hpp"
 #include "actors/inference/service_router.hpp"
 #include "actors/jobs/job_service.hpp"
@@ -299,21 +301,24 @@ int run_daemon(const config::daemon_settings& s) {
     exit_when_it_dies(system, training, "training service", request_exit);
     // The service checks each kind's senders itself (rendezvous: node; metrics: admin, submit).
     head_endpoint->route<msg::training_message>(training, {role::node, role::admin, role::submit});
+    // Predictions go from the HTTP threads through the desk; the router keeps its table.
+    auto desk = std::make_shared<inference::prediction_desk>(
+        transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""},
+        limits, "head", std::make_shared<metrics::cache_counters>(registry),
+        std::random_device{}());
     inference::service_router_deps router_deps{
         head_endpoint,
         jobs,
         db,
         "head",
-        std::make_shared<metrics::cache_counters>(registry),
         std::make_shared<metrics::replica_figures>(registry, metrics::replica_figures::scope::head),
         std::make_shared<inference::service_access_board>(),
-        transport::curve_keys{security->head_keys.public_key, security->head_keys.secret_key, ""},
-        limits};
+        desk};
     const auto access = router_deps.access;
     auto router = inference::spawn_service_router(system, std::move(router_deps));
     actors.push_back(router);
     exit_when_it_dies(system, router, "service router", request_exit);
-    predictions = inference::router_predictor(router, access);
+    predictions = inference::router_predictor(router, desk, access);
     // The router checks each kind's senders itself (clients: admin, submit; relayed: node); the
     // nodes' errors answer its predictions.
     head_endpoint->route<msg::inference_message>(router, {role::admin, role::submit, role::node});

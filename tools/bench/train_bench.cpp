@@ -7,14 +7,15 @@
 //                      [--victim-rank R] [--python PATH]              (default: both, 3 runs)
 //
 //   throughput  each run, in a different order: a plain one-thread libtorch loop in this
-//               process; a 1-rank job; a 1-rank job with a checkpoint every 500 steps; a 2-rank
-//               job (one rank per node); PyTorch's own DDP (ddp_peer.py: 2 processes, gloo, one
-//               thread each) on the same rows, written to a file for it. Samples/s of a job
-//               come from its step metrics (each rank's own timestamps, every 50 steps): from
-//               step 50 to the last multiple of 50, summed over ranks; every peer leaves its
-//               start-up out the same way (tools/bench/training_workload.hpp). Final loss: the
-//               trained model's mean cross-entropy over all rows (a job's: rank 0's exported
-//               model.pt).
+//               process; two of them at once on two threads (what two one-thread ranks can get
+//               from this machine, whose cores share caches, memory and clock); a 1-rank job; a
+//               1-rank job with a checkpoint every 500 steps; a 2-rank job (one rank per node);
+//               PyTorch's own DDP (ddp_peer.py: 2 processes, gloo, one thread each) on the same
+//               rows, written to a file for it. Samples/s of a job come from its step metrics (each
+//               rank's own timestamps, every 50 steps): from step 50 to the last multiple of 50,
+//               summed over ranks; every peer leaves its start-up out the same way
+//               (tools/bench/training_workload.hpp). Final loss: the trained model's mean
+//               cross-entropy over all rows (a job's: rank 0's exported model.pt).
 //   recovery    a 2-rank job of 3 epochs with a checkpoint every 500 steps and a spare third
 //               node; once a rank reports step S (700), kill -9 the node daemon of rank R (0):
 //               time from the kill to the retried gang's first step report, and the steps lost
@@ -150,11 +151,12 @@ bench::measured pytorch_ddp(const options& o, const std::string& features,
   return m;
 }
 
-enum peer { plain, one_rank, one_rank_checkpoints, two_ranks, ddp, peers };
+enum peer { plain, two_plain, one_rank, one_rank_checkpoints, two_ranks, ddp, peers };
 
 const char* name_of(int p) {
   switch (p) {
     case plain: return "plain libtorch loop, 1 thread";
+    case two_plain: return "2 plain loops at once, 1 thread each";
     case one_rank: return "train job, 1 rank";
     case one_rank_checkpoints: return "train job, 1 rank, checkpoint every 500";
     case two_ranks: return "train job, 2 ranks";
@@ -194,6 +196,14 @@ void bench_throughput(const options& o) {
   std::vector<figure> figures = {
       {"2-rank job / PyTorch DDP", ">= 1.25", two_ranks, ddp, 1, {}, {}},
       {"2-rank job / (2 x plain loop)", ">= 0.90", two_ranks, plain, 2, {}, {}},
+      {"2-rank job / 2 plain loops at once", "none (the limit)", two_ranks, two_plain, 1, {}, {}},
+      {"2 plain loops at once / (2 x plain loop)",
+       "none (the machine)",
+       two_plain,
+       plain,
+       2,
+       {},
+       {}},
       {"1-rank job / plain loop", ">= 0.95", one_rank, plain, 1, {}, {}},
       {"1-rank job with checkpoints / without",
        ">= 0.95",
@@ -218,6 +228,7 @@ void bench_throughput(const options& o) {
     for (int k = 0; k < peers; ++k) {
       switch ((run - 1 + k) % peers) {
         case plain: m[plain] = bench::plain_loop(data, workload); break;
+        case two_plain: m[two_plain] = bench::plain_loops_at_once(data, workload, 2); break;
         case one_rank: m[one_rank] = train_job(tc, workload, data.train, 1, 0); break;
         case one_rank_checkpoints:
           m[one_rank_checkpoints] = train_job(tc, workload, data.train, 1, 500);

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "cluster/runner/blas_kernels.hpp"
 #include "cluster/training/trainer.hpp"
@@ -27,6 +28,12 @@ namespace troupe::bench {
 namespace {
 
 namespace F = torch::nn::functional;
+
+double cpu_seconds_of(clockid_t clock) {
+  timespec t{};
+  clock_gettime(clock, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 at::Tensor tensor_of(const std::vector<float>& values, at::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat).clone();
@@ -97,11 +104,7 @@ double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-double process_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
+double process_cpu_seconds() { return cpu_seconds_of(CLOCK_PROCESS_CPUTIME_ID); }
 
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
@@ -131,7 +134,12 @@ throughput throughput_of(const std::vector<steady_window>& ranks) {
   return t;
 }
 
-measured plain_loop(const training::training_data& data, const training::train_spec& spec) {
+namespace {
+
+// plain_loop, its CPU time read from `cpu_clock` (the process's, or the calling thread's when
+// several loops share the process).
+measured plain_loop_timed_by(const training::training_data& data, const training::train_spec& spec,
+                             clockid_t cpu_clock) {
   const int64_t rows = data.train.rows;
   const auto x = standardized_features(data);
   const auto y = labels_of(data.train);
@@ -144,7 +152,7 @@ measured plain_loop(const training::training_data& data, const training::train_s
       net->parameters(),
       torch::optim::SGDOptions(spec.optimizer.lr).momentum(spec.optimizer.momentum));
   std::vector<step_time> reports;
-  const double wall = wall_seconds(), cpu = process_cpu_seconds();
+  const double wall = wall_seconds(), cpu = cpu_seconds_of(cpu_clock);
   const auto order = torch::randperm(rows, torch::kLong);
   int64_t step = 0;
   for (int64_t start = 0; start < rows; start += spec.batch_size) {
@@ -154,16 +162,42 @@ measured plain_loop(const training::training_data& data, const training::train_s
     loss.backward();
     optimizer.step();
     if (++step % report_every == 0)
-      reports.push_back({step, wall_seconds(), process_cpu_seconds()});
+      reports.push_back({step, wall_seconds(), cpu_seconds_of(cpu_clock)});
   }
   measured m;
   m.wall = static_cast<double>(rows) / (wall_seconds() - wall);
-  m.cpu = static_cast<double>(rows) / (process_cpu_seconds() - cpu);
+  m.cpu = static_cast<double>(rows) / (cpu_seconds_of(cpu_clock) - cpu);
   m.steady = throughput_of({steady_window_of(reports, spec.batch_size)});
   torch::NoGradGuard no_grad;
   net->eval();
   m.final_loss = F::cross_entropy(net->forward(x), y).item<double>();
   return m;
+}
+
+}  // namespace
+
+measured plain_loop(const training::training_data& data, const training::train_spec& spec) {
+  return plain_loop_timed_by(data, spec, CLOCK_PROCESS_CPUTIME_ID);
+}
+
+measured plain_loops_at_once(const training::training_data& data, const training::train_spec& spec,
+                             int loops) {
+  std::vector<measured> each(static_cast<size_t>(loops));
+  std::vector<std::thread> threads;
+  for (auto& m : each)
+    threads.emplace_back(
+        [&data, &spec, &m] { m = plain_loop_timed_by(data, spec, CLOCK_THREAD_CPUTIME_ID); });
+  for (auto& t : threads) t.join();
+  measured sum;
+  double cpu_seconds = 0;
+  for (const auto& m : each) {
+    sum.wall += m.wall;
+    sum.steady.samples_per_s += m.steady.samples_per_s;
+    cpu_seconds += 1 / m.steady.samples_per_cpu_s;  // CPU seconds per sample of each loop
+    sum.final_loss += m.final_loss / loops;
+  }
+  sum.steady.samples_per_cpu_s = loops / cpu_seconds;
+  return sum;
 }
 
 void write_standardized_rows(const training::training_data& data, const std::string& features_path,

@@ -70,6 +70,14 @@ struct measured {
 // training rows after the epoch.
 measured plain_loop(const training::training_data& data, const training::train_spec& spec);
 
+// `loops` plain loops on threads of this process at once, as the ranks of a
+// local cluster run side by side:
+// the samples/s the machine gives that many one-thread loops (its cores, caches and memory
+// shared). Samples/s add up; per CPU second and final loss are the loops' (each on its thread's
+// CPU time).
+measured plain_loops_at_once(const training::training_data& data, const training::train_spec& spec,
+                             int loops);
+
 // Writes the rows plain_loop trains on for a peer in another process: the standardised training
 // features (float32, row-major) to `features_path` and the labels (int64) to `labels_path`,
 // both in this machine's byte order. Throws std::runtime_error when a file cannot be written.

@@ -78,6 +78,16 @@ struct ServedVersion {
   requests @5 :UInt64;       # predictions answered by this version since the head started
 }
 
+# What a service asks of its HTTP callers and what the head keeps of its answers: its spec's
+# `auth` and `cache` (docs/jobs.md).
+struct ServicePolicy {
+  tokensRequired @0 :Bool;
+  rateLimitPerS @1 :Float64;  # per (token, service); 0: none
+  burst @2 :UInt32;
+  cacheEntries @3 :UInt64;    # 0: no response cache
+  cacheTtlS @4 :UInt32;
+}
+
 struct ServiceStatus {
   name @0 :Text;
   tenant @1 :Text;
@@ -86,6 +96,7 @@ struct ServiceStatus {
   replicas @4 :UInt32;
   readyReplicas @5 :UInt32;
   versions @6 :List(ServedVersion);
+  policy @7 :ServicePolicy;
 }
 
 struct ListServicesReply {

@@ -51,6 +51,12 @@ void put_service(wire::ServiceStatus::Builder b, const inference::service_status
     versions[i].setProblem(text(s.problem));
     versions[i].setRequests(s.requests);
   }
+  auto policy = b.initPolicy();
+  policy.setTokensRequired(v.auth.tokens_required);
+  policy.setRateLimitPerS(v.auth.rate_limit_per_s);
+  policy.setBurst(v.auth.burst);
+  policy.setCacheEntries(v.cache.entries);
+  policy.setCacheTtlS(v.cache.ttl_s);
 }
 
 inference::service_status get_service(wire::ServiceStatus::Reader r) {
@@ -64,6 +70,9 @@ inference::service_status get_service(wire::ServiceStatus::Reader r) {
   for (auto s : r.getVersions())
     v.versions.push_back({s.getVersion(), s.getWeight(), s.getReadyReplicas(),
                           get_signature(s.getSignature()), str(s.getProblem()), s.getRequests()});
+  const auto policy = r.getPolicy();
+  v.auth = {policy.getTokensRequired(), policy.getRateLimitPerS(), policy.getBurst()};
+  v.cache = {policy.getCacheEntries(), policy.getCacheTtlS()};
   return v;
 }
 

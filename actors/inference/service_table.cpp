@@ -157,6 +157,8 @@ std::vector<service_status> service_table::statuses(const std::string& tenant) c
     status.job_id = job_id;
     status.model = s.identity.model;
     status.replicas = s.identity.replicas;
+    status.auth = s.identity.auth;
+    status.cache = s.identity.cache;
     std::map<uint32_t, served_version> versions;
     for (const auto& v : s.versions)
       versions[v.version] = {v.version, v.weight, 0, v.signature, "", 0};

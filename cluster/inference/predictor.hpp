@@ -70,9 +70,12 @@ struct service_status {
   uint32_t replicas = 0;
   uint32_t ready_replicas = 0;
   std::vector<served_version> versions;
+  auth_policy auth;    // what its HTTP callers must show
+  cache_policy cache;  // what the head keeps of its answers
   bool operator==(const service_status& o) const {
     return name == o.name && tenant == o.tenant && job_id == o.job_id && model == o.model &&
-           replicas == o.replicas && ready_replicas == o.ready_replicas && versions == o.versions;
+           replicas == o.replicas && ready_replicas == o.ready_replicas && versions == o.versions &&
+           auth == o.auth && cache == o.cache;
   }
 };
 

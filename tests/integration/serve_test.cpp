@@ -412,6 +412,10 @@ BOOST_AUTO_TEST_CASE(an_open_cached_service_answers_curl_without_a_token_and_sho
   rank_cluster r(1, 180s);
   train_versions(r, 1);
   production_service service(r, open_cached);
+  const auto listed = json::parse(r.c.troupe({"services", "--json"}).out);
+  BOOST_TEST(listed[0]["auth"]["tokens"] == "optional", listed.dump());
+  BOOST_TEST(listed[0]["cache"]["entries"] == 100, listed.dump());
+  BOOST_TEST(listed[0]["cache"]["ttl_s"] == 600, listed.dump());
   const auto head = r.c.head().http_address();
   const auto body = json{{"features", rows_of(5, 3)}}.dump();
   const auto first = http_call(r.c, "POST", head, "/v1/models/mlp-service/predict", "", body);

@@ -143,6 +143,16 @@ BOOST_AUTO_TEST_CASE(a_version_that_failed_to_load_leaves_the_old_one_serving_wi
   BOOST_TEST(status.versions[1].problem == "not a TorchScript file");
 }
 
+BOOST_AUTO_TEST_CASE(a_status_says_what_the_service_asks_of_callers_and_caches) {
+  service_table table(7);
+  auto cached = txn();
+  cached.cache = {1000, 30};
+  table.resolved(cached, "txn", {{3, 100, sig()}}, attempt(0), "n", t0);
+  const auto status = table.statuses("").at(0);
+  BOOST_TEST((status.auth == auth_policy{false, 5, 10}));
+  BOOST_TEST((status.cache == cache_policy{1000, 30}));
+}
+
 BOOST_AUTO_TEST_CASE(bad_requests_are_refused_with_what_is_wrong) {
   auto table = two_replicas({{3, 100, sig()}}, {{3, ""}});
   auto other = request();

@@ -66,14 +66,18 @@ class table_predictor final : public inference::predictor {
                                   "txn@production",
                                   2,
                                   2,
-                                  {{3, 90, 2, classifier(), ""}, {4, 10, 2, classifier(), ""}}};
+                                  {{3, 90, 2, classifier(), ""}, {4, 10, 2, classifier(), ""}},
+                                  {},
+                                  {}};
     inference::service_status amount{"amount",
                                      "finance",
                                      "j0000000000000002",
                                      "amount",
                                      1,
                                      0,
-                                     {{1, 100, 0, regression(), "cannot load: bad file"}}};
+                                     {{1, 100, 0, regression(), "cannot load: bad file"}},
+                                     {},
+                                     {}};
     done({txn, amount});
   }
 

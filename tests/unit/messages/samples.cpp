@@ -121,6 +121,8 @@ inference::service_status sample_service(int seed) {
   s.ready_replicas = 1 + uint32_t(seed);
   s.versions = {{3, 90, 2, sample_signature(seed), "", 1'000'000'000'000ULL + uint64_t(seed)},
                 {4, 10, 0, sample_signature(seed + 1), "not a TorchScript file", 7}};
+  s.auth = {seed % 2 == 0, 500.0 + seed, 1000};
+  s.cache = {100'000u + uint64_t(seed), 60};
   return s;
 }
 

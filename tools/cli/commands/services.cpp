@@ -25,9 +25,32 @@ json to_json(const inference::served_version& v) {
 json to_json(const inference::service_status& s) {
   auto versions = json::array();
   for (const auto& v : s.versions) versions.push_back(to_json(v));
-  return {{"name", s.name},      {"tenant", s.tenant},     {"job_id", s.job_id},
-          {"model", s.model},    {"replicas", s.replicas}, {"ready_replicas", s.ready_replicas},
-          {"versions", versions}};
+  return {{"name", s.name},
+          {"tenant", s.tenant},
+          {"job_id", s.job_id},
+          {"model", s.model},
+          {"replicas", s.replicas},
+          {"ready_replicas", s.ready_replicas},
+          {"versions", versions},
+          {"auth",
+           {{"tokens", s.auth.tokens_required ? "required" : "optional"},
+            {"rate_limit_per_s", s.auth.rate_limit_per_s},
+            {"burst", s.auth.burst}}},
+          {"cache", {{"entries", s.cache.entries}, {"ttl_s", s.cache.ttl_s}}}};
+}
+
+// "tokens required, 500/s burst 1000" (the limit per token, when there is one).
+std::string auth_text(const inference::auth_policy& a) {
+  std::ostringstream out;
+  out << "tokens " << (a.tokens_required ? "required" : "optional");
+  if (a.rate_limit_per_s > 0) out << ", " << a.rate_limit_per_s << "/s burst " << a.burst;
+  return out.str();
+}
+
+// "100000 for 60 s", or "none".
+std::string cache_text(const inference::cache_policy& c) {
+  if (c.entries == 0) return "none";
+  return std::to_string(c.entries) + " for " + std::to_string(c.ttl_s) + " s";
 }
 
 std::string versions_text(const inference::service_status& s) {
@@ -80,12 +103,12 @@ command_output list_services(const session& s) {
     return json_text(out);
   }
   std::vector<std::vector<std::string>> rows{
-      {"NAME", "TENANT", "JOB", "MODEL", "READY", "VERSIONS"}};
+      {"NAME", "TENANT", "JOB", "MODEL", "READY", "AUTH", "CACHE", "VERSIONS"}};
   for (const auto& service : reply->services)
     rows.push_back({msg::printable(service.name), msg::printable(service.tenant), service.job_id,
                     msg::printable(service.model),
                     std::to_string(service.ready_replicas) + "/" + std::to_string(service.replicas),
-                    versions_text(service)});
+                    auth_text(service.auth), cache_text(service.cache), versions_text(service)});
   return table(rows);
 }
 

@@ -17,16 +17,23 @@ nlohmann::json to_json(const serve_spec& spec) {
     for (const auto& share : spec.traffic)
       traffic.push_back({{"version", share.version}, {"weight", share.weight}});
   }
-  if (!spec.auth.tokens_required || spec.auth.rate_limit_per_s > 0) {
-    auto& auth = out["auth"] = {{"tokens", spec.auth.tokens_required ? "required" : "optional"}};
-    if (spec.auth.rate_limit_per_s > 0) {
-      auth["rate_limit_per_s"] = spec.auth.rate_limit_per_s;
-      auth["burst"] = spec.auth.burst;
-    }
-  }
-  if (spec.cache.entries > 0)
-    out["cache"] = {{"entries", spec.cache.entries}, {"ttl_s", spec.cache.ttl_s}};
+  if (!spec.auth.tokens_required || spec.auth.rate_limit_per_s > 0)
+    out["auth"] = to_json(spec.auth);
+  if (spec.cache.entries > 0) out["cache"] = to_json(spec.cache);
   return out;
+}
+
+nlohmann::json to_json(const auth_policy& auth) {
+  nlohmann::json out{{"tokens", auth.tokens_required ? "required" : "optional"}};
+  if (auth.rate_limit_per_s > 0) {
+    out["rate_limit_per_s"] = auth.rate_limit_per_s;
+    out["burst"] = auth.burst;
+  }
+  return out;
+}
+
+nlohmann::json to_json(const cache_policy& cache) {
+  return {{"entries", cache.entries}, {"ttl_s", cache.ttl_s}};
 }
 
 serve_spec serve_spec_from_json(const nlohmann::json& json) {

@@ -56,4 +56,10 @@ const char* to_string(serve_device device);
 nlohmann::json to_json(const serve_spec& spec);
 serve_spec serve_spec_from_json(const nlohmann::json& json);
 
+// A service's `auth` and `cache` as the spec writes them: {"tokens": "required" or "optional",
+// and when it has a limit "rate_limit_per_s" and "burst"}; {"entries" (0: none), "ttl_s"}.
+// What `troupe services --json` and the head's GET /v1/models show.
+nlohmann::json to_json(const auth_policy& auth);
+nlohmann::json to_json(const cache_policy& cache);
+
 }  // namespace troupe::inference

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <variant>
 
+#include "cluster/inference/service_status_json.hpp"
 #include "cluster/inference_http/service_rate_limits.hpp"
 #include "cluster/inference_http/tensor_json.hpp"
 
@@ -199,20 +200,6 @@ http::response metadata(const inference::service_status& s) {
   return http::json_response(out.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-json to_json(const inference::service_status& s) {
-  json versions = json::array();
-  for (const auto& v : s.versions)
-    versions.push_back({{"version", v.version},
-                        {"weight", v.weight},
-                        {"ready_replicas", v.ready_replicas},
-                        {"input_features", v.signature.input_features},
-                        {"classes", v.signature.classes},
-                        {"problem", v.problem}});
-  return {{"name", s.name},      {"tenant", s.tenant},     {"job_id", s.job_id},
-          {"model", s.model},    {"replicas", s.replicas}, {"ready_replicas", s.ready_replicas},
-          {"versions", versions}};
-}
-
 }  // namespace
 
 void add_inference_routes(http::router& routes, const inference_routes_deps& deps) {
@@ -256,7 +243,7 @@ void add_inference_routes(http::router& routes, const inference_routes_deps& dep
                        deps.models->services(
                            g.tenant, [respond](std::vector<inference::service_status> all) {
                              json models = json::array();
-                             for (const auto& s : all) models.push_back(to_json(s));
+                             for (const auto& s : all) models.push_back(inference::to_json(s));
                              respond(http::json_response(json{{"models", models}}.dump(
                                  -1, ' ', false, json::error_handler_t::replace)));
                            });

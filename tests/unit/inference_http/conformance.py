@@ -112,7 +112,9 @@ case("v2 model not ready", "GET", "/v2/models/amount/ready", status=400,
 s, _, text = call("GET", "/v1/models")
 models = json.loads(text).get("models", []) if s == 200 else []
 if [m["name"] for m in models] != ["txn", "amount"] or models[1]["versions"][0]["problem"] != \
-        "cannot load: bad file" or models[0]["versions"][1]["weight"] != 10:
+        "cannot load: bad file" or models[0]["versions"][1]["weight"] != 10 or \
+        models[0]["auth"] != {"tokens": "required", "rate_limit_per_s": 500, "burst": 1000} or \
+        models[0]["cache"] != {"entries": 100, "ttl_s": 60} or models[1]["cache"]["entries"] != 0:
     failures.append("v1 models: %d %s" % (s, text))
 case("v1 reload", "POST", "/v1/models/txn/reload", token="M", want={"name": "txn", "reloading": True})
 

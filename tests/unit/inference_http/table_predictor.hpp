@@ -67,8 +67,8 @@ class table_predictor final : public inference::predictor {
                                   2,
                                   2,
                                   {{3, 90, 2, classifier(), ""}, {4, 10, 2, classifier(), ""}},
-                                  {},
-                                  {}};
+                                  {true, 500, 1000},
+                                  {100, 60}};
     inference::service_status amount{"amount",
                                      "finance",
                                      "j0000000000000002",

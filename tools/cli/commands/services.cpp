@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "cluster/inference/service_status_json.hpp"
 #include "messages/safe_text.hpp"
 #include "tools/cli/render.hpp"
 
@@ -10,34 +11,6 @@ namespace troupe::cli {
 namespace {
 
 using nlohmann::json;
-
-json to_json(const inference::served_version& v) {
-  return {{"version", v.version},
-          {"weight", v.weight},
-          {"ready_replicas", v.ready_replicas},
-          {"input_features", v.signature.input_features},
-          {"outputs", models::to_string(v.signature.outputs)},
-          {"classes", v.signature.classes},
-          {"problem", v.problem},
-          {"requests", v.requests}};
-}
-
-json to_json(const inference::service_status& s) {
-  auto versions = json::array();
-  for (const auto& v : s.versions) versions.push_back(to_json(v));
-  return {{"name", s.name},
-          {"tenant", s.tenant},
-          {"job_id", s.job_id},
-          {"model", s.model},
-          {"replicas", s.replicas},
-          {"ready_replicas", s.ready_replicas},
-          {"versions", versions},
-          {"auth",
-           {{"tokens", s.auth.tokens_required ? "required" : "optional"},
-            {"rate_limit_per_s", s.auth.rate_limit_per_s},
-            {"burst", s.auth.burst}}},
-          {"cache", {{"entries", s.cache.entries}, {"ttl_s", s.cache.ttl_s}}}};
-}
 
 // "tokens required, 500/s burst 1000" (the limit per token, when there is one).
 std::string auth_text(const inference::auth_policy& a) {
@@ -99,7 +72,7 @@ command_output list_services(const session& s) {
   if (!reply) return reply.error();
   if (s.config().json) {
     auto out = json::array();
-    for (const auto& service : reply->services) out.push_back(to_json(service));
+    for (const auto& service : reply->services) out.push_back(inference::to_json(service));
     return json_text(out);
   }
   std::vector<std::vector<std::string>> rows{

@@ -73,7 +73,10 @@ class replica_process {
               std::fprintf(stderr, "troupe-replica: %s; stopping\n", why.c_str());
               std::_Exit(exit_failed);
             },
-            ports) {}
+            ports) {
+    std::printf("prediction socket at %s\n", predictions_.endpoint().c_str());
+    std::fflush(stdout);
+  }
 
   // Whether the head asked for a resolution before the next poll (a reload); clears it.
   bool resolve_now() { return resolve_now_.exchange(false); }

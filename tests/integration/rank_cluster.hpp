@@ -23,10 +23,13 @@ struct rank_cluster {
   std::chrono::milliseconds job_limit;
 
   int cpus_per_node;
+  std::vector<std::string> node_args;
 
-  // `node_programs`: where the nodes find troupe-rank (TROUPE_BIN_DIR), when not beside trouped.
-  rank_cluster(int cpus, std::chrono::milliseconds limit, const std::string& node_programs = "")
-      : job_limit(limit), cpus_per_node(cpus) {
+  // `node_programs`: where the nodes find troupe-rank (TROUPE_BIN_DIR), when not beside trouped;
+  // `more_node_args`: flags every node daemon gets besides its resources.
+  rank_cluster(int cpus, std::chrono::milliseconds limit, const std::string& node_programs = "",
+               std::vector<std::string> more_node_args = {})
+      : job_limit(limit), cpus_per_node(cpus), node_args(std::move(more_node_args)) {
     c.start_head({"--no-worker"});
     const char* before = std::getenv("TROUPE_BIN_DIR");
     const std::optional<std::string> programs =
@@ -42,8 +45,10 @@ struct rank_cluster {
 
   // A node like node-1 and node-2 (a replacement, say).
   void start_node(const std::string& name) {
-    c.start_node(name,
-                 {"--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"});
+    std::vector<std::string> args{
+        "--cpus", std::to_string(cpus_per_node), "--memory-mb", "2048", "--gpus", "0"};
+    args.insert(args.end(), node_args.begin(), node_args.end());
+    c.start_node(name, args);
   }
 
   // Submits the YAML `spec`; returns the job id.

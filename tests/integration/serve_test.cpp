@@ -10,8 +10,9 @@
 // A service with `auth: {tokens: optional}` and a `cache` answers curl without a token, repeats
 // from the head's cache (counted on /metrics, never across a promotion), and the replicas'
 // figures (rows per forward pass, queue depth) reach the nodes' and the head's /metrics, which
-// promtool accepts.
+// promtool accepts. Nodes given `--serve-ports` have their replicas listen within that range.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +20,8 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include "tests/integration/http_calls.hpp"
@@ -402,6 +405,36 @@ BOOST_AUTO_TEST_CASE(a_reload_answers_once_the_replicas_serve_the_version_regist
   BOOST_TEST(refused.status == 409, refused.body);
   BOOST_TEST(refused.body.find("version 3: ") != std::string::npos, refused.body);
   BOOST_TEST(s.predict(rows)["model_version"] == 2);
+}
+
+BOOST_AUTO_TEST_CASE(replicas_listen_within_their_nodes_serve_ports) {
+  if (!python_torch()) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 cannot import torch (install python3-torch)");
+    return;
+  }
+  // Both nodes are on this machine: the second replica finds the first port taken.
+  const int first = 41000 + static_cast<int>(::getpid() % 1000) * 20, last = first + 9;
+  rank_cluster r(1, 180s, "",
+                 {"--serve-ports", std::to_string(first) + "-" + std::to_string(last)});
+  train_versions(r, 1);
+  const auto job = r.submit(serve_spec);
+  const auto rows = json{{"features", rows_of(1, 2)}}.dump();
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
+                         },
+                         r.job_limit),
+                     r.all_logs(job) + r.c.dump_logs());
+  std::set<int> ports;
+  for (int task = 0; task < 2; ++task) {
+    const auto log = r.logs(job, task);
+    std::smatch m;
+    BOOST_TEST_REQUIRE(
+        std::regex_search(log, m, std::regex(R"(prediction socket at tcp://[^:]+:(\d+))")), log);
+    ports.insert(std::stoi(m[1]));
+  }
+  BOOST_TEST(ports.size() == 2u);
+  for (int port : ports) BOOST_TEST((port >= first && port <= last), port);
 }
 
 BOOST_AUTO_TEST_CASE(an_open_cached_service_answers_curl_without_a_token_and_shows_its_figures) {

@@ -74,11 +74,15 @@ void prediction_desk::dispatch(pending p, const std::string& avoid, answers& out
   if (auto* e = std::get_if<msg::error>(&chosen)) {
     prediction_result refused;
     refused.error = std::move(*e);
+    // A retry that finds no other replica says why the first one failed, too.
+    if (!p.failed.empty())
+      refused.error->message = "replica " + p.to.attempt_id + " of " + p.request.service +
+                               " did not answer (" + p.failed + "), and " + refused.error->message;
     out.emplace_back(std::move(p.done), std::move(refused));
     return;
   }
   p.to = std::get<route>(std::move(chosen));
-  if (!p.retried && answered_from_cache(p, out)) return;
+  if (p.failed.empty() && answered_from_cache(p, out)) return;
   p.give_up = clock::now() + replica_wait;
   msg::envelope sent;
   sent.request_id = next_id_++;
@@ -94,13 +98,13 @@ void prediction_desk::dispatch(pending p, const std::string& avoid, answers& out
 void prediction_desk::replica_failed(pending p, const std::string& why, answers& out) {
   table_.failed(p.to.attempt_id);
   spdlog::info("replica {} of {} failed a prediction: {}", p.to.attempt_id, p.request.service, why);
-  if (p.retried) {
+  if (!p.failed.empty()) {
     auto answer = failure(msg::error_code::unavailable,
                           "the replicas of " + p.request.service + " did not answer: " + why);
     out.emplace_back(std::move(p.done), std::move(answer));
     return;
   }
-  p.retried = true;
+  p.failed = why;
   const auto avoid = p.to.attempt_id;
   dispatch(std::move(p), avoid, out);
 }

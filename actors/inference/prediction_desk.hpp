@@ -84,7 +84,7 @@ class prediction_desk {
     prediction_request request;
     done_fn done;
     route to;
-    bool retried = false;
+    std::string failed;  // why the first replica asked did not answer; empty: not retried
     clock::time_point give_up;
   };
   // Callbacks with their answers, called once the lock is let go.

@@ -166,8 +166,11 @@ BOOST_AUTO_TEST_CASE(a_prediction_with_no_replica_left_is_answered_unavailable) 
   f.desk.unlink(attempt(0), "its attempt ended");
   const auto errors = got.wait_for(1);
   BOOST_TEST_REQUIRE(errors.size() == 1u);
-  // Retried on no other: none is ready.
-  BOOST_TEST(errors[0].find("no replica of txn is ready") != std::string::npos, errors[0]);
+  // Retried on no other: the answer says why the first failed and that none is ready.
+  BOOST_TEST(errors[0] == "replica " + attempt(0) +
+                              " of txn did not answer (its attempt ended), and no replica of txn "
+                              "is ready yet: retry later",
+             errors[0]);
 }
 
 BOOST_AUTO_TEST_CASE(a_repeated_prediction_is_answered_from_the_cache) {

@@ -41,7 +41,7 @@ prediction_desk::prediction_desk(std::optional<transport::curve_keys> keys,
       cache_lookups_(std::move(cache_lookups)),
       table_(seed),
       links_(std::move(keys), limits, [this](const std::string& attempt_id, msg::envelope answer) {
-        from_replica(attempt_id, answer);
+        from_replica(attempt_id, std::move(answer));
       }) {}
 
 void prediction_desk::predict(prediction_request request, done_fn done) {
@@ -109,7 +109,7 @@ void prediction_desk::replica_failed(pending p, const std::string& why, answers&
   dispatch(std::move(p), avoid, out);
 }
 
-void prediction_desk::from_replica(const std::string& attempt_id, const msg::envelope& env) {
+void prediction_desk::from_replica(const std::string& attempt_id, msg::envelope env) {
   answers out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -117,8 +117,8 @@ void prediction_desk::from_replica(const std::string& attempt_id, const msg::env
     if (it == waiting_.end() || it->second.to.attempt_id != attempt_id) return;
     auto p = std::move(it->second);
     waiting_.erase(it);
-    const auto* m = std::get_if<msg::inference_message>(&env.body);
-    const auto* r = m ? std::get_if<msg::predict_reply>(&m->body) : nullptr;
+    auto* m = std::get_if<msg::inference_message>(&env.body);
+    auto* r = m ? std::get_if<msg::predict_reply>(&m->body) : nullptr;
     if (const auto* e = std::get_if<msg::error>(&env.body)) {
       // The replica refused the request itself: that is the answer.
       if (e->code == msg::error_code::invalid_request) {
@@ -131,11 +131,11 @@ void prediction_desk::from_replica(const std::string& attempt_id, const msg::env
     } else {
       table_.answered(p.to.job_id, p.to.version);
       prediction_result answer;
-      answer.model_name = r->model_name;
+      answer.model_name = std::move(r->model_name);
       answer.model_version = r->model_version;
       answer.rows = r->rows;
       answer.output_count = r->output_count;
-      answer.outputs = r->outputs;
+      answer.outputs = std::move(r->outputs);
       answer.signature = std::move(p.to.signature);
       if (auto cache = caches_.find(p.to.job_id); cache != caches_.end())
         cache->second.store(p.to.version, p.request.feature_count, p.request.features, answer,
@@ -146,20 +146,25 @@ void prediction_desk::from_replica(const std::string& attempt_id, const msg::env
   call_back(out);
 }
 
+void prediction_desk::fail_waiting(const std::function<bool(const pending&)>& gone,
+                                   const std::string& why, answers& out) {
+  std::vector<pending> failed;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (!gone(it->second)) {
+      ++it;
+      continue;
+    }
+    failed.push_back(std::move(it->second));
+    it = waiting_.erase(it);
+  }
+  for (auto& p : failed) replica_failed(std::move(p), why, out);
+}
+
 void prediction_desk::retry_waiting_on(const std::string& attempt_id, const std::string& why) {
   answers out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<pending> orphaned;
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->second.to.attempt_id != attempt_id) {
-        ++it;
-        continue;
-      }
-      orphaned.push_back(std::move(it->second));
-      it = waiting_.erase(it);
-    }
-    for (auto& p : orphaned) replica_failed(std::move(p), why, out);
+    fail_waiting([&](const pending& p) { return p.to.attempt_id == attempt_id; }, why, out);
   }
   call_back(out);
 }
@@ -187,16 +192,7 @@ void prediction_desk::sweep(clock::time_point now) {
   answers out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<pending> late;
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->second.give_up > now) {
-        ++it;
-        continue;
-      }
-      late.push_back(std::move(it->second));
-      it = waiting_.erase(it);
-    }
-    for (auto& p : late) replica_failed(std::move(p), "no answer within 5 s", out);
+    fail_waiting([&](const pending& p) { return p.give_up <= now; }, "no answer within 5 s", out);
     for (auto it = caches_.begin(); it != caches_.end();)
       it = table_.runs(it->first) ? std::next(it) : caches_.erase(it);
   }

@@ -94,9 +94,12 @@ class prediction_desk {
   void dispatch(pending p, const std::string& avoid, answers& out);
   void replica_failed(pending p, const std::string& why, answers& out);
   bool answered_from_cache(pending& p, answers& out);
+  // Under the lock: every waiting prediction `gone` picks is taken off and its replica failed.
+  void fail_waiting(const std::function<bool(const pending&)>& gone, const std::string& why,
+                    answers& out);
   void retry_waiting_on(const std::string& attempt_id, const std::string& why);
   // On a link's thread: the replica's answer (a reply or an error) to a prediction sent it.
-  void from_replica(const std::string& attempt_id, const msg::envelope& env);
+  void from_replica(const std::string& attempt_id, msg::envelope env);
 
   const std::string self_name_;
   std::shared_ptr<metrics::cache_counters> cache_lookups_;

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <map>
 #include <set>
-#include <unordered_map>
 
 #include "actors/atoms.hpp"
 #include "actors/inference/service_router_state.hpp"

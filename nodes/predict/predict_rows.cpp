@@ -24,6 +24,12 @@ std::string_view next_line(std::string_view text, size_t& at) {
   return line;
 }
 
+// The field that begins at `at` in `line`: up to its comma or the line's end.
+std::string_view field_at(std::string_view line, size_t at) {
+  const auto comma = line.find(',', at);
+  return line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+}
+
 // A short, printable quote of a value for an error.
 std::string quoted(std::string_view text) {
   constexpr size_t most = 40;
@@ -147,33 +153,40 @@ size_t row_reader::read(size_t rows, std::vector<float>& features,
     const auto base = features.size();
     features.resize(base + layout_.feature_count);
     std::string_view id;
-    size_t column = 0;
     const auto fail = [&](const std::string& why) {
       throw bad_row(line_, row_named(line, layout_.id_column) + ": " + why);
     };
     if (trimmed(line).empty())
       fail("an empty line, expected " + std::to_string(layout_.columns) + " columns");
-    for (size_t start = 0, at = 0;; ++at) {
-      if (at != line.size() && line[at] != ',') continue;
-      const auto field = trimmed(line.substr(start, at - start));
-      if (column < layout_.columns) {
-        if (column == layout_.id_column) {
-          id = field;
-        } else if (const auto feature = layout_.feature_of_column[column]; feature >= 0) {
-          float value = 0;
-          const auto parsed = std::from_chars(field.data(), field.data() + field.size(), value);
-          if (parsed.ec != std::errc() || parsed.ptr != field.data() + field.size() ||
-              !std::isfinite(value))
-            fail("column " + quoted(layout_.names[column]) +
-                 " is not a finite number: " + quoted(field));
-          features[base + static_cast<size_t>(feature)] = value;
-        }
+    // Each field is scanned once: a feature by from_chars itself, which stops at its end,
+    // anything else by looking for its comma.
+    size_t column = 0;
+    for (size_t at = 0;; ++column) {
+      const int32_t feature = column < layout_.columns && column != layout_.id_column
+                                  ? layout_.feature_of_column[column]
+                                  : -1;
+      size_t end = 0;  // the field's comma, or the line's end
+      if (feature >= 0) {
+        auto start = at;
+        while (start < line.size() && line[start] == ' ') ++start;
+        float value = 0;
+        const auto parsed = std::from_chars(line.data() + start, line.data() + line.size(), value);
+        end = static_cast<size_t>(parsed.ptr - line.data());
+        while (end < line.size() && (line[end] == ' ' || line[end] == '\r')) ++end;
+        if (parsed.ec != std::errc() || (end != line.size() && line[end] != ',') ||
+            !std::isfinite(value))
+          fail("column " + quoted(layout_.names[column]) +
+               " is not a finite number: " + quoted(trimmed(field_at(line, at))));
+        features[base + static_cast<size_t>(feature)] = value;
+      } else {
+        const auto field = field_at(line, at);
+        if (column == layout_.id_column) id = trimmed(field);
+        end = at + field.size();
       }
-      ++column;
-      start = at + 1;
-      if (at == line.size()) break;
+      if (end == line.size()) break;
+      at = end + 1;
     }
-    if (column != layout_.columns)
+    if (++column != layout_.columns)
       fail("expected " + std::to_string(layout_.columns) + " columns, got " +
            std::to_string(column));
     ids.push_back(id);

@@ -184,6 +184,14 @@ BOOST_AUTO_TEST_CASE(a_bad_row_is_named_by_its_line_and_id) {
              "line 2 (id 'r1'): column 'b' is not a finite number: '2x'");
   BOOST_TEST(read_all(layout, "1,r1,\n") ==
              "line 2 (id 'r1'): column 'b' is not a finite number: ''");
+  BOOST_TEST(read_all(layout, "1 2,r1,3\n") ==
+             "line 2 (id 'r1'): column 'a' is not a finite number: '1 2'");
+  BOOST_TEST(read_all(layout, "1.5e,r1,3\n") ==
+             "line 2 (id 'r1'): column 'a' is not a finite number: '1.5e'");
+  BOOST_TEST(read_all(layout, "\r1,r1,3\n") ==
+             "line 2 (id 'r1'): column 'a' is not a finite number: '?1'");
+  BOOST_TEST(read_all(layout, "1,r1,+3\n") ==
+             "line 2 (id 'r1'): column 'b' is not a finite number: '+3'");
 }
 
 BOOST_AUTO_TEST_CASE(a_classifier_writes_its_label_and_a_probability_per_class) {

@@ -17,7 +17,7 @@
 # The packages: ../shared/stack.md's list, then what the CLI, tools, scripts, the fuzz
 # targets (clang, tools/fuzz.sh), the PyTorch gang-job test (python3-torch) and the daemons'
 # HTTP server (Boost.Beast, prometheus-cpp; promtool, wrk and curl for its tests) and the
-# artifacts' SHA-256 (libssl-dev's libcrypto) use.
+# artifacts' SHA-256 (libssl-dev's libcrypto) and block checksums (libxxhash-dev) use.
 TROUPE_PACKAGES=(
   g++ cmake pkg-config ccache libcaf-dev libzmq3-dev cppzmq-dev capnproto libcapnp-dev
   libtorch-dev libgloo-dev libopenblas0-pthread libhiredis-dev libevent-dev redis-server
@@ -25,6 +25,7 @@ TROUPE_PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libcpp-httplib-dev
   jq procps iproute2 clang-14 libfuzzer-14-dev python3-torch
   libboost-dev prometheus-cpp-dev prometheus wrk curl libssl-dev
+  libxxhash-dev
 )
 
 troupe_setup_say() { printf '[setup] %s\n' "$*"; }

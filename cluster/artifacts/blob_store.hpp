@@ -1,7 +1,7 @@
 // The head's artifact bytes on disk, content-addressed by SHA-256 (docs/artifacts.md):
-//   ROOT/blobs/<digest>          the bytes
-//   ROOT/blobs/<digest>.blocks   the raw SHA-256 of each block_bytes block of them, in order
-//   ROOT/uploads/<id>, <id>.blocks   an upload not committed yet
+//   ROOT/blobs/<digest>        the bytes
+//   ROOT/blobs/<digest>.sums   the block_checksum of each block_bytes block of them, in order
+//   ROOT/uploads/<id>, <id>.sums   an upload not committed yet
 // A blob appears only by rename, once its bytes were fsynced and matched the declared digest.
 // Every block read is checked against the checksum recorded at upload, so a blob damaged on
 // disk is refused (internal), never served. A blob goes only once no stored version refers to
@@ -20,6 +20,7 @@
 #include <string_view>
 #include <variant>
 
+#include "cluster/artifacts/block_checksum.hpp"
 #include "cluster/artifacts/digest.hpp"
 #include "cluster/artifacts/staged_file.hpp"
 
@@ -50,7 +51,7 @@ class blob_upload {
   staged_file data_;
   staged_file blocks_;
   sha256 whole_;
-  sha256 block_;
+  block_checksum block_;
   uint64_t in_block_ = 0;
   uint64_t received_ = 0;
 };
@@ -58,8 +59,12 @@ class blob_upload {
 class blob_store {
  public:
   // Creates the folders under `root`; removes what uploads a previous process left (their
-  // hashing state died with it). Throws std::runtime_error when `root` cannot be made.
+  // hashing state died with it); gives blobs stored with SHA-256 block checksums (a
+  // `<digest>.blocks` file, before 2026-12-03) their block_checksum ones. Throws
+  // std::runtime_error when `root` cannot be made.
   explicit blob_store(std::string root);
+  // How many blobs got new block checksums at construction.
+  size_t converted_at_start() const { return converted_at_start_; }
 
   // A new upload, its files named after `upload_id` (hex).
   std::unique_ptr<blob_upload> begin(const std::string& upload_id) const;
@@ -70,6 +75,7 @@ class blob_store {
                                              uint64_t offset, uint64_t length) const;
 
   std::string blob_path(const std::string& digest) const;
+  std::string sums_path(const std::string& digest) const;
 
   // Deletes the blob `digest` and its checksums (nothing when they are not there).
   std::optional<msg::error> remove(const std::string& digest) const;
@@ -78,6 +84,7 @@ class blob_store {
 
  private:
   std::string root_;
+  size_t converted_at_start_ = 0;
 };
 
 }  // namespace troupe::artifacts

@@ -1,7 +1,7 @@
 // SHA-256 digests of artifact bytes, with OpenSSL's libcrypto (EVP): it uses the CPU's SHA
 // instructions where there are some, 4.6x libsodium's portable crypto_hash_sha256 on the
 // machines we build on (1,590 against 343 MB/s), and every artifact byte is hashed on the head
-// at upload and at each read and on the node that fetches it. libpq already links libcrypto.
+// at upload and on the node that fetches it whole. libpq already links libcrypto.
 #pragma once
 
 #include <cstddef>

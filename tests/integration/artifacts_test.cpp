@@ -222,11 +222,11 @@ BOOST_FIXTURE_TEST_CASE(a_blob_no_stored_version_refers_to_is_deleted_when_the_h
   const auto digest = put("txn-train", bytes);
   const auto orphan = artifacts_dir() + "/blobs/" + std::string(64, 'e');
   std::ofstream(orphan) << "bytes whose row was removed";
-  std::ofstream(orphan + ".blocks") << "their checksums";
+  std::ofstream(orphan + ".sums") << "their checksums";
   c.head().signal(SIGKILL);
   BOOST_TEST_REQUIRE(c.head().wait_exit(5s) >= 0);
   c.restart_head(head_args);
-  BOOST_TEST(wait_until([&] { return !fs::exists(orphan) && !fs::exists(orphan + ".blocks"); }, 5s),
+  BOOST_TEST(wait_until([&] { return !fs::exists(orphan) && !fs::exists(orphan + ".sums"); }, 5s),
              c.dump_logs());
   BOOST_TEST(fs::exists(artifacts_dir() + "/blobs/" + digest));
   const auto out = c.root() + "/got.bin";

@@ -294,7 +294,7 @@ BOOST_FIXTURE_TEST_CASE(a_train_job_keeps_only_its_newest_checkpoints_and_their_
   // The second checkpoint's bytes are gone from the head; the first's stay for the dataset.
   const auto blobs = c.node("head").data_dir() + "/artifacts/blobs/";
   BOOST_TEST(!fs::exists(blobs + published[2]));
-  BOOST_TEST(!fs::exists(blobs + published[2] + ".blocks"));
+  BOOST_TEST(!fs::exists(blobs + published[2] + ".sums"));
   BOOST_TEST(fs::exists(blobs + published[4]));
   const auto got = c.root() + "/same-bytes.out";
   auto get = c.troupe({"data", "get", "same-bytes", got});
@@ -339,7 +339,7 @@ BOOST_FIXTURE_TEST_CASE(a_rank_assembles_its_jobs_parts_into_one_dataset_and_the
     // Every version of the parts went, the earlier one too, and with them their bytes.
     for (const char* part : {"part-0", "part-1.earlier", "part-1"}) {
       BOOST_TEST(!fs::exists(blobs + digests.at(part)), part);
-      BOOST_TEST(!fs::exists(blobs + digests.at(part) + ".blocks"), part);
+      BOOST_TEST(!fs::exists(blobs + digests.at(part) + ".sums"), part);
     }
   }
   BOOST_TEST(contains(logs(second, 0), "another job's dataset: refused: parts[1] (" + first +

@@ -18,6 +18,8 @@ pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # Artifacts hash with libcrypto's SHA-256 (SHA instructions; libpq links libcrypto already).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# The head's block checksums: XXH3-128 (cluster/artifacts/block_checksum.hpp says why).
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 find_package(SQLite3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)

@@ -146,13 +146,44 @@ BOOST_AUTO_TEST_CASE(opening_the_store_again_removes_uploads_a_dead_process_left
   BOOST_TEST(fs::is_empty(dir.path + "/uploads"));
 }
 
+// A store of before block_checksum: the SHA-256 of each block in <digest>.blocks.
+BOOST_AUTO_TEST_CASE(blobs_with_sha256_block_checksums_get_new_ones_and_damage_stays_refused) {
+  temp_dir dir;
+  const auto whole = random_bytes(2 * block_bytes + 100, 9), damaged = random_bytes(1000, 10);
+  {
+    blob_store blobs(dir.path);
+    for (const auto& bytes : {whole, damaged}) {
+      BOOST_TEST_REQUIRE(!store_blob(blobs, bytes, sha256_hex(bytes)));
+      const auto digest = sha256_hex(bytes);
+      std::string legacy;
+      for (uint64_t at = 0; at < bytes.size(); at += block_bytes)
+        legacy += sha256_raw(std::string_view(bytes).substr(at, block_bytes));
+      fs::remove(blobs.sums_path(digest));
+      std::ofstream(blobs.blob_path(digest) + ".blocks", std::ios::binary) << legacy;
+    }
+    flip_byte(blobs.blob_path(sha256_hex(damaged)), 7);
+    // Old checksums whose bytes had already gone.
+    std::ofstream(blobs.blob_path(std::string(64, 'e')) + ".blocks") << "sums";
+  }
+  blob_store blobs(dir.path);
+  BOOST_TEST(blobs.converted_at_start() == 2u);
+  BOOST_TEST(read_all(blobs, sha256_hex(whole), whole.size()) == whole);
+  const auto refused = blobs.read(sha256_hex(damaged), damaged.size(), 0, 10);
+  BOOST_TEST_REQUIRE(std::holds_alternative<msg::error>(refused));
+  BOOST_TEST(std::get<msg::error>(refused).message.find("damaged") != std::string::npos);
+  for (const auto& entry : fs::directory_iterator(dir.path + "/blobs"))
+    BOOST_TEST(entry.path().extension() != ".blocks", entry.path());
+  BOOST_TEST(fs::is_empty(dir.path + "/uploads"));
+  BOOST_TEST(blob_store(dir.path).converted_at_start() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_removed_blob_is_gone_with_its_checksums_and_others_stay) {
   temp_dir dir;
   blob_store blobs(dir.path);
   const auto gone = stored_blob(blobs, 5), kept = stored_blob(blobs, 6);
   BOOST_TEST(!blobs.remove(sha256_hex(gone)));
   BOOST_TEST(!fs::exists(blobs.blob_path(sha256_hex(gone))));
-  BOOST_TEST(!fs::exists(blobs.blob_path(sha256_hex(gone)) + ".blocks"));
+  BOOST_TEST(!fs::exists(blobs.sums_path(sha256_hex(gone))));
   BOOST_TEST(read_all(blobs, sha256_hex(kept), kept.size()) == kept);
   BOOST_TEST(!blobs.remove(sha256_hex(gone)), "removing it again is no error");
 }
@@ -164,10 +195,10 @@ BOOST_AUTO_TEST_CASE(the_sweep_deletes_every_blob_no_stored_version_refers_to) {
   const auto orphan = stored_blob(blobs, 7), kept = stored_blob(blobs, 8);
   // Checksums whose bytes had already gone.
   const auto half_gone = std::string(64, 'e');
-  std::ofstream(blobs.blob_path(half_gone) + ".blocks") << "sums";
+  std::ofstream(blobs.sums_path(half_gone)) << "sums";
   BOOST_TEST(blobs.sweep({sha256_hex(kept)}) == 2u);
   BOOST_TEST(!fs::exists(blobs.blob_path(sha256_hex(orphan))));
-  BOOST_TEST(!fs::exists(blobs.blob_path(half_gone) + ".blocks"));
+  BOOST_TEST(!fs::exists(blobs.sums_path(half_gone)));
   BOOST_TEST(read_all(blobs, sha256_hex(kept), kept.size()) == kept);
   BOOST_TEST(blobs.sweep({sha256_hex(kept)}) == 0u);
 }

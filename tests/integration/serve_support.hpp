@@ -78,6 +78,14 @@ inline void check_rows(const json& got, const json& expected) {
   }
 }
 
+// The ready replicas of the cluster's one service; -1 when the list cannot be had.
+inline int ready_replicas(const rank_cluster& r) {
+  const auto shown = r.c.troupe({"services", "--json"});
+  if (shown.exit_code != 0) return -1;
+  const auto services = json::parse(shown.out);
+  return services.empty() ? 0 : services[0]["ready_replicas"].get<int>();
+}
+
 struct served_model : rank_cluster {
   std::string module;  // the trained version's TorchScript, exported
   std::string service_job;
@@ -94,12 +102,7 @@ struct served_model : rank_cluster {
         c.troupe({"services", "--json"}).out + all_logs(service_job) + c.dump_logs());
   }
 
-  int ready_replicas() const {
-    const auto shown = c.troupe({"services", "--json"});
-    if (shown.exit_code != 0) return -1;
-    const auto services = json::parse(shown.out);
-    return services.empty() ? 0 : services[0]["ready_replicas"].get<int>();
-  }
+  int ready_replicas() const { return serve_testing::ready_replicas(*this); }
 
   // The id of the attempt of the service's task `index` that is RUNNING now, or "".
   std::string running_attempt(int index) const {
@@ -118,7 +121,7 @@ struct served_model : rank_cluster {
 };
 
 // A service of the cluster's model `mlp` that follows its production stage, once version 1 is
-// there and the service answers.
+// there, both replicas are ready and the service answers.
 struct production_service {
   rank_cluster& r;
   std::string job;
@@ -132,7 +135,8 @@ struct production_service {
     job = r.submit(spec);
     BOOST_TEST_REQUIRE(wait_until(
                            [&] {
-                             return r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
+                             return ready_replicas(r) == 2 &&
+                                    r.c.troupe({"predict", "mlp-service", rows}).exit_code == 0;
                            },
                            r.job_limit),
                        r.all_logs(job) + r.c.dump_logs());

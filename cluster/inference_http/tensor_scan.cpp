@@ -11,6 +11,34 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// A decimal number's digits as a whole number and the power of ten that scales it. When the
+// digits are at most 15 (so exactly a double) and the power is within 10^±22 (each exactly a
+// double), one multiplication or division is the correctly rounded value (Clinger's fast
+// path), the same double as from_chars or strtod give; else value() declines.
+struct decimal {
+  uint64_t whole = 0;
+  int digits = 0;
+  int exponent = 0;
+  bool exact = true;
+
+  void digits_from(const char*& at, const char* end) {
+    for (; at != end && is_digit(*at); ++at) {
+      whole = whole * 10 + static_cast<uint64_t>(*at - '0');  // wraps only past 19 digits
+      ++digits;
+    }
+  }
+
+  bool value(double& x) const {
+    static constexpr double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!exact || digits > 15 || exponent < -22 || exponent > 22) return false;
+    x = static_cast<double>(whole);
+    x = exponent < 0 ? x / powers[-exponent] : x * powers[exponent];
+    return true;
+  }
+};
+
 // A cursor over the body. Every read skips the whitespace JSON allows before a token; a read
 // that does not find what it wants returns false (or nullopt) and the scan gives up.
 class scanner {
@@ -48,21 +76,43 @@ class scanner {
   bool number_into(std::vector<float>& out) {
     skip_space();
     const char* begin = at_;
-    if (at_ != end_ && *at_ == '-') ++at_;
+    const bool negative = at_ != end_ && *at_ == '-';
+    if (negative) ++at_;
     if (at_ == end_ || !is_digit(*at_)) return false;
+    // The digits as one whole number, and the power of ten that scales it.
+    decimal d;
     if (*at_ == '0')
       ++at_;
     else
-      while (at_ != end_ && is_digit(*at_)) ++at_;
+      d.digits_from(at_, end_);
     const bool integer = at_ == end_ || (*at_ != '.' && *at_ != 'e' && *at_ != 'E');
-    if (at_ != end_ && *at_ == '.' && !digits_after(1)) return false;
+    if (at_ != end_ && *at_ == '.') {
+      if (static_cast<size_t>(end_ - at_) <= 1 || !is_digit(at_[1])) return false;
+      const char* fraction = ++at_;
+      d.digits_from(at_, end_);
+      d.exponent -= static_cast<int>(at_ - fraction);
+    }
     if (at_ != end_ && (*at_ == 'e' || *at_ == 'E')) {
-      const size_t sign = at_ + 1 != end_ && (at_[1] == '+' || at_[1] == '-') ? 1 : 0;
-      if (!digits_after(1 + sign)) return false;
+      const bool minus = at_ + 1 != end_ && at_[1] == '-';
+      const size_t sign = at_ + 1 != end_ && (at_[1] == '+' || minus) ? 1 : 0;
+      if (static_cast<size_t>(end_ - at_) <= 1 + sign || !is_digit(at_[1 + sign])) return false;
+      at_ += 1 + sign;
+      // Four digits are past any exact case; more are read but not added up (int's range).
+      int exponent = 0;
+      for (const char* first = at_; at_ != end_ && is_digit(*at_); ++at_)
+        if (at_ - first < 4)
+          exponent = exponent * 10 + (*at_ - '0');
+        else
+          d.exact = false;
+      d.exponent += minus ? -exponent : exponent;
     }
     double x = 0;
-    const auto [stop, ec] = std::from_chars(begin, at_, x);
-    if (ec != std::errc() || stop != at_) return false;
+    if (!d.value(x)) {
+      const auto [stop, ec] = std::from_chars(begin, at_, x);
+      if (ec != std::errc() || stop != at_) return false;
+    } else if (negative) {
+      x = -x;
+    }
     if (integer && x == 0) x = 0;  // nlohmann-json reads -0 as the integer 0
     constexpr double fp32_max = std::numeric_limits<float>::max();
     if (!std::isfinite(x) || x < -fp32_max || x > fp32_max) return false;
@@ -85,14 +135,6 @@ class scanner {
  private:
   void skip_space() {
     while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t')) ++at_;
-  }
-
-  // Skips `skip` characters, then needs one digit or more.
-  bool digits_after(size_t skip) {
-    if (static_cast<size_t>(end_ - at_) <= skip || !is_digit(at_[skip])) return false;
-    at_ += skip;
-    while (at_ != end_ && is_digit(*at_)) ++at_;
-    return true;
   }
 
   const char* at_;

@@ -147,6 +147,9 @@ BOOST_AUTO_TEST_CASE(the_fast_reader_reads_the_bodies_clients_send_as_the_full_r
            R"({"features": [0.5, -1.25e-3, 3, -0, 1E+2, 12345678901234567890]})",
            "{\"features\":[[1,2,3],\n [-1.5, 0.0, 2e10]]}\r\n",
            R"({"features": [[0.1], [3.4028234e38], [-7]]})",
+           // Where the exact fast path ends (15 digits, 10^±22) and from_chars takes over.
+           R"({"features": [0.3, 123456789012345, 1234567890123456, 0.1234567890123456, 1e22,)"
+           R"( 1e23, 9e-22, 9e-23, 4.5e+00010, 0.000000000000000001234, -0.0, 1E-0004, 7e00001]})",
        }) {
     const auto fast = inference_http::scan_v1_predict(body);
     const auto full = inference_http::read_v1_predict_json(body);

@@ -71,7 +71,9 @@ inference::service_status get_service(wire::ServiceStatus::Reader r) {
     v.versions.push_back({s.getVersion(), s.getWeight(), s.getReadyReplicas(),
                           get_signature(s.getSignature()), str(s.getProblem()), s.getRequests()});
   const auto policy = r.getPolicy();
-  v.auth = {policy.getTokensRequired(), policy.getRateLimitPerS(), policy.getBurst()};
+  const double rate = finite(policy.getRateLimitPerS());
+  if (rate < 0) throw refused_value("a rate limit is negative");
+  v.auth = {policy.getTokensRequired(), rate, policy.getBurst()};
   v.cache = {policy.getCacheEntries(), policy.getCacheTtlS()};
   return v;
 }

@@ -81,6 +81,15 @@ BOOST_AUTO_TEST_CASE(a_heartbeat_with_a_non_finite_load_is_refused) {
   BOOST_TEST(kind_name(failure_of(env).kind) == "malformed");
 }
 
+BOOST_AUTO_TEST_CASE(a_service_list_with_a_rate_limit_not_finite_or_negative_is_refused) {
+  for (double bad : {std::nan(""), std::numeric_limits<double>::infinity(), -1.0}) {
+    auto env = sample_of("inference.list_services_reply");
+    auto& services = std::get<list_services_reply>(std::get<inference_message>(env.body).body);
+    services.services[1].auth.rate_limit_per_s = bad;
+    BOOST_TEST(kind_name(failure_of(env).kind) == "malformed", bad);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_readable_envelope_followed_by_trailing_words_keeps_its_request_id) {
   const auto env = sample_of("node_list_request");
   auto result = decode_string(encode(env) + std::string(16, '\0'));

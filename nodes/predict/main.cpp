@@ -67,7 +67,8 @@ int main() {
   try {
     const auto outcome = predict::run_task(e);
     std::printf(
-        "task %u of %u scored %llu rows with version %u (fetched in %.1f s, scored in %.1f s, "
+        "task %u of %u scored %llu rows with version %u (waited %.1f s for its inputs, scored in "
+        "%.1f s, "
         "published in %.1f s)\n",
         e.task, e.tasks, static_cast<unsigned long long>(outcome.rows), outcome.model_version,
         outcome.fetch_s, outcome.score_s, outcome.publish_s);

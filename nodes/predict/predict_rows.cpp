@@ -120,25 +120,65 @@ uint64_t window_begin(byte_share share, uint64_t body_begin) {
   return share.begin == body_begin ? share.begin : share.begin - 1;
 }
 
-std::optional<shard> find_shard(std::string_view window, byte_share share, uint64_t body_begin,
-                                bool at_file_end) {
-  shard out;
-  if (share.begin == share.end) return out;
-  const auto origin = window_begin(share, body_begin);
-  // A line begins at the body's first byte and after each newline.
+shard_cutter::shard_cutter(byte_share share, uint64_t body_begin, uint64_t file_size)
+    : share_(share),
+      file_size_(file_size),
+      offset_(window_begin(share, body_begin)),
+      before_first_line_(share.begin != body_begin),
+      done_(share.begin == share.end) {}
+
+shard_cutter::lines_of_piece shard_cutter::next(std::string_view piece) {
+  lines_of_piece out;
+  if (done_) return out;
+  const uint64_t origin = offset_;
+  offset_ += piece.size();
+  const bool at_file_end = offset_ >= file_size_;
+  // A line begins at the body's first byte and after each newline; the window begins one byte
+  // before the share, so a line that begins at its first byte follows a newline here.
   size_t first = 0;
-  if (share.begin != body_begin) {
-    const auto newline = window.find('\n');
-    if (newline == std::string_view::npos || origin + newline + 1 >= share.end) return out;
+  if (before_first_line_) {
+    const auto newline = piece.find('\n');
+    if (newline == std::string_view::npos || origin + newline + 1 >= share_.end) {
+      done_ = at_file_end || newline != std::string_view::npos;  // no line begins in the share
+      return out;
+    }
     first = newline + 1;
+    before_first_line_ = false;
   }
   // Its last line is the one that holds the share's last byte.
-  const auto last = window.find('\n', static_cast<size_t>(share.end - 1 - origin));
-  if (last == std::string_view::npos && !at_file_end) return std::nullopt;
-  out.begin = first;
-  out.end = last == std::string_view::npos ? window.size() : last + 1;
-  const auto lines = window.substr(out.begin, out.end - out.begin);
-  out.rows = newlines_in(lines) + (!lines.empty() && lines.back() != '\n');
+  const uint64_t last_byte = share_.end - 1;
+  const size_t search_from =
+      last_byte >= origin ? std::max<uint64_t>(first, last_byte - origin) : first;
+  size_t end = piece.size();
+  if (search_from < piece.size()) {
+    const auto last = piece.find('\n', search_from);
+    if (last != std::string_view::npos) {
+      end = last + 1;
+      done_ = true;
+    }
+  }
+  auto rest = piece.substr(first, end - first);
+  if (!begun_.empty()) {
+    const auto newline = rest.find('\n');
+    if (newline == std::string_view::npos) {
+      begun_.append(rest);
+      rest = {};
+    } else {
+      out.head = std::move(begun_);
+      out.head.append(rest.substr(0, newline + 1));
+      begun_.clear();
+      rest.remove_prefix(newline + 1);
+    }
+  }
+  const auto whole = rest.rfind('\n') + 1;  // 0 when there is no newline
+  out.lines = rest.substr(0, whole);
+  begun_.append(rest.substr(whole));
+  if (at_file_end) {
+    out.tail = std::move(begun_);
+    begun_.clear();
+    done_ = true;
+  }
+  out.rows = !out.head.empty() + newlines_in(out.lines) + !out.tail.empty();
   return out;
 }
 

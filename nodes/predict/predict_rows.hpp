@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -48,17 +47,37 @@ byte_share share_of(uint64_t body_begin, uint64_t file_size, uint32_t task, uint
 // newline?), or the body's first.
 uint64_t window_begin(byte_share share, uint64_t body_begin);
 
-// A task's lines, in its window.
-struct shard {
-  size_t begin = 0, end = 0;  // of its lines, in the window
-  uint64_t rows = 0;
-};
+// A task's lines cut out of its bytes as they arrive: consecutive pieces of the file from
+// window_begin(share, body_begin) on, each as long as the caller likes, until done(). A line
+// that two pieces share is joined; the rest are views into the pieces.
+class shard_cutter {
+ public:
+  shard_cutter(byte_share share, uint64_t body_begin, uint64_t file_size);
 
-// Where the lines of `share` lie in `window`, the file's bytes from window_begin(share, ...) on,
-// which cover the share at least up to its end (or the file's end). nullopt: its last line goes
-// on past the window, which does not reach the file's end (`at_file_end`): fetch a longer one.
-std::optional<shard> find_shard(std::string_view window, byte_share share, uint64_t body_begin,
-                                bool at_file_end);
+  // The shard's whole lines that a piece completes, in order: `head`, a line begun in an earlier
+  // piece (or empty); `lines`, whole lines within the piece; `tail`, the file's last line when
+  // it has no newline (or empty).
+  struct lines_of_piece {
+    std::string head;
+    std::string_view lines;
+    std::string tail;
+    uint64_t rows = 0;
+  };
+  // `piece`: the file's bytes from next_offset() on (not empty, unless at the file's end).
+  lines_of_piece next(std::string_view piece);
+
+  uint64_t next_offset() const { return offset_; }
+  // Whether the shard's last line is given: no piece more is needed.
+  bool done() const { return done_; }
+
+ private:
+  byte_share share_;
+  uint64_t file_size_;
+  uint64_t offset_;
+  bool before_first_line_;  // the bytes so far end inside the line before the shard's first
+  bool done_;
+  std::string begun_;  // a line begun in earlier pieces, not ended yet
+};
 
 // Parses lines one at a time from a shard's text into a batch of feature values.
 class row_reader {

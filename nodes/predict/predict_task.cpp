@@ -5,10 +5,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "cluster/host/atomic_file.hpp"
 #include "cluster/security/credentials.hpp"
@@ -139,35 +147,89 @@ input_header fetch_header(training::rank_link& link, const std::string& dataset)
   }
 }
 
-// The task's lines of the input: its share's bytes and the rest of its last line, mapped.
-struct input_shard {
-  std::unique_ptr<mapped_file> window;
-  shard lines;
-  std::string_view text() const {
-    return window ? window->text().substr(lines.begin, lines.end - lines.begin)
-                  : std::string_view();
-  }
+std::string rows_key(uint32_t task) { return "troupe.predict.rows." + std::to_string(task); }
+
+// How many bytes of its share a task fetches at a time: few enough that it scores its first rows
+// while the rest arrive, enough that each fetch's round trips are a small part of its time.
+constexpr uint64_t piece_bytes = 8 << 20;
+
+// One piece of the task's bytes, mapped, and the lines it completes (views into it).
+struct shard_piece {
+  std::unique_ptr<mapped_file> file;
+  shard_cutter::lines_of_piece lines;
 };
 
-input_shard fetch_shard(training::rank_link& link, const input_header& header,
-                        const task_environment& env) {
-  const auto share = share_of(header.body_begin, header.artifact.size, env.task, env.tasks);
-  input_shard out;
-  if (share.begin == share.end) return out;
-  const auto from = window_begin(share, header.body_begin);
-  for (uint64_t more = first_look_bytes;; more *= look_growth) {
-    const auto got = link.fetch_artifact_range(header.artifact.name, header.artifact.digest, from,
-                                               share.end - from + more);
-    out.window = std::make_unique<mapped_file>(got.path);
-    const bool at_end = from + out.window->text().size() >= header.artifact.size;
-    if (const auto found = find_shard(out.window->text(), share, header.body_begin, at_end)) {
-      out.lines = *found;
-      return out;
-    }
+// The task's lines (its share's bytes and the rest of its last line), fetched piece by piece by
+// a thread with a rank link of its own while the task scores the pieces that came before. Once
+// it has them all, a task but the last tells the others how many rows it has.
+class shard_stream {
+ public:
+  shard_stream(const input_header& header, const task_environment& env)
+      : header_(header), env_(env), fetching_([this] { fetch_all(); }) {}
+  ~shard_stream() {
+    stop_ = true;
+    fetching_.join();
   }
-}
+  shard_stream(const shard_stream&) = delete;
+  shard_stream& operator=(const shard_stream&) = delete;
 
-std::string rows_key(uint32_t task) { return "troupe.predict.rows." + std::to_string(task); }
+  // The next piece, once it is here; nullopt after the last. Throws what stopped the fetching.
+  std::optional<shard_piece> next() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    arrived_.wait(lock, [&] { return !pieces_.empty() || finished_; });
+    if (pieces_.empty()) {
+      if (failure_) std::rethrow_exception(failure_);
+      return std::nullopt;
+    }
+    auto piece = std::move(pieces_.front());
+    pieces_.pop_front();
+    return piece;
+  }
+
+ private:
+  void fetch_all() {
+    try {
+      auto link = training::rank_link::from_environment();
+      const auto& artifact = header_.artifact;
+      shard_cutter cutter(share_of(header_.body_begin, artifact.size, env_.task, env_.tasks),
+                          header_.body_begin, artifact.size);
+      uint64_t rows = 0;
+      while (!cutter.done() && !stop_) {
+        const auto offset = cutter.next_offset();
+        const auto length = std::min(piece_bytes, artifact.size - offset);
+        const auto got = link.fetch_artifact_range(artifact.name, artifact.digest, offset, length);
+        shard_piece piece{std::make_unique<mapped_file>(got.path), {}};
+        if (piece.file->text().size() != length)
+          throw predict_failure("input: the node fetched " +
+                                std::to_string(piece.file->text().size()) + " bytes at offset " +
+                                std::to_string(offset) + ", not " + std::to_string(length));
+        piece.lines = cutter.next(piece.file->text());
+        rows += piece.lines.rows;
+        std::lock_guard<std::mutex> lock(mutex_);
+        pieces_.push_back(std::move(piece));
+        arrived_.notify_one();
+      }
+      if (!stop_ && env_.task + 1 < env_.tasks)
+        link.set(rows_key(env_.task), bytes_of(std::to_string(rows)));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      failure_ = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    arrived_.notify_one();
+  }
+
+  const input_header& header_;
+  const task_environment& env_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::deque<shard_piece> pieces_;
+  bool finished_ = false;
+  std::exception_ptr failure_;
+  std::thread fetching_;  // last: it starts once the rest is made
+};
 
 // The rows of the tasks before this one, as each told after it found its lines: for a bad row's
 // line number. nullopt when one did not tell in time, or told no number.
@@ -231,9 +293,7 @@ task_outcome run_task(const task_environment& env) {
   auto link = training::rank_link::from_environment();
   const auto model = agreed_model(link, env);
   const auto header = fetch_header(link, env.spec.input_dataset);
-  const auto mine = fetch_shard(link, header, env);
-  if (env.task + 1 < env.tasks)
-    link.set(rows_key(env.task), bytes_of(std::to_string(mine.lines.rows)));
+  shard_stream shard(header, env);
   const auto model_file = link.fetch_artifact("", model.digest);
   outcome.model_version = model.version;
   outcome.fetch_s = seconds_since(mark);
@@ -258,39 +318,60 @@ task_outcome run_task(const task_environment& env) {
   const std::string out_path = "part.csv";
   std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
   out << header_line(columns);
-  // Numbered as if its first row were the file's first; a bad row's number is made right.
-  row_reader rows(layout, mine.text(), 2);
   std::vector<float> batch;
   std::vector<std::string_view> ids;
   std::string scored;
   const auto started = std::chrono::steady_clock::now();
-  uint64_t done = 0;
-  while (!rows.done()) {
-    batch.clear();
-    ids.clear();
-    scored.clear();
-    size_t n = 0;
-    try {
-      n = rows.read(env.spec.batch_rows, batch, ids);
-    } catch (const bad_row& e) {
-      throw predict_failure(line_named(link, env, e));
-    }
-    const auto output = forward(batch, static_cast<uint32_t>(n));
-    append_rows(columns, ids, output.outputs, scored);
-    out << scored;
-    done += n;
+  const auto share = share_of(header.body_begin, header.artifact.size, env.task, env.tasks);
+  const auto share_bytes = static_cast<double>(share.end - share.begin);
+  uint64_t done = 0, rows_here = 0, bytes_here = 0;  // rows scored; in the pieces come so far
+  double waited_s = 0;                               // for pieces still on their way
+  const auto report = [&](double rows) {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    link.report_step({0, done, static_cast<double>(mine.lines.rows), 0,
+    link.report_step({0, done, rows, 0,
                       took.count() > 0 ? static_cast<double>(done) / took.count() : 0,
                       security::unix_now_ms()});
+  };
+  for (;;) {
+    auto asked = std::chrono::steady_clock::now();
+    const auto piece = shard.next();
+    waited_s += seconds_since(asked);
+    if (!piece) break;
+    const auto& cut = piece->lines;
+    rows_here += cut.rows;
+    bytes_here += piece->file->text().size();
+    // The shard's rows, as far as the bytes come so far tell.
+    const double rows_expected =
+        static_cast<double>(rows_here) * share_bytes / static_cast<double>(bytes_here);
+    for (const std::string_view text :
+         {std::string_view(cut.head), cut.lines, std::string_view(cut.tail)}) {
+      // Numbered as if the task's first row were the file's first; a bad row's is made right.
+      row_reader rows(layout, text, 2 + done);
+      while (!rows.done()) {
+        batch.clear();
+        ids.clear();
+        scored.clear();
+        size_t n = 0;
+        try {
+          n = rows.read(env.spec.batch_rows, batch, ids);
+        } catch (const bad_row& e) {
+          throw predict_failure(line_named(link, env, e));
+        }
+        const auto output = forward(batch, static_cast<uint32_t>(n));
+        append_rows(columns, ids, output.outputs, scored);
+        out << scored;
+        done += n;
+        report(std::max(rows_expected, static_cast<double>(done)));
+      }
+    }
   }
-  if (!mine.lines.rows)
-    link.report_step({0, 0, 0, 0, 0, security::unix_now_ms()});  // an empty shard is done too
+  report(static_cast<double>(done));  // its last: every row scored (an empty shard too)
   link.flush();
   out.close();
   if (!out) throw predict_failure("output: cannot write " + out_path);
   outcome.rows = done;
-  outcome.score_s = seconds_since(mark);
+  outcome.score_s = seconds_since(mark) - waited_s;
+  outcome.fetch_s += waited_s;
 
   if (env.tasks == 1) {
     link.publish_artifact(out_path, env.spec.output_dataset, msg::artifact_kind::dataset);

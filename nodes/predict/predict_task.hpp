@@ -3,10 +3,12 @@
 //      to one version and tells the other tasks of its round through the rendezvous, so every
 //      task scores with the same version;
 //   2. the dataset's header and its share of the rows (predict_rows.hpp: about 1/tasks of its
-//      bytes, fetched as a byte range), and the model's file, through the node's artifact cache;
-//      a task but the last tells the others how many rows it has (for a bad row's line number);
+//      bytes, fetched as byte ranges of 8 MiB by a thread of its own while the task scores the
+//      ones before), and the model's file, through the node's artifact cache; once it has its
+//      share, a task but the last tells the others how many rows it has (for a bad row's line);
 //   3. its shard of rows scored in batches of batch_rows, its rows reported as progress (a
-//      StepMetric: `step` the rows scored, `loss` the shard's rows, `samplesPerSecond` rows/s);
+//      StepMetric: `step` the rows scored, `loss` the shard's rows as far as the bytes come so far
+//      tell, exact in the last report, `samplesPerSecond` rows/s);
 //   4. the result: each task publishes the header and its rows as the dataset
 //      `<job id>/part-<task>`, and a task but 0 tells task 0 its digest; task 0 then asks the
 //      head to assemble the parts, in task order, into the dataset `output.dataset`
@@ -40,7 +42,7 @@ struct task_environment {
 struct task_outcome {
   uint64_t rows = 0;
   uint32_t model_version = 0;
-  double fetch_s = 0, score_s = 0, publish_s = 0;  // its phases: inputs, its rows, the result
+  double fetch_s = 0, score_s = 0, publish_s = 0;  // waiting for its inputs; scoring; the result
 };
 
 task_outcome run_task(const task_environment& env);

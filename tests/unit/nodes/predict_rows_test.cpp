@@ -66,26 +66,24 @@ BOOST_AUTO_TEST_CASE(a_header_without_the_named_columns_is_refused_saying_which)
 
 namespace {
 
-// What `tasks` tasks score of `file` (a header line, then the body), each from a window of
-// `slack` bytes past its share (as it fetches it, longer each time it is too short): their lines,
-// in task order.
-std::vector<std::string> shards_of(const std::string& file, uint32_t tasks, uint64_t slack) {
+// What `tasks` tasks score of `file` (a header line, then the body), each cutting its lines out of
+// pieces of `piece` bytes (as it fetches them): their lines, in task order.
+std::vector<std::string> shards_of(const std::string& file, uint32_t tasks, uint64_t piece) {
   const uint64_t body_begin = file.find('\n') + 1;
   std::vector<std::string> out;
   for (uint32_t task = 0; task < tasks; ++task) {
-    const auto share = share_of(body_begin, file.size(), task, tasks);
-    const auto from = window_begin(share, body_begin);
-    for (uint64_t more = slack;; more = more * 4 + 1) {
-      const auto window = std::string_view(file).substr(from, share.end - from + more);
-      const auto found = find_shard(window, share, body_begin, from + window.size() >= file.size());
-      if (!found) continue;
-      const auto lines = window.substr(found->begin, found->end - found->begin);
-      const auto rows = static_cast<uint64_t>(std::count(lines.begin(), lines.end(), '\n')) +
-                        (!lines.empty() && lines.back() != '\n');
-      BOOST_TEST(found->rows == rows, "task " << task << ": " << lines);
-      out.emplace_back(lines);
-      break;
+    shard_cutter cutter(share_of(body_begin, file.size(), task, tasks), body_begin, file.size());
+    std::string lines;
+    while (!cutter.done()) {
+      BOOST_TEST_REQUIRE(cutter.next_offset() < file.size(), "task " << task << " reads on");
+      const auto cut = cutter.next(std::string_view(file).substr(cutter.next_offset(), piece));
+      const auto text = cut.head + std::string(cut.lines) + cut.tail;
+      const auto rows =
+          static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')) + (!cut.tail.empty());
+      BOOST_TEST(cut.rows == rows, "task " << task << ": " << text);
+      lines += text;
     }
+    out.push_back(lines);
   }
   return out;
 }
@@ -104,9 +102,9 @@ BOOST_AUTO_TEST_CASE(shards_are_contiguous_whole_lines_and_cover_every_row_once)
                            "1,a\n22,bb\n333,ccc\n4444,dddd\n55555,eeeee\n", "1,a\n"}) {
     const std::string body = text;
     for (uint32_t tasks : {1u, 2u, 3u, 4u, 7u, 20u})
-      for (uint64_t slack : {0u, 1u, 64u}) {
-        const auto shards = shards_of(header + body, tasks, slack);
-        BOOST_TEST(joined(shards) == body, tasks << " tasks, slack " << slack);
+      for (uint64_t piece : {1u, 2u, 3u, 5u, 64u}) {
+        const auto shards = shards_of(header + body, tasks, piece);
+        BOOST_TEST(joined(shards) == body, tasks << " tasks, pieces of " << piece);
         size_t at = 0;  // whole lines: each shard begins where a line does
         for (const auto& shard : shards) {
           BOOST_TEST((shard.empty() || at == 0 || body[at - 1] == '\n'),
@@ -116,30 +114,49 @@ BOOST_AUTO_TEST_CASE(shards_are_contiguous_whole_lines_and_cover_every_row_once)
       }
   }
   // Each task's lines are those that begin in its bytes: about a quarter of them each.
-  const auto four = shards_of(header + "1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n7,g\n8,h\n", 4, 0);
+  const auto four = shards_of(header + "1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n7,g\n8,h\n", 4, 3);
   BOOST_TEST(
       four == (std::vector<std::string>{"1,a\n2,b\n", "3,c\n4,d\n", "5,e\n6,f\n", "7,g\n8,h\n"}),
       boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(a_window_that_ends_inside_the_last_line_asks_for_a_longer_one) {
+BOOST_AUTO_TEST_CASE(a_line_that_pieces_share_is_joined_and_the_shard_ends_with_its_last_line) {
   const std::string file = "id,x\n1,a\n2,a-very-long-line\n3,c\n";
   const uint64_t body_begin = 5;
   const auto share = share_of(body_begin, file.size(), 0, 2);  // ends inside line 2
-  const auto window = std::string_view(file).substr(body_begin, share.end - body_begin);
-  BOOST_TEST(!find_shard(window, share, body_begin, false).has_value());
-  const auto longer = std::string_view(file).substr(body_begin);
-  const auto found = find_shard(longer, share, body_begin, true);
-  BOOST_TEST_REQUIRE(found.has_value());
-  BOOST_TEST(longer.substr(found->begin, found->end - found->begin) == "1,a\n2,a-very-long-line\n");
-  BOOST_TEST(found->rows == 2u);
+  shard_cutter cutter(share, body_begin, file.size());
+  const auto first = cutter.next(std::string_view(file).substr(5, 7));  // "1,a\n2,a"
+  BOOST_TEST(first.head.empty());
+  BOOST_TEST(first.lines == "1,a\n");
+  BOOST_TEST(first.rows == 1u);
+  BOOST_TEST(!cutter.done());
+  BOOST_TEST(cutter.next_offset() == 12u);
+  const auto middle = cutter.next(std::string_view(file).substr(12, 4));  // "-ver"
+  BOOST_TEST((middle.head.empty() && middle.lines.empty() && middle.rows == 0u));
+  const auto last = cutter.next(std::string_view(file).substr(16));
+  BOOST_TEST(last.head == "2,a-very-long-line\n");
+  BOOST_TEST(last.lines.empty());  // 3,c is task 1's
+  BOOST_TEST(last.rows == 1u);
+  BOOST_TEST(cutter.done());
+}
+
+BOOST_AUTO_TEST_CASE(a_last_line_without_a_newline_is_the_tail_of_the_last_piece) {
+  const std::string file = "id,x\n1,a\n2,b";
+  shard_cutter cutter(share_of(5, file.size(), 0, 1), 5, file.size());
+  const auto cut = cutter.next(std::string_view(file).substr(5, 5));  // "1,a\n2"
+  BOOST_TEST(cut.lines == "1,a\n");
+  BOOST_TEST(!cutter.done());
+  const auto end = cutter.next(std::string_view(file).substr(10));
+  BOOST_TEST(end.tail == "2,b");
+  BOOST_TEST(end.rows == 1u);
+  BOOST_TEST(cutter.done());
 }
 
 BOOST_AUTO_TEST_CASE(more_tasks_than_lines_leave_some_shards_empty) {
-  const auto shards = shards_of("id,x\n1,a\n", 3, 0);
+  const auto shards = shards_of("id,x\n1,a\n", 3, 2);
   BOOST_TEST(shards == (std::vector<std::string>{"1,a\n", "", ""}),
              boost::test_tools::per_element());
-  BOOST_TEST(shards_of("id,x\n", 2, 0) == (std::vector<std::string>{"", ""}),
+  BOOST_TEST(shards_of("id,x\n", 2, 2) == (std::vector<std::string>{"", ""}),
              boost::test_tools::per_element());
 }
 

@@ -14,7 +14,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // A decimal number's digits as a whole number and the power of ten that scales it. When the
 // digits are at most 15 (so exactly a double) and the power is within 10^±22 (each exactly a
 // double), one multiplication or division is the correctly rounded value (Clinger's fast
-// path), the same double as from_chars or strtod give; else value() declines.
+// path), the same double as from_chars or strtod give; else value() declines. float_value()
+// goes on to 19 digits when the float it gives is sure.
 struct decimal {
   uint64_t whole = 0;
   int digits = 0;
@@ -28,11 +29,27 @@ struct decimal {
     }
   }
 
-  bool value(double& x) const {
+  bool value(double& x) const { return digits <= 15 && scaled(x); }
+
+  // The FP32 value of the correctly rounded double, for up to 19 digits (as many as `whole`
+  // holds exactly), when that is sure without the double itself: `whole` scaled as value() does
+  // is within two units of the double's last place of it, and when every double four units
+  // either side rounds to the same float, so does the correctly rounded one (rounding is
+  // monotonic). Else (a float's rounding boundary that near, or past 1e38) declines.
+  bool float_value(float& f) const {
+    double near = 0;
+    if (digits > 19 || !scaled(near) || !(near <= 1e38)) return false;
+    const double margin = near * 0x1p-50;
+    f = static_cast<float>(near);
+    return static_cast<float>(near - margin) == f && static_cast<float>(near + margin) == f;
+  }
+
+ private:
+  bool scaled(double& x) const {
     static constexpr double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    if (!exact || digits > 15 || exponent < -22 || exponent > 22) return false;
+    if (!exact || exponent < -22 || exponent > 22) return false;
     x = static_cast<double>(whole);
     x = exponent < 0 ? x / powers[-exponent] : x * powers[exponent];
     return true;
@@ -107,11 +124,15 @@ class scanner {
       d.exponent += minus ? -exponent : exponent;
     }
     double x = 0;
-    if (!d.value(x)) {
+    float f = 0;
+    if (d.value(x)) {
+      if (negative) x = -x;
+    } else if (d.float_value(f)) {
+      out.push_back(negative ? -f : f);  // never an integer 0: that has no digit counted
+      return true;
+    } else {
       const auto [stop, ec] = std::from_chars(begin, at_, x);
       if (ec != std::errc() || stop != at_) return false;
-    } else if (negative) {
-      x = -x;
     }
     if (integer && x == 0) x = 0;  // nlohmann-json reads -0 as the integer 0
     constexpr double fp32_max = std::numeric_limits<float>::max();

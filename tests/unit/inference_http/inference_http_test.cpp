@@ -150,6 +150,10 @@ BOOST_AUTO_TEST_CASE(the_fast_reader_reads_the_bodies_clients_send_as_the_full_r
            // Where the exact fast path ends (15 digits, 10^±22) and from_chars takes over.
            R"({"features": [0.3, 123456789012345, 1234567890123456, 0.1234567890123456, 1e22,)"
            R"( 1e23, 9e-22, 9e-23, 4.5e+00010, 0.000000000000000001234, -0.0, 1E-0004, 7e00001]})",
+           // 16 to 19 digits (Python's and nlohmann-json's doubles): near a float's rounding
+           // boundary (365.60911560058588) and not.
+           R"({"features": [0.8444218515250481, -0.25891675029296335, 365.60911560058588,)"
+           R"( 1234567890123456789, -0.0000000000000000000, 9.999999999999999e-23, 1e-22]})",
        }) {
     const auto fast = inference_http::scan_v1_predict(body);
     const auto full = inference_http::read_v1_predict_json(body);

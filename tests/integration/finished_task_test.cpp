@@ -3,38 +3,18 @@
 // it arrives meanwhile. Real daemons on loopback; the store is stalled by the test holding
 // SQLite's write lock on the head's database file.
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/integration/store_write_lock.hpp"
 #include "tools/local_cluster/local_cluster.hpp"
 
 using namespace troupe::local;
 
 namespace {
-
-// Holds the write lock of an SQLite database until destroyed: every write of the head waits.
-class write_lock {
- public:
-  explicit write_lock(const std::string& path) {
-    BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
-    BOOST_TEST_REQUIRE(sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) ==
-                       SQLITE_OK);
-  }
-  ~write_lock() {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(db_);
-  }
-  write_lock(const write_lock&) = delete;
-  write_lock& operator=(const write_lock&) = delete;
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 nlohmann::json job(const cluster& c, const std::string& id) {
   auto r = c.troupe({"job", id, "--json"});
@@ -70,7 +50,7 @@ BOOST_AUTO_TEST_CASE(a_task_end_the_head_did_not_store_before_it_was_killed_is_n
   BOOST_TEST_REQUIRE(wait_for_job_state(c, id, "RUNNING"), c.dump_logs());
 
   {
-    write_lock stalled(c.root() + "/head/troupe.db");
+    store_write_lock stalled(c.root() + "/head/troupe.db");
     std::ofstream{gate};
     // The head has the report (it answers from memory) but cannot store it.
     BOOST_TEST_REQUIRE(wait_for_job_state(c, id, "SUCCEEDED"), c.dump_logs());

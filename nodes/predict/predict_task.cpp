@@ -165,13 +165,19 @@ struct shard_piece {
 class shard_stream {
  public:
   shard_stream(const input_header& header, const task_environment& env)
-      : header_(header), env_(env), fetching_([this] { fetch_all(); }) {}
+      : header_(header),
+        share_(share_of(header.body_begin, header.artifact.size, env.task, env.tasks)),
+        env_(env),
+        fetching_([this] { fetch_all(); }) {}
   ~shard_stream() {
     stop_ = true;
     fetching_.join();
   }
   shard_stream(const shard_stream&) = delete;
   shard_stream& operator=(const shard_stream&) = delete;
+
+  // The task's bytes of the file.
+  const byte_share& share() const { return share_; }
 
   // The next piece, once it is here; nullopt after the last. Throws what stopped the fetching.
   std::optional<shard_piece> next() {
@@ -191,8 +197,7 @@ class shard_stream {
     try {
       auto link = training::rank_link::from_environment();
       const auto& artifact = header_.artifact;
-      shard_cutter cutter(share_of(header_.body_begin, artifact.size, env_.task, env_.tasks),
-                          header_.body_begin, artifact.size);
+      shard_cutter cutter(share_, header_.body_begin, artifact.size);
       uint64_t rows = 0;
       while (!cutter.done() && !stop_) {
         const auto offset = cutter.next_offset();
@@ -221,6 +226,7 @@ class shard_stream {
   }
 
   const input_header& header_;
+  const byte_share share_;
   const task_environment& env_;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
@@ -322,8 +328,7 @@ task_outcome run_task(const task_environment& env) {
   std::vector<std::string_view> ids;
   std::string scored;
   const auto started = std::chrono::steady_clock::now();
-  const auto share = share_of(header.body_begin, header.artifact.size, env.task, env.tasks);
-  const auto share_bytes = static_cast<double>(share.end - share.begin);
+  const auto share_bytes = static_cast<double>(shard.share().end - shard.share().begin);
   uint64_t done = 0, rows_here = 0, bytes_here = 0;  // rows scored; in the pieces come so far
   double waited_s = 0;                               // for pieces still on their way
   const auto report = [&](double rows) {

@@ -70,13 +70,13 @@ struct predict_cluster : rank_cluster {
 
   // rows.csv with line `bad` (a row of `count`) holding a NaN, put as `name`.
   void put_with_a_nan(int count, int bad, const std::string& name) const {
+    BOOST_TEST_REQUIRE(bad <= count + 1);
     std::ifstream in(c.root() + "/rows.csv");
     std::ofstream out(c.root() + "/bad.csv");
     std::string line;
     for (int n = 1; std::getline(in, line); ++n)
       out << (n == bad ? id_of(bad - 2) + ",1,2,nan,4,5,6" : line) << "\n";
     out.close();
-    BOOST_TEST_REQUIRE(bad <= count + 1);
     put(c.root() + "/bad.csv", name);
   }
 
